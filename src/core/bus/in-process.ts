@@ -1,0 +1,37 @@
+import { NoConsumerError, type Bus, type Handler } from './bus.js';
+
+/**
+ * The single-process bus: a publish hands the message to one consumer of the topic (round-robin)
+ * and resolves when that consumer has finished with it, so "published" means "handled".
+ */
+export function createInProcessBus(): Bus {
+  const consumers = new Map<string, Handler<unknown>[]>();
+  let next = 0;
+  let closed = false;
+  return {
+    kind: 'in-process',
+    async publish<T>(topic: string, message: T) {
+      if (closed) throw new Error('bus is closed');
+      const list = consumers.get(topic);
+      if (!list?.length) throw new NoConsumerError(topic);
+      const handler = list[next++ % list.length];
+      await handler(message);
+    },
+    consume<T>(topic: string, handler: Handler<T>) {
+      const list = consumers.get(topic) ?? [];
+      list.push(handler as Handler<unknown>);
+      consumers.set(topic, list);
+      return () => {
+        const i = list.indexOf(handler as Handler<unknown>);
+        if (i >= 0) list.splice(i, 1);
+      };
+    },
+    async ready() {
+      return !closed;
+    },
+    async close() {
+      closed = true;
+      consumers.clear();
+    },
+  };
+}

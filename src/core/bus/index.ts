@@ -1,0 +1,3 @@
+export type { Bus, Handler } from './bus.js';
+export { NoConsumerError } from './bus.js';
+export { createInProcessBus } from './in-process.js';

@@ -1,0 +1,208 @@
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Every setting Wattline reads, with its default and what happens at its limit.
+ * A YAML path maps to an environment variable: `ingest.batchSize` ↔ `WATTLINE_INGEST_BATCH_SIZE`;
+ * core settings have no area (`httpPort` ↔ `WATTLINE_HTTP_PORT`). The environment wins over YAML.
+ * The README's settings table is generated from this schema (`npm run docs:settings`), and a test
+ * catches drift.
+ */
+
+const truthy = new Set(['1', 'true', 'yes', 'on']);
+const falsy = new Set(['0', 'false', 'no', 'off', '']);
+const flag = (defaultValue: boolean, doc: string) =>
+  z
+    .preprocess((v) => {
+      if (typeof v !== 'string') return v;
+      const s = v.trim().toLowerCase();
+      return truthy.has(s) ? true : falsy.has(s) ? false : v;
+    }, z.boolean({ error: 'expected one of 1, 0, true, false, yes, no, on, off' }))
+    .default(defaultValue)
+    .describe(doc);
+
+const int = (defaultValue: number, min: number, max: number, doc: string) =>
+  z.coerce
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected a whole number from ${min} to ${max}` })
+    .default(defaultValue)
+    .describe(doc);
+
+export const apiKeyScopes = ['read', 'write', 'admin'] as const;
+export type ApiKeyScope = (typeof apiKeyScopes)[number];
+export interface ConfiguredKey {
+  key: string;
+  scope: ApiKeyScope;
+}
+
+const apiKeyList = z
+  .string()
+  .default('')
+  .transform((text, ctx): ConfiguredKey[] => {
+    const keys: ConfiguredKey[] = [];
+    for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [key, scope = 'write', extra] = item.split(':');
+      if (extra !== undefined || !/^[A-Za-z0-9_.-]{8,200}$/.test(key)) {
+        ctx.addIssue({ code: 'custom', message: `each key must be 8–200 characters of A-Z a-z 0-9 _ . - (entry ${keys.length + 1})` });
+        return z.NEVER;
+      }
+      if (!(apiKeyScopes as readonly string[]).includes(scope)) {
+        ctx.addIssue({ code: 'custom', message: `scope must be one of read, write, admin (got "${scope}")` });
+        return z.NEVER;
+      }
+      keys.push({ key, scope: scope as ApiKeyScope });
+    }
+    return keys;
+  })
+  .describe(
+    'Comma-separated API keys, each `key` or `key:scope`; scope is `write` (default, implies read), `read` or `admin`. ' +
+      'Empty: the first start creates an admin key, keeps it in `<data dir>/api-key` and prints it.',
+  );
+
+export const configSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server binds to.'),
+  httpPort: int(8080, 0, 65535, 'HTTP port (0 picks a free port, printed at start).'),
+  dataDir: z.string().min(1).default('./data').describe('Directory for the embedded store, the generated API key and other state.'),
+  apiKeys: apiKeyList,
+  requireReadKey: flag(false, 'Require a key (any scope) for reads too; by default queries are open.'),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
+    .default('info')
+    .describe('Log level of the JSON logs on stdout.'),
+  ingest: z
+    .object({
+      batchSize: int(10000, 1, 1_000_000, 'Rows an ingest request hands to the persistor at a time; a request streams its body in batches of this size.'),
+      queueLimit: int(2_000_000, 1000, 100_000_000, 'Rows waiting to be committed before new ingest requests get 503 with `Retry-After`.'),
+      maxLineBytes: int(65536, 64, 16 * 1024 * 1024, 'Longest accepted NDJSON line; longer lines are rejected by line number and counted in `ingest_rows_invalid_total`.'),
+      maxInvalidReported: int(1000, 1, 1_000_000, 'Invalid lines listed in a 400 reply; further bad lines are still counted in `invalidCount`.'),
+    })
+    .prefault({}),
+  persist: z
+    .object({
+      maxBatchRows: int(200_000, 1, 10_000_000, 'Most rows committed in one store transaction; queued batches are grouped up to this size.'),
+      lingerMs: int(0, 0, 10_000, 'How long the persistor waits for more rows before committing a small batch (0: commit at once; batches still group while a commit runs).'),
+    })
+    .prefault({}),
+  compaction: z
+    .object({
+      intervalMs: int(5000, 50, 3_600_000, 'How often the compactor looks for partitions to sort and dedupe.'),
+      quietMs: int(10_000, 0, 86_400_000, 'A partition with only in-order appends is sorted once it has had no writes for this long.'),
+    })
+    .prefault({}),
+  query: z
+    .object({
+      cacheSize: int(1000, 0, 1_000_000, 'Query answers kept in the LRU cache (0 turns caching off).'),
+      maxPoints: int(1_000_000, 1, 100_000_000, 'Most points one query may return (raw points or buckets, filled ones included); larger answers get 400.'),
+    })
+    .prefault({}),
+});
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+/** Environment variable for a setting path: `ingest.batchSize` → `WATTLINE_INGEST_BATCH_SIZE`. */
+export function envName(path: string[]): string {
+  return 'WATTLINE_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+export interface SettingDoc {
+  path: string;
+  env: string;
+  default: unknown;
+  doc: string;
+}
+
+/** Every leaf setting with its variable, default and description, in schema order. */
+export function listSettings(): SettingDoc[] {
+  const out: SettingDoc[] = [];
+  const walk = (shape: Record<string, z.ZodType>, prefix: string[]) => {
+    for (const [name, schema] of Object.entries(shape)) {
+      const path = [...prefix, name];
+      const inner = unwrapObject(schema);
+      if (inner) walk(inner.shape as Record<string, z.ZodType>, path);
+      else {
+        const parsed = schema.safeParse(undefined);
+        out.push({ path: path.join('.'), env: envName(path), default: parsed.success ? parsed.data : undefined, doc: schema.description ?? '' });
+      }
+    }
+  };
+  walk(configSchema.shape as Record<string, z.ZodType>, []);
+  return out;
+}
+
+function unwrapObject(schema: z.ZodType): z.ZodObject | undefined {
+  if (schema instanceof z.ZodObject) return schema;
+  const def = (schema as { def?: { innerType?: z.ZodType } }).def;
+  return def?.innerType ? unwrapObject(def.innerType) : undefined;
+}
+
+export class ConfigError extends Error {}
+
+export interface LoadConfigOptions {
+  env?: Record<string, string | undefined>;
+  /** YAML file path; otherwise `WATTLINE_CONFIG` from env. */
+  configFile?: string;
+  /** Values that win over everything (used by tests and the CLI). */
+  overrides?: Record<string, unknown>;
+}
+
+/** Reads YAML (optional) and the environment once, validates, and returns a frozen config. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? {};
+  const file = options.configFile ?? env.WATTLINE_CONFIG;
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`config file ${file} cannot be read: ${(err as Error).message}`);
+    }
+    const parsed: unknown = YAML.parse(text) ?? {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${file} must hold a YAML mapping`);
+    raw = parsed as Record<string, unknown>;
+  }
+  for (const s of listSettings()) {
+    const value = env[s.env];
+    if (value !== undefined) setPath(raw, s.path.split('.'), value);
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(raw, path.split('.'), value);
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const messages = result.error.issues.map((issue) => {
+      const path = issue.path.map(String);
+      const got = getPath(raw, path);
+      // never echo API keys back into logs
+      const shown = got === undefined || path[0] === 'apiKeys' ? '' : ` (got ${JSON.stringify(got)})`;
+      return `${envName(path)} (${path.join('.')}): ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`invalid settings:\n  ${messages.join('\n  ')}`);
+  }
+  return deepFreeze(result.data);
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+function getPath(source: Record<string, unknown>, path: string[]): unknown {
+  let node: unknown = source;
+  for (const key of path) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  return node;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

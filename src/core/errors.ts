@@ -1,0 +1,58 @@
+/**
+ * Errors that cross a boundary. Domain code throws these; `core/http` turns them into replies
+ * (`{"error","code","field"}`), so no module builds an error body by hand.
+ */
+export interface WattlineErrorOptions {
+  status?: number;
+  field?: string;
+  line?: number;
+  cause?: unknown;
+}
+
+export class WattlineError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly field?: string;
+  readonly line?: number;
+
+  constructor(code: string, message: string, options: WattlineErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.field = options.field;
+    this.line = options.line;
+  }
+}
+
+export class InvalidInput extends WattlineError {
+  constructor(code: string, message: string, options: Omit<WattlineErrorOptions, 'status'> = {}) {
+    super(code, message, { ...options, status: 400 });
+  }
+}
+
+export class Unauthorized extends WattlineError {
+  constructor(message: string) {
+    super('unauthorized', message, { status: 401 });
+  }
+}
+
+export class Forbidden extends WattlineError {
+  constructor(message: string) {
+    super('forbidden', message, { status: 403 });
+  }
+}
+
+export class NotFound extends WattlineError {
+  constructor(message: string, options: Omit<WattlineErrorOptions, 'status'> = {}) {
+    super('not_found', message, { ...options, status: 404 });
+  }
+}
+
+export class Overloaded extends WattlineError {
+  readonly retryAfterS: number;
+  constructor(message: string, retryAfterS: number) {
+    super('overloaded', message, { status: 503 });
+    this.retryAfterS = retryAfterS;
+  }
+}

@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  BIGINT,
+  DOUBLE,
+  INTEGER,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  type DuckDBConnection,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { BulkColumn, Migration, Params, Row, Store, StoreTx } from './store.js';
+
+// DuckDB's vector size: a data chunk holds at most this many rows.
+const CHUNK_ROWS = 2048;
+const READ_POOL_SIZE = 4;
+const TWO_POW_32 = 4294967296;
+
+/** The embedded store: one DuckDB file in the data directory. */
+export async function createDuckDbStore(dataDir: string): Promise<Store> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const instance = await DuckDBInstance.create(path.join(dataDir, 'wattline.duckdb'), { threads: '2' });
+  const writer = await instance.connect();
+  const readers: DuckDBConnection[] = [];
+  const idleReaders: DuckDBConnection[] = [];
+  const waitingForReader: ((c: DuckDBConnection) => void)[] = [];
+  let writeChain: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  async function acquireReader(): Promise<DuckDBConnection> {
+    const idle = idleReaders.pop();
+    if (idle) return idle;
+    if (readers.length < READ_POOL_SIZE) {
+      const c = await instance.connect();
+      readers.push(c);
+      return c;
+    }
+    return new Promise((resolve) => waitingForReader.push(resolve));
+  }
+
+  function releaseReader(c: DuckDBConnection) {
+    const next = waitingForReader.shift();
+    if (next) next(c);
+    else idleReaders.push(c);
+  }
+
+  const tx: StoreTx = {
+    async run(sql, params) {
+      await writer.run(sql, toValues(params));
+    },
+    async query<T extends Row>(sql: string, params?: Params) {
+      return readRows<T>(writer, sql, params);
+    },
+    async bulkAppend(table, columns, length) {
+      const appender = await writer.createAppender(table);
+      try {
+        appendColumns(columns, length, (chunk) => appender.appendDataChunk(chunk));
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+    },
+  };
+
+  function serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const result = writeChain.then(fn, fn);
+    writeChain = result.catch(() => undefined);
+    return result;
+  }
+
+  const store: Store = {
+    kind: 'duckdb',
+
+    async migrate(module: string, migrations: readonly Migration[]) {
+      await serialised(() =>
+        writer.run(
+          `CREATE TABLE IF NOT EXISTS wattline_migrations (module VARCHAR, version INTEGER, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now(), PRIMARY KEY (module, version))`,
+        ),
+      );
+      const applied = new Set(
+        (await store.query<{ version: number }>(`SELECT version FROM wattline_migrations WHERE module = $1`, [module])).map((r) => r.version),
+      );
+      for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (applied.has(m.version)) continue;
+        await store.transaction(async (t) => {
+          await t.run(m.sql);
+          await t.run(`INSERT INTO wattline_migrations (module, version, name) VALUES ($1, $2, $3)`, [module, m.version, m.name]);
+        });
+      }
+    },
+
+    async query<T extends Row>(sql: string, params?: Params) {
+      const c = await acquireReader();
+      try {
+        return await readRows<T>(c, sql, params);
+      } finally {
+        releaseReader(c);
+      }
+    },
+
+    transaction<T>(fn: (t: StoreTx) => Promise<T>): Promise<T> {
+      return serialised(async () => {
+        if (closed) throw new Error('store is closed');
+        await writer.run('BEGIN TRANSACTION');
+        try {
+          const result = await fn(tx);
+          await writer.run('COMMIT');
+          return result;
+        } catch (err) {
+          await writer.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
+    },
+
+    async ready() {
+      try {
+        await store.query('SELECT 1 AS ok');
+        return !closed;
+      } catch {
+        return false;
+      }
+    },
+
+    async close() {
+      await serialised(async () => {
+        if (closed) return;
+        closed = true;
+        await writer.run('CHECKPOINT').catch(() => undefined);
+        for (const c of readers) c.closeSync();
+        writer.closeSync();
+        instance.closeSync();
+      });
+    },
+  };
+  return store;
+}
+
+async function readRows<T extends Row>(c: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
+  const reader = await c.runAndReadAll(sql, toValues(params));
+  const rows = reader.getRowObjectsJS() as Record<string, unknown>[];
+  // BIGINT arrives as bigint; every value we keep in BIGINT (epoch ms, counts, seq) fits in 2^53.
+  for (const row of rows) for (const k in row) if (typeof row[k] === 'bigint') row[k] = Number(row[k]);
+  return rows as T[];
+}
+
+function toValues(params?: Params): DuckDBValue[] | undefined {
+  if (!params) return undefined;
+  // whole numbers bind as BIGINT so comparisons against BIGINT columns keep using zone maps
+  return params.map((p) => (typeof p === 'number' && Number.isSafeInteger(p) ? BigInt(p) : p));
+}
+
+const duckTypes: Record<BulkColumn['type'], DuckDBType> = { int32: INTEGER, int64: BIGINT, float64: DOUBLE };
+
+/**
+ * Fills DuckDB data chunks straight from typed arrays: no per-value boxing, and int64 written as
+ * two 32-bit halves so no BigInt is made per row (3.4M rows/s here vs 2.2M with per-row appends).
+ */
+function appendColumns(columns: readonly BulkColumn[], length: number, append: (chunk: DuckDBDataChunk) => void) {
+  const types = columns.map((c) => duckTypes[c.type]);
+  for (let offset = 0; offset < length; offset += CHUNK_ROWS) {
+    const n = Math.min(CHUNK_ROWS, length - offset);
+    const chunk = DuckDBDataChunk.create(types, n);
+    columns.forEach((column, i) => {
+      // the vector exposes its typed-array buffer; writing it directly is the library's own bulk path
+      const vector = chunk.getColumnVector(i) as unknown as { items: ArrayBufferView; flush(): void };
+      const items = vector.items;
+      if (column.type === 'int64') {
+        const halves = new Uint32Array(items.buffer, items.byteOffset, n * 2);
+        const src = column.values;
+        for (let r = 0; r < n; r++) {
+          const v = src[offset + r];
+          const hi = Math.floor(v / TWO_POW_32);
+          halves[2 * r] = v - hi * TWO_POW_32;
+          halves[2 * r + 1] = hi;
+        }
+      } else {
+        (items as Int32Array | Float64Array).set(column.values.subarray(offset, offset + n) as never);
+      }
+      vector.flush();
+    });
+    append(chunk);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The store interface every module's repository speaks. SQL lives in the modules; what differs
+ * between engines (bulk load, placeholders, bucket expressions) lives behind this interface.
+ * DuckDB (embedded) is one implementation; PostgreSQL is the other (issue #3).
+ */
+export type StoreKind = 'duckdb' | 'postgres';
+
+/** Column types a bulk load can carry without per-value boxing. */
+export type BulkColumn =
+  | { type: 'int32'; values: Int32Array }
+  | { type: 'int64'; values: Float64Array } // whole numbers within ±2^53, e.g. epoch milliseconds
+  | { type: 'float64'; values: Float64Array };
+
+export type Row = Record<string, unknown>;
+export type Params = readonly (string | number | boolean | null)[];
+
+export interface StoreTx {
+  run(sql: string, params?: Params): Promise<void>;
+  query<T extends Row = Row>(sql: string, params?: Params): Promise<T[]>;
+  /** Appends `length` rows to `table`; columns in table order. */
+  bulkAppend(table: string, columns: readonly BulkColumn[], length: number): Promise<void>;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export interface Store {
+  readonly kind: StoreKind;
+  /** Applies the module's migrations not yet applied, in version order, each in a transaction. */
+  migrate(module: string, migrations: readonly Migration[]): Promise<void>;
+  /** A read on its own snapshot; may run concurrently with writes. */
+  query<T extends Row = Row>(sql: string, params?: Params): Promise<T[]>;
+  /** Writes are serialised: one transaction at a time, committed when `fn` resolves. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}

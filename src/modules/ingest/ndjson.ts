@@ -1,0 +1,134 @@
+import { ReadingBatchBuilder, SERIES_KEY_PATTERN, type ReadingBatch } from '../../core/readings.js';
+import { parseTimestamp } from '../../core/time/timestamps.js';
+
+export interface LineError {
+  line: number;
+  error: string;
+}
+
+export interface NdjsonReadingsOptions {
+  batchSize: number;
+  maxLineBytes: number;
+  maxInvalidReported: number;
+  /** Hands a full batch on; resolves when it is durable. */
+  publish: (batch: ReadingBatch) => Promise<void>;
+  /** Batches handed on but not yet durable before the parser waits (bounds memory per request). */
+  maxInFlight?: number;
+}
+
+/**
+ * Streams NDJSON readings — `{"sensor","value","timestamp"}` (cloud-lada) or `{"series","value","ts"}`
+ * — into batches, keeping good lines and recording bad ones by line number (1-based; blank lines
+ * count but are not errors). Memory stays bounded by batch size × batches in flight.
+ */
+export class NdjsonReadings {
+  accepted = 0;
+  invalidCount = 0;
+  readonly invalid: LineError[] = [];
+  private lineNo = 0;
+  private tail = '';
+  private skippingLongLine = false;
+  private builder: ReadingBatchBuilder;
+  private inFlight: Promise<void>[] = [];
+  private failure: unknown;
+
+  constructor(private readonly options: NdjsonReadingsOptions) {
+    this.builder = new ReadingBatchBuilder(options.batchSize);
+  }
+
+  /** Feeds decoded text; resolves when the parser may take more. */
+  async write(text: string): Promise<void> {
+    let start = 0;
+    let nl = text.indexOf('\n');
+    while (nl >= 0) {
+      if (this.tail || this.skippingLongLine) {
+        this.finishLine(this.tail + text.slice(start, nl));
+        this.tail = '';
+      } else {
+        this.handleLine(text.slice(start, nl));
+      }
+      if (this.builder.full) await this.flushBatch();
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    if (start < text.length) {
+      if (this.skippingLongLine) return;
+      this.tail += text.slice(start);
+      if (this.tail.length > this.options.maxLineBytes) {
+        this.skippingLongLine = true;
+        this.tail = '';
+      }
+    }
+  }
+
+  /** Ends the stream: handles a last line without a newline and waits for every batch. */
+  async end(): Promise<void> {
+    if (this.tail || this.skippingLongLine) this.finishLine(this.tail);
+    this.tail = '';
+    await this.flushBatch();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  private finishLine(line: string) {
+    if (this.skippingLongLine) {
+      this.skippingLongLine = false;
+      this.lineNo++;
+      this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
+    } else {
+      this.handleLine(line);
+    }
+  }
+
+  private handleLine(raw: string) {
+    this.lineNo++;
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (line.length === 0 || line.trim() === '') return;
+    if (line.length > this.options.maxLineBytes) return this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return this.reject('line is not valid JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return this.reject('line must be a JSON object with series (or sensor), value and ts (or timestamp)');
+    }
+    const o = parsed as Record<string, unknown>;
+    const series = o.series ?? o.sensor;
+    if (typeof series !== 'string') return this.reject(series === undefined ? 'series (or sensor) is missing' : 'series must be a string');
+    let keyId = this.builder.keyId(series);
+    if (keyId === undefined && !SERIES_KEY_PATTERN.test(series)) {
+      return this.reject('series must be 1–200 characters of letters, digits and _ . : / -, starting with a letter or digit');
+    }
+    const value = o.value;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return this.reject('value is not a finite number');
+    const rawTs = o.ts ?? o.timestamp;
+    if (rawTs === undefined || rawTs === null) return this.reject('ts (or timestamp) is missing');
+    const ts = parseTimestamp(rawTs);
+    if (Number.isNaN(ts)) return this.reject('ts must be ISO 8601 or epoch milliseconds');
+    keyId ??= this.builder.addKey(series);
+    this.builder.push(keyId, ts, value);
+  }
+
+  private reject(error: string) {
+    this.invalidCount++;
+    if (this.invalid.length < this.options.maxInvalidReported) this.invalid.push({ line: this.lineNo, error });
+  }
+
+  private async flushBatch() {
+    if (this.builder.length === 0) return;
+    const batch = this.builder.take();
+    const published = this.options.publish(batch).then(
+      () => {
+        this.accepted += batch.length;
+      },
+      (err) => {
+        this.failure ??= err;
+      },
+    );
+    this.inFlight.push(published);
+    if (this.inFlight.length >= (this.options.maxInFlight ?? 2)) await this.inFlight.shift();
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,64 @@
+import { DAY_MS } from './repository.js';
+
+export type PartitionState = 'sorted' | 'appended' | 'dirty';
+
+/**
+ * What each UTC day of readings may hold. Only 'dirty' days can hold duplicates of (series, ts),
+ * so only they need deduplicating at query time; in-order live data never does.
+ */
+export class PartitionTracker {
+  private states = new Map<number, PartitionState>();
+  private lastWriteMs = new Map<number, number>();
+  // bumped on every write to a day, so the compactor can tell whether one landed while it ran
+  private versions = new Map<number, number>();
+
+  constructor(initial: Iterable<{ day: number; state: PartitionState }> = []) {
+    for (const p of initial) this.states.set(p.day, p.state);
+  }
+
+  get(day: number): PartitionState | undefined {
+    return this.states.get(day);
+  }
+
+  version(day: number): number {
+    return this.versions.get(day) ?? 0;
+  }
+
+  /** Records a write to `day` (made visible before the write commits). */
+  markWritten(day: number, state: PartitionState, nowMs: number) {
+    this.states.set(day, state);
+    this.lastWriteMs.set(day, nowMs);
+    this.versions.set(day, this.version(day) + 1);
+  }
+
+  /** Records a finished compaction, unless a write to the day was marked since `version`. */
+  markSorted(day: number, version: number) {
+    if (this.version(day) === version) this.states.set(day, 'sorted');
+  }
+
+  /** Dirty days intersecting [startMs, endMs], merged into contiguous [lo, hi) ranges. */
+  dirtyRanges(startMs: number, endMs: number): [number, number][] {
+    const first = Math.floor(startMs / DAY_MS);
+    const last = Math.floor(endMs / DAY_MS);
+    const days = [...this.states].filter(([d, s]) => s === 'dirty' && d >= first && d <= last).map(([d]) => d).sort((a, b) => a - b);
+    const ranges: [number, number][] = [];
+    for (const d of days) {
+      const prev = ranges[ranges.length - 1];
+      if (prev && prev[1] === d * DAY_MS) prev[1] += DAY_MS;
+      else ranges.push([d * DAY_MS, (d + 1) * DAY_MS]);
+    }
+    return ranges;
+  }
+
+  /** Days worth compacting now: every dirty one first, then appended ones quiet for `quietMs`. */
+  dueForCompaction(nowMs: number, quietMs: number): number[] {
+    const dirty: number[] = [];
+    const quiet: number[] = [];
+    for (const [day, state] of this.states) {
+      const idle = nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs;
+      if (state === 'dirty') dirty.push(day);
+      else if (state === 'appended' && idle) quiet.push(day);
+    }
+    return [...dirty.sort((a, b) => a - b), ...quiet.sort((a, b) => a - b)];
+  }
+}

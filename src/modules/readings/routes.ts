@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiKeys } from '../../core/auth/api-keys.js';
+import { requireKey } from '../../core/auth/hooks.js';
+import { NotFound } from '../../core/errors.js';
+import { formatTime } from '../../core/time/buckets.js';
+import type { Store } from '../../core/store/index.js';
+import { parseQueryParams, type QueryEngine } from './query.js';
+import { listSeries } from './repository.js';
+
+const pointsSchema = {
+  type: 'array',
+  items: { type: 'object', properties: { time: { type: 'string' }, value: { type: ['number', 'null'] } } },
+} as const;
+
+const seriesSchema = {
+  type: 'object',
+  properties: {
+    key: { type: 'string' },
+    unit: { type: ['string', 'null'] },
+    kind: { type: 'string' },
+    firstTime: { type: ['string', 'null'] },
+    lastTime: { type: ['string', 'null'] },
+    count: { type: 'number' },
+  },
+} as const;
+
+/** Queries: `/api/v1/query`, the catalog `/api/v1/series`, latest values `/api/v1/series/{key}/latest`. */
+export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: QueryEngine; store: Store; keys: ApiKeys; requireReadKey: boolean }) {
+  const onRequest = requireKey(deps.keys, 'read', deps.requireReadKey);
+
+  http.get(
+    '/api/v1/query',
+    {
+      onRequest,
+      schema: {
+        summary: 'Aggregate or list readings of one or more series',
+        tags: ['readings'],
+        querystring: {
+          type: 'object',
+          properties: {
+            series: { type: 'string', description: 'Series keys, comma-separated' },
+            start: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
+            end: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
+            window: { type: 'string', enum: ['1m', '5m', '15m', '30m', '1h', '1d'], description: 'Bucket width; none: raw points' },
+            agg: { type: 'string', enum: ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'], default: 'avg' },
+            tz: { type: 'string', description: 'IANA time zone: 1d buckets start at local midnight; times shown with its offset' },
+            fill: { type: 'string', enum: ['null', 'previous', '0'], description: 'Fill empty buckets; omitted: left out' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { results: { type: 'array', items: { type: 'object', properties: { series: { type: 'string' }, points: pointsSchema } } } },
+          },
+        },
+      },
+      // parameters are checked by parseQueryParams, which names the parameter in its 400
+      validatorCompiler: () => () => true,
+    },
+    async (request) => ({ results: await deps.engine.run(parseQueryParams(request.query as Record<string, unknown>)) }),
+  );
+
+  http.get(
+    '/api/v1/series',
+    {
+      onRequest,
+      schema: { summary: 'The series catalog', tags: ['readings'], response: { 200: { type: 'object', properties: { series: { type: 'array', items: seriesSchema } } } } },
+    },
+    async () => ({
+      series: (await listSeries(deps.store)).map((s) => ({
+        key: s.key,
+        unit: s.unit,
+        kind: s.kind,
+        firstTime: s.first_ts === null ? null : formatTime(s.first_ts),
+        lastTime: s.last_ts === null ? null : formatTime(s.last_ts),
+        count: s.count,
+      })),
+    }),
+  );
+
+  // keys may hold '/', so the key is everything between /series/ and /latest
+  http.get(
+    '/api/v1/series/*',
+    {
+      onRequest,
+      schema: {
+        summary: 'Latest value of a series: GET /api/v1/series/{key}/latest',
+        tags: ['readings'],
+        response: { 200: { type: 'object', properties: { series: { type: 'string' }, time: { type: 'string' }, value: { type: 'number' } } } },
+      },
+    },
+    async (request) => {
+      const rest = (request.params as { '*': string })['*'];
+      if (!rest.endsWith('/latest')) throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
+      const key = decodeURIComponent(rest.slice(0, -'/latest'.length));
+      const [s] = await listSeries(deps.store, [key]);
+      if (!s || s.last_ts === null || s.last_value === null) throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
+      return { series: s.key, time: formatTime(s.last_ts), value: s.last_value };
+    },
+  );
+}
