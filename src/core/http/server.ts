@@ -50,7 +50,7 @@ export async function createHttpServer(options: { log: Logger; metrics: Metrics;
   });
 
   http.setErrorHandler((error: FastifyError | WattlineError | Error, request, reply) => {
-    if (error instanceof WattlineError && error.status < 500) {
+    if (error instanceof WattlineError && (error.status < 500 || error instanceof Overloaded)) {
       if (error instanceof Overloaded) reply.header('retry-after', String(error.retryAfterS));
       return reply.code(error.status).send({ error: error.message, code: error.code, ...(error.field ? { field: error.field } : {}) });
     }

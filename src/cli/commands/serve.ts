@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../core/config.js';
+import type { Role } from '../../core/module.js';
+import { startWattline } from '../../main.js';
+
+const sampleFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples/readings.ndjson');
+
+/** Runs the server until SIGTERM/SIGINT, then shuts down gracefully (in-flight batches first). */
+export async function serve(config: Config, roles?: Role[]) {
+  const firstStart = !fs.existsSync(path.join(config.dataDir, 'wattline.duckdb'));
+  const app = await startWattline(config, { roles });
+  const generated = app.ctx.keys.generatedKey;
+  const lines = [
+    `Wattline is running — embedded store (DuckDB) in ${path.resolve(config.dataDir)}, in-process bus`,
+    `  HTTP API   ${app.url}`,
+    `  API docs   ${app.url}/docs`,
+    `  Metrics    ${app.url}/metrics`,
+  ];
+  if (generated) lines.push(`  API key    ${generated.key}   (admin; kept in ${generated.file})`);
+  if (firstStart) {
+    const key = generated?.key ?? '<your key>';
+    lines.push(
+      '',
+      'Send the sample readings:',
+      `  curl -u ${key}: -H 'Content-Type: application/x-ndjson' --data-binary @${sampleFile} ${app.url}/ingest`,
+      'Query them (hourly averages):',
+      `  curl '${app.url}/api/v1/query?series=home/meter/power,home/solar/power&start=2024-06-01T00:00:00Z&end=2024-06-01T23:59:59Z&window=1h&agg=avg'`,
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.ctx.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        app.ctx.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

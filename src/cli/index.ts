@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { apiKeyScopes, ConfigError, loadConfig } from '../core/config.js';
+import { ROLES, type Role } from '../core/module.js';
+import { ApiError, createClient } from './client.js';
+import { ingestFile } from './commands/ingest.js';
+import { formatQueryTable, runQuery } from './commands/query.js';
+import { serve } from './commands/serve.js';
+
+// The CLI is a composition root too: it alone hands the environment to config and client.
+const env = process.env;
+const program = new Command('wattline').description('Energy telemetry: readings in, stored, queried').showHelpAfterError();
+
+const clientOptions = (cmd: Command) =>
+  cmd
+    .option('--url <url>', 'server URL (env WATTLINE_URL)', env.WATTLINE_URL ?? `http://127.0.0.1:${env.WATTLINE_HTTP_PORT ?? 8080}`)
+    .option('--key <key>', 'API key (env WATTLINE_API_KEY; default: the key kept in the data dir)');
+
+function clientFrom(opts: { url: string; key?: string }) {
+  let key = opts.key ?? env.WATTLINE_API_KEY;
+  if (!key) {
+    const file = path.join(env.WATTLINE_DATA_DIR ?? './data', 'api-key');
+    if (fs.existsSync(file)) key = fs.readFileSync(file, 'utf8').trim();
+  }
+  return createClient({ url: opts.url, key });
+}
+
+program
+  .command('serve')
+  .description('run the server (default: every role, embedded store, in-process bus)')
+  .option('--config <file>', 'YAML settings file (env WATTLINE_CONFIG); the environment wins over it')
+  .option('--roles <roles>', `comma-separated subset of ${ROLES.join(',')}`)
+  .action(async (opts: { config?: string; roles?: string }) => {
+    const roles = opts.roles?.split(',').map((r) => r.trim()) as Role[] | undefined;
+    const unknown = roles?.find((r) => !(ROLES as readonly string[]).includes(r));
+    if (unknown) throw new ConfigError(`--roles: unknown role "${unknown}"; roles are ${ROLES.join(', ')}`);
+    await serve(loadConfig({ env, configFile: opts.config }), roles);
+  });
+
+clientOptions(
+  program
+    .command('ingest <file>')
+    .description('send readings from an NDJSON or CSV (series,ts,value) file, or - for stdin')
+    .option('--lines-per-request <n>', 'lines per HTTP request', '5000'),
+).action(async (file: string, opts: { url: string; key?: string; linesPerRequest: string }) => {
+  const summary = await ingestFile(clientFrom(opts), file, { linesPerRequest: Math.max(1, Number(opts.linesPerRequest) || 5000), progress: Boolean(process.stderr.isTTY) });
+  console.log(`accepted ${summary.accepted}, invalid ${summary.invalidCount}`);
+  for (const bad of summary.invalid.slice(0, 20)) console.log(`  line ${bad.line}: ${bad.error}`);
+  if (summary.invalidCount > 20) console.log(`  … and ${summary.invalidCount - 20} more`);
+  if (summary.invalidCount > 0) process.exitCode = 1;
+});
+
+clientOptions(
+  program
+    .command('query')
+    .description('query readings; prints a table, or JSON with --json')
+    .requiredOption('--series <keys>', 'series keys, comma-separated')
+    .requiredOption('--start <time>', 'ISO 8601 or epoch ms')
+    .requiredOption('--end <time>', 'ISO 8601 or epoch ms')
+    .option('--window <w>', '1m 5m 15m 30m 1h 1d (none: raw points)')
+    .option('--agg <agg>', 'min max avg sum count first last', 'avg')
+    .option('--tz <zone>', 'IANA time zone for 1d buckets')
+    .option('--fill <fill>', 'null previous 0')
+    .option('--json', 'print the JSON reply'),
+).action(async (opts: Record<string, string | undefined> & { url: string; key?: string; json?: boolean }) => {
+  const reply = await runQuery(clientFrom(opts), { series: opts.series, start: opts.start, end: opts.end, window: opts.window, agg: opts.agg, tz: opts.tz, fill: opts.fill });
+  console.log(opts.json ? JSON.stringify(reply, null, 2) : formatQueryTable(reply));
+});
+
+const keys = program.command('keys').description('API keys');
+clientOptions(
+  keys
+    .command('create')
+    .description('create an API key (needs an admin key)')
+    .addOption(new Option('--scope <scope>', 'what the key may do').choices([...apiKeyScopes]).default('write'))
+    .option('--name <name>', 'a label for the key'),
+).action(async (opts: { url: string; key?: string; scope: string; name?: string }) => {
+  const created = await clientFrom(opts).json<{ key: string; scope: string }>('POST', '/api/v1/keys', { scope: opts.scope, name: opts.name });
+  console.log(created.key);
+});
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof ApiError) console.error(`wattline: ${err.message}`);
+  else if (err instanceof Error && 'cause' in err && (err.cause as { code?: string })?.code === 'ECONNREFUSED') console.error(`wattline: no server answers (${(err.cause as Error).message}); start one with \`wattline serve\``);
+  else console.error(err);
+  process.exit(1);
+});

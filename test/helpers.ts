@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { loadConfig } from '../src/core/config.js';
+import { startWattline, type Wattline } from '../src/main.js';
+
+export function tempDir(prefix = 'wattline-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestApp {
+  app: Wattline;
+  url: string;
+  key: string;
+  dataDir: string;
+  /** `fetch` against the app with the admin key (override with headers.authorization). */
+  request(pathname: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: any }>;
+  ingest(lines: (string | object)[] | string, contentType?: string): Promise<{ status: number; headers: Headers; body: any }>;
+}
+
+/** Starts the app on its own temp data dir and a free port; closes it when the test ends. */
+export async function build(t: TestContext, overrides: Record<string, unknown> = {}, dataDir = tempDir()): Promise<TestApp> {
+  const config = loadConfig({ overrides: { dataDir, httpPort: 0, logLevel: 'silent', ...overrides } });
+  const app = await startWattline(config);
+  t.after(async () => {
+    await app.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  const key = app.ctx.keys.generatedKey?.key ?? '';
+  const request = async (pathname: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization') && key) headers.set('authorization', `Bearer ${key}`);
+    const response = await fetch(app.url + pathname, { ...init, headers });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // keep text
+    }
+    return { status: response.status, headers: response.headers, body };
+  };
+  return {
+    app,
+    url: app.url,
+    key,
+    dataDir,
+    request,
+    ingest: (lines, contentType = 'application/x-ndjson') =>
+      request('/ingest', {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: typeof lines === 'string' ? lines : lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n',
+      }),
+  };
+}
+
+/** Waits for a condition with a deadline instead of sleeping. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const sampleFile = (name: string) => path.join(import.meta.dirname, '..', 'samples', name);
