@@ -7,6 +7,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const serverScript = path.join(repoRoot, 'bench', 'lib', 'server.ts');
 const START_TIMEOUT_MS = 60_000;
 const CLOSE_TIMEOUT_MS = 60_000;
+const COMPACT_TIMEOUT_MS = 600_000;
 
 export interface ServerProcess {
   url: string;
@@ -83,7 +84,7 @@ export async function startServerProcess(options: { dataDir: string; cpuProfDir?
       pid: child.pid!,
       async compact() {
         child.stdin.write('compact\n');
-        const answer = await nextLine(CLOSE_TIMEOUT_MS * 10, 'compact');
+        const answer = await nextLine(COMPACT_TIMEOUT_MS, 'compact');
         if (answer !== 'compacted') throw new Error(`server process answered ${JSON.stringify(answer)} to compact`);
       },
       close,
