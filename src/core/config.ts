@@ -84,6 +84,7 @@ export const configSchema = z.object({
     .object({
       maxBatchRows: int(200_000, 1, 10_000_000, 'Most rows committed in one store transaction; queued batches are grouped up to this size.'),
       lingerMs: int(0, 0, 10_000, 'How long the persistor waits for more rows before committing a small batch (0: commit at once; batches still group while a commit runs).'),
+      catalogSaveMs: int(1000, 0, 3_600_000, 'How often series stats (count, first/last time, last value) are written to the store; answers always come from memory, and start-up folds in anything written since.'),
     })
     .prefault({}),
   compaction: z

@@ -49,7 +49,7 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
     async run(sql, params) {
       await writer.run(sql, toValues(params));
     },
-    async query<T extends Row>(sql: string, params?: Params) {
+    async query<T>(sql: string, params?: Params) {
       return readRows<T>(writer, sql, params);
     },
     async bulkAppend(table, columns, length) {
@@ -90,7 +90,7 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
       }
     },
 
-    async query<T extends Row>(sql: string, params?: Params) {
+    async query<T>(sql: string, params?: Params) {
       const c = await acquireReader();
       try {
         return await readRows<T>(c, sql, params);
@@ -137,7 +137,7 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
   return store;
 }
 
-async function readRows<T extends Row>(c: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
+async function readRows<T>(c: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
   const reader = await c.runAndReadAll(sql, toValues(params));
   const rows = reader.getRowObjectsJS() as Record<string, unknown>[];
   // BIGINT arrives as bigint; every value we keep in BIGINT (epoch ms, counts, seq) fits in 2^53.

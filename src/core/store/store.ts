@@ -16,7 +16,7 @@ export type Params = readonly (string | number | boolean | null)[];
 
 export interface StoreTx {
   run(sql: string, params?: Params): Promise<void>;
-  query<T extends Row = Row>(sql: string, params?: Params): Promise<T[]>;
+  query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /** Appends `length` rows to `table`; columns in table order. */
   bulkAppend(table: string, columns: readonly BulkColumn[], length: number): Promise<void>;
 }
@@ -32,7 +32,7 @@ export interface Store {
   /** Applies the module's migrations not yet applied, in version order, each in a transaction. */
   migrate(module: string, migrations: readonly Migration[]): Promise<void>;
   /** A read on its own snapshot; may run concurrently with writes. */
-  query<T extends Row = Row>(sql: string, params?: Params): Promise<T[]>;
+  query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /** Writes are serialised: one transaction at a time, committed when `fn` resolves. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   ready(): Promise<boolean>;

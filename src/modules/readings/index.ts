@@ -38,15 +38,16 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
     metrics,
     maxBatchRows: config.persist.maxBatchRows,
     lingerMs: config.persist.lingerMs,
+    catalogSaveMs: config.persist.catalogSaveMs,
     onCommitted: (ranges) => cache.invalidate(ranges),
   });
   const persisting = ctx.roles.has('persist');
   const stopConsuming = persisting ? bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch)) : () => undefined;
   const compactor = persisting
-    ? startCompactor({ store, partitions: persistor.partitions, log: moduleLog, metrics, intervalMs: config.compaction.intervalMs, quietMs: config.compaction.quietMs })
+    ? startCompactor({ store, partitions: persistor.partitions, catalog: persistor.catalog, log: moduleLog, metrics, intervalMs: config.compaction.intervalMs, quietMs: config.compaction.quietMs })
     : undefined;
-  const engine = createQueryEngine({ store, partitions: persistor.partitions, cache, metrics, maxPoints: config.query.maxPoints });
-  if (ctx.roles.has('api')) registerReadingsRoutes(ctx.http, { engine, store, keys: ctx.keys, requireReadKey: config.requireReadKey });
+  const engine = createQueryEngine({ store, catalog: persistor.catalog, partitions: persistor.partitions, cache, metrics, maxPoints: config.query.maxPoints });
+  if (ctx.roles.has('api')) registerReadingsRoutes(ctx.http, { engine, catalog: persistor.catalog, keys: ctx.keys, requireReadKey: config.requireReadKey });
 
   return {
     query: engine.run,

@@ -5,15 +5,21 @@ export type PartitionState = 'sorted' | 'appended' | 'dirty';
 /**
  * What each UTC day of readings may hold. Only 'dirty' days can hold duplicates of (series, ts),
  * so only they need deduplicating at query time; in-order live data never does.
+ * Keeps both the state queries must assume and the state last saved in the store, so a commit
+ * writes a day's state only when the two differ.
  */
 export class PartitionTracker {
-  private states = new Map<number, PartitionState>();
-  private lastWriteMs = new Map<number, number>();
+  private readonly states = new Map<number, PartitionState>();
+  private readonly saved = new Map<number, PartitionState>();
+  private readonly lastWriteMs = new Map<number, number>();
   // bumped on every write to a day, so the compactor can tell whether one landed while it ran
-  private versions = new Map<number, number>();
+  private readonly versions = new Map<number, number>();
 
   constructor(initial: Iterable<{ day: number; state: PartitionState }> = []) {
-    for (const p of initial) this.states.set(p.day, p.state);
+    for (const p of initial) {
+      this.states.set(p.day, p.state);
+      this.saved.set(p.day, p.state);
+    }
   }
 
   get(day: number): PartitionState | undefined {
@@ -24,14 +30,29 @@ export class PartitionTracker {
     return this.versions.get(day) ?? 0;
   }
 
-  /** Records a write to `day` (made visible before the write commits). */
+  /** Records a write to `day`; made visible before the write commits, so queries dedupe in time. */
   markWritten(day: number, state: PartitionState, nowMs: number) {
     this.states.set(day, state);
     this.lastWriteMs.set(day, nowMs);
     this.versions.set(day, this.version(day) + 1);
   }
 
-  /** Records a finished compaction, unless a write to the day was marked since `version`. */
+  /** States of `days` that differ from what the store holds. */
+  unsaved(days: Iterable<number>): Map<number, PartitionState> {
+    const out = new Map<number, PartitionState>();
+    for (const day of days) {
+      const state = this.states.get(day);
+      if (state && state !== this.saved.get(day)) out.set(day, state);
+    }
+    return out;
+  }
+
+  /** The store now holds these states (call after the commit). */
+  markSaved(states: ReadonlyMap<number, PartitionState>) {
+    for (const [day, state] of states) this.saved.set(day, state);
+  }
+
+  /** A compaction that started at `version` has committed: the day is sorted unless written since. */
   markSorted(day: number, version: number) {
     if (this.version(day) === version) this.states.set(day, 'sorted');
   }
@@ -55,9 +76,8 @@ export class PartitionTracker {
     const dirty: number[] = [];
     const quiet: number[] = [];
     for (const [day, state] of this.states) {
-      const idle = nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs;
       if (state === 'dirty') dirty.push(day);
-      else if (state === 'appended' && idle) quiet.push(day);
+      else if (state === 'appended' && nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs) quiet.push(day);
     }
     return [...dirty.sort((a, b) => a - b), ...quiet.sort((a, b) => a - b)];
   }

@@ -2,8 +2,9 @@ import type { Logger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { ReadingBatch } from '../../core/readings.js';
 import type { Store } from '../../core/store/index.js';
+import { SeriesCatalog, type SeriesDelta } from './catalog.js';
 import { PartitionTracker, type PartitionState } from './partitions.js';
-import { DAY_MS, insertSeries, loadWriteState, savePartitionStates, updateSeriesStats, type SeriesStats } from './repository.js';
+import { DAY_MS, insertSeries, loadWriteState, savePartitionStates } from './repository.js';
 
 interface Pending {
   batch: ReadingBatch;
@@ -23,6 +24,7 @@ export interface PersistorOptions {
   metrics: Metrics;
   maxBatchRows: number;
   lingerMs: number;
+  catalogSaveMs: number;
   /** Called after each commit, before any waiting publisher is answered (cache invalidation). */
   onCommitted: (ranges: CommittedRange[]) => void;
 }
@@ -30,34 +32,32 @@ export interface PersistorOptions {
 /**
  * Writes reading batches to the store with group commit: batches queued while a commit runs go
  * into the next transaction together, and each publisher is answered only after its rows committed.
- * Rows are appended with an ever-increasing `seq`; a row not later than its series' last stored
- * time marks its day 'dirty' so queries dedupe it until the compactor has rewritten that day.
+ * Rows are appended with an ever-increasing `seq`, with no key check; a row not later than its
+ * series' last stored time marks its day 'dirty', so queries dedupe that day until the compactor
+ * has rewritten it.
  */
 export class Persistor {
-  readonly partitions: PartitionTracker;
   private queue: Pending[] = [];
   private queuedRows = 0;
   private running: Promise<void> | undefined;
   private nextSeq: number;
   private nextSeriesId: number;
-  private seriesIds: Map<string, number>;
-  // last stored ts per series id: a row later than this cannot be a duplicate
-  private lastTs: Float64Array;
+  private lastCatalogSaveMs = Date.now();
 
   static async create(options: PersistorOptions): Promise<Persistor> {
-    return new Persistor(options, await loadWriteState(options.store));
+    const catalog = await SeriesCatalog.load(options.store);
+    const state = await loadWriteState(options.store);
+    return new Persistor(options, catalog, new PartitionTracker(state.partitions), state.nextSeq);
   }
 
   private constructor(
     private readonly options: PersistorOptions,
-    state: Awaited<ReturnType<typeof loadWriteState>>,
+    readonly catalog: SeriesCatalog,
+    readonly partitions: PartitionTracker,
+    nextSeq: number,
   ) {
-    this.nextSeq = state.nextSeq;
-    this.seriesIds = new Map(state.series.map((s) => [s.key, s.id]));
-    this.nextSeriesId = state.series.reduce((max, s) => Math.max(max, s.id), 0) + 1;
-    this.lastTs = new Float64Array(Math.max(1024, this.nextSeriesId * 2)).fill(-Infinity);
-    for (const s of state.series) if (s.last_ts !== null) this.lastTs[s.id] = s.last_ts;
-    this.partitions = new PartitionTracker(state.partitions);
+    this.nextSeq = nextSeq;
+    this.nextSeriesId = catalog.nextId;
   }
 
   /** Rows waiting to be committed. */
@@ -76,9 +76,13 @@ export class Persistor {
     });
   }
 
-  /** Waits until everything queued so far is committed (graceful shutdown). */
+  /** Waits until everything queued so far is committed, then saves the catalog (shutdown). */
   async flush(): Promise<void> {
     while (this.running) await this.running;
+    if (this.catalog.hasUnsaved) {
+      const onSaved = await this.options.store.transaction((tx) => this.catalog.save(tx));
+      onSaved();
+    }
   }
 
   private async drain() {
@@ -113,31 +117,29 @@ export class Persistor {
   private async commit(batches: ReadingBatch[], rows: number) {
     const started = performance.now();
     const nowMs = Date.now();
+    const { catalog, partitions } = this;
     const seriesId = new Int32Array(rows);
     const ts = new Float64Array(rows);
     const value = new Float64Array(rows);
     const seq = new Float64Array(rows);
     const newSeries = new Map<string, number>();
-    const stats = new Map<number, SeriesStats>();
-    // last ts per series as of this commit, applied to this.lastTs only once it has committed
-    const pendingLast = new Map<number, number>();
-    const touchedDays = new Map<number, boolean>(); // day → holds a possible duplicate
-    let seqBase = this.nextSeq;
+    const deltas = new Map<number, SeriesDelta>();
+    // last ts per series within this commit; a row later than it cannot be a duplicate
+    const lastTs = new Map<number, number>();
+    const touchedDays = new Map<number, boolean>(); // day → may hold a duplicate
+    const firstSeq = this.nextSeq;
+    let nextSeq = firstSeq;
 
     let row = 0;
     for (const batch of batches) {
       const ids = batch.keys.map((key) => {
-        let id = this.seriesIds.get(key) ?? newSeries.get(key);
-        if (id === undefined) {
-          id = this.nextSeriesId++;
-          newSeries.set(key, id);
-        }
+        let id = catalog.get(key)?.id ?? newSeries.get(key);
+        if (id === undefined) newSeries.set(key, (id = this.nextSeriesId++));
         return id;
       });
-      this.ensureLastTsCapacity(this.nextSeriesId);
       let prevId = -1;
       let last = -Infinity;
-      let stat: SeriesStats | undefined;
+      let delta: SeriesDelta | undefined;
       let prevDay = NaN;
       let dayHasDuplicate = false;
       for (let i = 0; i < batch.length; i++, row++) {
@@ -145,86 +147,71 @@ export class Persistor {
         const t = batch.ts[i];
         const v = batch.value[i];
         if (id !== prevId) {
-          if (prevId >= 0) pendingLast.set(prevId, last);
-          stat = stats.get(id);
-          if (!stat) {
-            stat = { id, key: '', count: 0, firstTs: t, lastTs: t, lastValue: v };
-            stats.set(id, stat);
-          }
-          last = pendingLast.get(id) ?? this.lastTs[id];
+          if (prevId >= 0) lastTs.set(prevId, last);
+          delta = deltas.get(id);
+          if (!delta) deltas.set(id, (delta = { id, count: 0, firstTs: t, lastTs: t, lastValue: v }));
+          last = lastTs.get(id) ?? catalog.byIdOrUndefined(id)?.lastTs ?? -Infinity;
           prevId = id;
         }
         seriesId[row] = id;
         ts[row] = t;
         value[row] = v;
-        seq[row] = seqBase++;
+        seq[row] = nextSeq++;
         const inOrder = t > last;
         if (inOrder) last = t;
         const day = Math.floor(t / DAY_MS);
-        if (day !== prevDay || !inOrder) {
-          if (day !== prevDay) {
-            if (!Number.isNaN(prevDay)) touchedDays.set(prevDay, (touchedDays.get(prevDay) ?? false) || dayHasDuplicate);
-            prevDay = day;
-            dayHasDuplicate = false;
-          }
-          if (!inOrder) dayHasDuplicate = true;
+        if (day !== prevDay) {
+          if (!Number.isNaN(prevDay)) touchedDays.set(prevDay, touchedDays.get(prevDay) || dayHasDuplicate);
+          prevDay = day;
+          dayHasDuplicate = false;
         }
-        const s = stat!;
-        s.count++;
-        if (t < s.firstTs) s.firstTs = t;
-        if (t >= s.lastTs) {
-          s.lastTs = t;
-          s.lastValue = v;
+        if (!inOrder) dayHasDuplicate = true;
+        const d = delta!;
+        d.count++;
+        if (t < d.firstTs) d.firstTs = t;
+        if (t >= d.lastTs) {
+          d.lastTs = t;
+          d.lastValue = v;
         }
       }
-      if (prevId >= 0) pendingLast.set(prevId, last);
-      if (!Number.isNaN(prevDay)) touchedDays.set(prevDay, (touchedDays.get(prevDay) ?? false) || dayHasDuplicate);
+      if (prevId >= 0) lastTs.set(prevId, last);
+      if (!Number.isNaN(prevDay)) touchedDays.set(prevDay, touchedDays.get(prevDay) || dayHasDuplicate);
     }
 
-    // State changes are made visible before the commit: a query that reads 'dirty' too early only
-    // dedupes needlessly, while one that reads it too late could count a duplicate twice.
-    // Every touched day's state is saved with the rows (not just changes), so a compaction that
-    // committed in between cannot leave 'sorted' on disk for a day this commit made dirty.
-    const dayStates = new Map<number, PartitionState>();
-    for (const [day, hasDuplicate] of touchedDays) {
-      const next: PartitionState = hasDuplicate || this.partitions.get(day) === 'dirty' ? 'dirty' : 'appended';
-      dayStates.set(day, next);
-      this.partitions.markWritten(day, next, nowMs);
+    // Day states are made visible before the commit: a query that sees 'dirty' too early only
+    // dedupes needlessly, while one that saw it too late could count a duplicate twice.
+    for (const [day, mayHoldDuplicate] of touchedDays) {
+      partitions.markWritten(day, mayHoldDuplicate || partitions.get(day) === 'dirty' ? 'dirty' : 'appended', nowMs);
     }
+    const created = [...newSeries].filter(([, id]) => deltas.has(id)).map(([key, id]) => ({ id, key }));
+    const saveCatalog = nowMs - this.lastCatalogSaveMs >= this.options.catalogSaveMs && catalog.hasUnsaved;
 
-    const inserted: SeriesStats[] = [];
-    const updated: SeriesStats[] = [];
-    for (const [key, id] of newSeries) {
-      const s = stats.get(id);
-      if (s) s.key = key;
-      else newSeries.delete(key); // a key without rows is not catalogued
-    }
-    for (const s of stats.values()) (s.key ? inserted : updated).push(s);
-
-    await this.options.store.transaction(async (tx) => {
+    const { savedStates, onCatalogSaved } = await this.options.store.transaction(async (tx) => {
       await tx.bulkAppend('readings', [
         { type: 'int32', values: seriesId },
         { type: 'int64', values: ts },
         { type: 'float64', values: value },
         { type: 'int64', values: seq },
       ], rows);
-      await insertSeries(tx, inserted);
-      await updateSeriesStats(tx, updated);
-      await savePartitionStates(tx, dayStates);
+      await insertSeries(tx, created);
+      // decided here, when every earlier transaction (a compaction, say) has committed
+      const states: ReadonlyMap<number, PartitionState> = partitions.unsaved(touchedDays.keys());
+      await savePartitionStates(tx, states);
+      return { savedStates: states, onCatalogSaved: saveCatalog ? await catalog.save(tx) : undefined };
     });
 
-    this.nextSeq = seqBase;
-    for (const [key, id] of newSeries) this.seriesIds.set(key, id);
-    for (const [id, t] of pendingLast) if (t > this.lastTs[id]) this.lastTs[id] = t;
+    // Runs synchronously after the commit, before the next queued transaction can start, so
+    // the catalog's seq watermark always matches what is committed.
+    partitions.markSaved(savedStates);
+    if (onCatalogSaved) {
+      onCatalogSaved();
+      this.lastCatalogSaveMs = nowMs;
+    }
+    for (const { id, key } of created) catalog.add({ id, key, unit: null, kind: 'gauge', count: 0, firstTs: Infinity, lastTs: -Infinity, lastValue: NaN });
+    catalog.apply(deltas.values(), nextSeq - 1);
+    this.nextSeq = nextSeq;
     this.options.metrics.persistCommitSeconds.observe((performance.now() - started) / 1000);
     this.options.metrics.persistRows.inc(rows);
-    this.options.onCommitted([...stats.values()].map((s) => ({ seriesId: s.id, minTs: s.firstTs, maxTs: s.lastTs })));
-  }
-
-  private ensureLastTsCapacity(n: number) {
-    if (n < this.lastTs.length) return;
-    const grown = new Float64Array(n * 2).fill(-Infinity);
-    grown.set(this.lastTs);
-    this.lastTs = grown;
+    this.options.onCommitted([...deltas.values()].map((d) => ({ seriesId: d.id, minTs: d.firstTs, maxTs: d.lastTs })));
   }
 }

@@ -6,7 +6,7 @@ import { bucketStarts, countBuckets, formatTime, isTimeZone, isWindowName, WINDO
 import { parseTimestamp } from '../../core/time/timestamps.js';
 import type { PartitionTracker } from './partitions.js';
 import type { QueryCache } from './query-cache.js';
-import { listSeries } from './repository.js';
+import type { SeriesCatalog } from './catalog.js';
 
 export const AGGREGATIONS = ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -92,6 +92,7 @@ const aggregateSql: Record<Aggregation, string> = {
 
 export interface QueryEngineOptions {
   store: Store;
+  catalog: SeriesCatalog;
   partitions: PartitionTracker;
   cache: QueryCache<SeriesPoints[]>;
   metrics: Metrics;
@@ -100,7 +101,7 @@ export interface QueryEngineOptions {
 
 /** Answers readings queries: windows × aggregations over one or more series, with gap filling. */
 export function createQueryEngine(options: QueryEngineOptions) {
-  const { store, partitions, cache, metrics, maxPoints } = options;
+  const { store, catalog, partitions, cache, metrics, maxPoints } = options;
 
   async function run(q: ReadingsQuery): Promise<SeriesPoints[]> {
     const started = performance.now();
@@ -116,7 +117,7 @@ export function createQueryEngine(options: QueryEngineOptions) {
       throw new InvalidInput('too_many_points', `the range holds more than ${maxPoints} ${q.window} buckets; use a wider window or a shorter range`, { field: 'window' });
     }
     const token = cache.begin();
-    const known = await listSeries(store, q.series);
+    const known = q.series.map((key) => catalog.get(key)).filter((s) => s !== undefined);
     const idByKey = new Map(known.map((s) => [s.key, s.id]));
     const rows = known.length ? await store.query<{ series_id: number; t: number; value: number }>(buildSql(q, known.map((s) => s.id)), q.window === '1d' && q.tz ? [q.tz] : []) : [];
     if (!q.window && rows.length > maxPoints) {

@@ -3,9 +3,8 @@ import type { ApiKeys } from '../../core/auth/api-keys.js';
 import { requireKey } from '../../core/auth/hooks.js';
 import { NotFound } from '../../core/errors.js';
 import { formatTime } from '../../core/time/buckets.js';
-import type { Store } from '../../core/store/index.js';
 import { parseQueryParams, type QueryEngine } from './query.js';
-import { listSeries } from './repository.js';
+import type { SeriesCatalog } from './catalog.js';
 
 const pointsSchema = {
   type: 'array',
@@ -25,7 +24,7 @@ const seriesSchema = {
 } as const;
 
 /** Queries: `/api/v1/query`, the catalog `/api/v1/series`, latest values `/api/v1/series/{key}/latest`. */
-export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: QueryEngine; store: Store; keys: ApiKeys; requireReadKey: boolean }) {
+export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: QueryEngine; catalog: SeriesCatalog; keys: ApiKeys; requireReadKey: boolean }) {
   const onRequest = requireKey(deps.keys, 'read', deps.requireReadKey);
 
   http.get(
@@ -67,12 +66,12 @@ export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: Qu
       schema: { summary: 'The series catalog', tags: ['readings'], response: { 200: { type: 'object', properties: { series: { type: 'array', items: seriesSchema } } } } },
     },
     async () => ({
-      series: (await listSeries(deps.store)).map((s) => ({
+      series: deps.catalog.list().map((s) => ({
         key: s.key,
         unit: s.unit,
         kind: s.kind,
-        firstTime: s.first_ts === null ? null : formatTime(s.first_ts),
-        lastTime: s.last_ts === null ? null : formatTime(s.last_ts),
+        firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
+        lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
         count: s.count,
       })),
     }),
@@ -93,9 +92,9 @@ export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: Qu
       const rest = (request.params as { '*': string })['*'];
       if (!rest.endsWith('/latest')) throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
       const key = decodeURIComponent(rest.slice(0, -'/latest'.length));
-      const [s] = await listSeries(deps.store, [key]);
-      if (!s || s.last_ts === null || s.last_value === null) throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
-      return { series: s.key, time: formatTime(s.last_ts), value: s.last_value };
+      const s = deps.catalog.get(key);
+      if (!s || !Number.isFinite(s.lastTs)) throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
+      return { series: s.key, time: formatTime(s.lastTs), value: s.lastValue };
     },
   );
 }

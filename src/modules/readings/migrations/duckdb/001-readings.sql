@@ -1,4 +1,5 @@
--- The series catalog: one row per series key. Stats are kept per committed batch.
+-- The series catalog: one row per series key. Its stats are flushed from memory now and then;
+-- readings_meta.stats_seq says up to which readings.seq they are complete.
 CREATE TABLE series (
   id          INTEGER PRIMARY KEY,
   key         VARCHAR NOT NULL UNIQUE,
@@ -26,3 +27,8 @@ CREATE TABLE reading_partitions (
   day    INTEGER PRIMARY KEY,
   state  VARCHAR NOT NULL
 );
+
+CREATE TABLE readings_meta (
+  stats_seq  BIGINT NOT NULL  -- series stats include every reading with seq <= this
+);
+INSERT INTO readings_meta VALUES (0);

@@ -1,0 +1,114 @@
+import type { Store, StoreTx } from '../../core/store/index.js';
+import { loadCatalogRows, loadStatsSince, saveSeriesStats } from './repository.js';
+
+export interface SeriesEntry {
+  id: number;
+  key: string;
+  unit: string | null;
+  kind: string;
+  count: number;
+  /** UTC epoch ms; Infinity / -Infinity while the series has no readings. */
+  firstTs: number;
+  lastTs: number;
+  lastValue: number;
+}
+
+/** What one commit adds to a series. */
+export interface SeriesDelta {
+  id: number;
+  count: number;
+  firstTs: number;
+  lastTs: number;
+  lastValue: number;
+}
+
+/**
+ * The series catalog, kept in memory and answered from memory (the hot path never reads it from
+ * the store). Its stats are written to the store now and then, with the `seq` they are complete
+ * up to; at start-up the readings appended after that are folded back in, so a killed process
+ * loses nothing and start-up reads only the tail.
+ */
+export class SeriesCatalog {
+  private readonly byKey = new Map<string, SeriesEntry>();
+  private readonly byId: SeriesEntry[] = [];
+  private readonly unsaved = new Set<number>();
+  /** Stats include every committed reading with seq ≤ this. */
+  appliedSeq = 0;
+
+  static async load(store: Store): Promise<SeriesCatalog> {
+    const catalog = new SeriesCatalog();
+    const { rows, statsSeq } = await loadCatalogRows(store);
+    for (const r of rows) catalog.add({ ...r, firstTs: r.firstTs ?? Infinity, lastTs: r.lastTs ?? -Infinity, lastValue: r.lastValue ?? NaN });
+    catalog.appliedSeq = statsSeq;
+    for (const d of await loadStatsSince(store, statsSeq)) {
+      catalog.apply([d], d.maxSeq);
+    }
+    return catalog;
+  }
+
+  get(key: string): SeriesEntry | undefined {
+    return this.byKey.get(key);
+  }
+
+  byIdOrUndefined(id: number): SeriesEntry | undefined {
+    return this.byId[id];
+  }
+
+  get nextId(): number {
+    return this.byId.length === 0 ? 1 : this.byId.length;
+  }
+
+  /** Every series, sorted by key. */
+  list(): SeriesEntry[] {
+    return [...this.byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  add(entry: SeriesEntry) {
+    this.byKey.set(entry.key, entry);
+    this.byId[entry.id] = entry;
+  }
+
+  /** Folds in a committed batch's per-series stats; `uptoSeq` is its highest seq. */
+  apply(deltas: Iterable<SeriesDelta>, uptoSeq: number) {
+    for (const d of deltas) {
+      const e = this.byId[d.id];
+      if (!e) continue;
+      e.count += d.count;
+      if (d.firstTs < e.firstTs) e.firstTs = d.firstTs;
+      // same ts: this batch is the later write and wins
+      if (d.lastTs >= e.lastTs) {
+        e.lastTs = d.lastTs;
+        e.lastValue = d.lastValue;
+      }
+      this.unsaved.add(d.id);
+    }
+    if (uptoSeq > this.appliedSeq) this.appliedSeq = uptoSeq;
+  }
+
+  /** Readings removed by compaction (duplicates) no longer count. */
+  subtractCounts(removed: ReadonlyMap<number, number>) {
+    for (const [id, n] of removed) {
+      const e = this.byId[id];
+      if (e) {
+        e.count -= n;
+        this.unsaved.add(id);
+      }
+    }
+  }
+
+  /**
+   * Writes the unsaved stats and their watermark inside `tx`. Returns a function to call once
+   * `tx` has committed.
+   */
+  async save(tx: StoreTx): Promise<() => void> {
+    const ids = [...this.unsaved];
+    await saveSeriesStats(tx, ids.map((id) => this.byId[id]), this.appliedSeq);
+    return () => {
+      for (const id of ids) this.unsaved.delete(id);
+    };
+  }
+
+  get hasUnsaved(): boolean {
+    return this.unsaved.size > 0;
+  }
+}
