@@ -1,0 +1,6 @@
+// Regenerates the settings table in README.md from the config schema.
+import fs from 'node:fs';
+import { withSettingsTable } from '../src/core/settings-table.js';
+
+fs.writeFileSync('README.md', withSettingsTable(fs.readFileSync('README.md', 'utf8')));
+console.log('README.md settings table updated');
