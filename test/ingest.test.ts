@@ -63,8 +63,8 @@ test('a read-scoped key cannot write', async (t) => {
   assert.match(r.body.error, /scope read/);
 });
 
-test('bad lines are reported by line number and the good lines in the same body are stored', async (t) => {
-  const w = await build(t);
+for (const parseWorkers of [0, 2]) test(`bad lines are reported by line number and the good lines in the same body are stored (${parseWorkers} parse workers)`, async (t) => {
+  const w = await build(t, { 'ingest.parseWorkers': parseWorkers });
   const r = await w.ingest([
     { series: 'ok', value: 1, ts: T0 },
     'not json',

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import YAML from 'yaml';
 import { z } from 'zod';
 
@@ -77,6 +78,12 @@ export const configSchema = z.object({
       batchSize: int(10000, 1, 1_000_000, 'Rows an ingest request hands to the persistor at a time; a request streams its body in batches of this size.'),
       queueLimit: int(2_000_000, 1000, 100_000_000, 'Rows waiting to be committed before new ingest requests get 503 with `Retry-After`.'),
       maxLineBytes: int(65536, 64, 16 * 1024 * 1024, 'Longest accepted NDJSON line; longer lines are rejected by line number and counted in `ingest_rows_invalid_total`.'),
+      parseWorkers: int(
+        Math.min(2, os.availableParallelism()),
+        0,
+        64,
+        'Worker threads that parse NDJSON bodies beside the main thread (default: 2, or 1 on a one-core machine; 0 parses on the main thread).',
+      ),
       maxInvalidReported: int(1000, 1, 1_000_000, 'Invalid lines listed in a 400 reply; further bad lines are still counted in `invalidCount`.'),
     })
     .prefault({}),

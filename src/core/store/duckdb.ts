@@ -16,6 +16,9 @@ import type { BulkColumn, Migration, Params, Row, Store, StoreTx } from './store
 const CHUNK_ROWS = 2048;
 const READ_POOL_SIZE = 4;
 const TWO_POW_32 = 4294967296;
+// Below DuckDB's appender auto-flush threshold (100 chunks), so an autocommitted append is one
+// transaction: all of it or nothing.
+const AUTOCOMMIT_APPEND_MAX_ROWS = 100 * CHUNK_ROWS;
 
 /** The embedded store: one DuckDB file in the data directory. */
 export async function createDuckDbStore(dataDir: string): Promise<Store> {
@@ -45,14 +48,29 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
     else idleReaders.push(c);
   }
 
+  // A transaction begins lazily: one whose only write is a single bulk append lets the appender
+  // commit on its own, saving the BEGIN and COMMIT round trips on the ingest hot path.
+  let begun = false;
+  let autocommitted = false;
+  async function begin() {
+    if (autocommitted) throw new Error('a bulk append that committed on its own must be the last write of its transaction');
+    if (!begun) {
+      await writer.run('BEGIN TRANSACTION');
+      begun = true;
+    }
+  }
+
   const tx: StoreTx = {
     async run(sql, params) {
+      await begin();
       await writer.run(sql, toValues(params));
     },
     async query<T>(sql: string, params?: Params) {
+      await begin();
       return readRows<T>(writer, sql, params);
     },
     async bulkAppend(table, columns, length) {
+      if (!begun && length > AUTOCOMMIT_APPEND_MAX_ROWS) await begin();
       const appender = await writer.createAppender(table);
       try {
         appendColumns(columns, length, (chunk) => appender.appendDataChunk(chunk));
@@ -60,6 +78,7 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
       } finally {
         appender.closeSync();
       }
+      if (!begun) autocommitted = true;
     },
   };
 
@@ -102,14 +121,17 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
     transaction<T>(fn: (t: StoreTx) => Promise<T>): Promise<T> {
       return serialised(async () => {
         if (closed) throw new Error('store is closed');
-        await writer.run('BEGIN TRANSACTION');
+        begun = false;
+        autocommitted = false;
         try {
           const result = await fn(tx);
-          await writer.run('COMMIT');
+          if (begun) await writer.run('COMMIT');
           return result;
         } catch (err) {
-          await writer.run('ROLLBACK').catch(() => undefined);
+          if (begun) await writer.run('ROLLBACK').catch(() => undefined);
           throw err;
+        } finally {
+          begun = false;
         }
       });
     },

@@ -17,7 +17,10 @@ export type Params = readonly (string | number | boolean | null)[];
 export interface StoreTx {
   run(sql: string, params?: Params): Promise<void>;
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
-  /** Appends `length` rows to `table`; columns in table order. */
+  /**
+   * Appends `length` rows to `table`; columns in table order. As the only write of a transaction
+   * it may commit on its own (no BEGIN/COMMIT round trips); nothing may be written after it then.
+   */
   bulkAppend(table: string, columns: readonly BulkColumn[], length: number): Promise<void>;
 }
 

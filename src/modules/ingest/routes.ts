@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { requireKey } from '../../core/auth/hooks.js';
@@ -9,7 +8,7 @@ import { Overloaded } from '../../core/errors.js';
 import type { ApiKeys } from '../../core/auth/api-keys.js';
 import type { Metrics } from '../../core/metrics.js';
 import { READINGS_TOPIC } from '../../core/readings.js';
-import { NdjsonReadings } from './ndjson.js';
+import type { ParsePool } from './parse-pool.js';
 
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/stream+json'];
 
@@ -18,6 +17,7 @@ export interface IngestDeps {
   keys: ApiKeys;
   metrics: Metrics;
   settings: Config['ingest'];
+  parsePool: ParsePool;
   backlogRows: () => number;
 }
 
@@ -61,17 +61,9 @@ export function registerIngestRoutes(http: FastifyInstance, deps: IngestDeps) {
       }
       let body = request.body as Readable;
       if (/gzip/i.test(String(request.headers['content-encoding'] ?? ''))) body = body.pipe(createGunzip());
-      const parser = new NdjsonReadings({
-        batchSize: settings.batchSize,
-        maxLineBytes: settings.maxLineBytes,
-        maxInvalidReported: settings.maxInvalidReported,
-        publish: (batch) => deps.bus.publish(READINGS_TOPIC, batch),
-      });
-      const decoder = new StringDecoder('utf8');
+      let parser = { accepted: 0, invalid: [] as { line: number; error: string }[], invalidCount: 0 };
       try {
-        for await (const chunk of body) await parser.write(decoder.write(chunk as Buffer));
-        await parser.write(decoder.end());
-        await parser.end();
+        parser = await deps.parsePool.parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch));
       } finally {
         metrics.ingestRows.inc({ format: 'ndjson' }, parser.accepted);
         metrics.ingestRowsInvalid.inc({ format: 'ndjson' }, parser.invalidCount);

@@ -132,33 +132,33 @@ export class Persistor {
 
     let row = 0;
     for (const batch of batches) {
-      const ids = batch.keys.map((key) => {
+      // per-key scratch arrays (a batch's keys are a small dictionary): no Map work per row
+      const keyCount = batch.keys.length;
+      const ids = new Int32Array(keyCount);
+      const last = new Float64Array(keyCount);
+      const count = new Int32Array(keyCount);
+      const first = new Float64Array(keyCount).fill(Infinity);
+      const latest = new Float64Array(keyCount).fill(-Infinity);
+      const latestValue = new Float64Array(keyCount);
+      batch.keys.forEach((key, k) => {
         let id = catalog.get(key)?.id ?? newSeries.get(key);
         if (id === undefined) newSeries.set(key, (id = this.nextSeriesId++));
-        return id;
+        ids[k] = id;
+        last[k] = lastTs.get(id) ?? catalog.byIdOrUndefined(id)?.lastTs ?? -Infinity;
       });
-      let prevId = -1;
-      let last = -Infinity;
-      let delta: SeriesDelta | undefined;
       let prevDay = NaN;
       let dayHasDuplicate = false;
+      const { keyIndex, ts: batchTs, value: batchValue } = batch;
       for (let i = 0; i < batch.length; i++, row++) {
-        const id = ids[batch.keyIndex[i]];
-        const t = batch.ts[i];
-        const v = batch.value[i];
-        if (id !== prevId) {
-          if (prevId >= 0) lastTs.set(prevId, last);
-          delta = deltas.get(id);
-          if (!delta) deltas.set(id, (delta = { id, count: 0, firstTs: t, lastTs: t, lastValue: v }));
-          last = lastTs.get(id) ?? catalog.byIdOrUndefined(id)?.lastTs ?? -Infinity;
-          prevId = id;
-        }
-        seriesId[row] = id;
+        const k = keyIndex[i];
+        const t = batchTs[i];
+        const v = batchValue[i];
+        seriesId[row] = ids[k];
         ts[row] = t;
         value[row] = v;
         seq[row] = nextSeq++;
-        const inOrder = t > last;
-        if (inOrder) last = t;
+        const inOrder = t > last[k];
+        if (inOrder) last[k] = t;
         const day = Math.floor(t / DAY_MS);
         if (day !== prevDay) {
           if (!Number.isNaN(prevDay)) touchedDays.set(prevDay, touchedDays.get(prevDay) || dayHasDuplicate);
@@ -166,16 +166,30 @@ export class Persistor {
           dayHasDuplicate = false;
         }
         if (!inOrder) dayHasDuplicate = true;
-        const d = delta!;
-        d.count++;
-        if (t < d.firstTs) d.firstTs = t;
-        if (t >= d.lastTs) {
-          d.lastTs = t;
-          d.lastValue = v;
+        count[k]++;
+        if (t < first[k]) first[k] = t;
+        if (t >= latest[k]) {
+          latest[k] = t;
+          latestValue[k] = v;
         }
       }
-      if (prevId >= 0) lastTs.set(prevId, last);
       if (!Number.isNaN(prevDay)) touchedDays.set(prevDay, touchedDays.get(prevDay) || dayHasDuplicate);
+      for (let k = 0; k < keyCount; k++) {
+        if (count[k] === 0) continue;
+        const id = ids[k];
+        lastTs.set(id, last[k]);
+        const d = deltas.get(id);
+        if (!d) deltas.set(id, { id, count: count[k], firstTs: first[k], lastTs: latest[k], lastValue: latestValue[k] });
+        else {
+          d.count += count[k];
+          if (first[k] < d.firstTs) d.firstTs = first[k];
+          // a later batch in this commit is the later write
+          if (latest[k] >= d.lastTs) {
+            d.lastTs = latest[k];
+            d.lastValue = latestValue[k];
+          }
+        }
+      }
     }
 
     // Day states are made visible before the commit: a query that sees 'dirty' too early only
@@ -187,17 +201,19 @@ export class Persistor {
     const saveCatalog = nowMs - this.lastCatalogSaveMs >= this.options.catalogSaveMs && catalog.hasUnsaved;
 
     const { savedStates, onCatalogSaved } = await this.options.store.transaction(async (tx) => {
+      // decided here, when every earlier transaction (a compaction, say) has committed
+      const states: ReadonlyMap<number, PartitionState> = partitions.unsaved(touchedDays.keys());
+      await savePartitionStates(tx, states);
+      await insertSeries(tx, created);
+      const onSaved = saveCatalog ? await catalog.save(tx) : undefined;
+      // last: in the steady state (known series, no state change) the append is the whole transaction
       await tx.bulkAppend('readings', [
         { type: 'int32', values: seriesId },
         { type: 'int64', values: ts },
         { type: 'float64', values: value },
         { type: 'int64', values: seq },
       ], rows);
-      await insertSeries(tx, created);
-      // decided here, when every earlier transaction (a compaction, say) has committed
-      const states: ReadonlyMap<number, PartitionState> = partitions.unsaved(touchedDays.keys());
-      await savePartitionStates(tx, states);
-      return { savedStates: states, onCatalogSaved: saveCatalog ? await catalog.save(tx) : undefined };
+      return { savedStates: states, onCatalogSaved: onSaved };
     });
 
     // Runs synchronously after the commit, before the next queued transaction can start, so

@@ -1,0 +1,31 @@
+import type { LineError } from './ndjson.js';
+
+/** Messages between the ingest route and its parse workers (one session per request body). */
+
+export interface ParseSettings {
+  batchSize: number;
+  maxLineBytes: number;
+  maxInvalidReported: number;
+}
+
+export type ToWorker =
+  | { type: 'start'; session: number; settings: ParseSettings }
+  | { type: 'chunk'; session: number; bytes: Uint8Array }
+  | { type: 'end'; session: number }
+  | { type: 'published'; session: number; batchNo: number }
+  | { type: 'publish-failed'; session: number; batchNo: number; message: string };
+
+export type FromWorker =
+  | { type: 'chunk-done'; session: number }
+  | {
+      type: 'batch';
+      session: number;
+      batchNo: number;
+      keys: string[];
+      keyIndex: ArrayBuffer;
+      ts: ArrayBuffer;
+      value: ArrayBuffer;
+      length: number;
+    }
+  | { type: 'done'; session: number; accepted: number; invalid: LineError[]; invalidCount: number }
+  | { type: 'failed'; session: number; message: string };
