@@ -63,11 +63,16 @@ export class NdjsonReadings {
 
   /** Ends the stream: handles a last line without a newline and waits for every batch. */
   async end(): Promise<void> {
+    await this.endWithoutWaiting();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ends the stream and hands on the last batch, without waiting for batches to be durable. */
+  async endWithoutWaiting(): Promise<void> {
     if (this.tail || this.skippingLongLine) this.finishLine(this.tail);
     this.tail = '';
     await this.flushBatch();
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
   }
 
   private finishLine(line: string) {

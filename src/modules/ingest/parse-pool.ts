@@ -14,6 +14,8 @@ export interface ParseResult {
 
 interface Session {
   publish: (batch: ReadingBatch) => Promise<void>;
+  published: Promise<void>[];
+  accepted: number;
   chunkDone: (() => void)[];
   resolve: (result: ParseResult) => void;
   reject: (err: Error) => void;
@@ -71,15 +73,23 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
           value: new Float64Array(message.value),
           length: message.length,
         };
-        session.publish(batch).then(
-          () => post({ type: 'published', session: message.session, batchNo: message.batchNo }),
+        const published = session.publish(batch);
+        session.published.push(published);
+        published.then(
+          () => {
+            session.accepted += batch.length;
+            post({ type: 'published', session: message.session, batchNo: message.batchNo });
+          },
           (err: Error) => post({ type: 'publish-failed', session: message.session, batchNo: message.batchNo, message: err.message }),
         );
         break;
       }
       case 'done':
         entry.sessions.delete(message.session);
-        session.resolve({ accepted: message.accepted, invalid: message.invalid, invalidCount: message.invalidCount });
+        Promise.all(session.published).then(
+          () => session.resolve({ accepted: session.accepted, invalid: message.invalid, invalidCount: message.invalidCount }),
+          session.reject,
+        );
         break;
       case 'failed':
         entry.sessions.delete(message.session);
@@ -118,7 +128,7 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
       const id = nextSession++;
       let ended = false;
       const result = new Promise<ParseResult>((resolve, reject) => {
-        entry.sessions.set(id, { publish, chunkDone: [], resolve, reject });
+        entry.sessions.set(id, { publish, published: [], accepted: 0, chunkDone: [], resolve, reject });
       });
       // a failure may arrive while chunks are still being sent; it is awaited below
       result.catch(() => undefined);

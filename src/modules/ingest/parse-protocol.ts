@@ -27,5 +27,6 @@ export type FromWorker =
       value: ArrayBuffer;
       length: number;
     }
-  | { type: 'done'; session: number; accepted: number; invalid: LineError[]; invalidCount: number }
+  /** Every batch has been sent (whether durable yet is the main thread's to know). */
+  | { type: 'done'; session: number; invalid: LineError[]; invalidCount: number }
   | { type: 'failed'; session: number; message: string };
