@@ -64,10 +64,12 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     readings,
     close: () =>
       (closing ??= (async () => {
-        await http.close(); // waits for in-flight requests, whose batches are committed before they answer
-        for (const m of [...modules].reverse()) await m.stop();
-        await bus.close();
-        await store.close();
+        // each step runs even if one before it failed: whatever was opened gets closed
+        const step = (name: string, fn: () => Promise<void>) => fn().catch((err) => log.error({ err }, `${name} failed to stop`));
+        await step('http', () => http.close()); // waits for in-flight requests, whose batches are committed before they answer
+        for (const m of [...modules].reverse()) await step(m.name, () => m.stop());
+        await step('bus', () => bus.close());
+        await step('store', () => store.close());
         log.info('stopped');
       })()),
   };

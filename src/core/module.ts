@@ -24,5 +24,6 @@ export interface CoreContext {
 
 /** A started module: whatever it opened, `stop` closes. */
 export interface StartedModule {
+  name: string;
   stop(): Promise<void>;
 }

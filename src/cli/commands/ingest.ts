@@ -18,7 +18,7 @@ interface Line {
 }
 
 /**
- * Sends a file of readings — NDJSON, or CSV `series,ts,value` (a header row is skipped) — in bodies
+ * Sends a file of readings — NDJSON, or CSV `series,ts,value` (a header row may name another order) — in bodies
  * of `linesPerRequest` lines, retrying when the server says it is busy (503 + Retry-After).
  * Invalid lines are reported with their line number in the file.
  */
@@ -62,16 +62,23 @@ async function* ndjsonLines(input: Readable): AsyncGenerator<Line> {
   }
 }
 
+const CSV_COLUMNS = ['series', 'ts', 'value'] as const;
+
 async function* csvLines(input: Readable): AsyncGenerator<Line> {
   const records = input.pipe(parseCsv({ info: true, relax_column_count: true, skip_empty_lines: true, trim: true }));
+  // columns are series,ts,value unless a header row names them in another order
+  let order: number[] = [0, 1, 2];
   let first = true;
   for await (const { record, info } of records as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    const [series, ts, value] = record;
-    if (first && series === 'series' && ts === 'ts') {
+    if (first) {
       first = false;
-      continue;
+      const header = record.map((c) => c.toLowerCase());
+      if (CSV_COLUMNS.every((c) => header.includes(c))) {
+        order = CSV_COLUMNS.map((c) => header.indexOf(c));
+        continue;
+      }
     }
-    first = false;
+    const [series, ts, value] = order.map((i) => record[i]);
     // validation is the server's: a bad value becomes null and comes back as an invalid line
     const numeric = value === undefined || value === '' ? null : Number(value);
     yield { fileLine: info.lines, text: JSON.stringify({ series, ts, value: numeric }) };

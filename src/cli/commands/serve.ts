@@ -21,12 +21,13 @@ export async function serve(config: Config, roles?: Role[]) {
   if (generated) lines.push(`  API key    ${generated.key}   (admin; kept in ${generated.file})`);
   if (firstStart) {
     const key = generated?.key ?? '<your key>';
+    const readAuth = config.requireReadKey ? `-u ${key}: ` : '';
     lines.push(
       '',
       'Send the sample readings:',
-      `  curl -u ${key}: -H 'Content-Type: application/x-ndjson' --data-binary @${sampleFile} ${app.url}/ingest`,
+      `  curl -u ${key}: -H 'Content-Type: application/x-ndjson' --data-binary '@${sampleFile}' ${app.url}/ingest`,
       'Query them (hourly averages):',
-      `  curl '${app.url}/api/v1/query?series=home/meter/power,home/solar/power&start=2024-06-01T00:00:00Z&end=2024-06-01T23:59:59Z&window=1h&agg=avg'`,
+      `  curl ${readAuth}'${app.url}/api/v1/query?series=home/meter/power,home/solar/power&start=2024-06-01T00:00:00Z&end=2024-06-01T23:59:59Z&window=1h&agg=avg'`,
     );
   }
   process.stdout.write(lines.join('\n') + '\n');

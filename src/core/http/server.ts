@@ -20,6 +20,12 @@ export async function createHttpServer(options: { log: Logger; metrics: Metrics;
     // NDJSON bodies are streamed, not buffered; this bounds the JSON bodies Fastify parses itself
     bodyLimit: 10 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // errors raised before routing (a malformed URL, say) get the same reply shape as the rest
+    frameworkErrors: (error, request, reply) => {
+      const r = reply as unknown as { header(k: string, v: string): unknown; code(c: number): { send(body: unknown): unknown } };
+      r.header('x-request-id', request.id);
+      r.code(error.statusCode ?? 400).send({ error: error.message, code: (error.code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '') });
+    },
   }) as unknown as FastifyInstance;
 
   await http.register(swagger, {

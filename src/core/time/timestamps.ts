@@ -20,8 +20,3 @@ export function parseTimestamp(raw: unknown): number {
   const offset = !zone ? 'Z' : zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.length === 3 ? `${zone}:00` : zone;
   return Date.parse(`${date}T${fraction}${offset}`);
 }
-
-/** ISO 8601 in UTC with milliseconds: `2024-01-01T00:00:00.000Z`. */
-export function formatUtc(tsMs: number): string {
-  return new Date(tsMs).toISOString();
-}

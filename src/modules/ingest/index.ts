@@ -5,7 +5,7 @@ import { registerIngestRoutes } from './routes.js';
 
 /** The ingest module: write endpoints that turn input into reading batches on the bus. */
 export async function startIngest(ctx: CoreContext, readings: Pick<ReadingsService, 'backlogRows'>): Promise<StartedModule> {
-  if (!ctx.roles.has('ingest')) return { async stop() {} };
+  if (!ctx.roles.has('ingest')) return { name: 'ingest', async stop() {} };
   const settings = ctx.config.ingest;
   const parsePool = createParsePool({
     workers: settings.parseWorkers,
@@ -13,5 +13,5 @@ export async function startIngest(ctx: CoreContext, readings: Pick<ReadingsServi
     log: ctx.log.child({ module: 'ingest' }),
   });
   registerIngestRoutes(ctx.http, { bus: ctx.bus, keys: ctx.keys, metrics: ctx.metrics, settings, parsePool, backlogRows: readings.backlogRows });
-  return { stop: () => parsePool.close() };
+  return { name: 'ingest', stop: () => parsePool.close() };
 }

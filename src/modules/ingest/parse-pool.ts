@@ -53,7 +53,8 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
       if (i >= 0) pool.splice(i, 1);
       for (const s of entry.sessions.values()) s.reject(new Error('parse worker exited'));
     });
-    entry.worker.unref();
+    // kept referenced: while a request waits on its worker, the paused socket does not keep the
+    // process alive, so an unref'd worker would let a SIGTERM'd process exit mid-request
     return entry;
   }
 

@@ -30,7 +30,7 @@ export interface SeriesDelta {
  */
 export class SeriesCatalog {
   private readonly byKey = new Map<string, SeriesEntry>();
-  private readonly byId: SeriesEntry[] = [];
+  private readonly entries: SeriesEntry[] = [];
   private readonly unsaved = new Set<number>();
   /** Stats include every committed reading with seq ≤ this. */
   appliedSeq = 0;
@@ -50,12 +50,12 @@ export class SeriesCatalog {
     return this.byKey.get(key);
   }
 
-  byIdOrUndefined(id: number): SeriesEntry | undefined {
-    return this.byId[id];
+  byId(id: number): SeriesEntry | undefined {
+    return this.entries[id];
   }
 
   get nextId(): number {
-    return this.byId.length === 0 ? 1 : this.byId.length;
+    return this.entries.length === 0 ? 1 : this.entries.length;
   }
 
   /** Every series, sorted by key. */
@@ -65,13 +65,13 @@ export class SeriesCatalog {
 
   add(entry: SeriesEntry) {
     this.byKey.set(entry.key, entry);
-    this.byId[entry.id] = entry;
+    this.entries[entry.id] = entry;
   }
 
   /** Folds in a committed batch's per-series stats; `uptoSeq` is its highest seq. */
   apply(deltas: Iterable<SeriesDelta>, uptoSeq: number) {
     for (const d of deltas) {
-      const e = this.byId[d.id];
+      const e = this.entries[d.id];
       if (!e) continue;
       e.count += d.count;
       if (d.firstTs < e.firstTs) e.firstTs = d.firstTs;
@@ -88,7 +88,7 @@ export class SeriesCatalog {
   /** Readings removed by compaction (duplicates) no longer count. */
   subtractCounts(removed: ReadonlyMap<number, number>) {
     for (const [id, n] of removed) {
-      const e = this.byId[id];
+      const e = this.entries[id];
       if (e) {
         e.count -= n;
         this.unsaved.add(id);
@@ -102,7 +102,7 @@ export class SeriesCatalog {
    */
   async save(tx: StoreTx): Promise<() => void> {
     const ids = [...this.unsaved];
-    await saveSeriesStats(tx, ids.map((id) => this.byId[id]), this.appliedSeq);
+    await saveSeriesStats(tx, ids.map((id) => this.entries[id]), this.appliedSeq);
     return () => {
       for (const id of ids) this.unsaved.delete(id);
     };

@@ -45,8 +45,8 @@ export function startCompactor(options: CompactorOptions) {
     log.debug({ day: new Date(day * 86_400_000).toISOString().slice(0, 10), ms: Math.round(performance.now() - started) }, 'partition compacted');
   }
 
-  async function runOnce(quietMs: number) {
-    for (const day of partitions.dueForCompaction(Date.now(), quietMs)) {
+  async function runOnce(quietMs: number, includeOpenDay = false) {
+    for (const day of partitions.dueForCompaction(Date.now(), quietMs, includeOpenDay)) {
       if (stopped) return;
       await compactDay(day);
     }
@@ -61,10 +61,10 @@ export function startCompactor(options: CompactorOptions) {
   timer.unref();
 
   return {
-    /** Compacts every dirty or appended day now, quiet or not (tests and benchmarks). */
+    /** Compacts every dirty or appended day now, quiet and over or not (tests and benchmarks). */
     async runNow() {
       while (running) await running;
-      await runOnce(0);
+      await runOnce(0, true);
     },
     async stop() {
       stopped = true;

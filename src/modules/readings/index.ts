@@ -50,6 +50,7 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
   if (ctx.roles.has('api')) registerReadingsRoutes(ctx.http, { engine, catalog: persistor.catalog, keys: ctx.keys, requireReadKey: config.requireReadKey });
 
   return {
+    name: 'readings',
     query: engine.run,
     backlogRows: () => persistor.backlogRows,
     compactNow: async () => compactor?.runNow(),

@@ -71,13 +71,17 @@ export class PartitionTracker {
     return ranges;
   }
 
-  /** Days worth compacting now: every dirty one first, then appended ones quiet for `quietMs`. */
-  dueForCompaction(nowMs: number, quietMs: number): number[] {
+  /**
+   * Days worth compacting now: every dirty one first, then appended days that are over (UTC) and
+   * quiet for `quietMs` — today's in-order data is left alone rather than rewritten over and over.
+   */
+  dueForCompaction(nowMs: number, quietMs: number, includeOpenDay = false): number[] {
+    const today = Math.floor(nowMs / DAY_MS);
     const dirty: number[] = [];
     const quiet: number[] = [];
     for (const [day, state] of this.states) {
       if (state === 'dirty') dirty.push(day);
-      else if (state === 'appended' && nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs) quiet.push(day);
+      else if (state === 'appended' && (day < today || includeOpenDay) && nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs) quiet.push(day);
     }
     return [...dirty.sort((a, b) => a - b), ...quiet.sort((a, b) => a - b)];
   }

@@ -144,7 +144,7 @@ export class Persistor {
         let id = catalog.get(key)?.id ?? newSeries.get(key);
         if (id === undefined) newSeries.set(key, (id = this.nextSeriesId++));
         ids[k] = id;
-        last[k] = lastTs.get(id) ?? catalog.byIdOrUndefined(id)?.lastTs ?? -Infinity;
+        last[k] = lastTs.get(id) ?? catalog.byId(id)?.lastTs ?? -Infinity;
       });
       let prevDay = NaN;
       let dayHasDuplicate = false;

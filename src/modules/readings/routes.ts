@@ -91,7 +91,7 @@ export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: Qu
     async (request) => {
       const rest = (request.params as { '*': string })['*'];
       if (!rest.endsWith('/latest')) throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
-      const key = decodeURIComponent(rest.slice(0, -'/latest'.length));
+      const key = rest.slice(0, -'/latest'.length); // already percent-decoded by the router
       const s = deps.catalog.get(key);
       if (!s || !Number.isFinite(s.lastTs)) throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
       return { series: s.key, time: formatTime(s.lastTs), value: s.lastValue };
