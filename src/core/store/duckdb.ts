@@ -6,6 +6,7 @@ import {
   INTEGER,
   DuckDBDataChunk,
   DuckDBInstance,
+  type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBType,
   type DuckDBValue,
@@ -29,6 +30,7 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
   const idleReaders: DuckDBConnection[] = [];
   const waitingForReader: ((c: DuckDBConnection) => void)[] = [];
   let writeChain: Promise<unknown> = Promise.resolve();
+  const appenders = new Map<string, DuckDBAppender>();
   let closed = false;
 
   async function acquireReader(): Promise<DuckDBConnection> {
@@ -71,12 +73,21 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
     },
     async bulkAppend(table, columns, length) {
       if (!begun && length > AUTOCOMMIT_APPEND_MAX_ROWS) await begin();
-      const appender = await writer.createAppender(table);
+      // appenders stay open between transactions: making one is a round trip to DuckDB's thread
+      let appender = appenders.get(table);
+      if (!appender) appenders.set(table, (appender = await writer.createAppender(table)));
       try {
         appendColumns(columns, length, (chunk) => appender.appendDataChunk(chunk));
         appender.flushSync();
-      } finally {
-        appender.closeSync();
+      } catch (err) {
+        // a failed flush leaves the appender unusable: drop it, the next append makes a new one
+        appenders.delete(table);
+        try {
+          appender.closeSync();
+        } catch {
+          // already broken
+        }
+        throw err;
       }
       if (!begun) autocommitted = true;
     },
@@ -149,6 +160,7 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
       await serialised(async () => {
         if (closed) return;
         closed = true;
+        for (const a of appenders.values()) a.closeSync();
         await writer.run('CHECKPOINT').catch(() => undefined);
         for (const c of readers) c.closeSync();
         writer.closeSync();
