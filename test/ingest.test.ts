@@ -105,6 +105,9 @@ test('an unsupported content type gets 415 and a gzip body is accepted', async (
   const body = gzipSync(Buffer.from('{"series":"z","value":1,"ts":0}\n{"series":"z","value":2,"ts":1}\n'));
   const r = await w.request('/ingest', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body });
   assert.deepEqual(r.body, { accepted: 2 });
+  const damaged = await w.request('/ingest', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: Buffer.from('not gzip at all') });
+  assert.equal(damaged.status, 400);
+  assert.match(damaged.body.error, /gzip/);
 });
 
 test('resending the same file leaves the same number of readings', async (t) => {

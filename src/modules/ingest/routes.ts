@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireKey } from '../../core/auth/hooks.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Config } from '../../core/config.js';
-import { Overloaded } from '../../core/errors.js';
+import { InvalidInput, Overloaded } from '../../core/errors.js';
 import type { ApiKeys } from '../../core/auth/api-keys.js';
 import type { Metrics } from '../../core/metrics.js';
 import { READINGS_TOPIC } from '../../core/readings.js';
@@ -61,13 +61,13 @@ export function registerIngestRoutes(http: FastifyInstance, deps: IngestDeps) {
       }
       let body = request.body as Readable;
       if (/gzip/i.test(String(request.headers['content-encoding'] ?? ''))) body = body.pipe(createGunzip());
-      let parser = { accepted: 0, invalid: [] as { line: number; error: string }[], invalidCount: 0 };
-      try {
-        parser = await deps.parsePool.parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch));
-      } finally {
-        metrics.ingestRows.inc({ format: 'ndjson' }, parser.accepted);
-        metrics.ingestRowsInvalid.inc({ format: 'ndjson' }, parser.invalidCount);
-      }
+      const parser = await deps.parsePool.parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch)).catch((err: NodeJS.ErrnoException) => {
+        // zlib's errors: the client's body, not our fault (lines before the damage may be stored)
+        if (err.code?.startsWith('Z_')) throw new InvalidInput('invalid_body', `the gzip body is damaged: ${err.message}`);
+        throw err;
+      });
+      metrics.ingestRows.inc({ format: 'ndjson' }, parser.accepted);
+      metrics.ingestRowsInvalid.inc({ format: 'ndjson' }, parser.invalidCount);
       if (parser.invalidCount > 0) {
         metrics.ingestRequests.inc({ format: 'ndjson', status: '400' });
         reply.code(400);
