@@ -68,6 +68,17 @@ export const configSchema = z.object({
   httpPort: int(8080, 0, 65535, 'HTTP port (0 picks a free port, printed at start).'),
   dataDir: z.string().min(1).default('./data').describe('Directory for the embedded store, the generated API key and other state.'),
   apiKeys: apiKeyList,
+  grpcPort: int(50051, 0, 65535, 'gRPC port (edgecom `TimeSeriesService` and `wattline.v1`; 0 picks a free port).'),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { error: 'expected postgres://user@host:port/database' })
+    .optional()
+    .describe('PostgreSQL URL for the server store; unset: the embedded DuckDB store in the data directory.'),
+  busUrl: z
+    .string()
+    .regex(/^nats:\/\//, { error: 'expected nats://host:port' })
+    .optional()
+    .describe('NATS URL for the JetStream bus; unset: the in-process bus.'),
   requireReadKey: flag(false, 'Require a key (any scope) for reads too; by default queries are open.'),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
@@ -100,6 +111,28 @@ export const configSchema = z.object({
       quietMs: int(10_000, 0, 86_400_000, 'A partition with only in-order appends is sorted once it has had no writes for this long.'),
     })
     .prefault({}),
+  store: z
+    .object({
+      poolSize: int(10, 1, 1000, 'PostgreSQL connections per process; queries beyond it wait for a free one.'),
+    })
+    .prefault({}),
+  bus: z
+    .object({
+      stream: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected letters, digits, _ and -' }).default('WATTLINE').describe('JetStream stream name prefix; each topic gets the stream `<prefix>_<TOPIC>`.'),
+      maxAgeS: int(7 * 86_400, 0, 365 * 86_400, 'Longest a message stays in a stream unconsumed (0: no limit).'),
+      replicas: int(1, 1, 5, 'JetStream stream replicas (3 or 5 on a NATS cluster).'),
+      maxDeliver: int(5, 1, 1000, 'Deliveries of a message before it goes to the dead-letter stream with its reason logged.'),
+      ackWaitMs: int(30_000, 1000, 3_600_000, 'How long a consumer may take over a message before it is redelivered.'),
+    })
+    .prefault({}),
+  rateLimit: z
+    .object({
+      grpcPerSecond: int(5, 0, 1_000_000, 'gRPC requests per second per client (edgecom default; 0: no limit); over it: RESOURCE_EXHAUSTED `rate limit exceeded`.'),
+      grpcBurst: int(10, 1, 1_000_000, 'gRPC requests a client may send at once before the per-second rate applies.'),
+      httpPerSecond: int(0, 0, 1_000_000, 'HTTP API requests per second per client (0: no limit; ingest clients send many); over it: 429.'),
+      httpBurst: int(100, 1, 1_000_000, 'HTTP requests a client may send at once before the per-second rate applies.'),
+    })
+    .prefault({}),
   query: z
     .object({
       cacheSize: int(1000, 0, 1_000_000, 'Query answers kept in the LRU cache (0 turns caching off).'),
@@ -112,8 +145,11 @@ export type Config = Readonly<z.output<typeof configSchema>>;
 
 /** Environment variable for a setting path: `ingest.batchSize` → `WATTLINE_INGEST_BATCH_SIZE`. */
 export function envName(path: string[]): string {
-  return 'WATTLINE_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+  return ENV_NAMES[path.join('.')] ?? 'WATTLINE_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 }
+
+// the conventional names other tools use for these
+const ENV_NAMES: Record<string, string> = { databaseUrl: 'DATABASE_URL', busUrl: 'BUS_URL' };
 
 export interface SettingDoc {
   path: string;
