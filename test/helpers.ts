@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { loadConfig } from '../src/core/config.js';
+import pg from 'pg';
 import { startWattline, type Wattline } from '../src/main.js';
+import { needService, services } from './services.js';
 
 export function tempDir(prefix = 'wattline-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -21,7 +23,7 @@ export interface TestApp {
 
 /** Starts the app on its own temp data dir and a free port; closes it when the test ends. */
 export async function build(t: TestContext, overrides: Record<string, unknown> = {}, dataDir = tempDir()): Promise<TestApp> {
-  const config = loadConfig({ overrides: { dataDir, httpPort: 0, logLevel: 'silent', ...overrides } });
+  const config = loadConfig({ overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', ...overrides } });
   const app = await startWattline(config);
   t.after(async () => {
     await app.close();
@@ -66,3 +68,24 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
 }
 
 export const sampleFile = (name: string) => path.join(import.meta.dirname, '..', 'samples', name);
+
+/** The store/bus combinations a test body runs against: embedded (DuckDB), server (PostgreSQL). */
+export const MODES = ['embedded', 'postgres'] as const;
+export type Mode = (typeof MODES)[number];
+
+/**
+ * `build` in the given mode. Server mode gets its own PostgreSQL schema, dropped afterwards.
+ * Undefined when the mode's services are missing (the test is then skipped with the reason).
+ */
+export async function buildMode(t: TestContext, mode: Mode, overrides: Record<string, unknown> = {}): Promise<TestApp | undefined> {
+  if (mode === 'embedded') return build(t, overrides);
+  if (!(await needService(t, 'postgres'))) return undefined;
+  const schema = `wattline_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  t.after(async () => {
+    const client = new pg.Client({ connectionString: services.postgres.url });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+  return build(t, { databaseUrl: services.postgres.url, 'store.schema': schema, ...overrides });
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { test } from 'node:test';
-import { build, sampleFile, until } from './helpers.js';
+import { build, buildMode, MODES, sampleFile, until } from './helpers.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -26,8 +26,9 @@ test('the cloud-lada sample is accepted with basic auth and its content type', a
   assert.deepEqual(latest.body, { series: 'speed', time: '2012-04-23T18:27:43.511Z', value: 61.9 });
 });
 
-test('series/ts lines with epoch ms or ISO times are accepted as application/x-ndjson with a bearer key', async (t) => {
-  const w = await build(t);
+for (const mode of MODES) test(`series/ts lines with epoch ms or ISO times are accepted as application/x-ndjson with a bearer key (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
   const r = await w.ingest([
     { series: 'site/meter:1', value: 1.5, ts: T0 },
     { series: 'site/meter:1', value: 2.5, ts: '2024-01-01T01:00:00+01:00' }, // same instant as T0: replaces it
@@ -110,8 +111,9 @@ test('an unsupported content type gets 415 and a gzip body is accepted', async (
   assert.match(damaged.body.error, /gzip/);
 });
 
-test('resending the same file leaves the same number of readings', async (t) => {
-  const w = await build(t);
+for (const mode of MODES) test(`resending the same file leaves the same number of readings (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
   const lines = Array.from({ length: 5000 }, (_, i) => ({ series: `s${i % 5}`, value: i, ts: T0 + Math.floor(i / 5) * 60_000 }));
   assert.deepEqual((await w.ingest(lines)).body, { accepted: 5000 });
   const before = await countOf(w, 's3');
@@ -127,8 +129,9 @@ test('resending the same file leaves the same number of readings', async (t) => 
   assert.equal(catalog.body.series.find((s: { key: string }) => s.key === 's3').count, 1000);
 });
 
-test('a corrected value replaces the old one in queries and latest from the moment it is acknowledged', async (t) => {
-  const w = await build(t);
+for (const mode of MODES) test(`a corrected value replaces the old one in queries and latest from the moment it is acknowledged (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
   await w.ingest([{ series: 'm', value: 10, ts: T0 }, { series: 'm', value: 20, ts: T0 + H }]);
   const q = `/api/v1/query?series=m&start=${T0}&end=${T0 + H}&window=1d&agg=sum`;
   assert.equal((await w.request(q)).body.results[0].points[0].value, 30); // now cached

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { build } from './helpers.js';
+import { build, buildMode, MODES } from './helpers.js';
 
 const M = 60_000;
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 
-test('windows and aggregations match hand-computed values', async (t) => {
-  const w = await build(t);
+for (const mode of MODES) test(`windows and aggregations match hand-computed values (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
   // 00:00, 00:20, 00:40 → 1, 2, 6; 01:10 → 10; 03:00 → -4 (02:00 is empty)
   await w.ingest([
     { series: 'p', value: 2, ts: T0 + 20 * M },
@@ -44,8 +45,9 @@ test('windows and aggregations match hand-computed values', async (t) => {
   ]);
 });
 
-test('several series come back in the order asked, an unknown one empty', async (t) => {
-  const w = await build(t);
+for (const mode of MODES) test(`several series come back in the order asked, an unknown one empty (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
   await w.ingest([{ series: 'a', value: 1, ts: T0 }, { series: 'b', value: 2, ts: T0 }]);
   const r = await w.request(`/api/v1/query?series=b,nope,a&start=${T0}&end=${T0}&window=5m&agg=max`);
   assert.deepEqual(r.body.results, [
@@ -60,8 +62,9 @@ for (const [name, day, hours] of [
   ['fall back', '2024-10-27', 25],
   ['an ordinary day', '2024-06-01', 24],
 ] as const) {
-  test(`a London day at the ${name} has ${hours} hourly buckets and one daily bucket`, async (t) => {
-    const w = await build(t);
+  for (const mode of MODES) test(`a London day at the ${name} has ${hours} hourly buckets and one daily bucket (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
     const localMidnight = name === 'spring forward' ? Date.parse(`${day}T00:00:00Z`) : Date.parse(`${day}T00:00:00+01:00`);
     const nextMidnight = localMidnight + hours * H;
     // one reading per hour across the day and one hour either side
@@ -81,8 +84,9 @@ for (const [name, day, hours] of [
   });
 }
 
-test('bad parameters get a 400 naming the parameter', async (t) => {
-  const w = await build(t);
+for (const mode of MODES) test(`bad parameters get a 400 naming the parameter (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
   const check = async (query: string, field: string) => {
     const r = await w.request(`/api/v1/query?${query}`);
     assert.equal(r.status, 400, query);
@@ -120,8 +124,9 @@ test('a cached answer is never served after new data landed in its range', async
   assert.equal(hitsAfter, hitsBefore + 1);
 });
 
-test('the catalog lists each series with its first and last time and count, and latest gives the last value', async (t) => {
-  const w = await build(t);
+for (const mode of MODES) test(`the catalog lists each series with its first and last time and count, and latest gives the last value (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
   await w.ingest([
     { series: 'sensor/dev-1/power', value: 5, ts: T0 + H },
     { series: 'sensor/dev-1/power', value: 4, ts: T0 },

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { SERIES_KEY_PATTERN } from './readings.js';
 
 /**
  * Every setting Wattline reads, with its default and what happens at its limit.
@@ -114,6 +115,7 @@ export const configSchema = z.object({
   store: z
     .object({
       poolSize: int(10, 1, 1000, 'PostgreSQL connections per process; queries beyond it wait for a free one.'),
+      schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'expected a lower-case SQL name' }).default('public').describe('PostgreSQL schema for Wattline\'s tables (created if missing), so several installations can share a database.'),
     })
     .prefault({}),
   bus: z
@@ -131,6 +133,15 @@ export const configSchema = z.object({
       grpcBurst: int(10, 1, 1_000_000, 'gRPC requests a client may send at once before the per-second rate applies.'),
       httpPerSecond: int(0, 0, 1_000_000, 'HTTP API requests per second per client (0: no limit; ingest clients send many); over it: 429.'),
       httpBurst: int(100, 1, 1_000_000, 'HTTP requests a client may send at once before the per-second rate applies.'),
+    })
+    .prefault({}),
+  edgecom: z
+    .object({
+      series: z
+        .string()
+        .regex(SERIES_KEY_PATTERN, { error: 'expected a series key: letters, digits and _ . : / -, at most 200' })
+        .default('edgecom')
+        .describe('Series the edgecom gRPC `QueryTimeSeries` answers for; a call may name another in its `x-wattline-series` metadata.'),
     })
     .prefault({}),
   query: z

@@ -56,3 +56,13 @@ export class Overloaded extends WattlineError {
     this.retryAfterS = retryAfterS;
   }
 }
+
+/** A client over its request rate (`rateLimit.*` settings): HTTP 429 with `Retry-After`, gRPC RESOURCE_EXHAUSTED. */
+export class RateLimited extends WattlineError {
+  readonly retryAfterS: number;
+  constructor(retryAfterS: number) {
+    // edgecom's wording, kept for its clients
+    super('rate_limited', 'rate limit exceeded', { status: 429 });
+    this.retryAfterS = retryAfterS;
+  }
+}

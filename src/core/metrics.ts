@@ -32,6 +32,15 @@ export function createMetrics() {
     queryCacheHits: new Counter({ name: 'query_cache_hits_total', help: 'Queries answered from the cache', registers }),
     queryCacheMisses: new Counter({ name: 'query_cache_misses_total', help: 'Queries that went to the store', registers }),
     httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers }),
+    // edgecom's names and labels, kept so its dashboards work unchanged
+    grpcRequests: new Counter({ name: 'grpc_requests_total', help: 'gRPC requests by full method name', labelNames: ['method'] as const, registers }),
+    grpcRequestDuration: new Histogram({
+      name: 'grpc_request_duration_seconds',
+      help: 'Time to answer a gRPC request, rejected ones included',
+      labelNames: ['method'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers,
+    }),
   };
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiKeys } from './auth/api-keys.js';
 import type { Bus } from './bus/index.js';
 import type { Config } from './config.js';
+import type { GrpcServer } from './grpc/server.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store/index.js';
@@ -18,6 +19,7 @@ export interface CoreContext {
   store: Store;
   bus: Bus;
   http: FastifyInstance;
+  grpc: GrpcServer;
   keys: ApiKeys;
   roles: ReadonlySet<Role>;
 }

@@ -18,6 +18,7 @@ export async function serve(config: Config, roles?: Role[]) {
     `  API docs   ${app.url}/docs`,
     `  Metrics    ${app.url}/metrics`,
   ];
+  if (app.grpcUrl) lines.push(`  gRPC       ${app.grpcUrl}   (edgecom.TimeSeriesService, wattline.v1.ReadingsService; reflection on)`);
   if (generated) lines.push(`  API key    ${generated.key}   (admin; kept in ${generated.file})`);
   if (firstStart) {
     const key = generated?.key ?? '<your key>';

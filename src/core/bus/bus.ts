@@ -1,16 +1,33 @@
 /**
- * The bus between adapters and consumers. `publish` resolves once the message is durable:
- * for the in-process bus that means the consumer finished with it (e.g. the persistor committed);
- * for NATS JetStream (issue #3) it means the stream stored it.
+ * The bus between adapters and consumers. Both implementations keep one contract
+ * (test/bus-contract.test.ts), with these differences:
+ *
+ * - `publish` resolves once the message is durable. In-process: when a consumer finished with it
+ *   (e.g. the persistor committed), so it rejects when there is no consumer in this process or the
+ *   handler fails — the publisher sees the failure and nothing is retried. NATS JetStream: when the
+ *   stream stored it; a consumer started later (in any process) gets it.
+ * - A handler failure on NATS leads to redelivery after a short, growing delay; after
+ *   `bus.maxDeliver` deliveries the message goes to the dead-letter stream `<prefix>_DLQ` with the
+ *   reason in its headers, and the reason is logged. A message is handled at least once: a handler
+ *   that outlives `bus.ackWaitMs` sees it again, so handlers must be idempotent (the persistor is).
+ * - Messages cross NATS as bytes (see codec.ts: reading batches in a compact binary form, other
+ *   topics as JSON); in-process they are passed by reference and must not be mutated after publish.
+ *   A reading batch larger than the NATS `max_payload` travels in parts, each handled on its own.
  */
 export type Handler<T> = (message: T) => Promise<void>;
 
 export interface Bus {
   readonly kind: 'in-process' | 'nats';
   publish<T>(topic: string, message: T): Promise<void>;
-  /** Work-queue consumer: each message goes to one consumer of the topic. */
+  /**
+   * Work-queue consumer: each message goes to one consumer of the topic (across processes on
+   * NATS). The returned function stops taking new messages; `close()` waits for the handlers
+   * still running and acknowledges their messages.
+   */
   consume<T>(topic: string, handler: Handler<T>): () => void;
+  /** True while messages can be published and consumed (NATS: the connection answers). */
   ready(): Promise<boolean>;
+  /** Stops consuming, waits for in-flight handlers to finish, then closes. */
   close(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@ import { NoConsumerError, type Bus, type Handler } from './bus.js';
  */
 export function createInProcessBus(): Bus {
   const consumers = new Map<string, Handler<unknown>[]>();
+  const inFlight = new Set<Promise<void>>();
   let next = 0;
   let closed = false;
   return {
@@ -15,7 +16,15 @@ export function createInProcessBus(): Bus {
       const list = consumers.get(topic);
       if (!list?.length) throw new NoConsumerError(topic);
       const handler = list[next++ % list.length];
-      await handler(message);
+      // close() waits for handlers still running; their failures belong to their publishers
+      const handled = handler(message);
+      const settled = handled.catch(() => undefined);
+      inFlight.add(settled);
+      try {
+        await handled;
+      } finally {
+        inFlight.delete(settled);
+      }
     },
     consume<T>(topic: string, handler: Handler<T>) {
       const list = consumers.get(topic) ?? [];
@@ -32,6 +41,7 @@ export function createInProcessBus(): Bus {
     async close() {
       closed = true;
       consumers.clear();
+      await Promise.all(inFlight);
     },
   };
 }

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Overloaded, WattlineError } from '../errors.js';
+import { keyFromAuthorization } from '../auth/api-keys.js';
+import { Overloaded, RateLimited, WattlineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { clientId, type RateLimiter } from '../rate-limit.js';
 
 /**
  * The HTTP server every module registers on: request ids, the OpenAPI document, and the one place
  * that turns errors into replies (`{"error","code","field"}`; 5xx never shows a driver's message).
+ * With a `limiter`, each client (API key, else address) is held to its rate: over it, 429 with `Retry-After`.
  */
-export async function createHttpServer(options: { log: Logger; metrics: Metrics; version: string }): Promise<FastifyInstance> {
+export async function createHttpServer(options: { log: Logger; metrics: Metrics; version: string; limiter?: RateLimiter }): Promise<FastifyInstance> {
   const http = Fastify({
     loggerInstance: options.log,
     // one debug line per request (onResponse below) instead of two info lines: ingest is high-rate
@@ -42,6 +45,14 @@ export async function createHttpServer(options: { log: Logger; metrics: Metrics;
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
 
+  const limiter = options.limiter;
+  if (limiter) {
+    // probes and scrapers often share an address with clients: a busy client must not make the server look down
+    const unlimited = new Set(['/health', '/ready', '/metrics']);
+    http.addHook('onRequest', async (request) => {
+      if (!unlimited.has(request.routeOptions.url ?? '')) await limiter.consume(clientId(keyFromAuthorization(request.headers.authorization), request.ip));
+    });
+  }
   http.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -57,7 +68,7 @@ export async function createHttpServer(options: { log: Logger; metrics: Metrics;
 
   http.setErrorHandler((error: FastifyError | WattlineError | Error, request, reply) => {
     if (error instanceof WattlineError && (error.status < 500 || error instanceof Overloaded)) {
-      if (error instanceof Overloaded) reply.header('retry-after', String(error.retryAfterS));
+      if (error instanceof Overloaded || error instanceof RateLimited) reply.header('retry-after', String(error.retryAfterS));
       return reply.code(error.status).send({ error: error.message, code: error.code, ...(error.field ? { field: error.field } : {}) });
     }
     const fe = error as FastifyError;

@@ -6,6 +6,7 @@ import {
   INTEGER,
   DuckDBDataChunk,
   DuckDBInstance,
+  listValue,
   type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBType,
@@ -182,7 +183,7 @@ async function readRows<T>(c: DuckDBConnection, sql: string, params?: Params): P
 function toValues(params?: Params): DuckDBValue[] | undefined {
   if (!params) return undefined;
   // whole numbers bind as BIGINT so comparisons against BIGINT columns keep using zone maps
-  return params.map((p) => (typeof p === 'number' && Number.isSafeInteger(p) ? BigInt(p) : p));
+  return params.map((p) => (Array.isArray(p) ? listValue(p) : typeof p === 'number' && Number.isSafeInteger(p) ? BigInt(p) : (p as DuckDBValue)));
 }
 
 const duckTypes: Record<BulkColumn['type'], DuckDBType> = { int32: INTEGER, int64: BIGINT, float64: DOUBLE };

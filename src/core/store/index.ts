@@ -1,10 +1,12 @@
 import { createDuckDbStore } from './duckdb.js';
+import { createPostgresStore } from './postgres.js';
 import type { Store } from './store.js';
 
 export type { Store, StoreTx, BulkColumn, Migration, Row, Params, StoreKind } from './store.js';
 export { loadMigrations } from './migrations.js';
 
-/** Opens the store the config names: the embedded DuckDB file in the data directory. */
-export async function openStore(options: { dataDir: string }): Promise<Store> {
+/** Opens the store the config names: PostgreSQL when `databaseUrl` is set, else the embedded DuckDB file. */
+export async function openStore(options: { dataDir: string; databaseUrl?: string; poolSize: number; schema?: string }): Promise<Store> {
+  if (options.databaseUrl) return createPostgresStore({ url: options.databaseUrl, poolSize: options.poolSize, schema: options.schema });
   return createDuckDbStore(options.dataDir);
 }

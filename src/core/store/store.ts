@@ -12,7 +12,7 @@ export type BulkColumn =
   | { type: 'float64'; values: Float64Array };
 
 export type Row = Record<string, unknown>;
-export type Params = readonly (string | number | boolean | null)[];
+export type Params = readonly (string | number | boolean | null | readonly string[])[];
 
 export interface StoreTx {
   run(sql: string, params?: Params): Promise<void>;

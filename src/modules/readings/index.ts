@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { READINGS_TOPIC, type ReadingBatch } from '../../core/readings.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
 import { loadMigrations } from '../../core/store/index.js';
-import { startCompactor } from './compactor.js';
+import { DuckDbReadings } from './duckdb-readings.js';
 import { Persistor } from './persistor.js';
 import { createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache } from './query-cache.js';
+import { PostgresReadings } from './postgres-readings.js';
 import { registerReadingsRoutes } from './routes.js';
+import type { ReadingsStorage } from './storage.js';
 
 export type { ReadingsQuery, SeriesPoints, Aggregation, Fill } from './query.js';
 export { parseQueryParams } from './query.js';
@@ -31,33 +33,33 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
   const { store, bus, log, metrics, config } = ctx;
   await store.migrate('readings', loadMigrations(migrationsDir, store.kind));
   const moduleLog = log.child({ module: 'readings' });
-  const cache = new QueryCache<SeriesPoints[]>(config.query.cacheSize);
-  const persistor = await Persistor.create({
-    store,
+  const storage: ReadingsStorage =
+    store.kind === 'postgres' ? new PostgresReadings(store) : await DuckDbReadings.open({ store, catalogSaveMs: config.persist.catalogSaveMs });
+  const persisting = ctx.roles.has('persist');
+  // a cache is only safe where every commit that could change an answer is seen
+  const cache = new QueryCache<SeriesPoints[]>(storage.cachable && persisting ? config.query.cacheSize : 0);
+  const persistor = new Persistor({
+    write: (batches, rows) => storage.write(batches, rows),
     log: moduleLog,
     metrics,
     maxBatchRows: config.persist.maxBatchRows,
     lingerMs: config.persist.lingerMs,
-    catalogSaveMs: config.persist.catalogSaveMs,
     onCommitted: (ranges) => cache.invalidate(ranges),
   });
-  const persisting = ctx.roles.has('persist');
   const stopConsuming = persisting ? bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch)) : () => undefined;
-  const compactor = persisting
-    ? startCompactor({ store, partitions: persistor.partitions, catalog: persistor.catalog, log: moduleLog, metrics, intervalMs: config.compaction.intervalMs, quietMs: config.compaction.quietMs })
-    : undefined;
-  const engine = createQueryEngine({ store, catalog: persistor.catalog, partitions: persistor.partitions, cache, metrics, maxPoints: config.query.maxPoints });
-  if (ctx.roles.has('api')) registerReadingsRoutes(ctx.http, { engine, catalog: persistor.catalog, keys: ctx.keys, requireReadKey: config.requireReadKey });
+  if (persisting) storage.startBackground({ log: moduleLog, metrics, intervalMs: config.compaction.intervalMs, quietMs: config.compaction.quietMs });
+  const engine = createQueryEngine({ store, storage, cache, metrics, maxPoints: config.query.maxPoints });
+  if (ctx.roles.has('api')) registerReadingsRoutes(ctx.http, { engine, storage, keys: ctx.keys, requireReadKey: config.requireReadKey });
 
   return {
     name: 'readings',
     query: engine.run,
     backlogRows: () => persistor.backlogRows,
-    compactNow: async () => compactor?.runNow(),
+    compactNow: () => storage.compactNow(),
     async stop() {
       stopConsuming();
       await persistor.flush();
-      await compactor?.stop();
+      await storage.stop();
     },
   };
 }

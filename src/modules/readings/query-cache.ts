@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CommittedRange } from './persistor.js';
+import type { CommittedRange } from './storage.js';
 
 interface Entry<T> {
   seriesIds: readonly number[];

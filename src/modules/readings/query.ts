@@ -1,12 +1,11 @@
 import { InvalidInput } from '../../core/errors.js';
 import type { Metrics } from '../../core/metrics.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
-import type { Store } from '../../core/store/index.js';
 import { bucketStarts, countBuckets, formatTime, isTimeZone, isWindowName, WINDOWS, type WindowName } from '../../core/time/buckets.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
-import type { PartitionTracker } from './partitions.js';
 import type { QueryCache } from './query-cache.js';
-import type { SeriesCatalog } from './catalog.js';
+import type { Store } from '../../core/store/index.js';
+import type { ReadingsStorage } from './storage.js';
 
 export const AGGREGATIONS = ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -80,20 +79,20 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
   return { series, startMs, endMs, window: windowText as WindowName | undefined, agg: aggText as Aggregation, tz, fill: fillText as Fill };
 }
 
-const aggregateSql: Record<Aggregation, string> = {
-  min: 'min(value)',
-  max: 'max(value)',
-  avg: 'avg(value)',
-  sum: 'sum(value)',
-  count: 'count(*)::DOUBLE',
-  first: 'arg_min(value, ts)',
-  last: 'arg_max(value, ts)',
-};
+const aggregateSql = (agg: Aggregation, storage: ReadingsStorage): string =>
+  ({
+    min: 'min(value)',
+    max: 'max(value)',
+    avg: 'avg(value)',
+    sum: 'sum(value)',
+    count: 'CAST(count(*) AS DOUBLE PRECISION)',
+    first: storage.sql.first,
+    last: storage.sql.last,
+  })[agg];
 
 export interface QueryEngineOptions {
   store: Store;
-  catalog: SeriesCatalog;
-  partitions: PartitionTracker;
+  storage: ReadingsStorage;
   cache: QueryCache<SeriesPoints[]>;
   metrics: Metrics;
   maxPoints: number;
@@ -101,7 +100,7 @@ export interface QueryEngineOptions {
 
 /** Answers readings queries: windows × aggregations over one or more series, with gap filling. */
 export function createQueryEngine(options: QueryEngineOptions) {
-  const { store, catalog, partitions, cache, metrics, maxPoints } = options;
+  const { store, storage, cache, metrics, maxPoints } = options;
 
   async function run(q: ReadingsQuery): Promise<SeriesPoints[]> {
     const started = performance.now();
@@ -117,7 +116,7 @@ export function createQueryEngine(options: QueryEngineOptions) {
       throw new InvalidInput('too_many_points', `the range holds more than ${maxPoints} ${q.window} buckets; use a wider window or a shorter range`, { field: 'window' });
     }
     const token = cache.begin();
-    const known = q.series.map((key) => catalog.get(key)).filter((s) => s !== undefined);
+    const known = await storage.series(q.series);
     const idByKey = new Map(known.map((s) => [s.key, s.id]));
     const rows = known.length ? await store.query<{ series_id: number; t: number; value: number }>(buildSql(q, known.map((s) => s.id)), q.window === '1d' && q.tz ? [q.tz] : []) : [];
     if (!q.window && rows.length > maxPoints) {
@@ -142,23 +141,11 @@ export function createQueryEngine(options: QueryEngineOptions) {
 
   function buildSql(q: ReadingsQuery, ids: number[]): string {
     // every inlined value is a number we produced (ids, epoch ms): nothing from the client reaches the SQL text
-    const where = `series_id IN (${ids.join(', ')}) AND ts BETWEEN ${q.startMs} AND ${q.endMs}`;
-    const dirty = partitions.dirtyRanges(q.startMs, q.endMs);
-    let source = `SELECT series_id, ts, value FROM readings WHERE ${where}`;
-    if (dirty.length) {
-      // days that may hold late, resent or corrected rows: the highest seq of each (series, ts) wins
-      const inDirty = dirty.map(([lo, hi]) => `(ts >= ${lo} AND ts < ${hi})`).join(' OR ');
-      source = `${source} AND NOT (${inDirty})
-        UNION ALL
-        SELECT series_id, ts, arg_max(value, seq) AS value FROM readings WHERE ${where} AND (${inDirty}) GROUP BY series_id, ts`;
-    }
-    if (!q.window) return `SELECT series_id, ts AS t, value FROM (${source}) ORDER BY series_id, ts LIMIT ${maxPoints + 1}`;
+    const source = storage.source(`series_id IN (${ids.join(', ')}) AND ts BETWEEN ${q.startMs} AND ${q.endMs}`, q.startMs, q.endMs);
+    if (!q.window) return `SELECT series_id, ts AS t, value FROM (${source}) AS src ORDER BY series_id, ts LIMIT ${maxPoints + 1}`;
     const width = WINDOWS[q.window];
-    const bucket =
-      q.window === '1d' && q.tz
-        ? `epoch_ms(time_bucket(INTERVAL '1 day', make_timestamptz(ts * 1000), $1))`
-        : `ts - (((ts % ${width}) + ${width}) % ${width})`;
-    return `SELECT series_id, ${bucket} AS t, ${aggregateSql[q.agg]} AS value FROM (${source}) GROUP BY ALL ORDER BY series_id, t`;
+    const bucket = q.window === '1d' && q.tz ? storage.sql.tzDayBucket : `ts - (((ts % ${width}) + ${width}) % ${width})`;
+    return `SELECT series_id, ${bucket} AS t, ${aggregateSql(q.agg, storage)} AS value FROM (${source}) AS src GROUP BY 1, 2 ORDER BY 1, 2`;
   }
 
   return { run };

@@ -4,7 +4,7 @@ import { requireKey } from '../../core/auth/hooks.js';
 import { NotFound } from '../../core/errors.js';
 import { formatTime } from '../../core/time/buckets.js';
 import { parseQueryParams, type QueryEngine } from './query.js';
-import type { SeriesCatalog } from './catalog.js';
+import type { ReadingsStorage } from './storage.js';
 
 const pointsSchema = {
   type: 'array',
@@ -24,7 +24,7 @@ const seriesSchema = {
 } as const;
 
 /** Queries: `/api/v1/query`, the catalog `/api/v1/series`, latest values `/api/v1/series/{key}/latest`. */
-export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: QueryEngine; catalog: SeriesCatalog; keys: ApiKeys; requireReadKey: boolean }) {
+export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: QueryEngine; storage: ReadingsStorage; keys: ApiKeys; requireReadKey: boolean }) {
   const onRequest = requireKey(deps.keys, 'read', deps.requireReadKey);
 
   http.get(
@@ -66,7 +66,7 @@ export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: Qu
       schema: { summary: 'The series catalog', tags: ['readings'], response: { 200: { type: 'object', properties: { series: { type: 'array', items: seriesSchema } } } } },
     },
     async () => ({
-      series: deps.catalog.list().map((s) => ({
+      series: (await deps.storage.series()).map((s) => ({
         key: s.key,
         unit: s.unit,
         kind: s.kind,
@@ -92,7 +92,7 @@ export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: Qu
       const rest = (request.params as { '*': string })['*'];
       if (!rest.endsWith('/latest')) throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
       const key = rest.slice(0, -'/latest'.length); // already percent-decoded by the router
-      const s = deps.catalog.get(key);
+      const [s] = await deps.storage.series([key]);
       if (!s || !Number.isFinite(s.lastTs)) throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
       return { series: s.key, time: formatTime(s.lastTs), value: s.lastValue };
     },

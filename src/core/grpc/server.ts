@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { keyFromAuthorization } from '../auth/api-keys.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { clientId, type RateLimiter } from '../rate-limit.js';
+import { PROTO_OPTIONS } from './proto.js';
+import { toGrpcStatus } from './status.js';
+
+/** What a unary handler gets besides its request. */
+export interface GrpcCallContext {
+  requestId: string;
+  metadata: grpc.Metadata;
+  /** The `authorization` metadata (`Bearer <key>` or basic), for `keys.require`. */
+  authorization: string | undefined;
+  /** Carries the request id. */
+  log: Logger;
+}
+
+/** A unary method: returns the response or throws (`WattlineError` classes become gRPC codes). */
+export type UnaryHandler<Request, Response> = (request: Request, call: GrpcCallContext) => Promise<Response>;
+
+export interface GrpcServer {
+  /**
+   * Adds the service `serviceName` (fully qualified, `edgecom.TimeSeriesService`) of a loaded proto,
+   * one handler per method. Reflection and health list it once the server listens.
+   */
+  addService(proto: protoLoader.PackageDefinition, serviceName: string, handlers: Record<string, UnaryHandler<never, unknown>>): void;
+  /** Binds `host:port` (port 0 picks a free one) and resolves with the port bound. */
+  listen(host: string, port: number): Promise<number>;
+  /** Reports NOT_SERVING, lets calls in flight finish, then stops. */
+  close(): Promise<void>;
+}
+
+// health Watch and reflection streams can stay open indefinitely; after this they are cut
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The gRPC server every module registers on, the counterpart of core/http: each call gets a request
+ * id (`x-request-id` metadata, taken from the client when it sends one), the per-client rate limit,
+ * `grpc_requests_total` / `grpc_request_duration_seconds`, and one mapping of errors to gRPC codes.
+ * Server reflection (v1 and v1alpha) and `grpc.health.v1.Health` are on.
+ */
+export function createGrpcServer(options: { log: Logger; metrics: Metrics; limiter: RateLimiter | undefined }): GrpcServer {
+  const { log, metrics, limiter } = options;
+  const server = new grpc.Server();
+  const protos: protoLoader.PackageDefinition[] = [];
+  const health = new HealthImplementation({ '': 'SERVING' });
+  const serviceNames: string[] = [];
+
+  function wrap(method: string, handler: UnaryHandler<never, unknown>): grpc.handleUnaryCall<unknown, unknown> {
+    return (call, callback) => {
+      const started = performance.now();
+      const requestId = firstText(call.metadata.get('x-request-id')) ?? randomUUID();
+      const reqLog = log.child({ reqId: requestId });
+      const idMetadata = new grpc.Metadata();
+      idMetadata.set('x-request-id', requestId);
+      call.sendMetadata(idMetadata);
+      const authorization = firstText(call.metadata.get('authorization'));
+      const answer = async () => {
+        await limiter?.consume(clientId(keyFromAuthorization(authorization), peerAddress(call.getPeer())));
+        return handler(call.request as never, { requestId, metadata: call.metadata, authorization, log: reqLog });
+      };
+      const done = (code: grpc.status) => {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.grpcRequests.inc({ method });
+        metrics.grpcRequestDuration.observe({ method }, seconds);
+        reqLog.debug({ method, code: grpc.status[code], ms: seconds * 1000 }, 'grpc request done');
+      };
+      answer().then(
+        (response) => {
+          done(grpc.status.OK);
+          callback(null, response);
+        },
+        (err: unknown) => {
+          const status = toGrpcStatus(err);
+          if (status.internal) reqLog.error({ err, method }, 'grpc request failed');
+          done(status.code);
+          callback({ code: status.code, details: status.details, metadata: idMetadata });
+        },
+      );
+    };
+  }
+
+  return {
+    addService(proto, serviceName, handlers) {
+      const definition = proto[serviceName];
+      if (!definition || 'format' in definition) throw new Error(`${serviceName} is not a service of the given proto`);
+      const service = definition as protoLoader.ServiceDefinition;
+      const implementation: grpc.UntypedServiceImplementation = {};
+      for (const [name, method] of Object.entries(service)) {
+        const handler = handlers[name];
+        if (!handler) throw new Error(`${serviceName}/${name} has no handler`);
+        if (method.requestStream || method.responseStream) throw new Error(`${serviceName}/${name}: only unary methods are wrapped`);
+        implementation[name] = wrap(method.path, handler);
+      }
+      server.addService(service, implementation);
+      protos.push(proto);
+      serviceNames.push(serviceName);
+      health.setStatus(serviceName, 'SERVING');
+    },
+
+    async listen(host, port) {
+      const everything = Object.assign({}, protoLoader.loadSync(healthProtoPath, PROTO_OPTIONS), ...protos) as protoLoader.PackageDefinition;
+      new ReflectionService(everything).addToServer(server);
+      health.addToServer(server);
+      const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      return new Promise<number>((resolve, reject) =>
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(new Error(`gRPC cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(bound))),
+      );
+    },
+
+    close() {
+      for (const name of ['', ...serviceNames]) health.setStatus(name, 'NOT_SERVING');
+      return new Promise<void>((resolve) => {
+        const cut = setTimeout(() => {
+          log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'grpc calls still open at shutdown were cut');
+          server.forceShutdown();
+          resolve();
+        }, SHUTDOWN_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+function firstText(values: grpc.MetadataValue[]): string | undefined {
+  const [value] = values;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The client's address without its port (`127.0.0.1:53122` → `127.0.0.1`, `::1:53122` → `::1`). */
+export function peerAddress(peer: string): string {
+  const bracketed = /^\[(.*)\]:\d+$/.exec(peer);
+  return bracketed ? bracketed[1] : peer.replace(/:\d+$/, '');
+}

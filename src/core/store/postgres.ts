@@ -1,0 +1,127 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { BulkColumn, Migration, Params, Row, Store, StoreTx } from './store.js';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+// rows per COPY chunk written to the socket
+const COPY_ROWS_PER_CHUNK = 8192;
+
+export interface PostgresStoreOptions {
+  url: string;
+  poolSize: number;
+  /** Schema for every table (created if missing); tests give each run its own. */
+  schema?: string;
+}
+
+/**
+ * The server store: PostgreSQL through a connection pool. Transactions run concurrently (several
+ * processes write anyway); bulk loads use COPY. int8 and numeric come back as numbers: every value
+ * we keep in them (epoch ms, counts) fits in 2^53.
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const toNumber = (v: string) => Number(v);
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID || oid === NUMERIC_OID ? toNumber : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    types,
+    // every connection starts in the schema, before its first query
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // an idle client's error (server restart) must not crash the process; the next query reconnects
+  pool.on('error', () => undefined);
+  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  let closed = false;
+
+  const txFor = (client: pg.PoolClient): StoreTx => ({
+    async run(sql, params) {
+      await client.query(sql, params as unknown[] | undefined);
+    },
+    async query<T>(sql: string, params?: Params) {
+      return (await client.query(sql, params as unknown[] | undefined)).rows as T[];
+    },
+    async bulkAppend(table, columns, length) {
+      // columns come in table order, as the interface says, so COPY needs no column list
+      const copy = client.query(copyFrom(`COPY ${table} FROM STDIN`));
+      await pipeline(Readable.from(copyText(columns, length)), copy);
+    },
+  });
+
+  const store: Store = {
+    kind: 'postgres',
+
+    async migrate(module: string, migrations: readonly Migration[]) {
+      await pool.query(
+        `CREATE TABLE IF NOT EXISTS wattline_migrations (module TEXT, version INTEGER, name TEXT, applied_at TIMESTAMPTZ DEFAULT now(), PRIMARY KEY (module, version))`,
+      );
+      for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+        await store.transaction(async (tx) => {
+          // several processes may start at once: the first to take the lock applies, the rest see it applied
+          await tx.run(`SELECT pg_advisory_xact_lock(hashtext('wattline_migrations'))`);
+          const done = await tx.query(`SELECT 1 FROM wattline_migrations WHERE module = $1 AND version = $2`, [module, m.version]);
+          if (done.length) return;
+          await tx.run(m.sql);
+          await tx.run(`INSERT INTO wattline_migrations (module, version, name) VALUES ($1, $2, $3)`, [module, m.version, m.name]);
+        });
+      }
+    },
+
+    async query<T = Row>(sql: string, params?: Params) {
+      return (await pool.query(sql, params as unknown[] | undefined)).rows as T[];
+    },
+
+    async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+      if (closed) throw new Error('store is closed');
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(txFor(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+
+    async ready() {
+      if (closed) return false;
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+  return store;
+}
+
+/** COPY text format, a chunk of rows at a time. Numbers only: nothing to escape. */
+function* copyText(columns: readonly BulkColumn[], length: number): Generator<string> {
+  for (let offset = 0; offset < length; offset += COPY_ROWS_PER_CHUNK) {
+    const end = Math.min(length, offset + COPY_ROWS_PER_CHUNK);
+    let text = '';
+    for (let r = offset; r < end; r++) {
+      for (let c = 0; c < columns.length; c++) text += (c ? '\t' : '') + columns[c].values[r];
+      text += '\n';
+    }
+    yield text;
+  }
+}

@@ -1,0 +1,55 @@
+import { InvalidInput } from '../../core/errors.js';
+import { loadProto, toTimestamp, type Timestamp } from '../../core/grpc/proto.js';
+import type { CoreContext, StartedModule } from '../../core/module.js';
+import { parseQueryParams, type ReadingsService } from '../readings/index.js';
+
+/** `wattline.v1.QueryRequest` as decoded with `PROTO_OPTIONS`. */
+interface QueryRequest {
+  series: string[];
+  start: Timestamp | null;
+  end: Timestamp | null;
+  window: string;
+  agg: string;
+  tz: string;
+  fill: string;
+}
+
+interface QueryResponse {
+  results: { series: string; points: { time: Timestamp; value?: number }[] }[];
+}
+
+/**
+ * `wattline.v1.ReadingsService` (`proto/wattline/v1/readings.proto`): the full readings query of
+ * `GET /api/v1/query` over gRPC (several series, every window and aggregation, tz, fill), checked by
+ * the same parser, so errors carry the same messages (as INVALID_ARGUMENT). Role `api`.
+ */
+export function startReadingsGrpc(ctx: CoreContext, readings: Pick<ReadingsService, 'query'>): StartedModule {
+  const { config, keys } = ctx;
+  if (ctx.roles.has('api')) {
+    ctx.grpc.addService(loadProto('wattline/v1/readings.proto'), 'wattline.v1.ReadingsService', {
+      Query: async (request: QueryRequest, call): Promise<QueryResponse> => {
+        if (config.requireReadKey) await keys.require(call.authorization, 'read');
+        // keys cannot hold commas; one that does must not turn into two series
+        if (request.series.some((s) => s.includes(','))) throw new InvalidInput('invalid_series', 'series keys cannot contain ","; list each key on its own', { field: 'series' });
+        const q = parseQueryParams({
+          series: request.series.join(','),
+          // inclusive bounds in the store's milliseconds, rounded inwards
+          start: request.start ? String(request.start.seconds * 1000 + Math.ceil(request.start.nanos / 1_000_000)) : undefined,
+          end: request.end ? String(request.end.seconds * 1000 + Math.floor(request.end.nanos / 1_000_000)) : undefined,
+          window: request.window,
+          agg: request.agg,
+          tz: request.tz,
+          fill: request.fill,
+        });
+        const results = await readings.query(q);
+        return {
+          results: results.map((r) => ({
+            series: r.series,
+            points: r.points.map((p) => ({ time: toTimestamp(Date.parse(p.time)), ...(p.value === null ? {} : { value: p.value }) })),
+          })),
+        };
+      },
+    });
+  }
+  return { name: 'readings-grpc', stop: async () => undefined };
+}

@@ -1,0 +1,179 @@
+import type { ReadingBatch } from '../../core/readings.js';
+import type { Store, StoreTx } from '../../core/store/index.js';
+import type { SeriesEntry } from './catalog.js';
+import type { CommittedRange, ReadingsStorage } from './storage.js';
+
+const MONTHS_AHEAD = 2;
+const DEADLOCK = '40P01';
+const COMMIT_ATTEMPTS = 3;
+
+interface SeriesRow {
+  id: number;
+  key: string;
+  unit: string | null;
+  kind: string;
+  count: number;
+  first_ts: number | null;
+  last_ts: number | null;
+  last_value: number | null;
+}
+
+/** Start (UTC epoch ms) of the month holding `tsMs`, and of the month `add` months later. */
+function monthStart(tsMs: number, add = 0): number {
+  const d = new Date(tsMs);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1);
+}
+
+function partitionName(monthMs: number): string {
+  const d = new Date(monthMs);
+  const y = d.getUTCFullYear();
+  return `readings_p${y < 0 ? 'm' + -y : y}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/**
+ * Readings in PostgreSQL: a COPY into a staging table, then one upsert on the primary key
+ * (series, ts), the batch's last row for a key winning — the same last-write-wins the embedded
+ * store gets by compaction. Several persistors may write at once; series stats are updated in the
+ * same transaction, so any process reads a current catalog.
+ */
+export class PostgresReadings implements ReadingsStorage {
+  // another process's commits do not pass through this one: no answer cache (see index.ts)
+  readonly cachable = false;
+  readonly sql = {
+    tzDayBucket: `(extract(epoch FROM date_trunc('day', to_timestamp(ts / 1000.0), $1)) * 1000)::bigint`,
+    first: '(array_agg(value ORDER BY ts))[1]',
+    last: '(array_agg(value ORDER BY ts DESC))[1]',
+  };
+  private readonly ids = new Map<string, number>();
+  private readonly partitions = new Set<number>();
+
+  constructor(private readonly store: Store) {}
+
+  async series(keys?: readonly string[]): Promise<SeriesEntry[]> {
+    const rows = await this.store.query<SeriesRow>(
+      `SELECT id, key, unit, kind, count, first_ts, last_ts, last_value FROM series ${keys ? 'WHERE key = ANY($1)' : ''} ORDER BY key`,
+      keys ? [keys] : [],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      key: r.key,
+      unit: r.unit,
+      kind: r.kind,
+      count: r.count,
+      firstTs: r.first_ts ?? Infinity,
+      lastTs: r.last_ts ?? -Infinity,
+      lastValue: r.last_value ?? NaN,
+    }));
+  }
+
+  source(where: string): string {
+    return `SELECT series_id, ts, value FROM readings WHERE ${where}`;
+  }
+
+  startBackground() {
+    // partitions for the coming months, so live data never waits for a CREATE
+    const now = Date.now();
+    void this.ensurePartitions(Array.from({ length: MONTHS_AHEAD + 1 }, (_, i) => monthStart(now, i))).catch(() => undefined);
+  }
+
+  async compactNow() {}
+
+  async stop() {}
+
+  async write(batches: ReadingBatch[], rows: number): Promise<CommittedRange[]> {
+    const ids = await this.resolveIds([...new Set(batches.flatMap((b) => b.keys))]);
+    const seriesId = new Int32Array(rows);
+    const ts = new Float64Array(rows);
+    const value = new Float64Array(rows);
+    const seq = new Float64Array(rows);
+    const months = new Set<number>();
+    let row = 0;
+    for (const batch of batches) {
+      const batchIds = batch.keys.map((k) => ids.get(k)!);
+      let lastMonthEnd = -Infinity;
+      let lastMonthStart = Infinity;
+      for (let i = 0; i < batch.length; i++, row++) {
+        const t = batch.ts[i];
+        seriesId[row] = batchIds[batch.keyIndex[i]];
+        ts[row] = t;
+        value[row] = batch.value[i];
+        seq[row] = row;
+        if (t < lastMonthStart || t >= lastMonthEnd) {
+          lastMonthStart = monthStart(t);
+          lastMonthEnd = monthStart(t, 1);
+          months.add(lastMonthStart);
+        }
+      }
+    }
+    await this.ensurePartitions([...months]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.transaction((tx) => this.upsert(tx, seriesId, ts, value, seq, rows));
+      } catch (err) {
+        // two persistors touching the same keys in one instant: PostgreSQL picks a victim; try again
+        if ((err as { code?: string }).code !== DEADLOCK || attempt >= COMMIT_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async upsert(tx: StoreTx, seriesId: Int32Array, ts: Float64Array, value: Float64Array, seq: Float64Array, rows: number): Promise<CommittedRange[]> {
+    await tx.run(
+      `CREATE TEMP TABLE IF NOT EXISTS readings_staging (series_id INTEGER, ts BIGINT, value DOUBLE PRECISION, seq BIGINT) ON COMMIT DELETE ROWS`,
+    );
+    await tx.bulkAppend('readings_staging', [
+      { type: 'int32', values: seriesId },
+      { type: 'int64', values: ts },
+      { type: 'float64', values: value },
+      { type: 'int64', values: seq },
+    ], rows);
+    // Lock the batch's series rows, in id order: a commit touching the same series waits for this
+    // one, so its own statement (a fresh snapshot) sees these rows, and counts stay exact. No deadlocks.
+    await tx.run(`SELECT id FROM series WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [[...new Set(seriesId)].map(String)]);
+    return tx.query<CommittedRange>(
+      `WITH latest AS (
+         SELECT DISTINCT ON (series_id, ts) series_id, ts, value FROM readings_staging ORDER BY series_id, ts, seq DESC
+       ), existing AS (
+         SELECT l.series_id, count(*) AS n FROM latest l JOIN readings r ON r.series_id = l.series_id AND r.ts = l.ts GROUP BY l.series_id
+       ), upserted AS (
+         INSERT INTO readings (series_id, ts, value) SELECT series_id, ts, value FROM latest
+         ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value
+       ), per_series AS (
+         SELECT series_id, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts, (array_agg(value ORDER BY ts DESC))[1] AS last_value
+         FROM latest GROUP BY series_id
+       ), updated AS (
+         UPDATE series SET
+           count = series.count + p.n - coalesce(e.n, 0),
+           first_ts = least(series.first_ts, p.first_ts),
+           last_ts = greatest(series.last_ts, p.last_ts),
+           last_value = CASE WHEN series.last_ts IS NULL OR p.last_ts >= series.last_ts THEN p.last_value ELSE series.last_value END
+         FROM per_series AS p LEFT JOIN existing AS e ON e.series_id = p.series_id
+         WHERE series.id = p.series_id
+       )
+       SELECT series_id AS "seriesId", first_ts AS "minTs", last_ts AS "maxTs" FROM per_series`,
+    );
+  }
+
+  /** Series ids by key, creating the series that do not exist yet (several processes may race). */
+  private async resolveIds(keys: string[]): Promise<Map<string, number>> {
+    const missing = keys.filter((k) => !this.ids.has(k));
+    if (missing.length) {
+      await this.store.query(`INSERT INTO series (key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, [missing]);
+      for (const r of await this.store.query<{ id: number; key: string }>(`SELECT id, key FROM series WHERE key = ANY($1)`, [missing])) {
+        this.ids.set(r.key, r.id);
+      }
+    }
+    return this.ids;
+  }
+
+  private async ensurePartitions(months: number[]) {
+    for (const month of months) {
+      if (this.partitions.has(month)) continue;
+      await this.store.transaction(async (tx) => {
+        // one creator at a time across processes: CREATE ... IF NOT EXISTS alone still races
+        await tx.run(`SELECT pg_advisory_xact_lock(hashtext('wattline_readings_partitions'))`);
+        await tx.run(`CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF readings FOR VALUES FROM (${month}) TO (${monthStart(month, 1)})`);
+      });
+      this.partitions.add(month);
+    }
+  }
+}

@@ -1,0 +1,367 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test, type TestContext } from 'node:test';
+import { connect, headers, NatsError, type JetStreamManager, type NatsConnection } from 'nats';
+import { createInProcessBus, createNatsBus, jsonCodec, NoConsumerError, type Bus } from '../src/core/bus/index.js';
+import { createLogger } from '../src/core/log.js';
+import { READINGS_TOPIC, ReadingBatchBuilder, type ReadingBatch } from '../src/core/readings.js';
+import { until } from './helpers.js';
+import { needService, services } from './services.js';
+
+// One contract, two buses. Where they differ by design (see src/core/bus/bus.ts), the test says
+// what each one promises: in-process, "published" means "handled" and failures reach the
+// publisher; on NATS, "published" means "stored", and failures are redelivered, then dead-lettered.
+
+type Kind = 'in-process' | 'nats';
+const KINDS: Kind[] = ['in-process', 'nats'];
+const TOPIC = 'meter-events';
+// a safety net, not a measurement: a contract broken by a hung handler fails instead of stalling the suite
+const LIMIT = { timeout: 60_000 };
+
+interface DeadLetter {
+  topic: string;
+  reason: string;
+  deliveries: string;
+  data: Uint8Array;
+}
+
+interface World {
+  kind: Kind;
+  /** A bus as another process would open it: the same bus in-process, a new connection on NATS. */
+  open(): Promise<Bus>;
+  /** JSON log lines the buses wrote. */
+  logs: Record<string, unknown>[];
+  /** NATS only: messages in a topic's work-queue stream (stored, not yet acknowledged). */
+  stored(topic: string): Promise<number>;
+  /** NATS only: what the dead-letter stream holds. */
+  deadLetters(): Promise<DeadLetter[]>;
+  /**
+   * Lets the bus's background work run (in-process: event-loop turns; NATS: round trips to the
+   * server), so something that was going to happen without the test's help has happened.
+   */
+  settle(): Promise<void>;
+  /** NATS only: publishes raw bytes on a topic's subject, as a foreign or broken publisher would. */
+  publishRaw(topic: string, data: Uint8Array, codec: string): Promise<void>;
+}
+
+interface WorldOptions {
+  maxDeliver?: number;
+  ackWaitMs?: number;
+}
+
+/** The buses of one test; everything they opened is closed and their streams deleted after it. */
+async function world(t: TestContext, kind: Kind, options: WorldOptions = {}): Promise<World | undefined> {
+  const logs: Record<string, unknown>[] = [];
+  const log = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const notNats = () => Promise.reject(new Error('only the NATS bus has streams'));
+  if (kind === 'in-process') {
+    const bus = createInProcessBus();
+    t.after(() => bus.close());
+    const settle = async () => {
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { kind, open: async () => bus, logs, settle, stored: notNats, deadLetters: notNats, publishRaw: notNats };
+  }
+
+  if (!(await needService(t, 'nats'))) return undefined;
+  // every test gets its own streams, so tests never see each other's messages
+  const prefix = `TEST_${randomBytes(6).toString('hex').toUpperCase()}`;
+  const streamOf = (topic: string) => `${prefix}_${topic.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  const admin: NatsConnection = await connect({ servers: services.nats.url });
+  const jsm: JetStreamManager = await admin.jetstreamManager();
+  const buses: Bus[] = [];
+  t.after(async () => {
+    await Promise.all(buses.map((b) => b.close()));
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name);
+    await admin.close();
+  });
+  const notFound = (err: unknown) => {
+    if (err instanceof NatsError && err.api_error?.err_code === 10059) return undefined;
+    throw err;
+  };
+  return {
+    kind,
+    logs,
+    async open() {
+      const bus = await createNatsBus({
+        url: services.nats.url,
+        stream: prefix,
+        maxAgeS: 600,
+        replicas: 1,
+        maxDeliver: options.maxDeliver ?? 5,
+        ackWaitMs: options.ackWaitMs ?? 30_000,
+        retryDelayMs: 20, // keeps redelivery tests quick; production starts at 1 s
+        log,
+      });
+      buses.push(bus);
+      return bus;
+    },
+    async settle() {
+      for (let i = 0; i < 5; i++) await admin.flush();
+    },
+    async stored(topic) {
+      const info = await jsm.streams.info(streamOf(topic)).catch(notFound);
+      return info?.state.messages ?? 0;
+    },
+    async deadLetters() {
+      const info = await jsm.streams.info(`${prefix}_DLQ`).catch(notFound);
+      if (!info || info.state.messages === 0) return [];
+      const out: DeadLetter[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage(`${prefix}_DLQ`, { seq });
+        const h = (name: string) => m.header.get(name);
+        out.push({ topic: h('Wattline-Topic'), reason: h('Wattline-Reason'), deliveries: h('Wattline-Deliveries'), data: m.data });
+      }
+      return out;
+    },
+    async publishRaw(topic, data, codec) {
+      const h = headers();
+      h.set('Wattline-Codec', codec);
+      await admin.jetstream().publish(`${prefix}.${streamOf(topic).slice(prefix.length + 1)}`, data, { headers: h });
+    },
+  };
+}
+
+/** A promise the test opens when it chooses: holds handlers mid-message. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/** A NaN carrying a payload: only a byte-exact trip keeps it. */
+function payloadNaN(): number {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, 0x7ff8_0000_0bad_cafen, true);
+  return new Float64Array(bytes.buffer)[0];
+}
+
+function readingBatch(rows: number, series = 7): ReadingBatch {
+  const builder = new ReadingBatchBuilder(rows + 5); // capacity above length, as ingest hands them out
+  const t0 = Date.UTC(2024, 5, 1);
+  for (let i = 0; i < rows; i++) {
+    const value = i % 97 === 3 ? payloadNaN() : i % 89 === 5 ? -0 : Math.sin(i) * 1e3;
+    builder.add({ series: `site-${i % series}/meter/power`, ts: t0 + i * 1000, value });
+  }
+  return builder.take();
+}
+
+/** Rows of several batches (parts of one, on NATS) in time order, as comparable bytes and keys. */
+function flatten(batches: ReadingBatch[]) {
+  const parts = [...batches].sort((a, b) => a.ts[0] - b.ts[0]);
+  const rows = parts.reduce((n, b) => n + b.length, 0);
+  const ts = new Float64Array(rows);
+  const value = new Float64Array(rows);
+  const keys: string[] = [];
+  let at = 0;
+  for (const b of parts) {
+    ts.set(b.ts.subarray(0, b.length), at);
+    value.set(b.value.subarray(0, b.length), at);
+    for (let i = 0; i < b.length; i++) keys.push(b.keys[b.keyIndex[i]]);
+    at += b.length;
+  }
+  return { keys, ts: Buffer.from(ts.buffer), value: Buffer.from(value.buffer) };
+}
+
+for (const kind of KINDS) {
+  test(`${kind} bus: every published message is handled exactly once, even with two consumers on the topic`, LIMIT, async (t) => {
+    const w = await world(t, kind);
+    if (!w) return;
+    const [a, b] = [await w.open(), await w.open()];
+    const handled = new Map<number, number>();
+    const started = { a: 0, b: 0 };
+    const release = gate();
+    const consumer = (who: 'a' | 'b') => async (m: { id: number }) => {
+      started[who]++;
+      await release.opened;
+      handled.set(m.id, (handled.get(m.id) ?? 0) + 1);
+    };
+    a.consume(TOPIC, consumer('a'));
+    b.consume(TOPIC, consumer('b'));
+
+    const ids = Array.from({ length: 100 }, (_, i) => i);
+    const published = Promise.all(ids.map((id) => a.publish(TOPIC, { id })));
+    // both consumers hold several messages at once: the topic's work is split, not copied, and
+    // each consumer works on more than one message at a time (the persistor commits them together)
+    await until(() => started.a > 1 && started.b > 1, 10_000, 'both consumers to take several messages');
+    release.open();
+    await published;
+    await until(() => handled.size === ids.length, 10_000, 'every message to be handled');
+    await Promise.all([a.close(), b.close()]); // nothing may arrive a second time while they finish
+    assert.deepEqual([...handled.keys()].sort((x, y) => x - y), ids);
+    assert.deepEqual([...handled.entries()].filter(([, n]) => n !== 1), []);
+  });
+
+  test(`${kind} bus: publish resolves only once the message is durable`, LIMIT, async (t) => {
+    const w = await world(t, kind);
+    if (!w) return;
+    if (w.kind === 'in-process') {
+      const bus = await w.open();
+      // durable means handled: with nobody to hand it to, the publisher hears so
+      await assert.rejects(bus.publish(TOPIC, { id: 1 }), NoConsumerError);
+      const release = gate();
+      let handled = false;
+      let started = false;
+      bus.consume(TOPIC, async () => {
+        started = true;
+        await release.opened;
+        handled = true;
+      });
+      let resolved = false;
+      const publishing = bus.publish(TOPIC, { id: 1 }).then(() => (resolved = true));
+      await until(() => started, 10_000, 'the handler to start');
+      assert.equal(resolved, false, 'publish resolved before the handler finished');
+      release.open();
+      await publishing;
+      assert.equal(handled, true);
+      return;
+    }
+    // durable means stored: each publish resolves with the message in the stream, and it outlives
+    // its publisher until a consumer started later takes it
+    const publisher = await w.open();
+    for (const id of [1, 2, 3]) {
+      await publisher.publish(TOPIC, { id });
+      assert.equal(await w.stored(TOPIC), id);
+    }
+    await publisher.close();
+    const consumer = await w.open();
+    const seen: number[] = [];
+    consumer.consume(TOPIC, async (m: { id: number }) => void seen.push(m.id));
+    await until(() => seen.length === 3, 10_000, 'the stored messages to be handled');
+    assert.deepEqual(seen.sort(), [1, 2, 3]);
+    await until(async () => (await w.stored(TOPIC)) === 0, 10_000, 'handled messages to leave the stream');
+  });
+
+  test(`${kind} bus: a failed message is handled once its handler succeeds`, LIMIT, async (t) => {
+    const w = await world(t, kind);
+    if (!w) return;
+    const bus = await w.open();
+    let attempts = 0;
+    const handled: number[] = [];
+    bus.consume(TOPIC, async (m: { id: number }) => {
+      attempts++;
+      if (attempts <= 2) throw new Error(`store unavailable (attempt ${attempts})`);
+      handled.push(m.id);
+    });
+    if (w.kind === 'in-process') {
+      // no redelivery in-process: the failure reaches the publisher, who retries (an ingest
+      // request answers 5xx and its client sends again)
+      await assert.rejects(bus.publish(TOPIC, { id: 1 }), /store unavailable \(attempt 1\)/);
+      await assert.rejects(bus.publish(TOPIC, { id: 1 }), /store unavailable \(attempt 2\)/);
+      await bus.publish(TOPIC, { id: 1 });
+    } else {
+      await bus.publish(TOPIC, { id: 1 });
+      await until(() => handled.length === 1, 10_000, 'the message to be redelivered until handled');
+      await bus.close();
+      assert.equal(w.logs.filter((l) => l.msg === 'bus message failed; it will be delivered again').length, 2);
+      assert.equal(await w.stored(TOPIC), 0);
+    }
+    assert.deepEqual(handled, [1]);
+    assert.equal(attempts, 3);
+  });
+
+  test(`${kind} bus: close() waits for the handlers still running`, LIMIT, async (t) => {
+    const w = await world(t, kind);
+    if (!w) return;
+    const bus = await w.open();
+    const release = gate();
+    let started = false;
+    let finished = false;
+    bus.consume(TOPIC, async () => {
+      started = true;
+      await release.opened;
+      finished = true;
+    });
+    const publishing = bus.publish(TOPIC, { id: 1 });
+    await until(() => started, 10_000, 'the handler to start');
+    assert.equal(await bus.ready(), true);
+
+    let finishedWhenClosed: boolean | undefined;
+    const closing = bus.close().then(() => (finishedWhenClosed = finished));
+    await until(async () => !(await bus.ready()), 10_000, 'close to begin');
+    await w.settle();
+    assert.equal(finishedWhenClosed, undefined, 'close() resolved while a handler was running');
+    release.open();
+    await closing;
+    assert.equal(finishedWhenClosed, true);
+    await publishing;
+    if (w.kind === 'nats') assert.equal(await w.stored(TOPIC), 0, 'the message was not acknowledged before the connection closed');
+  });
+
+  test(`${kind} bus: a reading batch arrives byte-exact, however large`, LIMIT, async (t) => {
+    const w = await world(t, kind);
+    if (!w) return;
+    const bus = await w.open();
+    const received: ReadingBatch[] = [];
+    bus.consume(READINGS_TOPIC, async (batch: ReadingBatch) => void received.push(batch));
+
+    // 60,000 rows encode to ~1.2 MB, over NATS' default 1 MB max_payload: the bus splits the batch
+    for (const sent of [readingBatch(500), readingBatch(0), readingBatch(60_000, 300)]) {
+      received.length = 0;
+      await bus.publish(READINGS_TOPIC, sent);
+      await until(() => received.length > 0 && received.reduce((n, b) => n + b.length, 0) === sent.length, 10_000, `${sent.length} rows to arrive`);
+      assert.deepEqual(flatten(received), flatten([sent]));
+    }
+  });
+}
+
+test('nats bus: a message that keeps failing lands in the dead-letter stream with its reason', LIMIT, async (t) => {
+  const w = await world(t, 'nats', { maxDeliver: 3 });
+  if (!w) return;
+  const bus = await w.open();
+  let attempts = 0;
+  bus.consume(TOPIC, async () => {
+    attempts++;
+    throw new Error('series home/x is not in the catalog');
+  });
+  const message = { id: 42, meter: 'Zähler 7' };
+  await bus.publish(TOPIC, message);
+  await until(async () => (await w.deadLetters()).length === 1, 10_000, 'the message to be dead-lettered');
+
+  const [dead] = await w.deadLetters();
+  assert.equal(dead.topic, TOPIC);
+  assert.equal(dead.deliveries, '3');
+  assert.equal(dead.reason, 'handler failed 3 times, last: series home/x is not in the catalog');
+  assert.deepEqual(jsonCodec.decode(dead.data), message);
+  assert.equal(attempts, 3);
+  await until(async () => (await w.stored(TOPIC)) === 0, 10_000, 'the message to leave the work queue');
+  const logged = w.logs.find((l) => l.msg === 'bus message dead-lettered');
+  assert.equal(logged?.level, 50); // error: a person must act
+  assert.equal(logged?.reason, dead.reason);
+});
+
+test('nats bus: a message that cannot be decoded is dead-lettered at once, never handled', LIMIT, async (t) => {
+  const w = await world(t, 'nats');
+  if (!w) return;
+  const bus = await w.open();
+  const received: ReadingBatch[] = [];
+  bus.consume(READINGS_TOPIC, async (batch: ReadingBatch) => void received.push(batch));
+  await bus.publish(READINGS_TOPIC, readingBatch(10)); // also proves the stream exists
+  await until(() => received.length === 1, 10_000, 'the good batch to arrive');
+
+  await w.publishRaw(READINGS_TOPIC, new Uint8Array([0x57, 0x52, 0x42, 1, 5, 0, 0, 0]), 'reading-batch/1');
+  await until(async () => (await w.deadLetters()).length === 1, 10_000, 'the broken message to be dead-lettered');
+  const [dead] = await w.deadLetters();
+  assert.equal(dead.deliveries, '1');
+  assert.match(dead.reason, /^cannot decode: reading batch is truncated: 8 bytes/);
+  assert.equal(received.length, 1);
+});
+
+test('nats bus: a message whose handler never answers is dead-lettered, not delivered forever', LIMIT, async (t) => {
+  const release = gate();
+  t.after(release.open); // registered before the world's cleanup, whose close() waits for the stuck handler
+  const w = await world(t, 'nats', { maxDeliver: 1, ackWaitMs: 1000 });
+  if (!w) return;
+  const bus = await w.open();
+  let attempts = 0;
+  bus.consume(TOPIC, async () => {
+    attempts++;
+    await release.opened;
+  });
+  await bus.publish(TOPIC, { id: 9 });
+  await until(async () => (await w.deadLetters()).length === 1, 10_000, 'the unanswered message to be dead-lettered');
+  const [dead] = await w.deadLetters();
+  assert.equal(dead.reason, 'not acknowledged in 1 deliveries (ack wait 1000 ms)');
+  assert.equal(attempts, 1);
+  release.open();
+});

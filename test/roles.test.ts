@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { connect } from 'nats';
+import pg from 'pg';
+import { tempDir, until } from './helpers.js';
+import { needService, services } from './services.js';
+
+const bin = path.join(import.meta.dirname, '..', 'bin', 'wattline.js');
+const KEY = 'roles-test-key-0001';
+const T0 = Date.UTC(2024, 0, 1);
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<unknown>;
+}
+
+/** A cluster of `wattline serve --roles …` processes sharing one PostgreSQL schema and NATS streams. */
+async function cluster(t: TestContext) {
+  const id = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const schema = `wattline_roles_${id}`;
+  const stream = `WLROLES_${id}`;
+  const procs: Proc[] = [];
+  t.after(async () => {
+    for (const p of procs) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    const db = new pg.Client({ connectionString: services.postgres.url });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await db.end();
+    const nc = await connect({ servers: services.nats.url });
+    const jsm = await nc.jetstreamManager();
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${stream}_`)) await jsm.streams.delete(name);
+    await nc.close();
+  });
+  const start = async (roles: string): Promise<Proc> => {
+    const dataDir = tempDir();
+    t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, [bin, 'serve', '--roles', roles], {
+      env: {
+        ...process.env,
+        DATABASE_URL: services.postgres.url,
+        BUS_URL: services.nats.url,
+        WATTLINE_STORE_SCHEMA: schema,
+        WATTLINE_BUS_STREAM: stream,
+        // a killed persistor's unacknowledged batches come back after this
+        WATTLINE_BUS_ACK_WAIT_MS: '2000',
+        WATTLINE_API_KEYS: KEY,
+        WATTLINE_DATA_DIR: dataDir,
+        WATTLINE_HTTP_PORT: '0',
+        WATTLINE_GRPC_PORT: '0',
+        WATTLINE_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    await until(() => /HTTP API\s+(\S+)/.test(out) || child.exitCode !== null, 30_000, `the ${roles} process to start`);
+    const proc = { child, url: /HTTP API\s+(\S+)/.exec(out)![1], exited };
+    procs.push(proc);
+    return proc;
+  };
+  return { start };
+}
+
+function body(from: number, count: number): string {
+  let text = '';
+  for (let n = from; n < from + count; n++) text += `{"series":"roles/${n % 7}","value":${n},"ts":${T0 + n * 1000}}\n`;
+  return text;
+}
+
+async function post(url: string, text: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${url}/ingest`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' }, body: text });
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function stored(apiUrl: string): Promise<{ count: number; sum: number }> {
+  const series = Array.from({ length: 7 }, (_, i) => `roles/${i}`).join(',');
+  const q = async (agg: string) => {
+    const r = await fetch(`${apiUrl}/api/v1/query?series=${series}&start=${T0}&end=${T0 + 100 * 86_400_000}&window=1d&agg=${agg}`);
+    const reply = (await r.json()) as { results: { points: { value: number }[] }[] };
+    return reply.results.flatMap((s) => s.points).reduce((a, p) => a + p.value, 0);
+  };
+  return { count: await q('count'), sum: await q('sum') };
+}
+
+test('two ingestors and two persistors on NATS and PostgreSQL store every reading exactly once, even when a persistor is killed', { timeout: 180_000 }, async (t) => {
+  if (!(await needService(t, 'postgres')) || !(await needService(t, 'nats'))) return;
+  const { start } = await cluster(t);
+  const [ingestA, ingestB] = [await start('ingest'), await start('ingest')];
+  const [persistA] = [await start('persist'), await start('persist')];
+  const api = await start('api');
+
+  const rows = 1000;
+  const acknowledged: number[] = []; // first reading number of each acknowledged body
+  let next = 0;
+  const send = async (url: string, bodies: number) => {
+    for (let i = 0; i < bodies; i++) {
+      const from = next;
+      next += rows;
+      // every body is sent twice, to both ingestors: a resend must not store anything twice
+      const [a, b] = await Promise.all([post(url, body(from, rows)), post(url === ingestA.url ? ingestB.url : ingestA.url, body(from, rows))]);
+      if (a || b) acknowledged.push(from);
+    }
+  };
+  await Promise.all([send(ingestA.url, 10), send(ingestB.url, 10)]);
+  const first = acknowledged.length * rows;
+  const expectedSum = (list: number[]) => list.reduce((a, from) => a + rows * from + (rows * (rows - 1)) / 2, 0);
+  await until(async () => (await stored(api.url)).count === first, 60_000, `${first} readings stored`);
+  assert.deepEqual(await stored(api.url), { count: first, sum: expectedSum(acknowledged) });
+
+  // now kill one persistor while readings stream in; the other must pick up its unacknowledged batches
+  const streaming = Promise.all([send(ingestA.url, 15), send(ingestB.url, 15)]);
+  await until(() => acknowledged.length >= 25, 60_000, 'more bodies acknowledged');
+  persistA.child.kill('SIGKILL');
+  await streaming;
+  const total = acknowledged.length * rows;
+  await until(async () => (await stored(api.url)).count === total, 90_000, `all ${total} acknowledged readings stored`);
+  assert.deepEqual(await stored(api.url), { count: total, sum: expectedSum(acknowledged) });
+  // the catalog agrees: no reading counted twice
+  const catalog = (await (await fetch(`${api.url}/api/v1/series`)).json()) as { series: { count: number }[] };
+  assert.equal(catalog.series.reduce((a, s) => a + s.count, 0), total);
+});

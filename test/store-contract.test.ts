@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { test, type TestContext } from 'node:test';
+import pg from 'pg';
+import { openStore, type Store } from '../src/core/store/index.js';
+import { tempDir } from './helpers.js';
+import { needService, services } from './services.js';
+
+/** The same cases against both stores: what modules may rely on, whatever the engine. */
+async function open(t: TestContext, kind: 'duckdb' | 'postgres'): Promise<Store | undefined> {
+  if (kind === 'duckdb') {
+    const dir = tempDir();
+    const store = await openStore({ dataDir: dir, poolSize: 2 });
+    t.after(async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    return store;
+  }
+  if (!(await needService(t, 'postgres'))) return undefined;
+  const schema = `wattline_store_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const store = await openStore({ dataDir: '', databaseUrl: services.postgres.url, poolSize: 4, schema });
+  t.after(async () => {
+    await store.close();
+    const client = new pg.Client({ connectionString: services.postgres.url });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+  return store;
+}
+
+const table = `CREATE TABLE samples (id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL)`;
+
+for (const kind of ['duckdb', 'postgres'] as const) {
+  test(`migrations apply once, in version order (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    const migrations = [
+      { version: 2, name: 'second', sql: `INSERT INTO notes VALUES ('two')` },
+      { version: 1, name: 'first', sql: `CREATE TABLE notes (note TEXT)` },
+    ];
+    await store.migrate('contract', migrations);
+    await store.migrate('contract', migrations);
+    await store.migrate('contract', [...migrations, { version: 3, name: 'third', sql: `INSERT INTO notes VALUES ('three')` }]);
+    assert.deepEqual((await store.query<{ note: string }>(`SELECT note FROM notes ORDER BY note DESC`)).map((r) => r.note), ['two', 'three']);
+  });
+
+  test(`whole numbers come back as numbers and parameters bind by position (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    await store.transaction((tx) => tx.run(`INSERT INTO samples VALUES ($1, $2, $3)`, [7, 1_704_067_200_000, 2.5]));
+    const rows = await store.query<{ n: number; ts: number; total: number }>(`SELECT count(*) AS n, max(ts) AS ts, sum(value) AS total FROM samples WHERE id = $1`, [7]);
+    assert.deepEqual(rows, [{ n: 1, ts: 1_704_067_200_000, total: 2.5 }]);
+  });
+
+  test(`a bulk append stores every value exactly (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    const n = 5000;
+    const id = Int32Array.from({ length: n }, (_, i) => i - 10);
+    const ts = Float64Array.from({ length: n }, (_, i) => (i % 2 ? 1 : -1) * (2 ** 40 + i * 1_000_003));
+    const value = Float64Array.from({ length: n }, (_, i) => i / 7 - 100.125);
+    await store.transaction((tx) => tx.bulkAppend('samples', [{ type: 'int32', values: id }, { type: 'int64', values: ts }, { type: 'float64', values: value }], n));
+    const rows = await store.query<{ id: number; ts: number; value: number }>(`SELECT id, ts, value FROM samples ORDER BY id`);
+    assert.equal(rows.length, n);
+    for (let i = 0; i < n; i += 499) assert.deepEqual(rows[i], { id: id[i], ts: ts[i], value: value[i] }, `row ${i}`);
+  });
+
+  test(`a transaction that fails leaves nothing behind, appended rows included (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.run(`INSERT INTO samples VALUES (1, 1, 1)`);
+        await tx.bulkAppend('samples', [{ type: 'int32', values: Int32Array.of(2) }, { type: 'int64', values: Float64Array.of(2) }, { type: 'float64', values: Float64Array.of(2) }], 1);
+        throw new Error('changed my mind');
+      }),
+      /changed my mind/,
+    );
+    assert.deepEqual(await store.query(`SELECT id FROM samples`), []);
+    // and the store is usable afterwards
+    await store.transaction((tx) => tx.run(`INSERT INTO samples VALUES (3, 3, 3)`));
+    assert.deepEqual(await store.query(`SELECT id FROM samples`), [{ id: 3 }]);
+  });
+
+  test(`ready is true while open and false once closed (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    assert.equal(await store.ready(), true);
+    await store.close();
+    assert.equal(await store.ready(), false);
+  });
+}
