@@ -9,11 +9,12 @@ const sampleFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 
 /** Runs the server until SIGTERM/SIGINT, then shuts down gracefully (in-flight batches first). */
 export async function serve(config: Config, roles?: Role[]) {
-  const firstStart = !fs.existsSync(path.join(config.dataDir, 'wattline.duckdb'));
+  // the sample commands are for a first look at an empty embedded store
+  const firstStart = !config.databaseUrl && !fs.existsSync(path.join(config.dataDir, 'wattline.duckdb'));
   const app = await startWattline(config, { roles });
   const generated = app.ctx.keys.generatedKey;
   const lines = [
-    `Wattline is running — embedded store (DuckDB) in ${path.resolve(config.dataDir)}, in-process bus`,
+    `Wattline is running (${roles?.join(', ') ?? 'all roles'}) — ${describeStack(config)}`,
     `  HTTP API   ${app.url}`,
     `  API docs   ${app.url}/docs`,
     `  Metrics    ${app.url}/metrics`,
@@ -48,4 +49,15 @@ export async function serve(config: Config, roles?: Role[]) {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function describeStack(config: Config): string {
+  const store = config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)} (schema ${config.store.schema})` : `embedded store (DuckDB) in ${path.resolve(config.dataDir)}`;
+  const bus = config.busUrl ? `NATS JetStream at ${redactUrl(config.busUrl)}` : 'in-process bus';
+  return `${store}, ${bus}`;
+}
+
+/** A URL without its password, for printing. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
