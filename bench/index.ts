@@ -1,12 +1,24 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`.
- * `--server-cpu-prof <dir>` runs the server of the ingest benchmark's 1-client run under
- * `--cpu-prof` and leaves its `.cpuprofile` in `<dir>` (open it in Chrome DevTools).
+ * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
+ * one (DuckDB, in-process bus): when either names the server stack, the ingest benchmark runs on
+ * both and prints them side by side (`npm run bench -- --store postgres --bus nats`). PostgreSQL is
+ * `postgres://postgres@127.0.0.1:5432/test` unless `BENCH_DATABASE_URL` says otherwise, NATS
+ * `nats://127.0.0.1:4222` unless `BENCH_BUS_URL` does; each server gets its own schema and streams,
+ * removed afterwards.
+ * `--server-cpu-prof <dir>` runs the server of the ingest benchmark's 1-client run (of each stack)
+ * under `--cpu-prof` and leaves its `.cpuprofile` in `<dir>` (open it in Chrome DevTools).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BUSES, EMBEDDED, STORES, type BusKind, type Stack, type StoreKind } from './lib/server-stack.js';
 
-const benchmarks: Record<string, (options: { serverCpuProfDir?: string }) => Promise<void>> = {
+interface BenchmarkOptions {
+  serverCpuProfDir?: string;
+  stack: Stack;
+}
+
+const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> = {
   'ingest-query': async (options) => (await import('./ingest-query.js')).run(options),
 };
 
@@ -14,6 +26,8 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     'server-cpu-prof': { type: 'string' },
+    store: { type: 'string', default: EMBEDDED.store },
+    bus: { type: 'string', default: EMBEDDED.bus },
   },
 });
 
@@ -23,9 +37,18 @@ if (unknown.length) {
   console.error(`unknown benchmark ${unknown.join(', ')}; expected one of ${Object.keys(benchmarks).join(', ')}`);
   process.exit(2);
 }
+if (!(STORES as readonly string[]).includes(values.store)) {
+  console.error(`--store must be one of ${STORES.join(', ')} (got "${values.store}")`);
+  process.exit(2);
+}
+if (!(BUSES as readonly string[]).includes(values.bus)) {
+  console.error(`--bus must be one of ${BUSES.join(', ')} (got "${values.bus}")`);
+  process.exit(2);
+}
 
 const serverCpuProfDir = values['server-cpu-prof'] ? path.resolve(values['server-cpu-prof']) : undefined;
+const stack: Stack = { store: values.store as StoreKind, bus: values.bus as BusKind };
 for (const name of names) {
   console.log(`\n== ${name} ==`);
-  await benchmarks[name]({ serverCpuProfDir });
+  await benchmarks[name]({ serverCpuProfDir, stack });
 }

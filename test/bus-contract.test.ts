@@ -164,6 +164,24 @@ function flatten(batches: ReadingBatch[]) {
 }
 
 for (const kind of KINDS) {
+  test(`${kind} bus: a broadcast reaches every subscriber, and only while it is subscribed`, LIMIT, async (t) => {
+    const w = await world(t, kind);
+    if (!w) return;
+    const [a, b] = [await w.open(), await w.open()];
+    const got = { a: [] as number[], b: [] as number[] };
+    const stopA = a.subscribe<{ n: number }>('notices', (m) => got.a.push(m.n));
+    b.subscribe<{ n: number }>('notices', (m) => got.b.push(m.n));
+    await w.settle(); // NATS: the subscriptions have reached the server
+    a.broadcast('notices', { n: 1 });
+    await until(() => got.a.length === 1 && got.b.length === 1, 10_000, 'the first broadcast');
+    stopA();
+    await w.settle();
+    b.broadcast('notices', { n: 2 });
+    await until(() => got.b.length === 2, 10_000, 'the second broadcast');
+    await w.settle();
+    assert.deepEqual(got, { a: [1], b: [1, 2] });
+  });
+
   test(`${kind} bus: every published message is handled exactly once, even with two consumers on the topic`, LIMIT, async (t) => {
     const w = await world(t, kind);
     if (!w) return;

@@ -18,6 +18,8 @@ export interface ReadingBatch {
 }
 
 export const READINGS_TOPIC = 'readings';
+/** Broadcast after each commit: the batches just stored (live updates, cache invalidation). */
+export const READINGS_LIVE_TOPIC = 'readings.live';
 
 /** Series keys: what every adapter must produce, and what queries accept. */
 export const SERIES_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}$/;

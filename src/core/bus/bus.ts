@@ -25,6 +25,13 @@ export interface Bus {
    * still running and acknowledges their messages.
    */
   consume<T>(topic: string, handler: Handler<T>): () => void;
+  /**
+   * Live fan-out: every subscriber of the topic, in every process, gets the message — at most
+   * once and only while subscribed (nothing is stored). For notices like "these readings landed".
+   */
+  broadcast<T>(topic: string, message: T): void;
+  /** Receives the topic's broadcasts from now on; the returned function unsubscribes. */
+  subscribe<T>(topic: string, listener: (message: T) => void): () => void;
   /** True while messages can be published and consumed (NATS: the connection answers). */
   ready(): Promise<boolean>;
   /** Stops consuming, waits for in-flight handlers to finish, then closes. */

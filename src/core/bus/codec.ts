@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { READINGS_TOPIC, type ReadingBatch } from '../readings.js';
+import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type ReadingBatch } from '../readings.js';
 
 /**
  * How a bus that crosses processes turns a topic's messages into bytes and back. `decode` is the
@@ -129,4 +129,5 @@ export function sliceBatch(batch: ReadingBatch, start: number, end: number): Rea
 }
 
 /** The default registry: `readingBatchCodec` for READINGS_TOPIC, `jsonCodec` for other topics. */
-export const defaultCodecs: CodecRegistry = (topic) => (topic === READINGS_TOPIC ? (readingBatchCodec as Codec<unknown>) : jsonCodec);
+export const defaultCodecs: CodecRegistry = (topic) =>
+  topic === READINGS_TOPIC || topic === READINGS_LIVE_TOPIC ? (readingBatchCodec as Codec<unknown>) : jsonCodec;

@@ -7,6 +7,7 @@ import { NoConsumerError, type Bus, type Handler } from './bus.js';
 export function createInProcessBus(): Bus {
   const consumers = new Map<string, Handler<unknown>[]>();
   const inFlight = new Set<Promise<void>>();
+  const listeners = new Map<string, Set<(message: unknown) => void>>();
   let next = 0;
   let closed = false;
   return {
@@ -35,12 +36,30 @@ export function createInProcessBus(): Bus {
         if (i >= 0) list.splice(i, 1);
       };
     },
+    broadcast<T>(topic: string, message: T) {
+      if (closed) return;
+      for (const listener of listeners.get(topic) ?? []) {
+        try {
+          listener(message);
+        } catch {
+          // a listener's failure is its own; the others still hear
+        }
+      }
+    },
+    subscribe<T>(topic: string, listener: (message: T) => void) {
+      let set = listeners.get(topic);
+      if (!set) listeners.set(topic, (set = new Set()));
+      const l = listener as (message: unknown) => void;
+      set.add(l);
+      return () => void set.delete(l);
+    },
     async ready() {
       return !closed;
     },
     async close() {
       closed = true;
       consumers.clear();
+      listeners.clear();
       await Promise.all(inFlight);
     },
   };

@@ -55,6 +55,8 @@ interface Topic {
   name: string;
   stream: string;
   subject: string;
+  /** Core NATS subject of broadcasts (outside every stream's subjects: never stored). */
+  liveSubject: string;
   codec: Codec<unknown>;
 }
 
@@ -113,7 +115,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     if (stream === dlqStream) throw new Error(`topic "${name}" would share the dead-letter stream ${dlqStream}; choose another name`);
     const clash = [...topics.values()].find((t) => t.stream === stream);
     if (clash) throw new Error(`topics "${name}" and "${clash.name}" map to the same stream ${stream}; choose distinct names`);
-    topic = { name, stream, subject: `${prefix}.${suffix}`, codec: codecs(name) };
+    topic = { name, stream, subject: `${prefix}.${suffix}`, liveSubject: `${prefix}.LIVE.${suffix}`, codec: codecs(name) };
     topics.set(name, topic);
     return topic;
   }
@@ -316,6 +318,34 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       workers.add(worker);
       // stops pulling at once; close() waits for the handlers still running
       return () => void worker.stop();
+    },
+
+    broadcast<T>(topicName: string, message: T) {
+      if (closed || nc.isClosed()) return;
+      const topic = topicOf(topicName);
+      const send = (part: unknown) => {
+        const data = topic.codec.encode(part);
+        if (data.length + HEADER_ALLOWANCE_BYTES <= maxPayload) return nc.publish(topic.liveSubject, data);
+        const halves = topic.codec.split?.(part);
+        if (halves) halves.forEach(send);
+        else log.warn({ topic: topicName, bytes: data.length }, 'broadcast too large for one message; dropped');
+      };
+      send(message);
+    },
+
+    subscribe<T>(topicName: string, listener: (message: T) => void) {
+      const topic = topicOf(topicName);
+      const sub = nc.subscribe(topic.liveSubject, {
+        callback: (err, m) => {
+          if (err) return;
+          try {
+            listener(topic.codec.decode(m.data) as T);
+          } catch (e) {
+            log.warn({ err: e, topic: topicName }, 'broadcast not handled');
+          }
+        },
+      });
+      return () => sub.unsubscribe();
     },
 
     async ready() {

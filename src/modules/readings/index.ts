@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { READINGS_TOPIC, type ReadingBatch } from '../../core/readings.js';
+import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type Reading, type ReadingBatch } from '../../core/readings.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
 import { loadMigrations } from '../../core/store/index.js';
 import { DuckDbReadings } from './duckdb-readings.js';
@@ -23,6 +23,11 @@ export interface ReadingsService extends StartedModule {
   backlogRows(): number;
   /** Compacts every partition that is due now (benchmarks and tests use it to skip the wait). */
   compactNow(): Promise<void>;
+  /**
+   * Calls `listener` with the readings of `series` as they are committed, by any persistor
+   * (at most once: live updates, not a log). Returns the function that stops it.
+   */
+  subscribe(series: readonly string[], listener: (readings: Reading[]) => void): () => void;
 }
 
 /**
@@ -44,7 +49,10 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
     metrics,
     maxBatchRows: config.persist.maxBatchRows,
     lingerMs: config.persist.lingerMs,
-    onCommitted: (ranges) => cache.invalidate(ranges),
+    onCommitted: (ranges, batches) => {
+      cache.invalidate(ranges);
+      for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
+    },
   });
   const stopConsuming = persisting ? bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch)) : () => undefined;
   if (persisting) storage.startBackground({ log: moduleLog, metrics, intervalMs: config.compaction.intervalMs, quietMs: config.compaction.quietMs });
@@ -56,6 +64,19 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
     query: engine.run,
     backlogRows: () => persistor.backlogRows,
     compactNow: () => storage.compactNow(),
+    subscribe: (series, listener) => {
+      const wanted = new Set(series);
+      return bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => {
+        const keyWanted = batch.keys.map((k) => wanted.has(k));
+        if (!keyWanted.includes(true)) return;
+        const readings: Reading[] = [];
+        for (let i = 0; i < batch.length; i++) {
+          const k = batch.keyIndex[i];
+          if (keyWanted[k]) readings.push({ series: batch.keys[k], ts: batch.ts[i], value: batch.value[i] });
+        }
+        listener(readings);
+      });
+    },
     async stop() {
       stopConsuming();
       await persistor.flush();

@@ -16,8 +16,8 @@ export interface PersistorOptions {
   metrics: Metrics;
   maxBatchRows: number;
   lingerMs: number;
-  /** Called after each commit, before any waiting publisher is answered (cache invalidation). */
-  onCommitted: (ranges: CommittedRange[]) => void;
+  /** Called after each commit, before any waiting publisher is answered (cache invalidation, live updates). */
+  onCommitted: (ranges: CommittedRange[], batches: ReadingBatch[]) => void;
 }
 
 /**
@@ -67,10 +67,11 @@ export class Persistor {
         }
         try {
           const started = performance.now();
-          const ranges = await this.options.write(group.map((p) => p.batch), rows);
+          const batches = group.map((p) => p.batch);
+          const ranges = await this.options.write(batches, rows);
           this.options.metrics.persistCommitSeconds.observe((performance.now() - started) / 1000);
           this.options.metrics.persistRows.inc(rows);
-          this.options.onCommitted(ranges);
+          this.options.onCommitted(ranges, batches);
           for (const p of group) p.resolve();
         } catch (err) {
           this.options.log.error({ err, rows }, 'batch commit failed');

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Reading } from '../src/core/readings.js';
+import { build } from './helpers.js';
+
+test('a subscriber gets the readings of its series as they are committed, and no others', async (t) => {
+  const w = await build(t);
+  const got: Reading[] = [];
+  const stop = w.app.readings.subscribe(['meter/a', 'meter/c'], (readings) => got.push(...readings));
+  await w.ingest([
+    { series: 'meter/a', value: 1, ts: 1000 },
+    { series: 'meter/b', value: 2, ts: 1000 },
+    { series: 'meter/c', value: 3, ts: 2000 },
+  ]);
+  // the in-process bus delivers before the ingest is answered
+  assert.deepEqual(got, [
+    { series: 'meter/a', ts: 1000, value: 1 },
+    { series: 'meter/c', ts: 2000, value: 3 },
+  ]);
+  stop();
+  await w.ingest([{ series: 'meter/a', value: 4, ts: 3000 }]);
+  assert.equal(got.length, 2, 'nothing after unsubscribing');
+});
