@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { build, type TestApp } from './helpers.js';
+import { build, until, type TestApp } from './helpers.js';
 
 // a client as any edgecom or Wattline user would write it: @grpc/grpc-js over TCP, the repository's .proto files
 const protoRoot = path.join(import.meta.dirname, '..', 'proto');
@@ -14,6 +14,7 @@ const options: protoLoader.Options = { keepCase: true, longs: Number, enums: Str
 const method = (file: string, service: string, name: string) => (protoLoader.loadSync(file, options)[service] as protoLoader.ServiceDefinition)[name];
 const QUERY_TIME_SERIES = method('edgecom/timeseries.proto', 'edgecom.TimeSeriesService', 'QueryTimeSeries');
 const READINGS_QUERY = method('wattline/v1/readings.proto', 'wattline.v1.ReadingsService', 'Query');
+const READINGS_SUBSCRIBE = method('wattline/v1/readings.proto', 'wattline.v1.ReadingsService', 'Subscribe');
 const HEALTH_CHECK = method(healthProtoPath, 'grpc.health.v1.Health', 'Check');
 const REFLECTION = method(reflectionProto, 'grpc.reflection.v1.ServerReflection', 'ServerReflectionInfo');
 
@@ -253,4 +254,38 @@ test('calls are counted in /metrics by method and carry a request id', async (t)
   const metrics = (await w.request('/metrics')).body as string;
   assert.match(metrics, /^grpc_requests_total\{method="\/edgecom\.TimeSeriesService\/QueryTimeSeries"\} 3$/m);
   assert.match(metrics, /^grpc_request_duration_seconds_count\{method="\/edgecom\.TimeSeriesService\/QueryTimeSeries"\} 3$/m);
+});
+
+test('wattline.v1 Subscribe streams the chosen series as readings are stored, until the client cancels', async (t) => {
+  const { w, client } = await start(t);
+  const got: { series: string; time: Timestamp; value: number }[] = [];
+  const stream = client.makeServerStreamRequest(READINGS_SUBSCRIBE.path, READINGS_SUBSCRIBE.requestSerialize, READINGS_SUBSCRIBE.responseDeserialize, { series: ['live/a', 'live/c'] }, new grpc.Metadata());
+  stream.on('data', (r: { series: string; time: Timestamp; value: number }) => got.push(r));
+  const ended = new Promise<grpc.StatusObject>((resolve) => stream.on('status', resolve));
+  stream.on('error', () => undefined); // the cancel below ends it with CANCELLED
+  // the subscription is in place once the server has sent its metadata
+  await new Promise((resolve) => stream.once('metadata', resolve));
+  await w.ingest([
+    { series: 'live/a', value: 1.5, ts: T0 },
+    { series: 'live/b', value: 2, ts: T0 },
+    { series: 'live/c', value: 3, ts: T0 + M },
+  ]);
+  await until(() => got.length >= 2, 10_000, 'two streamed readings');
+  assert.deepEqual(
+    got.map((r) => [r.series, iso(r.time), r.value]),
+    [
+      ['live/a', '2024-01-01T00:00:00.000Z', 1.5],
+      ['live/c', '2024-01-01T00:01:00.000Z', 3],
+    ],
+  );
+  stream.cancel();
+  assert.equal((await ended).code, grpc.status.CANCELLED);
+});
+
+test('wattline.v1 Subscribe without series is INVALID_ARGUMENT naming the field', async (t) => {
+  const { client } = await start(t);
+  const stream = client.makeServerStreamRequest(READINGS_SUBSCRIBE.path, READINGS_SUBSCRIBE.requestSerialize, READINGS_SUBSCRIBE.responseDeserialize, { series: [] }, new grpc.Metadata());
+  const err = await new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
+  assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(err.details, /series is required/);
 });

@@ -23,12 +23,26 @@ export interface GrpcCallContext {
 /** A unary method: returns the response or throws (`WattlineError` classes become gRPC codes). */
 export type UnaryHandler<Request, Response> = (request: Request, call: GrpcCallContext) => Promise<Response>;
 
+/** What a server-streaming handler gets: `write` sends a message; `closed` resolves when the stream ends. */
+export interface GrpcStreamContext<Message> extends GrpcCallContext {
+  write(message: Message): void;
+  /** Resolves when the client cancels or the server shuts down. */
+  closed: Promise<void>;
+}
+
+/** A server-streaming method: resolves when it has nothing more to send (or throws). */
+export interface StreamHandler<Request, Message> {
+  stream: (request: Request, call: GrpcStreamContext<Message>) => Promise<void>;
+}
+
+export type Handler = UnaryHandler<never, unknown> | StreamHandler<never, unknown>;
+
 export interface GrpcServer {
   /**
    * Adds the service `serviceName` (fully qualified, `edgecom.TimeSeriesService`) of a loaded proto,
    * one handler per method. Reflection and health list it once the server listens.
    */
-  addService(proto: protoLoader.PackageDefinition, serviceName: string, handlers: Record<string, UnaryHandler<never, unknown>>): void;
+  addService(proto: protoLoader.PackageDefinition, serviceName: string, handlers: Record<string, Handler>): void;
   /** Binds `host:port` (port 0 picks a free one) and resolves with the port bound. */
   listen(host: string, port: number): Promise<number>;
   /** Reports NOT_SERVING, lets calls in flight finish, then stops. */
@@ -50,37 +64,73 @@ export function createGrpcServer(options: { log: Logger; metrics: Metrics; limit
   const protos: protoLoader.PackageDefinition[] = [];
   const health = new HealthImplementation({ '': 'SERVING' });
   const serviceNames: string[] = [];
+  // open server streams, ended at shutdown so it need not wait for clients to hang up
+  const openStreams = new Set<() => void>();
+
+  /** Request id, rate limit, metrics and error mapping around every call, unary or streaming. */
+  function begin(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, method: string) {
+    const started = performance.now();
+    const requestId = firstText(call.metadata.get('x-request-id')) ?? randomUUID();
+    const reqLog = log.child({ reqId: requestId });
+    const idMetadata = new grpc.Metadata();
+    idMetadata.set('x-request-id', requestId);
+    call.sendMetadata(idMetadata);
+    const authorization = firstText(call.metadata.get('authorization'));
+    const context: GrpcCallContext = { requestId, metadata: call.metadata, authorization, log: reqLog };
+    const admit = () => limiter?.consume(clientId(keyFromAuthorization(authorization), peerAddress(call.getPeer())));
+    const done = (code: grpc.status) => {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.grpcRequests.inc({ method });
+      metrics.grpcRequestDuration.observe({ method }, seconds);
+      reqLog.debug({ method, code: grpc.status[code], ms: seconds * 1000 }, 'grpc request done');
+    };
+    const failure = (err: unknown) => {
+      const status = toGrpcStatus(err);
+      if (status.internal) reqLog.error({ err, method }, 'grpc request failed');
+      done(status.code);
+      return { code: status.code, details: status.details, metadata: idMetadata };
+    };
+    return { context, admit, done, failure };
+  }
+
+  function wrapStream(method: string, handler: StreamHandler<never, unknown>): grpc.handleServerStreamingCall<unknown, unknown> {
+    return (call) => {
+      const { context, admit, done, failure } = begin(call, method);
+      let end!: () => void;
+      const closed = new Promise<void>((resolve) => (end = resolve));
+      call.on('cancelled', end);
+      openStreams.add(end);
+      const run = async () => {
+        await admit();
+        await handler.stream(call.request as never, { ...context, closed, write: (message) => void call.write(message) });
+      };
+      run().then(
+        () => {
+          done(grpc.status.OK);
+          if (!call.cancelled) call.end();
+        },
+        (err: unknown) => {
+          const status = failure(err);
+          // grpc-js ends a server stream with a status when 'error' is emitted on it
+          if (!call.cancelled) call.emit('error', status);
+        },
+      ).finally(() => openStreams.delete(end));
+    };
+  }
 
   function wrap(method: string, handler: UnaryHandler<never, unknown>): grpc.handleUnaryCall<unknown, unknown> {
     return (call, callback) => {
-      const started = performance.now();
-      const requestId = firstText(call.metadata.get('x-request-id')) ?? randomUUID();
-      const reqLog = log.child({ reqId: requestId });
-      const idMetadata = new grpc.Metadata();
-      idMetadata.set('x-request-id', requestId);
-      call.sendMetadata(idMetadata);
-      const authorization = firstText(call.metadata.get('authorization'));
+      const { context, admit, done, failure } = begin(call, method);
       const answer = async () => {
-        await limiter?.consume(clientId(keyFromAuthorization(authorization), peerAddress(call.getPeer())));
-        return handler(call.request as never, { requestId, metadata: call.metadata, authorization, log: reqLog });
-      };
-      const done = (code: grpc.status) => {
-        const seconds = (performance.now() - started) / 1000;
-        metrics.grpcRequests.inc({ method });
-        metrics.grpcRequestDuration.observe({ method }, seconds);
-        reqLog.debug({ method, code: grpc.status[code], ms: seconds * 1000 }, 'grpc request done');
+        await admit();
+        return handler(call.request as never, context);
       };
       answer().then(
         (response) => {
           done(grpc.status.OK);
           callback(null, response);
         },
-        (err: unknown) => {
-          const status = toGrpcStatus(err);
-          if (status.internal) reqLog.error({ err, method }, 'grpc request failed');
-          done(status.code);
-          callback({ code: status.code, details: status.details, metadata: idMetadata });
-        },
+        (err: unknown) => callback(failure(err)),
       );
     };
   }
@@ -94,8 +144,9 @@ export function createGrpcServer(options: { log: Logger; metrics: Metrics; limit
       for (const [name, method] of Object.entries(service)) {
         const handler = handlers[name];
         if (!handler) throw new Error(`${serviceName}/${name} has no handler`);
-        if (method.requestStream || method.responseStream) throw new Error(`${serviceName}/${name}: only unary methods are wrapped`);
-        implementation[name] = wrap(method.path, handler);
+        if (method.requestStream) throw new Error(`${serviceName}/${name}: client streaming is not supported`);
+        if (method.responseStream !== 'stream' in handler) throw new Error(`${serviceName}/${name}: the handler does not match the method's streaming`);
+        implementation[name] = 'stream' in handler ? wrapStream(method.path, handler) : wrap(method.path, handler);
       }
       server.addService(service, implementation);
       protos.push(proto);
@@ -115,6 +166,7 @@ export function createGrpcServer(options: { log: Logger; metrics: Metrics; limit
 
     close() {
       for (const name of ['', ...serviceNames]) health.setStatus(name, 'NOT_SERVING');
+      for (const end of openStreams) end();
       return new Promise<void>((resolve) => {
         const cut = setTimeout(() => {
           log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'grpc calls still open at shutdown were cut');

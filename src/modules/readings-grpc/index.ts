@@ -1,4 +1,5 @@
 import { InvalidInput } from '../../core/errors.js';
+import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import { loadProto, toTimestamp, type Timestamp } from '../../core/grpc/proto.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
 import { parseQueryParams, type ReadingsService } from '../readings/index.js';
@@ -21,9 +22,10 @@ interface QueryResponse {
 /**
  * `wattline.v1.ReadingsService` (`proto/wattline/v1/readings.proto`): the full readings query of
  * `GET /api/v1/query` over gRPC (several series, every window and aggregation, tz, fill), checked by
- * the same parser, so errors carry the same messages (as INVALID_ARGUMENT). Role `api`.
+ * the same parser, so errors carry the same messages (as INVALID_ARGUMENT); and `Subscribe`, which
+ * streams the readings of the chosen series as they are stored. Role `api`.
  */
-export function startReadingsGrpc(ctx: CoreContext, readings: Pick<ReadingsService, 'query'>): StartedModule {
+export function startReadingsGrpc(ctx: CoreContext, readings: Pick<ReadingsService, 'query' | 'subscribe'>): StartedModule {
   const { config, keys } = ctx;
   if (ctx.roles.has('api')) {
     ctx.grpc.addService(loadProto('wattline/v1/readings.proto'), 'wattline.v1.ReadingsService', {
@@ -48,6 +50,19 @@ export function startReadingsGrpc(ctx: CoreContext, readings: Pick<ReadingsServi
             points: r.points.map((p) => ({ time: toTimestamp(Date.parse(p.time)), ...(p.value === null ? {} : { value: p.value }) })),
           })),
         };
+      },
+      Subscribe: {
+        stream: async (request: { series: string[] }, call) => {
+          if (config.requireReadKey) await keys.require(call.authorization, 'read');
+          if (!request.series.length) throw new InvalidInput('missing_series', 'series is required: one or more series keys', { field: 'series' });
+          const bad = request.series.find((s) => !SERIES_KEY_PATTERN.test(s));
+          if (bad !== undefined) throw new InvalidInput('invalid_series', `series "${bad.slice(0, 50)}" is not a valid key`, { field: 'series' });
+          const stop = readings.subscribe(request.series, (stored) => {
+            for (const r of stored) call.write({ series: r.series, time: toTimestamp(r.ts), value: r.value });
+          });
+          await call.closed;
+          stop();
+        },
       },
     });
   }
