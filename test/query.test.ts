@@ -107,8 +107,9 @@ for (const mode of MODES) test(`bad parameters get a 400 naming the parameter ($
   await check(`series=a&start=0&end=${Date.UTC(2100, 0, 1)}&window=1m&fill=null`, 'window');
 });
 
-test('a cached answer is never served after new data landed in its range', async (t) => {
-  const w = await build(t);
+for (const mode of MODES) test(`a cached answer is never served after new data landed in its range (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
   await w.ingest([{ series: 'c', value: 1, ts: T0 }]);
   const q = `/api/v1/query?series=c&start=${T0}&end=${T0 + H}&window=1h&agg=count`;
   assert.equal((await w.request(q)).body.results[0].points[0].value, 1);

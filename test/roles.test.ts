@@ -48,6 +48,8 @@ async function cluster(t: TestContext) {
         WATTLINE_BUS_STREAM: stream,
         // a killed persistor's unacknowledged batches come back after this
         WATTLINE_BUS_ACK_WAIT_MS: '2000',
+        // answers are cached with no expiry: only commit notices from the persistors refresh them
+        WATTLINE_QUERY_CACHE_TTL_MS: '0',
         WATTLINE_API_KEYS: KEY,
         WATTLINE_DATA_DIR: dataDir,
         WATTLINE_HTTP_PORT: '0',
@@ -125,6 +127,9 @@ test('two ingestors and two persistors on NATS and PostgreSQL store every readin
   const total = acknowledged.length * rows;
   await until(async () => (await stored(api.url)).count === total, 90_000, `all ${total} acknowledged readings stored`);
   assert.deepEqual(await stored(api.url), { count: total, sum: expectedSum(acknowledged) });
+  // the api process answered from its cache in between: only the persistors' notices kept it fresh
+  const metrics = await (await fetch(`${api.url}/metrics`)).text();
+  assert.ok(Number(/^query_cache_hits_total (\d+)/m.exec(metrics)?.[1] ?? 0) > 0, 'the api process served cached answers');
   // the catalog agrees: no reading counted twice
   const catalog = (await (await fetch(`${api.url}/api/v1/series`)).json()) as { series: { count: number }[] };
   assert.equal(catalog.series.reduce((a, s) => a + s.count, 0), total);

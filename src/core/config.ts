@@ -147,6 +147,7 @@ export const configSchema = z.object({
   query: z
     .object({
       cacheSize: int(1000, 0, 1_000_000, 'Query answers kept in the LRU cache (0 turns caching off).'),
+      cacheTtlMs: int(60_000, 0, 86_400_000, 'Cached answers older than this are recomputed (0: no limit) — the bound on staleness should a commit notice from another process be lost.'),
       maxPoints: int(1_000_000, 1, 100_000_000, 'Most points one query may return (raw points or buckets, filled ones included); larger answers get 400.'),
     })
     .prefault({}),

@@ -6,7 +6,7 @@ import { SeriesCatalog, type SeriesDelta, type SeriesEntry } from './catalog.js'
 import { startCompactor } from './compactor.js';
 import { PartitionTracker, type PartitionState } from './partitions.js';
 import { DAY_MS, insertSeries, loadWriteState, savePartitionStates } from './repository.js';
-import type { CommittedRange, ReadingsStorage } from './storage.js';
+import type { ReadingsStorage } from './storage.js';
 
 /**
  * Readings in the embedded DuckDB store, append-first: rows are appended with an ever-increasing
@@ -15,7 +15,6 @@ import type { CommittedRange, ReadingsStorage } from './storage.js';
  * The series catalog lives in memory (see catalog.ts).
  */
 export class DuckDbReadings implements ReadingsStorage {
-  readonly cachable = true;
   readonly sql = {
     tzDayBucket: `epoch_ms(time_bucket(INTERVAL '1 day', make_timestamptz(ts * 1000), $1))`,
     first: 'arg_min(value, ts)',
@@ -76,7 +75,7 @@ export class DuckDbReadings implements ReadingsStorage {
     }
   }
 
-  async write(batches: ReadingBatch[], rows: number): Promise<CommittedRange[]> {
+  async write(batches: ReadingBatch[], rows: number): Promise<void> {
     const nowMs = Date.now();
     const { catalog, partitions } = this;
     const seriesId = new Int32Array(rows);
@@ -187,6 +186,5 @@ export class DuckDbReadings implements ReadingsStorage {
     for (const { id, key } of created) catalog.add({ id, key, unit: null, kind: 'gauge', count: 0, firstTs: Infinity, lastTs: -Infinity, lastValue: NaN });
     catalog.apply(deltas.values(), nextSeq - 1);
     this.nextSeq = nextSeq;
-    return [...deltas.values()].map((d) => ({ seriesId: d.id, minTs: d.firstTs, maxTs: d.lastTs }));
   }
 }

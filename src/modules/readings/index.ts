@@ -6,7 +6,7 @@ import { loadMigrations } from '../../core/store/index.js';
 import { DuckDbReadings } from './duckdb-readings.js';
 import { Persistor } from './persistor.js';
 import { createQueryEngine, type SeriesPoints } from './query.js';
-import { QueryCache } from './query-cache.js';
+import { QueryCache, type TouchedRange } from './query-cache.js';
 import { PostgresReadings } from './postgres-readings.js';
 import { registerReadingsRoutes } from './routes.js';
 import type { ReadingsStorage } from './storage.js';
@@ -41,16 +41,17 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
   const storage: ReadingsStorage =
     store.kind === 'postgres' ? new PostgresReadings(store) : await DuckDbReadings.open({ store, catalogSaveMs: config.persist.catalogSaveMs });
   const persisting = ctx.roles.has('persist');
-  // a cache is only safe where every commit that could change an answer is seen
-  const cache = new QueryCache<SeriesPoints[]>(storage.cachable && persisting ? config.query.cacheSize : 0);
+  const cache = new QueryCache<SeriesPoints[]>(config.query.cacheSize, config.query.cacheTtlMs);
+  // every persistor, in any process, broadcasts what it committed: that is what invalidates answers
+  // (the in-process bus delivers before the ingest request is answered)
+  const stopInvalidating = bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => cache.invalidate(touchedRanges(batch)));
   const persistor = new Persistor({
     write: (batches, rows) => storage.write(batches, rows),
     log: moduleLog,
     metrics,
     maxBatchRows: config.persist.maxBatchRows,
     lingerMs: config.persist.lingerMs,
-    onCommitted: (ranges, batches) => {
-      cache.invalidate(ranges);
+    onCommitted: (batches) => {
       for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
     },
   });
@@ -79,8 +80,21 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
     },
     async stop() {
       stopConsuming();
+      stopInvalidating();
       await persistor.flush();
       await storage.stop();
     },
   };
+}
+
+/** Per series key, the time range a batch touched. */
+function touchedRanges(batch: ReadingBatch): TouchedRange[] {
+  const ranges = batch.keys.map((series) => ({ series, minTs: Infinity, maxTs: -Infinity }));
+  for (let i = 0; i < batch.length; i++) {
+    const r = ranges[batch.keyIndex[i]];
+    const t = batch.ts[i];
+    if (t < r.minTs) r.minTs = t;
+    if (t > r.maxTs) r.maxTs = t;
+  }
+  return ranges.filter((r) => r.minTs <= r.maxTs);
 }

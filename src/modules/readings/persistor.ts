@@ -1,7 +1,6 @@
 import type { Logger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { ReadingBatch } from '../../core/readings.js';
-import type { CommittedRange } from './storage.js';
 
 interface Pending {
   batch: ReadingBatch;
@@ -11,13 +10,13 @@ interface Pending {
 
 export interface PersistorOptions {
   /** Commits batches in one transaction (the engine's storage). */
-  write: (batches: ReadingBatch[], rows: number) => Promise<CommittedRange[]>;
+  write: (batches: ReadingBatch[], rows: number) => Promise<void>;
   log: Logger;
   metrics: Metrics;
   maxBatchRows: number;
   lingerMs: number;
   /** Called after each commit, before any waiting publisher is answered (cache invalidation, live updates). */
-  onCommitted: (ranges: CommittedRange[], batches: ReadingBatch[]) => void;
+  onCommitted: (batches: ReadingBatch[]) => void;
 }
 
 /**
@@ -68,10 +67,10 @@ export class Persistor {
         try {
           const started = performance.now();
           const batches = group.map((p) => p.batch);
-          const ranges = await this.options.write(batches, rows);
+          await this.options.write(batches, rows);
           this.options.metrics.persistCommitSeconds.observe((performance.now() - started) / 1000);
           this.options.metrics.persistRows.inc(rows);
-          this.options.onCommitted(ranges, batches);
+          this.options.onCommitted(batches);
           for (const p of group) p.resolve();
         } catch (err) {
           this.options.log.error({ err, rows }, 'batch commit failed');

@@ -1,7 +1,7 @@
 import type { ReadingBatch } from '../../core/readings.js';
 import type { Store, StoreTx } from '../../core/store/index.js';
 import type { SeriesEntry } from './catalog.js';
-import type { CommittedRange, ReadingsStorage } from './storage.js';
+import type { ReadingsStorage } from './storage.js';
 
 const MONTHS_AHEAD = 2;
 const DEADLOCK = '40P01';
@@ -37,8 +37,6 @@ function partitionName(monthMs: number): string {
  * same transaction, so any process reads a current catalog.
  */
 export class PostgresReadings implements ReadingsStorage {
-  // another process's commits do not pass through this one: no answer cache (see index.ts)
-  readonly cachable = false;
   readonly sql = {
     tzDayBucket: `(extract(epoch FROM date_trunc('day', to_timestamp(ts / 1000.0), $1)) * 1000)::bigint`,
     first: '(array_agg(value ORDER BY ts))[1]',
@@ -80,7 +78,7 @@ export class PostgresReadings implements ReadingsStorage {
 
   async stop() {}
 
-  async write(batches: ReadingBatch[], rows: number): Promise<CommittedRange[]> {
+  async write(batches: ReadingBatch[], rows: number): Promise<void> {
     const ids = await this.resolveIds([...new Set(batches.flatMap((b) => b.keys))]);
     const seriesId = new Int32Array(rows);
     const ts = new Float64Array(rows);
@@ -116,7 +114,7 @@ export class PostgresReadings implements ReadingsStorage {
     }
   }
 
-  private async upsert(tx: StoreTx, seriesId: Int32Array, ts: Float64Array, value: Float64Array, seq: Float64Array, rows: number): Promise<CommittedRange[]> {
+  private async upsert(tx: StoreTx, seriesId: Int32Array, ts: Float64Array, value: Float64Array, seq: Float64Array, rows: number): Promise<void> {
     await tx.run(
       `CREATE TEMP TABLE IF NOT EXISTS readings_staging (series_id INTEGER, ts BIGINT, value DOUBLE PRECISION, seq BIGINT) ON COMMIT DELETE ROWS`,
     );
@@ -129,7 +127,7 @@ export class PostgresReadings implements ReadingsStorage {
     // Lock the batch's series rows, in id order: a commit touching the same series waits for this
     // one, so its own statement (a fresh snapshot) sees these rows, and counts stay exact. No deadlocks.
     await tx.run(`SELECT id FROM series WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [[...new Set(seriesId)].map(String)]);
-    return tx.query<CommittedRange>(
+    await tx.run(
       `WITH latest AS (
          SELECT DISTINCT ON (series_id, ts) series_id, ts, value FROM readings_staging ORDER BY series_id, ts, seq DESC
        ), existing AS (
@@ -149,7 +147,7 @@ export class PostgresReadings implements ReadingsStorage {
          FROM per_series AS p LEFT JOIN existing AS e ON e.series_id = p.series_id
          WHERE series.id = p.series_id
        )
-       SELECT series_id AS "seriesId", first_ts AS "minTs", last_ts AS "maxTs" FROM per_series`,
+       SELECT count(*) FROM per_series`,
     );
   }
 

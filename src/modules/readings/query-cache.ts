@@ -1,30 +1,39 @@
 import { LRUCache } from 'lru-cache';
-import type { CommittedRange } from './storage.js';
 
 interface Entry<T> {
-  seriesIds: readonly number[];
+  series: readonly string[];
   startMs: number;
   endMs: number;
   value: T;
 }
 
+/** What a commit touched of one series. */
+export interface TouchedRange {
+  series: string;
+  minTs: number;
+  maxTs: number;
+}
+
 /**
  * LRU cache of query answers that never serves an answer after new data landed in its range:
- * each commit drops the entries whose series and time range it touched, and an answer computed
- * while a commit to its series was landing is not stored at all.
+ * every commit notice (from any persistor, through the bus) drops the entries whose series and
+ * time range it touched, and an answer computed while such a notice arrived is not stored at all.
+ * Entries also expire after `ttlMs`, a bound on staleness should a notice from another process
+ * be lost (NATS core delivery is at most once).
  */
 export class QueryCache<T> {
   private readonly lru: LRUCache<string, Entry<T>> | undefined;
-  private readonly keysBySeries = new Map<number, Set<string>>();
-  private readonly lastWriteGeneration = new Map<number, number>();
+  private readonly keysBySeries = new Map<string, Set<string>>();
+  private readonly lastWriteGeneration = new Map<string, number>();
   private generation = 0;
 
-  constructor(size: number) {
+  constructor(size: number, ttlMs: number) {
     if (size > 0) {
       this.lru = new LRUCache<string, Entry<T>>({
         max: size,
+        ...(ttlMs > 0 ? { ttl: ttlMs } : {}),
         dispose: (entry, key) => {
-          for (const id of entry.seriesIds) this.keysBySeries.get(id)?.delete(key);
+          for (const s of entry.series) this.keysBySeries.get(s)?.delete(key);
         },
       });
     }
@@ -39,24 +48,25 @@ export class QueryCache<T> {
     return this.generation;
   }
 
-  set(key: string, token: number, seriesIds: readonly number[], startMs: number, endMs: number, value: T) {
+  set(key: string, token: number, series: readonly string[], startMs: number, endMs: number, value: T) {
     if (!this.lru) return;
-    if (seriesIds.some((id) => (this.lastWriteGeneration.get(id) ?? -1) >= token)) return;
-    this.lru.set(key, { seriesIds, startMs, endMs, value });
-    for (const id of seriesIds) {
-      let keys = this.keysBySeries.get(id);
-      if (!keys) this.keysBySeries.set(id, (keys = new Set()));
+    if (series.some((s) => (this.lastWriteGeneration.get(s) ?? -1) >= token)) return;
+    this.lru.set(key, { series, startMs, endMs, value });
+    for (const s of series) {
+      let keys = this.keysBySeries.get(s);
+      if (!keys) this.keysBySeries.set(s, (keys = new Set()));
       keys.add(key);
     }
   }
 
-  invalidate(ranges: readonly CommittedRange[]) {
+  invalidate(ranges: Iterable<TouchedRange>) {
+    if (!this.lru) return;
     const generation = this.generation++;
     for (const r of ranges) {
-      this.lastWriteGeneration.set(r.seriesId, generation);
-      for (const key of [...(this.keysBySeries.get(r.seriesId) ?? [])]) {
-        const entry = this.lru?.peek(key);
-        if (entry && entry.startMs <= r.maxTs && r.minTs <= entry.endMs) this.lru!.delete(key);
+      this.lastWriteGeneration.set(r.series, generation);
+      for (const key of [...(this.keysBySeries.get(r.series) ?? [])]) {
+        const entry = this.lru.peek(key);
+        if (entry && entry.startMs <= r.maxTs && r.minTs <= entry.endMs) this.lru.delete(key);
       }
     }
   }

@@ -133,8 +133,7 @@ export function createQueryEngine(options: QueryEngineOptions) {
       const found = (id === undefined ? undefined : byId.get(id)) ?? [];
       return { series: key, points: q.window && q.fill !== 'none' ? fillBuckets(found, q) : found.map((r) => ({ time: formatTime(r.t, q.tz), value: r.value })) };
     });
-    // an answer naming a series not yet in the catalog cannot be invalidated by id, so it is not kept
-    if (known.length === q.series.length) cache.set(cacheKey, token, known.map((s) => s.id), q.startMs, q.endMs, results);
+    cache.set(cacheKey, token, q.series, q.startMs, q.endMs, results);
     metrics.queryDuration.observe({ cache: 'miss' }, (performance.now() - started) / 1000);
     return results;
   }

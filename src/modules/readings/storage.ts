@@ -3,13 +3,6 @@ import type { Metrics } from '../../core/metrics.js';
 import type { ReadingBatch } from '../../core/readings.js';
 import type { SeriesEntry } from './catalog.js';
 
-/** What one commit touched of one series, for cache invalidation and live updates. */
-export interface CommittedRange {
-  seriesId: number;
-  minTs: number;
-  maxTs: number;
-}
-
 /**
  * How readings are kept in one engine. DuckDB appends and dedupes later (duckdb-readings.ts);
  * PostgreSQL upserts on a primary key (postgres-readings.ts). Everything above — group commit,
@@ -17,15 +10,13 @@ export interface CommittedRange {
  */
 export interface ReadingsStorage {
   /** Commits the batches in one transaction; later rows win over earlier ones for the same (series, ts). */
-  write(batches: ReadingBatch[], rows: number): Promise<CommittedRange[]>;
+  write(batches: ReadingBatch[], rows: number): Promise<void>;
   /** The catalog entries of `keys` that exist (all series when `keys` is undefined), sorted by key. */
   series(keys?: readonly string[]): Promise<SeriesEntry[]>;
   /** SQL yielding (series_id, ts, value), one row per (series, ts), for the readings matching `where`. */
   source(where: string, startMs: number, endMs: number): string;
   /** Engine-specific expressions: local-day bucket of `ts` in the zone bound to $1, first and last value. */
   readonly sql: { tzDayBucket: string; first: string; last: string };
-  /** True when every commit that can change an answer passes through this process (so a cache is safe). */
-  readonly cachable: boolean;
   startBackground(options: { log: Logger; metrics: Metrics; intervalMs: number; quietMs: number }): void;
   compactNow(): Promise<void>;
   stop(): Promise<void>;
