@@ -130,21 +130,28 @@ export class PostgresReadings implements ReadingsStorage {
     await tx.run(
       `WITH latest AS (
          SELECT DISTINCT ON (series_id, ts) series_id, ts, value FROM readings_staging ORDER BY series_id, ts, seq DESC
-       ), existing AS (
-         SELECT l.series_id, count(*) AS n FROM latest l JOIN readings r ON r.series_id = l.series_id AND r.ts = l.ts GROUP BY l.series_id
-       ), upserted AS (
+       ), inserted AS (
+         -- new keys (the usual case): one index probe each, and RETURNING tells which they were
          INSERT INTO readings (series_id, ts, value) SELECT series_id, ts, value FROM latest
-         ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value
+         ON CONFLICT (series_id, ts) DO NOTHING
+         RETURNING series_id, ts
+       ), replaced AS (
+         -- keys that were already stored get the new value (resent or corrected readings)
+         UPDATE readings r SET value = l.value
+         FROM (SELECT series_id, ts, value FROM latest EXCEPT ALL SELECT l.series_id, l.ts, l.value FROM latest l JOIN inserted i USING (series_id, ts)) AS l
+         WHERE r.series_id = l.series_id AND r.ts = l.ts
+       ), added AS (
+         SELECT series_id, count(*) AS n FROM inserted GROUP BY series_id
        ), per_series AS (
-         SELECT series_id, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts, (array_agg(value ORDER BY ts DESC))[1] AS last_value
+         SELECT series_id, min(ts) AS first_ts, max(ts) AS last_ts, (array_agg(value ORDER BY ts DESC))[1] AS last_value
          FROM latest GROUP BY series_id
        ), updated AS (
          UPDATE series SET
-           count = series.count + p.n - coalesce(e.n, 0),
+           count = series.count + coalesce(a.n, 0),
            first_ts = least(series.first_ts, p.first_ts),
            last_ts = greatest(series.last_ts, p.last_ts),
            last_value = CASE WHEN series.last_ts IS NULL OR p.last_ts >= series.last_ts THEN p.last_value ELSE series.last_value END
-         FROM per_series AS p LEFT JOIN existing AS e ON e.series_id = p.series_id
+         FROM per_series AS p LEFT JOIN added AS a ON a.series_id = p.series_id
          WHERE series.id = p.series_id
        )
        SELECT count(*) FROM per_series`,
