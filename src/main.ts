@@ -18,6 +18,7 @@ import { startEdgecom } from './modules/edgecom/index.js';
 import { startIngest } from './modules/ingest/index.js';
 import { startReadings, type ReadingsService } from './modules/readings/index.js';
 import { startReadingsGrpc } from './modules/readings-grpc/index.js';
+import { startSources } from './modules/sources/index.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const version = (JSON.parse(fs.readFileSync(path.join(root, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -59,7 +60,8 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   const ingest = await startIngest(ctx, readings);
   const edgecom = startEdgecom(ctx, readings);
   const readingsGrpc = startReadingsGrpc(ctx, readings);
-  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc];
+  const sources = await startSources(ctx);
+  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources];
 
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();

@@ -68,6 +68,18 @@ clientOptions(
   console.log(opts.json ? JSON.stringify(reply, null, 2) : formatQueryTable(reply));
 });
 
+clientOptions(
+  program
+    .command('bootstrap')
+    .description('fetch a source’s history into Wattline (chunks already fetched are skipped; needs an admin key)')
+    .requiredOption('--source <name>', 'the source, e.g. edgecom')
+    .requiredOption('--from <time>', 'ISO 8601 date or time, or epoch ms')
+    .option('--to <time>', 'end of the range (default: now)'),
+).action(async (opts: { url: string; key?: string; source: string; from: string; to?: string }) => {
+  const result = await clientFrom(opts).json<{ chunks: number; skipped: number; readings: number }>('POST', `/api/v1/sources/${encodeURIComponent(opts.source)}/bootstrap`, { from: opts.from, to: opts.to });
+  console.log(`${result.readings} readings in ${result.chunks} chunks fetched; ${result.skipped} chunks already there`);
+});
+
 const keys = program.command('keys').description('API keys');
 clientOptions(
   keys

@@ -142,6 +142,20 @@ export const configSchema = z.object({
         .regex(SERIES_KEY_PATTERN, { error: 'expected a series key: letters, digits and _ . : / -, at most 200' })
         .default('edgecom')
         .describe('Series the edgecom gRPC `QueryTimeSeries` answers for; a call may name another in its `x-wattline-series` metadata.'),
+      url: z
+        .url({ error: 'expected the full URL of the EdgeCom series, http(s)://…' })
+        .optional()
+        .describe('EdgeCom Energy API series URL (`GET <url>?start=…&end=…`); unset: the EdgeCom connector is off.'),
+      bootstrapDays: int(730, 0, 3650, 'Days of EdgeCom history fetched on first start.'),
+      pollMs: int(300_000, 1000, 86_400_000, 'How often the EdgeCom connector fetches the latest readings.'),
+    })
+    .prefault({}),
+  sources: z
+    .object({
+      timeoutMs: int(30_000, 100, 600_000, 'Upstream request timeout; a timed-out request is retried.'),
+      retries: int(5, 0, 100, 'Retries of a failed upstream request (timeouts, 5xx, 429) with exponential backoff and jitter; then the chunk fails and is tried again next time.'),
+      retryBaseMs: int(1000, 1, 600_000, 'First retry delay; each retry doubles it (a 429 waits at least its Retry-After).'),
+      minIntervalMs: int(200, 0, 600_000, 'Least time between two requests to the same upstream (its rate limit).'),
     })
     .prefault({}),
   query: z

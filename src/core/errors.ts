@@ -66,3 +66,10 @@ export class RateLimited extends WattlineError {
     this.retryAfterS = retryAfterS;
   }
 }
+
+/** An upstream API failed or answered nonsense; the message is ours and safe to show. */
+export class UpstreamFailed extends WattlineError {
+  constructor(message: string, options: Omit<WattlineErrorOptions, 'status'> = {}) {
+    super('upstream_failed', message, { ...options, status: 502 });
+  }
+}

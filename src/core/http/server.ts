@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { keyFromAuthorization } from '../auth/api-keys.js';
-import { Overloaded, RateLimited, WattlineError } from '../errors.js';
+import { Overloaded, RateLimited, UpstreamFailed, WattlineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { clientId, type RateLimiter } from '../rate-limit.js';
@@ -67,7 +67,7 @@ export async function createHttpServer(options: { log: Logger; metrics: Metrics;
   });
 
   http.setErrorHandler((error: FastifyError | WattlineError | Error, request, reply) => {
-    if (error instanceof WattlineError && (error.status < 500 || error instanceof Overloaded)) {
+    if (error instanceof WattlineError && (error.status < 500 || error instanceof Overloaded || error instanceof UpstreamFailed)) {
       if (error instanceof Overloaded || error instanceof RateLimited) reply.header('retry-after', String(error.retryAfterS));
       return reply.code(error.status).send({ error: error.message, code: error.code, ...(error.field ? { field: error.field } : {}) });
     }

@@ -1,0 +1,20 @@
+import type { Config } from '../../core/config.js';
+import type { Reading } from '../../core/readings.js';
+import type { Upstream } from './http.js';
+
+/**
+ * A pull source. `fetch` reads one time range from upstream and maps it to readings; the runner
+ * splits history into `chunkMs` pieces (what the upstream accepts), checkpoints each, and polls
+ * the recent past every `pollMs` (overlapping windows write nothing twice: last write wins).
+ */
+export interface Connector {
+  name: string;
+  /** Why the connector is off with these settings (it says so at start), or undefined. */
+  off(config: Config): string | undefined;
+  chunkMs: number;
+  bootstrapDays(config: Config): number;
+  pollMs(config: Config): number;
+  /** How far back each poll looks (more than the poll interval, so nothing late is missed). */
+  lookbackMs: number;
+  fetch(range: { fromMs: number; toMs: number }, upstream: Upstream, config: Config): Promise<Reading[]>;
+}

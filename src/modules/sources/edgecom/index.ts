@@ -1,0 +1,29 @@
+import type { Connector } from '../connector.js';
+import { edgecomReply } from './upstream.js';
+
+const DAY_MS = 86_400_000;
+
+/** `2024-01-01T00:00:00`: the upstream's time format (UTC, no zone). */
+function upstreamTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+/**
+ * The EdgeCom Energy API series: `GET <url>?start=…&end=…` → readings of `edgecom.series`, the series
+ * the edgecom gRPC service answers for, so the pair works end to end as the original did.
+ */
+export const connector: Connector = {
+  name: 'edgecom',
+  off: (config) => (config.edgecom.url ? undefined : 'WATTLINE_EDGECOM_URL is not set'),
+  chunkMs: 7 * DAY_MS,
+  bootstrapDays: (config) => config.edgecom.bootstrapDays,
+  pollMs: (config) => config.edgecom.pollMs,
+  lookbackMs: 15 * 60_000,
+  async fetch({ fromMs, toMs }, upstream, config) {
+    const url = new URL(config.edgecom.url!);
+    url.searchParams.set('start', upstreamTime(fromMs));
+    url.searchParams.set('end', upstreamTime(toMs));
+    const reply = await upstream.getJson(url.toString(), edgecomReply);
+    return reply.result.map((r) => ({ series: config.edgecom.series, ts: r.time * 1000, value: r.value }));
+  },
+};

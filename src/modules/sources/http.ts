@@ -1,0 +1,91 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { z } from 'zod';
+import type { Logger } from '../../core/log.js';
+
+export interface UpstreamOptions {
+  name: string;
+  timeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  minIntervalMs: number;
+  log: Logger;
+}
+
+/** An upstream answered in a way no retry will fix (4xx other than 429, or a body of the wrong shape). */
+export class UpstreamError extends Error {}
+
+/** Worth another try; after the last retry it is the `UpstreamError` the caller sees. */
+class Retryable extends UpstreamError {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A client for one upstream API: request timeouts; retries with exponential backoff and jitter on
+ * timeouts, 5xx and 429 (waiting at least the Retry-After); at most one request per
+ * `minIntervalMs`; and replies checked against a zod schema, so a reply of the wrong shape is an
+ * error naming the field — never a silent zero.
+ */
+export function createUpstream(options: UpstreamOptions) {
+  let nextSlotMs = 0;
+  const waitForSlot = async () => {
+    const now = Date.now();
+    const at = Math.max(now, nextSlotMs);
+    nextSlotMs = at + options.minIntervalMs;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  };
+
+  async function attempt(url: string, headers: Record<string, string>): Promise<unknown> {
+    await waitForSlot();
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(options.timeoutMs) });
+    } catch (err) {
+      throw new Retryable(`${options.name}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (err as Error).message}`);
+    }
+    if (response.status === 429 || response.status >= 500) {
+      const retryAfterS = Number(response.headers.get('retry-after'));
+      await response.body?.cancel();
+      throw new Retryable(`${options.name} answered ${response.status}`, Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : undefined);
+    }
+    if (!response.ok) {
+      const text = (await response.text()).slice(0, 200);
+      throw new AbortError(new UpstreamError(`${options.name} answered ${response.status}: ${text}`));
+    }
+    try {
+      return await response.json();
+    } catch {
+      throw new AbortError(new UpstreamError(`${options.name} answered with a body that is not JSON`));
+    }
+  }
+
+  return {
+    /** GETs `url` and checks the reply against `schema`. */
+    async getJson<T>(url: string, schema: z.ZodType<T>, headers: Record<string, string> = {}): Promise<T> {
+      const body = await pRetry(() => attempt(url, headers), {
+        retries: options.retries,
+        minTimeout: options.retryBaseMs,
+        factor: 2,
+        randomize: true,
+        onFailedAttempt: async (error) => {
+          options.log.warn({ upstream: options.name, attempt: error.attemptNumber, retriesLeft: error.retriesLeft, reason: error.message }, 'upstream request failed; retrying');
+          const retryAfterMs = (error as unknown as Retryable).retryAfterMs;
+          // p-retry waits its own backoff after this; together they honour Retry-After
+          if (retryAfterMs && error.retriesLeft > 0) await new Promise((r) => setTimeout(r, retryAfterMs));
+        },
+      });
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UpstreamError(`${options.name} answered with an unexpected shape: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      }
+      return parsed.data;
+    },
+  };
+}
+
+export type Upstream = ReturnType<typeof createUpstream>;

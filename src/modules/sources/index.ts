@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requireKey } from '../../core/auth/hooks.js';
+import { InvalidInput, NotFound, UpstreamFailed } from '../../core/errors.js';
+import type { CoreContext, StartedModule } from '../../core/module.js';
+import { loadMigrations } from '../../core/store/index.js';
+import { parseTimestamp } from '../../core/time/timestamps.js';
+import { connectors } from './connectors.js';
+import { createUpstream, UpstreamError } from './http.js';
+import { finishedChunks } from './repository.js';
+import { bootstrap, startPolling, type RunnerDeps } from './runner.js';
+
+const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+const DAY_MS = 86_400_000;
+
+/**
+ * Pull sources (EdgeCom series so far): each enabled connector bootstraps its history on first
+ * start and then polls (role `jobs`); `POST /api/v1/sources/{name}/bootstrap` (admin, role `api`)
+ * fetches a range on demand, behind `wattline bootstrap`. Start-up never calls upstream.
+ */
+export async function startSources(ctx: CoreContext): Promise<StartedModule> {
+  const { config, store, bus } = ctx;
+  await store.migrate('sources', loadMigrations(migrationsDir, store.kind));
+  const log = ctx.log.child({ module: 'sources' });
+  const abort = new AbortController();
+  const stops: (() => void)[] = [];
+  const running: Promise<unknown>[] = [];
+
+  const deps = new Map<string, RunnerDeps>();
+  for (const connector of connectors) {
+    const reason = connector.off(config);
+    if (reason) {
+      log.info({ source: connector.name, reason }, 'connector off');
+      continue;
+    }
+    const upstream = createUpstream({ name: connector.name, ...config.sources, log });
+    deps.set(connector.name, { connector, upstream, config, store, bus, log });
+  }
+
+  if (ctx.roles.has('jobs')) {
+    for (const d of deps.values()) {
+      // decided during start-up (a cheap query); only the fetching runs in the background
+      const days = d.connector.bootstrapDays(config);
+      if (days > 0 && (await finishedChunks(store, d.connector.name)).size === 0) {
+        const now = Date.now();
+        running.push(
+          bootstrap(d, now - days * DAY_MS, now, abort.signal).catch((err) =>
+            log.error({ err, source: d.connector.name }, 'bootstrap failed; it resumes at the next start or with `wattline bootstrap`'),
+          ),
+        );
+      }
+      stops.push(startPolling(d));
+    }
+  }
+
+  if (ctx.roles.has('api')) {
+    ctx.http.post<{ Params: { name: string }; Body: { from: string; to?: string } }>(
+      '/api/v1/sources/:name/bootstrap',
+      {
+        onRequest: requireKey(ctx.keys, 'admin'),
+        schema: {
+          summary: 'Fetch a source’s history (chunks already fetched are skipped)',
+          tags: ['sources'],
+          body: { type: 'object', required: ['from'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
+        },
+      },
+      async (request) => {
+        const d = deps.get(request.params.name);
+        if (!d) {
+          const known = connectors.find((c) => c.name === request.params.name);
+          if (known) throw new InvalidInput('source_off', `source ${known.name} is off: ${known.off(config)}`, { field: 'name' });
+          throw new NotFound(`no source ${request.params.name}; sources are ${connectors.map((c) => c.name).join(', ')}`, { field: 'name' });
+        }
+        const fromMs = parseTimestamp(request.body.from);
+        const toMs = request.body.to === undefined ? Date.now() : parseTimestamp(request.body.to);
+        if (Number.isNaN(fromMs)) throw new InvalidInput('invalid_from', 'from must be ISO 8601 or epoch milliseconds', { field: 'from' });
+        if (Number.isNaN(toMs) || toMs < fromMs) throw new InvalidInput('invalid_to', 'to must be ISO 8601 or epoch milliseconds, not before from', { field: 'to' });
+        try {
+          return await bootstrap(d, fromMs, toMs, abort.signal);
+        } catch (err) {
+          // what upstream did wrong is ours to say (after the retries); chunks done so far are kept
+          if (err instanceof UpstreamError) throw new UpstreamFailed((err as Error).message, { cause: err });
+          throw err;
+        }
+      },
+    );
+  }
+
+  return {
+    name: 'sources',
+    async stop() {
+      abort.abort();
+      for (const stop of stops) stop();
+      await Promise.all(running);
+    },
+  };
+}
