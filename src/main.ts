@@ -60,7 +60,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   const ingest = await startIngest(ctx, readings);
   const edgecom = startEdgecom(ctx, readings);
   const readingsGrpc = startReadingsGrpc(ctx, readings);
-  const sources = await startSources(ctx);
+  const sources = await startSources(ctx, readings);
   const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources];
 
   await http.listen({ host: config.host, port: config.httpPort });

@@ -153,3 +153,22 @@ test('reads are open by default and need a key when WATTLINE_REQUIRE_READ_KEY is
   assert.equal((await closed.request('/api/v1/series', { headers: { authorization: '' } })).status, 401);
   assert.equal((await closed.request('/api/v1/series')).status, 200);
 });
+
+for (const mode of MODES) test(`a series described by a source shows its unit and kind in the catalog, before and after it has readings (${mode})`, async (t) => {
+  const w = await buildMode(t, mode);
+  if (!w) return;
+  await w.ingest([{ series: 'grid/price', value: 21.5, ts: T0 }]);
+  await w.app.readings.describe([
+    { key: 'grid/price', unit: 'p/kWh', kind: 'gauge' },
+    { key: 'meter/energy', unit: 'kWh', kind: 'counter' },
+  ]);
+  await w.ingest([{ series: 'meter/energy', value: 5, ts: T0 }]);
+  const catalog = await w.request('/api/v1/series');
+  assert.deepEqual(
+    catalog.body.series.map((s: { key: string; unit: string; kind: string; count: number }) => [s.key, s.unit, s.kind, s.count]),
+    [
+      ['grid/price', 'p/kWh', 'gauge', 1],
+      ['meter/energy', 'kWh', 'counter', 1],
+    ],
+  );
+});

@@ -6,7 +6,7 @@ import { SeriesCatalog, type SeriesDelta, type SeriesEntry } from './catalog.js'
 import { startCompactor } from './compactor.js';
 import { PartitionTracker, type PartitionState } from './partitions.js';
 import { DAY_MS, insertSeries, loadWriteState, savePartitionStates } from './repository.js';
-import type { ReadingsStorage } from './storage.js';
+import type { ReadingsStorage, SeriesDescription } from './storage.js';
 
 /**
  * Readings in the embedded DuckDB store, append-first: rows are appended with an ever-increasing
@@ -45,6 +45,27 @@ export class DuckDbReadings implements ReadingsStorage {
   async series(keys?: readonly string[]): Promise<SeriesEntry[]> {
     if (!keys) return this.catalog.list();
     return keys.map((k) => this.catalog.get(k)).filter((s) => s !== undefined);
+  }
+
+  async describe(series: readonly SeriesDescription[]): Promise<void> {
+    const created: SeriesEntry[] = [];
+    await this.store.transaction(async (tx) => {
+      for (const s of series) {
+        const existing = this.catalog.get(s.key);
+        if (existing) {
+          await tx.run(`UPDATE series SET unit = $1, kind = $2 WHERE id = $3`, [s.unit, s.kind, existing.id]);
+        } else {
+          const entry: SeriesEntry = { id: this.nextSeriesId++, key: s.key, unit: s.unit, kind: s.kind, count: 0, firstTs: Infinity, lastTs: -Infinity, lastValue: NaN };
+          await tx.run(`INSERT INTO series (id, key, unit, kind) VALUES ($1, $2, $3, $4)`, [entry.id, s.key, s.unit, s.kind]);
+          created.push(entry);
+        }
+      }
+    });
+    for (const s of series) {
+      const existing = this.catalog.get(s.key);
+      if (existing) Object.assign(existing, { unit: s.unit, kind: s.kind });
+    }
+    for (const entry of created) this.catalog.add(entry);
   }
 
   source(where: string, startMs: number, endMs: number): string {

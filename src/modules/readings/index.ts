@@ -9,9 +9,10 @@ import { createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
 import { PostgresReadings } from './postgres-readings.js';
 import { registerReadingsRoutes } from './routes.js';
-import type { ReadingsStorage } from './storage.js';
+import type { ReadingsStorage, SeriesDescription } from './storage.js';
 
 export type { ReadingsQuery, SeriesPoints, Aggregation, Fill } from './query.js';
+export type { SeriesDescription } from './storage.js';
 export { parseQueryParams } from './query.js';
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -28,6 +29,8 @@ export interface ReadingsService extends StartedModule {
    * (at most once: live updates, not a log). Returns the function that stops it.
    */
   subscribe(series: readonly string[], listener: (readings: Reading[]) => void): () => void;
+  /** Sets units and kinds in the catalog (creating the series if need be), e.g. `{key, unit: 'gCO2/kWh', kind: 'gauge'}`. */
+  describe(series: readonly SeriesDescription[]): Promise<void>;
 }
 
 /**
@@ -65,6 +68,7 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
     query: engine.run,
     backlogRows: () => persistor.backlogRows,
     compactNow: () => storage.compactNow(),
+    describe: (series) => storage.describe(series),
     subscribe: (series, listener) => {
       const wanted = new Set(series);
       return bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => {

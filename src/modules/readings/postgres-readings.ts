@@ -1,7 +1,7 @@
 import type { ReadingBatch } from '../../core/readings.js';
 import type { Store, StoreTx } from '../../core/store/index.js';
 import type { SeriesEntry } from './catalog.js';
-import type { ReadingsStorage } from './storage.js';
+import type { ReadingsStorage, SeriesDescription } from './storage.js';
 
 const MONTHS_AHEAD = 2;
 const DEADLOCK = '40P01';
@@ -62,6 +62,17 @@ export class PostgresReadings implements ReadingsStorage {
       lastTs: r.last_ts ?? -Infinity,
       lastValue: r.last_value ?? NaN,
     }));
+  }
+
+  async describe(series: readonly SeriesDescription[]): Promise<void> {
+    if (!series.length) return;
+    await this.store.query(
+      `INSERT INTO series (key, unit, kind) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+       ON CONFLICT (key) DO UPDATE SET unit = excluded.unit, kind = excluded.kind`,
+      [series.map((s) => s.key), series.map((s) => s.unit ?? ''), series.map((s) => s.kind)],
+    );
+    // '' stands for "no unit" in the array above
+    await this.store.query(`UPDATE series SET unit = NULL WHERE unit = ''`);
   }
 
   source(where: string): string {

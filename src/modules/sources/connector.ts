@@ -1,5 +1,6 @@
 import type { Config } from '../../core/config.js';
 import type { Reading } from '../../core/readings.js';
+import type { SeriesDescription } from '../readings/index.js';
 import type { Upstream } from './http.js';
 
 /**
@@ -16,5 +17,7 @@ export interface Connector {
   pollMs(config: Config): number;
   /** How far back each poll looks (more than the poll interval, so nothing late is missed). */
   lookbackMs: number;
+  /** Units and kinds of the series it writes, for the catalog (set at start). */
+  series(config: Config): SeriesDescription[];
   fetch(range: { fromMs: number; toMs: number }, upstream: Upstream, config: Config): Promise<Reading[]>;
 }

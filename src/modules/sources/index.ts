@@ -5,6 +5,7 @@ import { InvalidInput, NotFound, UpstreamFailed } from '../../core/errors.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
 import { loadMigrations } from '../../core/store/index.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
+import type { ReadingsService } from '../readings/index.js';
 import { connectors } from './connectors.js';
 import { createUpstream, UpstreamError } from './http.js';
 import { finishedChunks } from './repository.js';
@@ -18,7 +19,7 @@ const DAY_MS = 86_400_000;
  * start and then polls (role `jobs`); `POST /api/v1/sources/{name}/bootstrap` (admin, role `api`)
  * fetches a range on demand, behind `wattline bootstrap`. Start-up never calls upstream.
  */
-export async function startSources(ctx: CoreContext): Promise<StartedModule> {
+export async function startSources(ctx: CoreContext, readings: Pick<ReadingsService, 'describe'>): Promise<StartedModule> {
   const { config, store, bus } = ctx;
   await store.migrate('sources', loadMigrations(migrationsDir, store.kind));
   const log = ctx.log.child({ module: 'sources' });
@@ -34,6 +35,7 @@ export async function startSources(ctx: CoreContext): Promise<StartedModule> {
       continue;
     }
     const upstream = createUpstream({ name: connector.name, ...config.sources, log });
+    if (ctx.roles.has('persist')) await readings.describe(connector.series(config));
     deps.set(connector.name, { connector, upstream, config, store, bus, log });
   }
 

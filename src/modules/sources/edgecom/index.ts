@@ -19,6 +19,8 @@ export const connector: Connector = {
   bootstrapDays: (config) => config.edgecom.bootstrapDays,
   pollMs: (config) => config.edgecom.pollMs,
   lookbackMs: 15 * 60_000,
+  // the EdgeCom API does not say its unit; the catalog leaves it open rather than guess
+  series: (config) => [{ key: config.edgecom.series, unit: null, kind: 'gauge' }],
   async fetch({ fromMs, toMs }, upstream, config) {
     const url = new URL(config.edgecom.url!);
     url.searchParams.set('start', upstreamTime(fromMs));
