@@ -127,6 +127,18 @@ export const configSchema = z.object({
       ackWaitMs: int(30_000, 1000, 3_600_000, 'How long a consumer may take over a message before it is redelivered.'),
     })
     .prefault({}),
+  octopus: z
+    .object({
+      url: z.url({ error: 'expected http(s)://…' }).default('https://api.octopus.energy').describe('Octopus Energy API base URL.'),
+      apiKey: z.string().optional().describe('Octopus API key (sent as the basic-auth user) for meter consumption; unset: the consumption connector is off.'),
+      product: z.string().optional().describe('Octopus product code, e.g. AGILE-FLEX-22-11-25; with the tariff, turns the tariff connector on.'),
+      tariff: z.string().optional().describe('Octopus tariff code, e.g. E-1R-AGILE-FLEX-22-11-25-C.'),
+      mpan: z.string().optional().describe('Electricity meter point (MPAN) for consumption.'),
+      serial: z.string().optional().describe('Electricity meter serial number for consumption.'),
+      bootstrapDays: int(30, 0, 3650, 'Days of tariff and consumption history fetched on first start.'),
+      pollMs: int(1_800_000, 1000, 86_400_000, 'How often the Octopus connectors fetch recent data.'),
+    })
+    .prefault({}),
   rateLimit: z
     .object({
       grpcPerSecond: int(5, 0, 1_000_000, 'gRPC requests per second per client (edgecom default; 0: no limit); over it: RESOURCE_EXHAUSTED `rate limit exceeded`.'),
