@@ -23,7 +23,7 @@ export interface TestApp {
 
 /** Starts the app on its own temp data dir and a free port; closes it when the test ends. */
 export async function build(t: TestContext, overrides: Record<string, unknown> = {}, dataDir = tempDir()): Promise<TestApp> {
-  const config = loadConfig({ overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', ...overrides } });
+  const config = loadConfig({ overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', carbonUrl: '', ...overrides } });
   const app = await startWattline(config);
   t.after(async () => {
     await app.close();

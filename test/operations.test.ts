@@ -179,7 +179,7 @@ interface Server {
 /** Starts `wattline serve` as a real process on a free port and waits for its whole banner. */
 async function startServer(dataDir: string): Promise<Server> {
   const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: '0', WATTLINE_LOG_LEVEL: 'warn', WATTLINE_API_KEYS: '', WATTLINE_REQUIRE_READ_KEY: '' },
+    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: '0', WATTLINE_LOG_LEVEL: 'warn', WATTLINE_API_KEYS: '', WATTLINE_REQUIRE_READ_KEY: '', WATTLINE_CARBON_URL: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -256,7 +256,7 @@ test('serve with WATTLINE_HTTP_PORT=abc exits non-zero naming the variable and t
   const dataDir = tempDir();
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: 'abc', WATTLINE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: 'abc', WATTLINE_LOG_LEVEL: 'warn', WATTLINE_CARBON_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => child.exitCode === null && child.kill('SIGKILL'));

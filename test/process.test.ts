@@ -18,7 +18,7 @@ interface Server {
 /** Starts `wattline serve` as a real process on a free port and waits for its banner. */
 async function startServer(dataDir: string): Promise<Server> {
   const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: '0', WATTLINE_GRPC_PORT: '0', WATTLINE_LOG_LEVEL: 'warn', WATTLINE_API_KEYS: '' },
+    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: '0', WATTLINE_GRPC_PORT: '0', WATTLINE_LOG_LEVEL: 'warn', WATTLINE_API_KEYS: '', WATTLINE_CARBON_URL: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -55,6 +55,7 @@ async function cluster(t: TestContext) {
         WATTLINE_HTTP_PORT: '0',
         WATTLINE_GRPC_PORT: '0',
         WATTLINE_LOG_LEVEL: 'warn',
+        WATTLINE_CARBON_URL: '',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

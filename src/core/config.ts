@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { IANAZone } from 'luxon';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { SERIES_KEY_PATTERN } from './readings.js';
@@ -127,6 +128,11 @@ export const configSchema = z.object({
       ackWaitMs: int(30_000, 1000, 3_600_000, 'How long a consumer may take over a message before it is redelivered.'),
     })
     .prefault({}),
+  timezone: z
+    .string()
+    .refine((zone) => IANAZone.isValidZone(zone), { error: 'expected an IANA time zone such as Europe/London' })
+    .default('Europe/London')
+    .describe('Time zone of calendar days: the daily energy report covers local days (46 or 50 half-hours at clock changes).'),
   octopus: z
     .object({
       url: z.url({ error: 'expected http(s)://…' }).default('https://api.octopus.energy').describe('Octopus Energy API base URL.'),
@@ -168,6 +174,26 @@ export const configSchema = z.object({
       retries: int(5, 0, 100, 'Retries of a failed upstream request (timeouts, 5xx, 429) with exponential backoff and jitter; then the chunk fails and is tried again next time.'),
       retryBaseMs: int(1000, 1, 600_000, 'First retry delay; each retry doubles it (a 429 waits at least its Retry-After).'),
       minIntervalMs: int(200, 0, 600_000, 'Least time between two requests to the same upstream (its rate limit).'),
+    })
+    .prefault({}),
+  carbonUrl: z
+    .string()
+    .refine((s) => s === '' || (/^https?:\/\//.test(s) && URL.canParse(s)), {
+      error: 'expected the Carbon Intensity API base URL, http(s)://…, or empty to turn the carbon connectors off',
+    })
+    .default('https://api.carbonintensity.org.uk')
+    .describe(
+      'Base URL of the GB Carbon Intensity API (`/intensity/{from}/{to}`, `/generation/{from}/{to}`), read by the `carbon-intensity` and `generation-mix` connectors; empty: both are off.',
+    ),
+  carbon: z
+    .object({
+      bootstrapDays: int(30, 0, 3650, 'Days of carbon intensity and generation mix history fetched on first start (0: none; `wattline bootstrap` fetches any range).'),
+      pollMs: int(
+        30 * 60_000,
+        60_000,
+        86_400_000,
+        'How often the carbon intensity and generation mix connectors fetch the last 24 hours again (new half-hours, and actuals that were still null).',
+      ),
     })
     .prefault({}),
   query: z

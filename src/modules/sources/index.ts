@@ -15,7 +15,7 @@ const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'm
 const DAY_MS = 86_400_000;
 
 /**
- * Pull sources (EdgeCom series so far): each enabled connector bootstraps its history on first
+ * Pull sources (see connectors.ts): each enabled connector bootstraps its history on first
  * start and then polls (role `jobs`); `POST /api/v1/sources/{name}/bootstrap` (admin, role `api`)
  * fetches a range on demand, behind `wattline bootstrap`. Start-up never calls upstream.
  */

@@ -1,0 +1,44 @@
+import type { Reading } from '../../../core/readings.js';
+import type { Connector } from '../connector.js';
+import { baseUrl, rangePaths } from './range.js';
+import { intensityReply } from './upstream.js';
+
+const DAY_MS = 86_400_000;
+/** Estimated actual intensity per half-hour, gCO2/kWh (none while the API says null). */
+export const ACTUAL_SERIES = 'grid/carbon-intensity/actual';
+/** Forecast intensity per half-hour, gCO2/kWh. */
+export const FORECAST_SERIES = 'grid/carbon-intensity/forecast';
+
+/**
+ * GB grid carbon intensity from the Carbon Intensity API (`GET {carbonUrl}/intensity/{from}/{to}`):
+ * per half-hour, at its start, `grid/carbon-intensity/forecast` and `grid/carbon-intensity/actual`
+ * in gCO2/kWh. A half-hour whose actual is still null gets no actual reading (never a zero); the
+ * 24-hour look-back of every poll fills it in if the API has it by then.
+ */
+export const connector: Connector = {
+  name: 'carbon-intensity',
+  off: (config) => (config.carbonUrl ? undefined : 'WATTLINE_CARBON_URL is empty'),
+  // the API's documented limit for /intensity/{from}/{to}
+  chunkMs: 14 * DAY_MS,
+  bootstrapDays: (config) => config.carbon.bootstrapDays,
+  pollMs: (config) => config.carbon.pollMs,
+  // actuals arrive after their half-hour (and may be revised): look back a day
+  lookbackMs: DAY_MS,
+  series: () => [
+    { key: FORECAST_SERIES, unit: 'gCO2/kWh', kind: 'gauge' },
+    { key: ACTUAL_SERIES, unit: 'gCO2/kWh', kind: 'gauge' },
+  ],
+  async fetch({ fromMs, toMs }, upstream, config) {
+    const readings: Reading[] = [];
+    for (const range of rangePaths(fromMs, toMs)) {
+      const reply = await upstream.getJson(`${baseUrl(config.carbonUrl)}/intensity/${range}`, intensityReply);
+      for (const slot of reply.data) {
+        // the API also answers the half-hour ending at `from`: it belongs to the range before
+        if (slot.from < fromMs || slot.from >= toMs) continue;
+        readings.push({ series: FORECAST_SERIES, ts: slot.from, value: slot.intensity.forecast });
+        if (slot.intensity.actual !== null) readings.push({ series: ACTUAL_SERIES, ts: slot.from, value: slot.intensity.actual });
+      }
+    }
+    return readings;
+  },
+};
