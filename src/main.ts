@@ -19,6 +19,7 @@ import { startIngest } from './modules/ingest/index.js';
 import { startReadings, type ReadingsService } from './modules/readings/index.js';
 import { startReadingsGrpc } from './modules/readings-grpc/index.js';
 import { startSources } from './modules/sources/index.js';
+import { startDaily } from './modules/daily/index.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const version = (JSON.parse(fs.readFileSync(path.join(root, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -61,7 +62,8 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   const edgecom = startEdgecom(ctx, readings);
   const readingsGrpc = startReadingsGrpc(ctx, readings);
   const sources = await startSources(ctx, readings);
-  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources];
+  const daily = await startDaily(ctx, readings, sources);
+  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources, daily];
 
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();

@@ -80,6 +80,27 @@ clientOptions(
   console.log(`${result.readings} readings in ${result.chunks} chunks fetched; ${result.skipped} chunks already there`);
 });
 
+clientOptions(
+  program
+    .command('process')
+    .description('compute daily energy reports: fetch each source\'s day, then cost and carbon (needs an admin key)')
+    .option('--date <YYYY-MM-DD>', 'the (first) local day; default: today minus --backoff-days')
+    .option('--to <YYYY-MM-DD>', 'the last local day (default: --date)')
+    .option('--backoff-days <n>', 'without --date: how many days back from today (meter data arrives late)', '1'),
+).action(async (opts: { url: string; key?: string; date?: string; to?: string; backoffDays: string }) => {
+  const date = opts.date ?? new Date(Date.now() - Number(opts.backoffDays) * 86_400_000).toISOString().slice(0, 10);
+  const result = await clientFrom(opts).json<{ requested: string[]; statuses: Record<string, { service: string; status: string; reason: string | null }[]> }>(
+    'POST',
+    '/api/v1/daily/process',
+    { from: date, to: opts.to },
+  );
+  for (const day of result.requested) {
+    const s = result.statuses[day] ?? [];
+    console.log(`${day}  ${s.map((x) => `${x.service} ${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'queued'}`);
+  }
+  if (Object.values(result.statuses).flat().some((s) => s.status === 'FAILED')) process.exitCode = 1;
+});
+
 const keys = program.command('keys').description('API keys');
 clientOptions(
   keys

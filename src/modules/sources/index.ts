@@ -19,7 +19,16 @@ const DAY_MS = 86_400_000;
  * start and then polls (role `jobs`); `POST /api/v1/sources/{name}/bootstrap` (admin, role `api`)
  * fetches a range on demand, behind `wattline bootstrap`. Start-up never calls upstream.
  */
-export async function startSources(ctx: CoreContext, readings: Pick<ReadingsService, 'describe'>): Promise<StartedModule> {
+/** What other modules may ask of sources. */
+export interface SourcesService extends StartedModule {
+  /**
+   * Fetches `source`'s readings for [fromMs, toMs) now, chunks already fetched skipped, and
+   * resolves once they are durable. Throws when the source is off or upstream fails.
+   */
+  fetchRange(source: string, fromMs: number, toMs: number): Promise<{ readings: number }>;
+}
+
+export async function startSources(ctx: CoreContext, readings: Pick<ReadingsService, 'describe'>): Promise<SourcesService> {
   const { config, store, bus } = ctx;
   await store.migrate('sources', loadMigrations(migrationsDir, store.kind));
   const log = ctx.log.child({ module: 'sources' });
@@ -90,6 +99,11 @@ export async function startSources(ctx: CoreContext, readings: Pick<ReadingsServ
 
   return {
     name: 'sources',
+    async fetchRange(source, fromMs, toMs) {
+      const d = deps.get(source);
+      if (!d) throw new Error(`source ${source} is off: ${connectors.find((c) => c.name === source)?.off(config) ?? 'unknown source'}`);
+      return bootstrap(d, fromMs, toMs, abort.signal);
+    },
     async stop() {
       abort.abort();
       for (const stop of stops) stop();
