@@ -11,13 +11,13 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const pathTime = (s: string) => Date.parse(s.length === 17 ? s.replace('Z', ':00Z') : s);
 
 /** One local server in the shape of the Carbon Intensity and Octopus APIs, for any range asked. */
-async function upstreams(t: TestContext, options: { mixFails?: boolean } = {}) {
+async function upstreams(t: TestContext, options: { mixMalformed?: boolean } = {}) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, `http://${req.headers.host}`);
     const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     const parts = url.pathname.split('/');
     if (parts[1] === 'intensity' || parts[1] === 'generation') {
-      if (parts[1] === 'generation' && options.mixFails) return res.writeHead(500).end('down');
+      if (parts[1] === 'generation' && options.mixMalformed) return json({ data: [{ from: '2024-03-31T00:00Z', to: '2024-03-31T00:30Z' }] });
       // half-hours whose end lies in [from, to]
       const data = [];
       for (let s = pathTime(parts[2]) - SLOT; s <= pathTime(parts[3]) - SLOT; s += SLOT) {
@@ -82,21 +82,21 @@ test('processing a clock-change day fetches every source and stores the summary,
     ],
   });
   const daily = await w.request(`/api/v1/daily?from=${DAY}&to=${DAY}`);
-  assert.equal(daily.body.days[0].slotsExpected, 46);
-  assert.equal(daily.body.days[0].slotsJoined, 46);
-  assert.equal(daily.body.days[0].standingChargeIncVatP, 50);
-  assert.equal(daily.body.days[0].totalCostIncVatP, 510);
+  assert.equal(daily.body.days[0].slots_expected, 46);
+  assert.equal(daily.body.days[0].slots_joined, 46);
+  assert.equal(daily.body.days[0].standing_charge_inc_vat, 50);
+  assert.equal(daily.body.days[0].total_cost_inc_vat_with_standing_charge, 510);
   // a re-run replaces the day's summary rather than adding one
   await processDays(w, DAY);
   assert.equal((await w.request(`/api/v1/daily?from=${DAY}&to=${DAY}`)).body.days.length, 1);
 });
 
-test('a source that fails marks its worker FAILED with the reason, and the day gets no summary', async (t) => {
-  const w = await app(t, await upstreams(t, { mixFails: true }));
+test('a malformed reply marks its worker FAILED with the reason naming the field, and the day gets no summary', async (t) => {
+  const w = await app(t, await upstreams(t, { mixMalformed: true }));
   const r = await processDays(w, DAY);
   const mix = r.body.statuses[DAY].find((s: { service: string }) => s.service === 'mix');
   assert.equal(mix.status, 'FAILED');
-  assert.match(mix.reason, /generation-mix answered 500/);
+  assert.match(mix.reason, /generationmix/);
   assert.equal((await w.request(`/daily-summary/${DAY}`)).status, 404);
 });
 

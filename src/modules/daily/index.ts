@@ -34,6 +34,17 @@ function seedShape(s: DailySummary) {
   };
 }
 
+/** The seed's fields plus what Wattline adds: slot counts and the standing charge. */
+function fullShape(s: DailySummary) {
+  return {
+    ...seedShape(s),
+    slots_expected: s.slotsExpected,
+    slots_joined: s.slotsJoined,
+    standing_charge_inc_vat: s.standingChargeIncVatP,
+    total_cost_inc_vat_with_standing_charge: s.totalCostIncVatP,
+  };
+}
+
 /**
  * The daily energy report (energy-usage): `POST /api/v1/daily/process` publishes one request per
  * local day on `energy_processor`; the pipeline's workers fetch each source's day and the aggregator
@@ -75,7 +86,7 @@ export async function startDaily(ctx: CoreContext, readings: Pick<ReadingsServic
     http.get<{ Querystring: { from?: string; to?: string } }>('/api/v1/daily', { schema: { summary: 'Summaries of a date range, with slot counts and standing charge', tags: ['daily'] } }, async (request) => {
       const from = parseDate(request.query.from, 'from');
       const to = parseDate(request.query.to ?? from, 'to');
-      return { days: await summaries(store, from, to) };
+      return { days: (await summaries(store, from, to)).map(fullShape) };
     });
   }
   return { name: 'daily', stop: async () => stopPipeline() };
