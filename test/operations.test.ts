@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { build, tempDir, until } from './helpers.js';
+import { startServe, type ServeProcess } from './serve.js';
 
 const bin = path.join(import.meta.dirname, '..', 'bin', 'wattline.js');
 const T0 = Date.UTC(2024, 0, 1);
@@ -168,29 +169,12 @@ test('a percent-encoded key is decoded once: %25 stays a literal % and gets a 40
 
 // ---- the real `wattline serve` process ----
 
-interface Server {
-  child: ChildProcess;
-  banner: string;
-  url: string;
-  key: string;
-  exited: Promise<number | null>;
-}
+type Server = ServeProcess & { key: string };
 
-/** Starts `wattline serve` as a real process on a free port and waits for its whole banner. */
 async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: '0', WATTLINE_LOG_LEVEL: 'warn', WATTLINE_API_KEYS: '', WATTLINE_REQUIRE_READ_KEY: '', WATTLINE_CARBON_URL: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  // the banner is written in one go; on a first start it ends with the query command
-  await until(() => /API key\s+\S+[^\n]*\n/.test(out) || child.exitCode !== null, 30_000, 'the server banner');
-  assert.equal(child.exitCode, null, `serve exited early:\n${out}`);
-  const url = /HTTP API\s+(\S+)/.exec(out)![1];
-  const key = /API key\s+(\S+)/.exec(out)![1];
-  return { child, banner: out, url, key, exited };
+  const server = await startServe(dataDir);
+  assert.ok(server.key, 'the banner shows the generated key');
+  return server as Server;
 }
 
 /** Splits a printed shell command into argv: only whitespace and '…' / "…" quoting, as sh would. */

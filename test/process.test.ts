@@ -1,33 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir, until } from './helpers.js';
+import { startServe, type ServeProcess } from './serve.js';
 
-const bin = path.join(import.meta.dirname, '..', 'bin', 'wattline.js');
 const T0 = Date.UTC(2024, 0, 1);
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  key: string;
-  exited: Promise<number | null>;
-}
+type Server = ServeProcess & { key: string };
 
-/** Starts `wattline serve` as a real process on a free port and waits for its banner. */
 async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: '0', WATTLINE_GRPC_PORT: '0', WATTLINE_LOG_LEVEL: 'warn', WATTLINE_API_KEYS: '', WATTLINE_CARBON_URL: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await until(() => /API key\s+(\S+)/.test(out) || child.exitCode !== null, 30_000, 'the server banner');
-  const url = /HTTP API\s+(\S+)/.exec(out)![1];
-  const key = /API key\s+(\S+)/.exec(out)![1];
-  return { child, url, key, exited };
+  return (await startServe(dataDir)) as Server;
 }
 
 function body(batch: number, rows: number): string {

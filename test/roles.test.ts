@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { connect } from 'nats';
 import pg from 'pg';
 import { tempDir, until } from './helpers.js';
+import { startServe, type ServeProcess } from './serve.js';
 import { needService, services } from './services.js';
 
-const bin = path.join(import.meta.dirname, '..', 'bin', 'wattline.js');
 const KEY = 'roles-test-key-0001';
 const T0 = Date.UTC(2024, 0, 1);
 
-interface Proc {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<unknown>;
-}
+type Proc = ServeProcess;
 
 /** A cluster of `wattline serve --roles …` processes sharing one PostgreSQL schema and NATS streams. */
 async function cluster(t: TestContext) {
@@ -39,9 +33,9 @@ async function cluster(t: TestContext) {
   const start = async (roles: string): Promise<Proc> => {
     const dataDir = tempDir();
     t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, [bin, 'serve', '--roles', roles], {
+    const proc = await startServe(dataDir, {
+      args: ['--roles', roles],
       env: {
-        ...process.env,
         DATABASE_URL: services.postgres.url,
         BUS_URL: services.nats.url,
         WATTLINE_STORE_SCHEMA: schema,
@@ -51,19 +45,8 @@ async function cluster(t: TestContext) {
         // answers are cached with no expiry: only commit notices from the persistors refresh them
         WATTLINE_QUERY_CACHE_TTL_MS: '0',
         WATTLINE_API_KEYS: KEY,
-        WATTLINE_DATA_DIR: dataDir,
-        WATTLINE_HTTP_PORT: '0',
-        WATTLINE_GRPC_PORT: '0',
-        WATTLINE_LOG_LEVEL: 'warn',
-        WATTLINE_CARBON_URL: '',
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d));
-    await until(() => /HTTP API\s+(\S+)/.test(out) || child.exitCode !== null, 30_000, `the ${roles} process to start`);
-    const proc = { child, url: /HTTP API\s+(\S+)/.exec(out)![1], exited };
     procs.push(proc);
     return proc;
   };
