@@ -145,3 +145,23 @@ test('on first start the history is fetched by itself, and a restart does not fe
   await again.request('/health');
   assert.equal(upstream.requests.length, fetched, 'no history fetched on the second start');
 });
+
+test('an upstream that does not answer in time is given up on after the retries, with a reason', async (t) => {
+  const silent = http.createServer(() => undefined); // accepts, never answers
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    silent.closeAllConnections();
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const w = await build(t, {
+    'edgecom.url': `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/series`,
+    'edgecom.bootstrapDays': 0,
+    'sources.timeoutMs': 200,
+    'sources.retries': 1,
+    'sources.retryBaseMs': 5,
+    'sources.minIntervalMs': 0,
+  });
+  const r = await w.request('/api/v1/sources/edgecom/bootstrap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: new Date(T0).toISOString(), to: new Date(T0 + D).toISOString() }) });
+  assert.equal(r.status, 502);
+  assert.match(r.body.error, /no answer within 200 ms/);
+});
