@@ -51,14 +51,18 @@ async function edgecomUpstream(t: TestContext): Promise<Upstream> {
   };
 }
 
-async function app(t: TestContext, upstream: Upstream) {
-  return build(t, {
+async function app(t: TestContext, upstream: Upstream, dataDir?: string) {
+  return build(
+    t,
+    {
     'edgecom.url': upstream.url,
     'edgecom.bootstrapDays': 0, // no history fetch at start: the tests ask for it
     'sources.retries': 2,
     'sources.retryBaseMs': 5,
     'sources.minIntervalMs': 0,
-  });
+    },
+    dataDir,
+  );
 }
 
 const bootstrap = (w: Awaited<ReturnType<typeof app>>, from: number, to: number) =>
@@ -97,7 +101,7 @@ test('a 500 and a 429 with Retry-After are retried; a reply of the wrong shape f
   assert.equal(await hourlyCount(w, T0 + WEEK, T0 + 2 * WEEK), 0, 'nothing stored from the bad reply');
 });
 
-test('a bootstrap that failed part way resumes where it stopped and never refetches finished chunks', async (t) => {
+test('a bootstrap that failed part way resumes after a restart where it stopped, never refetching finished chunks', async (t) => {
   const upstream = await edgecomUpstream(t);
   const w = await app(t, upstream);
   const third = new Date(T0 + 2 * WEEK).toISOString().slice(0, 19);
@@ -106,12 +110,15 @@ test('a bootstrap that failed part way resumes where it stopped and never refetc
   assert.equal(failed.status, 502);
   assert.equal(await hourlyCount(w, T0, T0 + 4 * WEEK), 2 * 7 * 24, 'the two chunks before the failure are stored');
 
+  // the process restarts on the same data; the checkpoints survive it
+  await w.app.close();
+  const restarted = await app(t, upstream, w.dataDir);
   upstream.breakRange(undefined);
   upstream.requests.length = 0;
-  const resumed = await bootstrap(w, T0, T0 + 4 * WEEK);
+  const resumed = await bootstrap(restarted, T0, T0 + 4 * WEEK);
   assert.deepEqual(resumed.body, { chunks: 2, skipped: 2, readings: 2 * 7 * 24 });
   assert.equal(upstream.requests[0].start, third, 'the first request is the chunk that failed');
-  assert.equal(await hourlyCount(w, T0, T0 + 4 * WEEK), 4 * 7 * 24);
+  assert.equal(await hourlyCount(restarted, T0, T0 + 4 * WEEK), 4 * 7 * 24);
 });
 
 test('fetching overlapping ranges again writes nothing twice', async (t) => {
