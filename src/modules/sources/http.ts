@@ -45,7 +45,10 @@ export function createUpstream(options: UpstreamOptions) {
     try {
       response = await fetch(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(options.timeoutMs) });
     } catch (err) {
-      throw new Retryable(`${options.name}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (err as Error).message}`);
+      // fetch's own message is just "fetch failed"; the cause says why (ENOTFOUND, ECONNREFUSED, …)
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+      throw new Retryable(`${options.name}: ${why}`);
     }
     if (response.status === 429 || response.status >= 500) {
       const retryAfterS = Number(response.headers.get('retry-after'));
