@@ -1,0 +1,174 @@
+import { InvalidInput } from '../../core/errors.js';
+
+/**
+ * One decoded value: `on`/`off` → boolean; a number (unit suffix W, var, VA, V or rad stripped, comma
+ * decimal accepted) → number; a date such as `2016-10-4 16:47:50` → ISO 8601 string in UTC
+ * (`2016-10-04T16:47:50Z`); anything else → the trimmed text.
+ */
+export type SensorLogValue = boolean | number | string;
+
+/**
+ * A parsed sensor-log line: each section by its name, as a record when it holds `key=value;` pairs and as
+ * a list otherwise. A section with a single value (`hz: 49.87`) is a list of one, so a section's shape
+ * never depends on how many values it happened to carry.
+ */
+export type SensorLogEvent = { [section: string]: Record<string, SensorLogValue> | SensorLogValue[] };
+
+const CODE = 'invalid_log_line';
+
+// A section name: words of letters, digits and `_` separated by single spaces, the first starting with a
+// letter (`Device`, `FFT Re`, `WiFi Strength`, `hz`), then `:`. A date's time (`4 16:47:50`) never
+// matches, since its words start with digits.
+const NAME = String.raw`[A-Za-z][A-Za-z0-9_]*(?: [A-Za-z0-9_]+)*`;
+// Later sections start a `;`-separated item: `Name:` anywhere else is a `:` inside a value, an error.
+// The first section may follow any text (the ignored preamble) as long as its name does not continue a
+// word (`2016-10-04T16:47:50Z Device:` finds `Device`, not `T16`). Being leftmost, a preamble of plain
+// words joins the name (`junk Device`): we report that name rather than guess where the preamble ends.
+// No space is required after the `:`: `Device:ID=1` must not vanish into the preamble.
+const HEADER_AT_ITEM_START = new RegExp(String.raw`^(${NAME}):`);
+const FIRST_HEADER = new RegExp(String.raw`(?<![A-Za-z0-9_])(${NAME}):`);
+
+// Only these suffixes, attached and case-sensitive, as SEEDS §5 lists them: `1.75A` stays text.
+// Exponents are numbers like any other; hex (`0x1F`) is not in the seed's rules and stays text.
+const NUMBER = /^([+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?)(?:W|var|VA|V|rad)?$/;
+// `2016-10-4 16:47:50`: single-digit month, day and hour allowed, as the devices write them.
+const DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2}):(\d{2})$/;
+
+interface Item {
+  text: string;
+  /** 1-based column of the item's first non-blank character, for messages. */
+  column: number;
+}
+
+/**
+ * Parses one sensor-log line (SEEDS §5) into its sections, e.g.
+ * `Device: ID=1; Fw=16071801; Power: Active=1753W; Peaks: 7.33;7.31; UTC Time: 2016-10-4 16:47:50`
+ * → `{ Device: { ID: 1, Fw: 16071801 }, Power: { Active: 1753 }, Peaks: [7.33, 7.31], 'UTC Time': ['2016-10-04T16:47:50Z'] }`.
+ * Text before the first section is ignored and a trailing `;` is optional. Throws `InvalidInput`
+ * (`invalid_log_line`) naming the section and 1-based column for an empty line, a line without sections, an
+ * empty section, a `:` outside a date, an empty value or key, a section mixing pairs and list values,
+ * a repeated section or key, and an impossible date.
+ */
+export function parseSensorLog(line: string): SensorLogEvent {
+  if (line.trim() === '') throw new InvalidInput(CODE, 'empty line');
+  const sections: Array<{ name: string; column: number; items: Item[] }> = [];
+  for (const item of splitItems(line)) {
+    const header = sections.length === 0 ? findFirstHeader(item) : matchHeader(item);
+    if (header) sections.push({ name: header.name, column: header.column, items: header.rest.text === '' ? [] : [header.rest] });
+    else if (sections.length > 0) sections[sections.length - 1]!.items.push(item);
+    // else: still in the text before the first section, which is ignored
+  }
+  if (sections.length === 0) {
+    throw new InvalidInput(CODE, 'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"');
+  }
+  const event = new Map<string, Record<string, SensorLogValue> | SensorLogValue[]>();
+  for (const section of sections) {
+    const where = `section "${section.name}" at column ${section.column}`;
+    if (event.has(section.name)) throw new InvalidInput(CODE, `${where}: repeats an earlier section; each section may appear once`);
+    event.set(section.name, decodeSection(section.name, section.column, section.items));
+  }
+  // fromEntries defines own properties, so even a key named `__proto__` is kept as data
+  return Object.fromEntries(event);
+}
+
+/** The `;`-separated items of a line, trimmed, with their columns. */
+function splitItems(line: string): Item[] {
+  const items: Item[] = [];
+  let start = 0;
+  for (const part of line.split(';')) {
+    const lead = part.length - part.trimStart().length;
+    items.push({ text: part.trim(), column: start + lead + 1 });
+    start += part.length + 1;
+  }
+  return items;
+}
+
+interface Header {
+  name: string;
+  column: number;
+  rest: Item;
+}
+
+function matchHeader(item: Item): Header | undefined {
+  const match = HEADER_AT_ITEM_START.exec(item.text);
+  return match ? header(item, 0, match[1]!) : undefined;
+}
+
+function findFirstHeader(item: Item): Header | undefined {
+  const match = FIRST_HEADER.exec(item.text);
+  return match ? header(item, match.index, match[1]!) : undefined;
+}
+
+function header(item: Item, index: number, name: string): Header {
+  const after = item.text.slice(index + name.length + 1);
+  const lead = after.length - after.trimStart().length;
+  return {
+    name,
+    column: item.column + index,
+    rest: { text: after.trim(), column: item.column + index + name.length + 1 + lead },
+  };
+}
+
+function decodeSection(name: string, column: number, items: Item[]): Record<string, SensorLogValue> | SensorLogValue[] {
+  // a `;` just before the next section or the end of the line closes the section: drop that one empty item
+  const values = items.length > 0 && items[items.length - 1]!.text === '' ? items.slice(0, -1) : items;
+  if (values.length === 0) {
+    throw new InvalidInput(CODE, `section "${name}" at column ${column} is empty: expected key=value pairs or a ;-separated list`);
+  }
+  const at = (item: Item) => `section "${name}" at column ${item.column}`;
+  for (const item of values) {
+    if (item.text === '') throw new InvalidInput(CODE, `${at(item)}: empty value between ";"`);
+  }
+  const pairs = values.filter((item) => item.text.includes('='));
+  if (pairs.length === 0) return values.map((item) => decodeValue(item.text, at(item)));
+  if (pairs.length < values.length) {
+    const odd = values.find((item) => !item.text.includes('='))!;
+    throw new InvalidInput(CODE, `${at(odd)}: mixes key=value pairs and list values (got "${odd.text}")`);
+  }
+  const record = new Map<string, SensorLogValue>();
+  for (const item of values) {
+    const eq = item.text.indexOf('=');
+    const key = item.text.slice(0, eq).trim();
+    const raw = item.text.slice(eq + 1).trim();
+    if (key === '') throw new InvalidInput(CODE, `${at(item)}: key=value pair without a key (got "${item.text}")`);
+    if (key.includes(':')) throw new InvalidInput(CODE, `${at(item)}: ":" inside a key (got "${key}")`);
+    if (raw === '') throw new InvalidInput(CODE, `${at(item)}: "${key}" has no value`);
+    if (record.has(key)) throw new InvalidInput(CODE, `${at(item)}: "${key}" repeats an earlier key; each key may appear once`);
+    record.set(key, decodeValue(raw, at(item)));
+  }
+  return Object.fromEntries(record);
+}
+
+/** `where` names the section and column for errors. */
+function decodeValue(text: string, where: string): SensorLogValue {
+  // the file writes `OFF`; the seed says on/off, so case is not significant
+  const lower = text.toLowerCase();
+  if (lower === 'on') return true;
+  if (lower === 'off') return false;
+  const number = NUMBER.exec(text);
+  if (number) return Number(number[1]!.replace(',', '.'));
+  const date = DATE.exec(text);
+  if (date) return decodeDate(date, text, where);
+  if (text.includes(':')) {
+    throw new InvalidInput(CODE, `${where}: ":" inside a value (got "${text}"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"`);
+  }
+  return text;
+}
+
+// The devices send no offset and label the field `UTC Time`, so every date is read as UTC.
+function decodeDate(parts: RegExpExecArray, text: string, where: string): string {
+  const [year, month, day, hour, minute, second] = parts.slice(1).map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const date = new Date(ms);
+  // Date.UTC rolls 2016-2-30 over into March; a round trip catches that and hour 24 or second 60
+  const exact =
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second;
+  if (!exact) throw new InvalidInput(CODE, `${where}: not a valid date (got "${text}"); expected YYYY-M-D H:MM:SS in UTC`);
+  // whole seconds in, whole seconds out: no `.000`
+  return date.toISOString().replace('.000Z', 'Z');
+}
