@@ -20,6 +20,7 @@ import { startReadings, type ReadingsService } from './modules/readings/index.js
 import { startReadingsGrpc } from './modules/readings-grpc/index.js';
 import { startSources } from './modules/sources/index.js';
 import { startDaily } from './modules/daily/index.js';
+import { startSensorlog } from './modules/sensorlog/index.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const version = (JSON.parse(fs.readFileSync(path.join(root, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -63,7 +64,8 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   const readingsGrpc = startReadingsGrpc(ctx, readings);
   const sources = await startSources(ctx, readings);
   const daily = await startDaily(ctx, readings, sources);
-  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources, daily];
+  const sensorlog = await startSensorlog(ctx);
+  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources, daily, sensorlog];
 
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();

@@ -133,6 +133,11 @@ export const configSchema = z.object({
     .refine((zone) => IANAZone.isValidZone(zone), { error: 'expected an IANA time zone such as Europe/London' })
     .default('Europe/London')
     .describe('Time zone of calendar days: the daily energy report covers local days (46 or 50 half-hours at clock changes).'),
+  sensorlog: z
+    .object({
+      open: flag(false, 'Let `/log/store` take events without a key, as the original energy-sensors clients send none.'),
+    })
+    .prefault({}),
   octopus: z
     .object({
       url: z.url({ error: 'expected http(s)://…' }).default('https://api.octopus.energy').describe('Octopus Energy API base URL.'),
