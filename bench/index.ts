@@ -20,6 +20,7 @@ interface BenchmarkOptions {
 
 const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> = {
   'ingest-query': async (options) => (await import('./ingest-query.js')).run(options),
+  clustering: async () => (await import('./clustering.js')).run(),
 };
 
 const { values } = parseArgs({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { build } from './helpers.js';
+import { build, until } from './helpers.js';
 
 const events = fs.readFileSync(path.join(import.meta.dirname, '..', 'src', 'modules', 'sensorlog', 'testcases', 'events.txt'), 'utf8');
 const [line1, line2] = events.split('\n');
@@ -56,10 +56,23 @@ test('writes need a write key unless WATTLINE_SENSORLOG_OPEN is on', async (t) =
   assert.equal((await open.request('/log/store', { method: 'POST', headers: { authorization: '', 'content-type': 'text/plain' }, body: line1 })).status, 200);
 });
 
-test('all of events.txt is stored through /log/store', async (t) => {
+test('storing events.txt clusters it off the request path into groups near the ones energy-sensors found', { timeout: 120_000 }, async (t) => {
   const w = await build(t);
   const r = await w.request('/log/store', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: events });
   assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
   const [{ n }] = await w.app.ctx.store.query<{ n: number }>('SELECT count(*) AS n FROM sensor_events');
   assert.equal(n, 1000);
+  // 1000 stored events (WATTLINE_CLUSTER_EVERY) start a run in a worker thread
+  let clusters: { label: number; count: number; avg_power_active_w: number }[] = [];
+  await until(async () => (clusters = (await w.request('/clusters/summary')).body.clusters).length > 0, 60_000, 'a clustering run');
+  const groups = clusters.filter((c) => c.label >= 0);
+  assert.ok(groups.length >= 3 && groups.length <= 6, `${groups.length} clusters`);
+  assert.equal(clusters.reduce((a, c) => a + c.count, 0), 1000);
+  // every cluster's mean active power is near one of SEEDS §5's groups (270, 1230, 1720, 2300, 3590 W)
+  const near = (w: number) => [270, 1230, 1720, 2300, 3590].find((g) => Math.abs(w - g) <= g * 0.15);
+  for (const c of groups) assert.ok(near(c.avg_power_active_w), `a cluster at ${Math.round(c.avg_power_active_w)} W`);
+  for (const g of [270, 1720, 2300]) assert.ok(groups.some((c) => near(c.avg_power_active_w) === g), `a cluster near ${g} W`);
+  const outliers = await w.request('/api/v1/sensorlog/events?cluster=-1');
+  assert.equal(outliers.body.events.length, clusters.find((c) => c.label === -1)?.count ?? 0);
+  assert.ok(outliers.body.events.every((e: { cluster: number }) => e.cluster === -1));
 });

@@ -136,6 +136,7 @@ export const configSchema = z.object({
   sensorlog: z
     .object({
       open: flag(false, 'Let `/log/store` take events without a key, as the original energy-sensors clients send none.'),
+      clusterEvery: int(1000, 1, 100_000_000, 'Stored sensor events between two clustering runs (MeanShift over every event, in a worker thread).'),
     })
     .prefault({}),
   octopus: z
@@ -218,7 +219,7 @@ export function envName(path: string[]): string {
 }
 
 // the conventional names other tools use for these
-const ENV_NAMES: Record<string, string> = { databaseUrl: 'DATABASE_URL', busUrl: 'BUS_URL' };
+const ENV_NAMES: Record<string, string> = { databaseUrl: 'DATABASE_URL', busUrl: 'BUS_URL', 'sensorlog.clusterEvery': 'WATTLINE_CLUSTER_EVERY' };
 
 export interface SettingDoc {
   path: string;

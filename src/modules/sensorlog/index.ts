@@ -6,9 +6,11 @@ import { InvalidInput, WattlineError } from '../../core/errors.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
 import { READINGS_TOPIC, ReadingBatchBuilder } from '../../core/readings.js';
 import { loadMigrations } from '../../core/store/index.js';
+import { parseTimestamp } from '../../core/time/timestamps.js';
 import { READING_FIELDS, toSensorEvent, type SensorEvent } from './event.js';
 import { parseSensorLog } from './parser.js';
-import { insertEvents } from './repository.js';
+import { createClustering } from './clustering.js';
+import { clusterSummary, insertEvents, listEvents } from './repository.js';
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -45,7 +47,31 @@ function bodyOf(request: FastifyRequest): { kind: 'text'; text: string } | { kin
 export async function startSensorlog(ctx: CoreContext): Promise<StartedModule> {
   const { store, bus, config } = ctx;
   await store.migrate('sensorlog', loadMigrations(migrationsDir, store.kind));
-  if (!ctx.roles.has('ingest')) return { name: 'sensorlog', stop: async () => undefined };
+  const log = ctx.log.child({ module: 'sensorlog' });
+  const clustering = createClustering({ store, log, every: config.sensorlog.clusterEvery });
+  if (ctx.roles.has('api')) {
+    ctx.http.get('/clusters/summary', { schema: { summary: 'Clusters of the stored sensor events (energy-sensors shape)', tags: ['sensorlog'] } }, async () => ({ clusters: await clusterSummary(store) }));
+    ctx.http.get<{ Querystring: { cluster?: string; from?: string; to?: string } }>(
+      '/api/v1/sensorlog/events',
+      { schema: { summary: 'Stored sensor events with their cluster label (at most 1000)', tags: ['sensorlog'] } },
+      async (request) => {
+        const { cluster, from, to } = request.query;
+        const label = cluster === undefined ? undefined : Number(cluster);
+        if (label !== undefined && !Number.isInteger(label)) throw new InvalidInput('invalid_cluster', 'cluster must be a whole number (-1: outliers)', { field: 'cluster' });
+        const time = (v: string | undefined, field: string) => {
+          if (v === undefined) return undefined;
+          const ms = parseTimestamp(v);
+          if (Number.isNaN(ms)) throw new InvalidInput(`invalid_${field}`, `${field} must be ISO 8601 or epoch milliseconds`, { field });
+          return ms;
+        };
+        return { events: await listEvents(store, { cluster: label, fromMs: time(from, 'from'), toMs: time(to, 'to') }) };
+      },
+    );
+  }
+  if (!ctx.roles.has('ingest')) return { name: 'sensorlog', stop: () => clustering.stop() };
+  // events stored before this start and never clustered count towards the next run
+  const [{ n }] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM sensor_events WHERE cluster IS NULL`);
+  clustering.stored(n);
 
   async function storeEvents(events: SensorEvent[]) {
     if (!events.length) return;
@@ -58,6 +84,7 @@ export async function startSensorlog(ctx: CoreContext): Promise<StartedModule> {
       }
     }
     await bus.publish(READINGS_TOPIC, builder.take());
+    clustering.stored(events.length);
   }
 
   await ctx.http.register(async (scope: FastifyInstance) => {
@@ -97,5 +124,5 @@ export async function startSensorlog(ctx: CoreContext): Promise<StartedModule> {
       return numbered.length === 1 ? { error: errors[0].error } : { stored: good.length, errors };
     });
   });
-  return { name: 'sensorlog', stop: async () => undefined };
+  return { name: 'sensorlog', stop: () => clustering.stop() };
 }

@@ -1,4 +1,4 @@
-import type { StoreTx } from '../../core/store/index.js';
+import type { Store, StoreTx } from '../../core/store/index.js';
 import type { SensorEvent } from './event.js';
 
 /** SQL for the sensorlog module's own table. */
@@ -22,4 +22,27 @@ export async function insertEvents(tx: StoreTx, events: readonly SensorEvent[]) 
       params,
     );
   }
+}
+
+/** Per cluster label: count and mean powers, current and voltage (energy-sensors' summary). */
+export function clusterSummary(store: Store) {
+  return store.query<{ label: number; count: number; avg_power_active_w: number; avg_power_reactive_var: number; avg_power_apparent_va: number; avg_line_current_a: number; avg_line_voltage_v: number }>(
+    `SELECT cluster AS label, count(*) AS count, avg(power_active_w) AS avg_power_active_w, avg(power_reactive_var) AS avg_power_reactive_var,
+            avg(power_apparent_va) AS avg_power_apparent_va, avg(line_current_a) AS avg_line_current_a, avg(line_voltage_v) AS avg_line_voltage_v
+     FROM sensor_events WHERE cluster IS NOT NULL GROUP BY cluster ORDER BY cluster`,
+  );
+}
+
+export async function listEvents(store: Store, filter: { cluster?: number; fromMs?: number; toMs?: number }) {
+  const where: string[] = [];
+  const params: number[] = [];
+  if (filter.cluster !== undefined) where.push(`cluster = $${params.push(filter.cluster)}`);
+  if (filter.fromMs !== undefined) where.push(`reported_at >= $${params.push(filter.fromMs)}`);
+  if (filter.toMs !== undefined) where.push(`reported_at <= $${params.push(filter.toMs)}`);
+  const rows = await store.query<{ id: number; device_id: number; reported_at: number; power_active_w: number; cluster: number | null }>(
+    `SELECT id, device_id, reported_at, power_active_w, power_reactive_var, power_apparent_va, line_current_a, line_voltage_v, cluster
+     FROM sensor_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY reported_at, id LIMIT 1000`,
+    params,
+  );
+  return rows.map(({ reported_at, ...r }) => ({ ...r, time: new Date(reported_at).toISOString() }));
 }
