@@ -21,6 +21,7 @@ import { startReadingsGrpc } from './modules/readings-grpc/index.js';
 import { startSources } from './modules/sources/index.js';
 import { startDaily } from './modules/daily/index.js';
 import { startSensorlog } from './modules/sensorlog/index.js';
+import { startLada } from './modules/lada/index.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const version = (JSON.parse(fs.readFileSync(path.join(root, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -65,7 +66,8 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   const sources = await startSources(ctx, readings);
   const daily = await startDaily(ctx, readings, sources);
   const sensorlog = await startSensorlog(ctx);
-  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources, daily, sensorlog];
+  const lada = startLada(ctx, readings);
+  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources, daily, sensorlog, lada];
 
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();

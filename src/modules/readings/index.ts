@@ -9,6 +9,7 @@ import { createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
 import { PostgresReadings } from './postgres-readings.js';
 import { registerReadingsRoutes } from './routes.js';
+import type { SeriesEntry } from './catalog.js';
 import type { ReadingsStorage, SeriesDescription } from './storage.js';
 
 export type { ReadingsQuery, SeriesPoints, Aggregation, Fill } from './query.js';
@@ -31,6 +32,8 @@ export interface ReadingsService extends StartedModule {
   subscribe(series: readonly string[], listener: (readings: Reading[]) => void): () => void;
   /** Sets units and kinds in the catalog (creating the series if need be), e.g. `{key, unit: 'gCO2/kWh', kind: 'gauge'}`. */
   describe(series: readonly SeriesDescription[]): Promise<void>;
+  /** The catalog entries (last time and value, count, unit) of the `keys` that exist; all when undefined. */
+  catalog(keys?: readonly string[]): Promise<SeriesEntry[]>;
 }
 
 /**
@@ -69,6 +72,7 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
     backlogRows: () => persistor.backlogRows,
     compactNow: () => storage.compactNow(),
     describe: (series) => storage.describe(series),
+    catalog: (keys) => storage.series(keys),
     subscribe: (series, listener) => {
       const wanted = new Set(series);
       return bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => {

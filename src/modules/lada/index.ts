@@ -1,0 +1,58 @@
+import { DateTime } from 'luxon';
+import { requireKey } from '../../core/auth/hooks.js';
+import { InvalidInput } from '../../core/errors.js';
+import type { CoreContext, StartedModule } from '../../core/module.js';
+import type { ReadingsService } from '../readings/index.js';
+
+/** The vehicle's sensors, as cloud-lada's devices name them. */
+const SENSORS = ['speed', 'fuel', 'revolution', 'engine_temperature', 'location_latitude', 'location_longitude'] as const;
+const QUARTER_MS = 15 * 60_000;
+
+/**
+ * cloud-lada's read API over the readings: latest statistics and location, a day of one sensor in
+ * 96 fifteen-minute averages (UTC day, empty quarters 0), and the time of the last reading.
+ */
+export function startLada(ctx: CoreContext, readings: Pick<ReadingsService, 'query' | 'catalog'>): StartedModule {
+  if (ctx.roles.has('api')) {
+    const onRequest = requireKey(ctx.keys, 'read', ctx.config.requireReadKey);
+    const latest = async (keys: readonly string[]) => {
+      const entries = await readings.catalog(keys);
+      // a sensor that never reported answers 0, as cloud-lada did
+      return (key: string) => {
+        const e = entries.find((x) => x.key === key);
+        return e && Number.isFinite(e.lastTs) ? e.lastValue : 0;
+      };
+    };
+    const tags = ['cloud-lada'];
+
+    ctx.http.get('/api/statistics/latest', { onRequest, schema: { summary: 'Latest speed, fuel, engine temperature and revolutions', tags } }, async () => {
+      const value = await latest(['speed', 'fuel', 'engine_temperature', 'revolution']);
+      return { speed: value('speed'), fuel: value('fuel'), engineTemperature: value('engine_temperature'), revolutions: value('revolution') };
+    });
+
+    ctx.http.get('/api/location/latest', { onRequest, schema: { summary: 'Latest position', tags } }, async () => {
+      const value = await latest(['location_latitude', 'location_longitude']);
+      return { latitude: value('location_latitude'), longitude: value('location_longitude') };
+    });
+
+    ctx.http.get<{ Params: { sensor: string; date: string } }>(
+      '/api/statistics/sensor/:sensor/date/:date',
+      { onRequest, schema: { summary: 'A UTC day of one sensor in 96 fifteen-minute averages (empty ones 0)', tags } },
+      async (request) => {
+        const { sensor, date } = request.params;
+        if (!(SENSORS as readonly string[]).includes(sensor)) throw new InvalidInput('invalid_sensor', `sensor must be one of ${SENSORS.join(', ')} (got "${sensor.slice(0, 40)}")`, { field: 'sensor' });
+        const day = DateTime.fromISO(date, { zone: 'utc' });
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !day.isValid) throw new InvalidInput('invalid_date', `date must be YYYY-MM-DD (got "${date.slice(0, 20)}")`, { field: 'date' });
+        const startMs = day.toMillis();
+        const [result] = await readings.query({ series: [sensor], startMs, endMs: startMs + 96 * QUARTER_MS - 1, window: '15m', agg: 'avg', fill: '0' });
+        return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: p.time }));
+      },
+    );
+
+    ctx.http.get('/api/status', { onRequest, schema: { summary: 'When the last reading was taken', tags } }, async () => {
+      const last = Math.max(...(await readings.catalog()).map((e) => e.lastTs));
+      return { lastIngestTimestamp: Number.isFinite(last) ? new Date(last).toISOString() : null };
+    });
+  }
+  return { name: 'lada', stop: async () => undefined };
+}
