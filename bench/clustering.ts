@@ -4,23 +4,15 @@
  * features each — timed and with the memory it took, as the clustering worker runs it.
  */
 import { estimateBandwidth, meanShift } from '../src/modules/sensorlog/meanshift.js';
+import { createMulberry32 } from './lib/power-readings.js';
 import { describeMachine, printTable, writeResults } from './lib/report.js';
 
 const EVENTS = 100_000;
 const GROUPS_W = [270, 1230, 1720, 2300, 3590];
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function run(): Promise<void> {
   const startedAt = new Date();
-  const random = mulberry32(20161004);
+  const random = createMulberry32(20161004);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const points: number[][] = [];
   for (let i = 0; i < EVENTS; i++) {
