@@ -22,6 +22,7 @@ import { startSources } from './modules/sources/index.js';
 import { startDaily } from './modules/daily/index.js';
 import { startSensorlog } from './modules/sensorlog/index.js';
 import { startLada } from './modules/lada/index.js';
+import { startDumps } from './modules/dumps/index.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const version = (JSON.parse(fs.readFileSync(path.join(root, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -67,7 +68,8 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   const daily = await startDaily(ctx, readings, sources);
   const sensorlog = await startSensorlog(ctx);
   const lada = startLada(ctx, readings);
-  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources, daily, sensorlog, lada];
+  const dumps = await startDumps(ctx, readings);
+  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources, daily, sensorlog, lada, dumps];
 
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { build, tempDir, type TestApp } from './helpers.js';
 
 const bin = path.join(import.meta.dirname, '..', 'bin', 'wattline.js');
@@ -206,6 +207,36 @@ test('keys create --scope read prints a key that can read when reads need a key,
   assert.equal(cliWrite.code, 1);
   assert.match(cliWrite.stderr, /403.*scope read/);
   assert.deepEqual(await points(w, 'guarded'), [['2024-01-01T00:00:00.000Z', 42]], 'the refused ingest stored nothing');
+});
+
+test('dump --date --to writes one gzipped NDJSON blob per day and prints each; --format parquet and --series narrow it', { timeout: 60_000 }, async (t) => {
+  const w = await build(t, { 'dumps.timezone': 'UTC' });
+  await w.ingest([
+    { sensor: 'speed', value: 50, timestamp: '2024-01-01T10:00:00Z' },
+    { sensor: 'speed', value: 60, timestamp: '2024-01-02T10:00:00Z' },
+    { sensor: 'fuel', value: 40, timestamp: '2024-01-02T11:00:00Z' },
+  ]);
+  const dir = path.join(w.dataDir, 'dumps');
+  const run = await wattline(['dump', '--date', '2024-01-01', '--to', '2024-01-02', ...at(w)]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.stdout.trim().split('\n'), [
+    `file://${dir}/2024-01-01.json.gz  1 readings, ${fs.statSync(path.join(dir, '2024-01-01.json.gz')).size} bytes`,
+    `file://${dir}/2024-01-02.json.gz  2 readings, ${fs.statSync(path.join(dir, '2024-01-02.json.gz')).size} bytes`,
+  ]);
+  const lines = gunzipSync(fs.readFileSync(path.join(dir, '2024-01-02.json.gz'))).toString().trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines, [
+    { sensor: 'speed', value: 60, timestamp: '2024-01-02T10:00:00.000Z' },
+    { sensor: 'fuel', value: 40, timestamp: '2024-01-02T11:00:00.000Z' },
+  ]);
+
+  const parquet = await wattline(['dump', '--date', '2024-01-02', '--format', 'parquet', '--series', 'fu*', ...at(w)]);
+  assert.equal(parquet.code, 0, parquet.stderr);
+  assert.match(parquet.stdout, /2024-01-02\.parquet {2}1 readings/);
+  assert.equal(fs.readFileSync(path.join(dir, '2024-01-02.parquet')).subarray(0, 4).toString(), 'PAR1');
+
+  const bad = await wattline(['dump', '--date', '2024-13-01', ...at(w)]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /HTTP 400: date must be a date YYYY-MM-DD/);
 });
 
 test('a query with a bad parameter exits non-zero and prints the server message naming the parameter', { timeout: 60_000 }, async (t) => {

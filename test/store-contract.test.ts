@@ -55,6 +55,44 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     assert.deepEqual(rows, [{ n: 1, ts: 1_704_067_200_000, total: 2.5 }]);
   });
 
+  test(`a streamed read yields every row in order, in chunks, and frees its connection when left early (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    const n = 20_000;
+    const ids = new Int32Array(n).fill(1);
+    const ts = Float64Array.from({ length: n }, (_, i) => 1_704_067_200_000 + i * 1000);
+    const values = Float64Array.from({ length: n }, (_, i) => i / 4);
+    await store.transaction((tx) => tx.bulkAppend('samples', [{ type: 'int32', values: ids }, { type: 'int64', values: ts }, { type: 'float64', values }], n));
+
+    let rows = 0;
+    let chunks = 0;
+    let sum = 0;
+    let previousTs = -Infinity;
+    for await (const chunk of store.stream<{ ts: number; value: number }>(`SELECT ts, value FROM samples WHERE id = $1 ORDER BY ts`, [1])) {
+      chunks++;
+      for (const r of chunk) {
+        assert.equal(typeof r.ts, 'number');
+        assert.ok(r.ts > previousTs, 'rows come in query order');
+        previousTs = r.ts;
+        sum += r.value;
+        rows++;
+      }
+    }
+    assert.equal(rows, n);
+    assert.equal(sum, ((n - 1) * n) / 2 / 4);
+    assert.ok(chunks > 1, `a large answer comes in several chunks (got ${chunks})`);
+
+    // leaving a stream early many times over must not use up the connection pool
+    for (let i = 0; i < 12; i++) {
+      for await (const chunk of store.stream(`SELECT ts FROM samples ORDER BY ts`)) {
+        assert.ok(chunk.length > 0);
+        break;
+      }
+    }
+    assert.deepEqual(await store.query(`SELECT count(*) AS n FROM samples`), [{ n }]);
+  });
+
   test(`a bulk append stores every value exactly (${kind})`, async (t) => {
     const store = await open(t, kind);
     if (!store) return;

@@ -101,6 +101,26 @@ clientOptions(
   if (Object.values(result.statuses).flat().some((s) => s.status === 'FAILED')) process.exitCode = 1;
 });
 
+clientOptions(
+  program
+    .command('dump')
+    .description('write local days of readings to the blob store (dumps.url); prints each blob written (needs an admin key)')
+    .requiredOption('--date <YYYY-MM-DD>', 'the (first) local day')
+    .option('--to <YYYY-MM-DD>', 'the last local day (default: --date)')
+    .addOption(new Option('--format <format>', 'file format (default: the dumps.format setting)').choices(['ndjson', 'csv', 'parquet']))
+    .option('--series <patterns>', 'comma-separated series patterns, * matching any run of characters (default: every series)')
+    .option('--tz <zone>', 'IANA time zone of the days (default: the dumps.timezone setting)'),
+).action(async (opts: { url: string; key?: string; date: string; to?: string; format?: string; series?: string; tz?: string }) => {
+  const result = await clientFrom(opts).json<{ dumps: { date: string; url: string; rows: number; bytes: number }[] }>('POST', '/api/v1/dumps', {
+    date: opts.date,
+    to: opts.to,
+    format: opts.format,
+    series: opts.series,
+    tz: opts.tz,
+  });
+  for (const d of result.dumps) console.log(`${d.url}  ${d.rows} readings, ${d.bytes} bytes`);
+});
+
 const keys = program.command('keys').description('API keys');
 clientOptions(
   keys

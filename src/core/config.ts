@@ -202,6 +202,36 @@ export const configSchema = z.object({
       ),
     })
     .prefault({}),
+  dumps: z
+    .object({
+      url: z
+        .string()
+        .refine((s) => s === '' || /^file:\/\/\//.test(s) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(s), {
+          error: 'expected file:///absolute/dir or s3://bucket/prefix',
+        })
+        .default('')
+        .describe('Blob store for daily dumps: `file:///dir` or `s3://bucket/prefix` (any S3-compatible store, see `s3.*`); empty: `file://<data dir>/dumps`.'),
+      daily: flag(true, 'Dump each finished day on a schedule (role `jobs`): every day since the last dump, up to yesterday, at `dumps.hour`.'),
+      hour: int(1, 0, 23, 'Hour of the day (in `dumps.timezone`) at which yesterday is dumped.'),
+      timezone: z
+        .string()
+        .refine((zone) => zone === '' || IANAZone.isValidZone(zone), { error: 'expected an IANA time zone such as Europe/London' })
+        .default('')
+        .describe('Time zone whose calendar days the dumps cover; empty: the `timezone` setting.'),
+      format: z.enum(['ndjson', 'csv', 'parquet'], { error: 'expected one of ndjson, csv, parquet' }).default('ndjson').describe('Format of the daily dumps: gzipped NDJSON `YYYY-MM-DD.json.gz` (as cloud-lada wrote), gzipped CSV `YYYY-MM-DD.csv.gz`, or Parquet `YYYY-MM-DD.parquet`.'),
+      series: z.string().regex(/^[A-Za-z0-9_.:/*,\s-]*$/, { error: 'expected comma-separated series patterns: letters, digits, _ . : / - and *' }).default('').describe('Comma-separated series patterns the daily dumps keep (`*` matches any run of characters, e.g. `speed,location_*`); empty: every series.'),
+      catchUpDays: int(31, 0, 3650, 'Most missed days the daily job dumps after a stop (oldest first); older ones need `wattline dump`.'),
+    })
+    .prefault({}),
+  s3: z
+    .object({
+      endpoint: z.union([z.literal(''), z.url({ error: 'expected http(s)://host:port' })]).default('').describe('S3-compatible endpoint (MinIO, Ceph, R2, …); empty: AWS S3 in `s3.region`.'),
+      region: z.string().default('us-east-1').describe('S3 region.'),
+      accessKeyId: z.string().default('').describe('S3 access key id; empty: the AWS SDK\'s default chain (`AWS_ACCESS_KEY_ID`, shared config, instance role).'),
+      secretAccessKey: z.string().default('').describe('S3 secret access key (with `s3.accessKeyId`).'),
+      forcePathStyle: flag(true, 'Address buckets as `endpoint/bucket` rather than `bucket.endpoint` (what most S3-compatible servers expect).'),
+    })
+    .prefault({}),
   query: z
     .object({
       cacheSize: int(1000, 0, 1_000_000, 'Query answers kept in the LRU cache (0 turns caching off).'),

@@ -130,6 +130,17 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
       }
     },
 
+    async *stream<T>(sql: string, params?: Params) {
+      const c = await acquireReader();
+      try {
+        const result = await c.stream(sql, toValues(params));
+        // one DuckDB vector (2048 rows) at a time
+        for await (const rows of result.yieldRowObjectJs()) yield numbersForBigints(rows) as T[];
+      } finally {
+        releaseReader(c);
+      }
+    },
+
     transaction<T>(fn: (t: StoreTx) => Promise<T>): Promise<T> {
       return serialised(async () => {
         if (closed) throw new Error('store is closed');
@@ -174,10 +185,13 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
 
 async function readRows<T>(c: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
   const reader = await c.runAndReadAll(sql, toValues(params));
-  const rows = reader.getRowObjectsJS() as Record<string, unknown>[];
-  // BIGINT arrives as bigint; every value we keep in BIGINT (epoch ms, counts, seq) fits in 2^53.
+  return numbersForBigints(reader.getRowObjectsJS()) as T[];
+}
+
+// BIGINT arrives as bigint; every value we keep in BIGINT (epoch ms, counts, seq) fits in 2^53.
+function numbersForBigints(rows: Record<string, unknown>[]): Record<string, unknown>[] {
   for (const row of rows) for (const k in row) if (typeof row[k] === 'bigint') row[k] = Number(row[k]);
-  return rows as T[];
+  return rows;
 }
 
 function toValues(params?: Params): DuckDBValue[] | undefined {

@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkColumn, Migration, Params, Row, Store, StoreTx } from './store.js';
 
@@ -8,6 +9,8 @@ const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 // rows per COPY chunk written to the socket
 const COPY_ROWS_PER_CHUNK = 8192;
+// rows a streamed read fetches at a time
+const STREAM_ROWS_PER_CHUNK = 8192;
 
 export interface PostgresStoreOptions {
   url: string;
@@ -76,6 +79,22 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async query<T = Row>(sql: string, params?: Params) {
       return (await pool.query(sql, params as unknown[] | undefined)).rows as T[];
+    },
+
+    async *stream<T>(sql: string, params?: Params) {
+      const client = await pool.connect();
+      // a server-side cursor: PostgreSQL hands over a chunk of rows per round trip
+      const cursor = client.query(new Cursor<T>(sql, params as unknown[] | undefined, { types }));
+      try {
+        for (;;) {
+          const rows = await cursor.read(STREAM_ROWS_PER_CHUNK);
+          if (!rows.length) break;
+          yield rows;
+        }
+      } finally {
+        await cursor.close().catch(() => undefined);
+        client.release();
+      }
     },
 
     async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

@@ -36,6 +36,11 @@ export interface Store {
   migrate(module: string, migrations: readonly Migration[]): Promise<void>;
   /** A read on its own snapshot; may run concurrently with writes. */
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
+  /**
+   * A read streamed in chunks of rows, for answers too big to hold (dumps): memory stays at about
+   * one chunk whatever the result's size. Breaking out of the loop releases the connection.
+   */
+  stream<T = Row>(sql: string, params?: Params): AsyncIterable<T[]>;
   /** Writes are serialised: one transaction at a time, committed when `fn` resolves. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   ready(): Promise<boolean>;

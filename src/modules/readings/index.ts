@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type Reading, type ReadingBatch } from '../../core/readings.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
-import { loadMigrations } from '../../core/store/index.js';
+import { loadMigrations, type Store } from '../../core/store/index.js';
 import { DuckDbReadings } from './duckdb-readings.js';
 import { Persistor } from './persistor.js';
 import { createQueryEngine, type SeriesPoints } from './query.js';
@@ -34,6 +34,11 @@ export interface ReadingsService extends StartedModule {
   describe(series: readonly SeriesDescription[]): Promise<void>;
   /** The catalog entries (last time and value, count, unit) of the `keys` that exist; all when undefined. */
   catalog(keys?: readonly string[]): Promise<SeriesEntry[]>;
+  /**
+   * Every reading of `series` (all series when undefined) with `startMs ≤ ts < endMs`, in time
+   * order, streamed from the store a chunk at a time: memory stays flat whatever the range holds.
+   */
+  exportRange(range: { series?: readonly string[]; startMs: number; endMs: number }): AsyncIterable<Reading[]>;
 }
 
 /**
@@ -73,6 +78,7 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
     compactNow: () => storage.compactNow(),
     describe: (series) => storage.describe(series),
     catalog: (keys) => storage.series(keys),
+    exportRange: (range) => exportRange(store, storage, range),
     subscribe: (series, listener) => {
       const wanted = new Set(series);
       return bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => {
@@ -93,6 +99,28 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
       await storage.stop();
     },
   };
+}
+
+async function* exportRange(store: Store, storage: ReadingsStorage, range: { series?: readonly string[]; startMs: number; endMs: number }): AsyncIterable<Reading[]> {
+  const { startMs, endMs } = range;
+  if (!(endMs > startMs)) return;
+  const known = await storage.series(range.series);
+  if (!known.length) return;
+  let keyById = new Map(known.map((s) => [s.id, s.key]));
+  // inlined values are numbers we produced (ids, epoch ms), never client text
+  const idFilter = range.series ? `series_id IN (${known.map((s) => s.id).join(', ')}) AND ` : '';
+  const where = `${idFilter}ts BETWEEN ${startMs} AND ${endMs - 1}`;
+  const sql = `SELECT series_id, ts, value FROM (${storage.source(where, startMs, endMs - 1)}) AS src ORDER BY ts, series_id`;
+  for await (const rows of store.stream<{ series_id: number; ts: number; value: number }>(sql)) {
+    // a series created while the export runs is not in the map yet: read the catalog again
+    if (rows.some((r) => !keyById.has(r.series_id))) keyById = new Map((await storage.series()).map((s) => [s.id, s.key]));
+    const readings: Reading[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      readings[i] = { series: keyById.get(r.series_id)!, ts: r.ts, value: r.value };
+    }
+    yield readings;
+  }
 }
 
 /** Per series key, the time range a batch touched. */
