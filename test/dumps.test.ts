@@ -7,8 +7,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { openBlobStore } from '../src/core/blob/index.js';
 import { createDumper } from '../src/modules/dumps/dumper.js';
 import { startDailyDumps } from '../src/modules/dumps/job.js';
-import { build, buildMode, MODES, type TestApp } from './helpers.js';
+import { build, buildMode, MODES, tempDir, until, type TestApp } from './helpers.js';
 import { BUCKET, s3rver } from './s3.js';
+import { startServe } from './serve.js';
 
 const SERIES = ['speed', 'fuel', 'location_latitude', 'sensorlog/meter-1/power'];
 const FROM = Date.UTC(2026, 2, 27); // 27 March 2026, two days before London's clocks go forward
@@ -222,4 +223,34 @@ test('a dump to s3://bucket/prefix lands in an S3-compatible store, whole and gz
   const got = gunzipSync(body).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
   assert.deepEqual(got.map(key).sort(), within(lines, '2026-03-29', '2026-03-30'));
   assert.equal(fs.existsSync(dumpsDir(w)), false, 'nothing went to the local directory');
+});
+
+test('a dump killed half way leaves the previous dump whole under its name', { timeout: 120_000 }, async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const server = await startServe(dataDir, { env: { WATTLINE_DUMPS_TIMEZONE: 'UTC' } });
+  t.after(() => server.child.kill('SIGKILL'));
+  const post = (pathname: string, body: string, contentType: string) =>
+    fetch(server.url + pathname, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, 'content-type': contentType }, body });
+  const day = Date.UTC(2026, 2, 29);
+  await post('/ingest', JSON.stringify({ sensor: 'speed', value: 1, timestamp: new Date(day).toISOString() }) + '\n', 'application/x-ndjson');
+  assert.equal((await post('/api/v1/dumps', JSON.stringify({ date: '2026-03-29' }), 'application/json')).status, 200);
+  const file = path.join(dataDir, 'dumps', '2026-03-29.json.gz');
+  const before = fs.readFileSync(file);
+
+  // a big day, so the next dump takes a while
+  const lines: string[] = [];
+  for (let i = 0; i < 400_000; i++) lines.push(`{"series":"m/${i % 50}","value":${i},"ts":${day + 1 + Math.floor(i / 50) * 10}}`);
+  assert.equal((await post('/ingest', lines.join('\n') + '\n', 'application/x-ndjson')).status, 200);
+  const dumping = post('/api/v1/dumps', JSON.stringify({ date: '2026-03-29' }), 'application/json').catch(() => undefined);
+  // killed as soon as the new dump is being written, wherever it is written
+  const mtime = fs.statSync(file).mtimeMs;
+  await until(() => fs.readdirSync(path.dirname(file)).length > 1 || fs.statSync(file).mtimeMs !== mtime, 30_000, 'the dump to start writing');
+  server.child.kill('SIGKILL');
+  await server.exited;
+  await dumping;
+
+  assert.deepEqual(fs.readFileSync(file), before, 'the previous dump is still there, whole');
+  assert.deepEqual(readNdjson(file), [{ sensor: 'speed', value: 1, timestamp: '2026-03-29T00:00:00.000Z' }]);
+  assert.ok(!fs.readdirSync(path.dirname(file)).some((f) => f.endsWith('.json.gz') && f !== '2026-03-29.json.gz'), 'no other name looks like a dump');
 });
