@@ -1,8 +1,8 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`.
  * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
- * one (DuckDB, in-process bus): when either names the server stack, the ingest benchmark runs on
- * both and prints them side by side (`npm run bench -- --store postgres --bus nats`). PostgreSQL is
+ * one (DuckDB, in-process bus): when either names the server stack, the ingest and dump benchmarks
+ * run on both and print them side by side (`npm run bench -- --store postgres --bus nats`). PostgreSQL is
  * `postgres://postgres@127.0.0.1:5432/test` unless `BENCH_DATABASE_URL` says otherwise, NATS
  * `nats://127.0.0.1:4222` unless `BENCH_BUS_URL` does; each server gets its own schema and streams,
  * removed afterwards.
@@ -21,6 +21,7 @@ interface BenchmarkOptions {
 const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> = {
   'ingest-query': async (options) => (await import('./ingest-query.js')).run(options),
   clustering: async () => (await import('./clustering.js')).run(),
+  dump: async (options) => (await import('./dump.js')).run(options),
 };
 
 const { values } = parseArgs({

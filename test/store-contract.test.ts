@@ -69,13 +69,16 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     let chunks = 0;
     let sum = 0;
     let previousTs = -Infinity;
-    for await (const chunk of store.stream<{ ts: number; value: number }>(`SELECT ts, value FROM samples WHERE id = $1 ORDER BY ts`, [1])) {
+    for await (const chunk of store.streamNumbers(`SELECT ts, value, id FROM samples WHERE id = $1 ORDER BY ts`, [1])) {
       chunks++;
-      for (const r of chunk) {
-        assert.equal(typeof r.ts, 'number');
-        assert.ok(r.ts > previousTs, 'rows come in query order');
-        previousTs = r.ts;
-        sum += r.value;
+      const [tsColumn, valueColumn, idColumn] = chunk.columns;
+      assert.equal(chunk.columns.length, 3);
+      for (let i = 0; i < chunk.length; i++) {
+        assert.ok(tsColumn[i] > previousTs, 'rows come in query order');
+        assert.equal(tsColumn[i], 1_704_067_200_000 + rows * 1000, 'a BIGINT comes back exactly');
+        assert.equal(idColumn[i], 1);
+        previousTs = tsColumn[i];
+        sum += valueColumn[i];
         rows++;
       }
     }
@@ -85,7 +88,7 @@ for (const kind of ['duckdb', 'postgres'] as const) {
 
     // leaving a stream early many times over must not use up the connection pool
     for (let i = 0; i < 12; i++) {
-      for await (const chunk of store.stream(`SELECT ts FROM samples ORDER BY ts`)) {
+      for await (const chunk of store.streamNumbers(`SELECT ts FROM samples ORDER BY ts`)) {
         assert.ok(chunk.length > 0);
         break;
       }

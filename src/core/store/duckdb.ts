@@ -130,12 +130,16 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
       }
     },
 
-    async *stream<T>(sql: string, params?: Params) {
+    async *streamNumbers(sql: string, params?: Params) {
       const c = await acquireReader();
       try {
         const result = await c.stream(sql, toValues(params));
-        // one DuckDB vector (2048 rows) at a time
-        for await (const rows of result.yieldRowObjectJs()) yield numbersForBigints(rows) as T[];
+        // one DuckDB vector (2048 rows) at a time, copied out of DuckDB's memory as typed arrays
+        for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+          const length = chunk.rowCount;
+          const columns = Array.from({ length: chunk.columnCount }, (_, i) => numbersOf(chunk!.getColumnVector(i), length));
+          yield { length, columns };
+        }
       } finally {
         releaseReader(c);
       }
@@ -186,6 +190,25 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
 async function readRows<T>(c: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
   const reader = await c.runAndReadAll(sql, toValues(params));
   return numbersForBigints(reader.getRowObjectsJS()) as T[];
+}
+
+/**
+ * A numeric vector as doubles. BIGINT is read as two 32-bit halves, so no BigInt is made per row;
+ * every BIGINT we keep (epoch ms, counts, seq) fits in 2^53.
+ */
+function numbersOf(vector: unknown, length: number): Float64Array {
+  const items = (vector as { items?: ArrayBufferView }).items;
+  const out = new Float64Array(length);
+  if (items instanceof BigInt64Array) {
+    const lo = new Uint32Array(items.buffer, items.byteOffset, length * 2);
+    const hi = new Int32Array(items.buffer, items.byteOffset, length * 2);
+    for (let r = 0; r < length; r++) out[r] = hi[2 * r + 1] * TWO_POW_32 + lo[2 * r];
+  } else if (items instanceof Float64Array || items instanceof Int32Array || items instanceof Float32Array) {
+    out.set(items.subarray(0, length));
+  } else {
+    throw new Error(`streamNumbers: a selected column is not a number (${(vector as { type?: unknown }).type})`);
+  }
+  return out;
 }
 
 // BIGINT arrives as bigint; every value we keep in BIGINT (epoch ms, counts, seq) fits in 2^53.

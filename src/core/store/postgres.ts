@@ -81,15 +81,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return (await pool.query(sql, params as unknown[] | undefined)).rows as T[];
     },
 
-    async *stream<T>(sql: string, params?: Params) {
+    async *streamNumbers(sql: string, params?: Params) {
       const client = await pool.connect();
-      // a server-side cursor: PostgreSQL hands over a chunk of rows per round trip
-      const cursor = client.query(new Cursor<T>(sql, params as unknown[] | undefined, { types }));
+      // a server-side cursor: PostgreSQL hands over a chunk of rows per round trip, as arrays
+      const cursor = client.query(new Cursor<unknown[]>(sql, params as unknown[] | undefined, { types, rowMode: 'array' }));
       try {
         for (;;) {
           const rows = await cursor.read(STREAM_ROWS_PER_CHUNK);
           if (!rows.length) break;
-          yield rows;
+          const columns = rows[0].map((_, c) => Float64Array.from(rows, (row) => Number(row[c])));
+          yield { length: rows.length, columns };
         }
       } finally {
         await cursor.close().catch(() => undefined);

@@ -14,6 +14,12 @@ export type BulkColumn =
 export type Row = Record<string, unknown>;
 export type Params = readonly (string | number | boolean | null | readonly string[])[];
 
+/** Rows `0 … length-1` of a streamed read: one array per selected column, in select order. */
+export interface NumericChunk {
+  length: number;
+  columns: Float64Array[];
+}
+
 export interface StoreTx {
   run(sql: string, params?: Params): Promise<void>;
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
@@ -37,10 +43,11 @@ export interface Store {
   /** A read on its own snapshot; may run concurrently with writes. */
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /**
-   * A read streamed in chunks of rows, for answers too big to hold (dumps): memory stays at about
-   * one chunk whatever the result's size. Breaking out of the loop releases the connection.
+   * A read of numbers streamed in columnar chunks, for answers too big to hold (dumps): memory
+   * stays at about one chunk whatever the result's size, and no object is made per row. Every
+   * selected column must be a number that is never NULL. Leaving the loop releases the connection.
    */
-  stream<T = Row>(sql: string, params?: Params): AsyncIterable<T[]>;
+  streamNumbers(sql: string, params?: Params): AsyncIterable<NumericChunk>;
   /** Writes are serialised: one transaction at a time, committed when `fn` resolves. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   ready(): Promise<boolean>;

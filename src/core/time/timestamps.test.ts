@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseTimestamp } from './timestamps.js';
+import { createIsoFormatter, parseTimestamp } from './timestamps.js';
 
 test('ISO 8601 and epoch milliseconds parse to UTC epoch milliseconds', () => {
   const check = (input: unknown, expected: number | null) => assert.equal(parseTimestamp(input), expected ?? NaN, JSON.stringify(input));
@@ -25,4 +25,16 @@ test('ISO 8601 and epoch milliseconds parse to UTC epoch milliseconds', () => {
   check(true, null);
   check(Infinity, null);
   check(1e300, null);
+});
+
+test('the fast ISO formatter writes exactly what toISOString writes', () => {
+  const format = createIsoFormatter();
+  const samples = [0, -1, 1, 86_399_999, 86_400_000, -86_400_000, 951_782_400_000 /* 2000-02-29 */, 1_711_846_800_000, 253_402_300_799_999 /* 9999-12-31 */, -62_135_596_800_000 /* year 1 */];
+  // and a walk through random times, in and out of order, so cached days are reused and left
+  let x = 12345;
+  for (let i = 0; i < 20_000; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    samples.push(i % 3 ? samples[samples.length - 1] + (x % 5_000_000) : Math.floor((x / 2147483648 - 0.3) * 4e12));
+  }
+  for (const ts of samples) assert.equal(format(ts), new Date(ts).toISOString(), String(ts));
 });

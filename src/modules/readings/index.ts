@@ -16,6 +16,7 @@ export type { ReadingsQuery, SeriesPoints, Aggregation, Fill } from './query.js'
 export type { SeriesDescription } from './storage.js';
 export { parseQueryParams } from './query.js';
 
+const EXPORT_SLICE_MS = 3_600_000;
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /** What other modules may use of readings: queries, and the write backlog for backpressure. */
@@ -37,8 +38,9 @@ export interface ReadingsService extends StartedModule {
   /**
    * Every reading of `series` (all series when undefined) with `startMs ≤ ts < endMs`, in time
    * order, streamed from the store a chunk at a time: memory stays flat whatever the range holds.
+   * A batch's `keys` may have holes (they are indexed by the store's series ids).
    */
-  exportRange(range: { series?: readonly string[]; startMs: number; endMs: number }): AsyncIterable<Reading[]>;
+  exportRange(range: { series?: readonly string[]; startMs: number; endMs: number }): AsyncIterable<ReadingBatch>;
 }
 
 /**
@@ -101,26 +103,32 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
   };
 }
 
-async function* exportRange(store: Store, storage: ReadingsStorage, range: { series?: readonly string[]; startMs: number; endMs: number }): AsyncIterable<Reading[]> {
+async function* exportRange(store: Store, storage: ReadingsStorage, range: { series?: readonly string[]; startMs: number; endMs: number }): AsyncIterable<ReadingBatch> {
   const { startMs, endMs } = range;
-  if (!(endMs > startMs)) return;
-  const known = await storage.series(range.series);
+  const known = endMs > startMs ? await storage.series(range.series) : [];
   if (!known.length) return;
-  let keyById = new Map(known.map((s) => [s.id, s.key]));
+  // the batches' keys are indexed by the store's series id: no lookup per row
+  let keys = keysById(known);
   // inlined values are numbers we produced (ids, epoch ms), never client text
   const idFilter = range.series ? `series_id IN (${known.map((s) => s.id).join(', ')}) AND ` : '';
-  const where = `${idFilter}ts BETWEEN ${startMs} AND ${endMs - 1}`;
-  const sql = `SELECT series_id, ts, value FROM (${storage.source(where, startMs, endMs - 1)}) AS src ORDER BY ts, series_id`;
-  for await (const rows of store.stream<{ series_id: number; ts: number; value: number }>(sql)) {
-    // a series created while the export runs is not in the map yet: read the catalog again
-    if (rows.some((r) => !keyById.has(r.series_id))) keyById = new Map((await storage.series()).map((s) => [s.id, s.key]));
-    const readings: Reading[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      readings[i] = { series: keyById.get(r.series_id)!, ts: r.ts, value: r.value };
+  // an hour at a time: the engine sorts one slice, not the whole range, before the first row comes out
+  for (let from = startMs; from < endMs; from += EXPORT_SLICE_MS) {
+    const to = Math.min(endMs, from + EXPORT_SLICE_MS) - 1;
+    const source = storage.source(`${idFilter}ts BETWEEN ${from} AND ${to}`, from, to);
+    for await (const chunk of store.streamNumbers(`SELECT series_id, ts, value FROM (${source}) AS src ORDER BY ts, series_id`)) {
+      const [ids, ts, value] = chunk.columns;
+      const keyIndex = Int32Array.from(ids);
+      // a series created while the export runs is not known yet: read the catalog again
+      if (keyIndex.some((id) => keys[id] === undefined)) keys = keysById(await storage.series());
+      yield { keys, keyIndex, ts, value, length: chunk.length };
     }
-    yield readings;
   }
+}
+
+function keysById(entries: readonly SeriesEntry[]): string[] {
+  const keys: string[] = [];
+  for (const e of entries) keys[e.id] = e.key;
+  return keys;
 }
 
 /** Per series key, the time range a batch touched. */
