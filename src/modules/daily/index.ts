@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DateTime } from 'luxon';
 import { requireKey } from '../../core/auth/hooks.js';
-import { InvalidInput, NotFound } from '../../core/errors.js';
+import { NotFound } from '../../core/errors.js';
+import { dateRangeParam, parseDateParam } from '../../core/time/dates.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
 import { loadMigrations } from '../../core/store/index.js';
 import type { ReadingsService } from '../readings/index.js';
@@ -12,15 +12,6 @@ import { statuses, summaries } from './repository.js';
 import type { DailySummary } from './summary.js';
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
-const MAX_DAYS = 366;
-
-function parseDate(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || !DateTime.fromISO(value).isValid) {
-    throw new InvalidInput(`invalid_${field}`, `${field} must be a date YYYY-MM-DD (got ${JSON.stringify(value)?.slice(0, 30)})`, { field });
-  }
-  return value;
-}
-
 /** The energy-usage summary with its original field names (`GET /daily-summary/{date}`). */
 function seedShape(s: DailySummary) {
   return {
@@ -66,11 +57,7 @@ export async function startDaily(ctx: CoreContext, readings: Pick<ReadingsServic
         schema: { summary: 'Process local days: fetch every source’s day and compute the summary', tags: ['daily'], body: { type: 'object', required: ['from'], properties: { from: { type: 'string' }, to: { type: 'string' } } } },
       },
       async (request) => {
-        const from = DateTime.fromISO(parseDate(request.body.from, 'from'));
-        const to = DateTime.fromISO(parseDate(request.body.to ?? request.body.from, 'to'));
-        const days = Math.round(to.diff(from, 'days').days) + 1;
-        if (days < 1 || days > MAX_DAYS) throw new InvalidInput('invalid_to', `to must be on or after from, at most ${MAX_DAYS} days later`, { field: 'to' });
-        const dates = Array.from({ length: days }, (_, i) => from.plus({ days: i }).toISODate()!);
+        const dates = dateRangeParam(request.body.from, request.body.to, { from: 'from', to: 'to' });
         // in one process this resolves once every date is summarised (or failed); with NATS, once queued
         for (const date of dates) await bus.publish(REQUEST_TOPIC, requestFor(date));
         // what the workers reported so far (everything, in one process; with NATS they may still be at work)
@@ -78,14 +65,14 @@ export async function startDaily(ctx: CoreContext, readings: Pick<ReadingsServic
       },
     );
     http.get<{ Params: { date: string } }>('/daily-summary/:date', { schema: { summary: 'A day’s summary (energy-usage fields)', tags: ['daily'] } }, async (request) => {
-      const date = parseDate(request.params.date, 'date');
+      const date = parseDateParam(request.params.date, 'date');
       const [summary] = await summaries(store, date, date);
       if (!summary) throw new NotFound(`no summary for ${date}; process it with wattline process --date ${date}`, { field: 'date' });
       return seedShape(summary);
     });
     http.get<{ Querystring: { from?: string; to?: string } }>('/api/v1/daily', { schema: { summary: 'Summaries of a date range, with slot counts and standing charge', tags: ['daily'] } }, async (request) => {
-      const from = parseDate(request.query.from, 'from');
-      const to = parseDate(request.query.to ?? from, 'to');
+      const from = parseDateParam(request.query.from, 'from');
+      const to = parseDateParam(request.query.to ?? from, 'to');
       return { days: (await summaries(store, from, to)).map(fullShape) };
     });
   }

@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import { requireKey } from '../../core/auth/hooks.js';
 import { openBlobStore } from '../../core/blob/index.js';
 import { InvalidInput } from '../../core/errors.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
 import { loadMigrations } from '../../core/store/index.js';
+import { dateRangeParam } from '../../core/time/dates.js';
 import type { ReadingsService } from '../readings/index.js';
 import { createDumper } from './dumper.js';
 import { DUMP_FORMATS, type DumpFormat } from './formats.js';
 import { startDailyDumps } from './job.js';
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
-const MAX_DAYS = 366;
 // a series key with `*` wildcards
 const SERIES_PATTERN = /^[A-Za-z0-9_.:/*-]{1,200}$/;
 
@@ -61,15 +61,11 @@ export async function startDumps(ctx: CoreContext, readings: Pick<ReadingsServic
       },
       async (request) => {
         const body = request.body ?? {};
-        const from = parseDay(body.date, 'date');
-        const to = body.to === undefined ? from : parseDay(body.to, 'to');
-        const dayCount = Math.round(to.diff(from, 'days').days) + 1;
-        if (dayCount < 1 || dayCount > MAX_DAYS) throw new InvalidInput('invalid_to', `to must be on or after date, at most ${MAX_DAYS} days later`, { field: 'to' });
+        const days = dateRangeParam(body.date, body.to, { from: 'date', to: 'to' });
         const format = body.format ?? config.dumps.format;
         if (!(DUMP_FORMATS as readonly unknown[]).includes(format)) throw new InvalidInput('invalid_format', `format must be one of ${DUMP_FORMATS.join(', ')} (got ${JSON.stringify(format)?.slice(0, 30)})`, { field: 'format' });
         const tz = body.tz ?? zone;
         if (typeof tz !== 'string' || !IANAZone.isValidZone(tz)) throw new InvalidInput('invalid_tz', `tz must be an IANA time zone such as Europe/London (got ${JSON.stringify(tz)?.slice(0, 40)})`, { field: 'tz' });
-        const days = Array.from({ length: dayCount }, (_, i) => from.plus({ days: i }).toISODate()!);
         const dumps = await dumper.dump({ days, format: format as DumpFormat, series: parsePatterns(body.series ?? config.dumps.series), zone: tz, scheduled: false });
         return { dumps };
       },
@@ -85,12 +81,6 @@ export async function startDumps(ctx: CoreContext, readings: Pick<ReadingsServic
       ? startDailyDumps(dumper, { hour: config.dumps.hour, zone, format: config.dumps.format, series: parsePatterns(config.dumps.series), catchUpDays: config.dumps.catchUpDays }, log)
       : undefined;
   return { name: 'dumps', stop: async () => job?.stop() };
-}
-
-function parseDay(value: unknown, field: string): DateTime {
-  const day = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? DateTime.fromISO(value, { zone: 'utc' }) : undefined;
-  if (!day?.isValid) throw new InvalidInput(`invalid_${field}`, `${field} must be a date YYYY-MM-DD (got ${JSON.stringify(value)?.slice(0, 30)})`, { field });
-  return day;
 }
 
 /** Series patterns from a list or a comma-separated string; a bad one is a 400 naming it. */

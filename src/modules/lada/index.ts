@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { requireKey } from '../../core/auth/hooks.js';
 import { InvalidInput } from '../../core/errors.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
+import { parseDateParam } from '../../core/time/dates.js';
 import type { ReadingsService } from '../readings/index.js';
 
 /** The vehicle's sensors, as cloud-lada's devices name them. */
@@ -41,9 +42,7 @@ export function startLada(ctx: CoreContext, readings: Pick<ReadingsService, 'que
       async (request) => {
         const { sensor, date } = request.params;
         if (!(SENSORS as readonly string[]).includes(sensor)) throw new InvalidInput('invalid_sensor', `sensor must be one of ${SENSORS.join(', ')} (got "${sensor.slice(0, 40)}")`, { field: 'sensor' });
-        const day = DateTime.fromISO(date, { zone: 'utc' });
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !day.isValid) throw new InvalidInput('invalid_date', `date must be YYYY-MM-DD (got "${date.slice(0, 20)}")`, { field: 'date' });
-        const startMs = day.toMillis();
+        const startMs = DateTime.fromISO(parseDateParam(date, 'date'), { zone: 'utc' }).toMillis();
         const [result] = await readings.query({ series: [sensor], startMs, endMs: startMs + 96 * QUARTER_MS - 1, window: '15m', agg: 'avg', fill: '0' });
         return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: p.time }));
       },
