@@ -59,6 +59,20 @@ test('a body that fails half way keeps the previous blob and leaves no temporary
   await assert.rejects(store.get('other.csv'), BlobNotFound);
 });
 
+test('a temporary file a dead writer left is removed by the next write of that name; a live one is kept', async (t) => {
+  const dir = tempDir(t);
+  const store = createFileBlobStore(dir);
+  const dead = path.join(dir, '.2026-03-29.json.gz.4242-abcdef.part');
+  const live = path.join(dir, '.2026-03-29.json.gz.4343-abcdef.part');
+  const other = path.join(dir, '.2026-03-30.json.gz.4242-abcdef.part');
+  for (const f of [dead, live, other]) fs.writeFileSync(f, 'half');
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+  fs.utimesSync(dead, twoHoursAgo, twoHoursAgo);
+  fs.utimesSync(other, twoHoursAgo, twoHoursAgo);
+  await store.put('2026-03-29.json.gz', Readable.from(['whole']));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['.2026-03-29.json.gz.4343-abcdef.part', '.2026-03-30.json.gz.4242-abcdef.part', '2026-03-29.json.gz']);
+});
+
 test('list leaves out temporary files and directories, and is sorted', async (t) => {
   const dir = tempDir(t);
   const store = createFileBlobStore(dir);

@@ -58,6 +58,7 @@ export function createFileBlobStore(dir: string): BlobStore {
         handle = undefined;
         await fs.rename(temp, final);
         temp = undefined;
+        await removeStaleTemps(root, name);
       } catch (err) {
         if (!body.destroyed) body.destroy();
         await handle?.close().catch(() => undefined);
@@ -96,6 +97,24 @@ export function createFileBlobStore(dir: string): BlobStore {
         .sort();
     },
   };
+}
+
+// a temporary file not written to for this long belongs to a writer that died (a kill, a crash)
+const STALE_TEMP_MS = 3_600_000;
+
+/**
+ * Removes what writers of `name` that died left behind. A live writer's file is younger: every
+ * chunk written touches its mtime, however long the whole blob takes.
+ */
+async function removeStaleTemps(root: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  const now = Date.now();
+  for (const entry of await fs.readdir(root).catch(() => [] as string[])) {
+    if (!entry.startsWith(prefix) || !entry.endsWith('.part')) continue;
+    const file = path.join(root, entry);
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (stat && now - stat.mtimeMs > STALE_TEMP_MS) await fs.rm(file, { force: true }).catch(() => undefined);
+  }
 }
 
 /**
