@@ -60,13 +60,13 @@ const STORED_DEADLINE_MS = 180_000;
  *
  * Streaming is not free either (measured on 2 cores and 24 GB, each dump in a fresh process, the
  * export reading an hour of the day at a time in columnar chunks): as NDJSON or CSV, 1M readings
- * add 55–65 MB on DuckDB, 250k ~33 MB and 2M ~90 MB; as Parquet 1M add ~150 MB (100k-row groups
- * held as JS arrays, and the writer's garbage). What grows with the day is mostly garbage V8 has
+ * add 55–65 MB on DuckDB, 250k ~33 MB and 2M ~90 MB; as Parquet 1M add ~105 MB (a 100k-row group
+ * in typed arrays, and the writer's garbage). What grows with the day is mostly garbage V8 has
  * not collected yet (with the heap capped at `--max-old-space-size=80` dumps of 2M readings run
  * with the JS heap within ~25 MB of where it started, so nothing is held) and DuckDB's buffer cache
  * of the day's blocks; a day with duplicates adds the GROUP BY that drops them (+~10 MB at 1M).
  *
- * 200 MB clears the worst of those (Parquet at 1M) by a third and is still crossed by a dump that
+ * 200 MB clears the worst of those (Parquet at 1M) by nearly half and is still crossed by a dump that
  * keeps the day's rows as objects or its text as lines. It would not catch a dump that keeps only
  * its compressed output (~6 MB a million).
  */

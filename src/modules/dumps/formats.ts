@@ -86,33 +86,32 @@ async function* parquetBytes(chunks: AsyncIterable<ReadingBatch>): AsyncIterable
       { name: 'timestamp', type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', repetition_type: 'REQUIRED' },
     ],
   });
-  // a row group's columns, filled chunk by chunk
-  let sensor: string[] = [];
-  let value: number[] = [];
-  let ts: number[] = [];
+  // a row group's columns, filled chunk by chunk into arrays made once
+  const sensor: string[] = new Array(PARQUET_ROW_GROUP);
+  const value = new Float64Array(PARQUET_ROW_GROUP);
+  const ts = new Float64Array(PARQUET_ROW_GROUP);
+  let rows = 0;
   const writeGroup = () => {
     parquet.write({
       columnData: [
-        { name: 'sensor', data: sensor },
-        { name: 'value', data: value },
-        { name: 'timestamp', data: ts },
+        { name: 'sensor', data: rows === PARQUET_ROW_GROUP ? sensor : sensor.slice(0, rows) },
+        { name: 'value', data: value.subarray(0, rows) },
+        { name: 'timestamp', data: ts.subarray(0, rows) },
       ],
-      rowGroupSize: sensor.length,
+      rowGroupSize: rows,
     });
-    sensor = [];
-    value = [];
-    ts = [];
+    rows = 0;
   };
   for await (const batch of chunks) {
     for (let i = 0; i < batch.length; i++) {
-      sensor.push(batch.keys[batch.keyIndex[i]]);
-      value.push(batch.value[i]);
-      ts.push(batch.ts[i]);
+      sensor[rows] = batch.keys[batch.keyIndex[i]];
+      value[rows] = batch.value[i];
+      ts[rows] = batch.ts[i];
+      if (++rows === PARQUET_ROW_GROUP) writeGroup();
     }
-    if (sensor.length >= PARQUET_ROW_GROUP) writeGroup();
     yield* out.splice(0);
   }
-  if (sensor.length) writeGroup();
+  if (rows) writeGroup();
   parquet.finish();
   writer.flush();
   yield* out.splice(0);
