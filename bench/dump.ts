@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { pollCatalog, type CatalogEntry } from './lib/catalog.js';
 import { createHttpClient, type HttpClient } from './lib/http-client.js';
 import { DAY_MS, generatePowerReadings, type NdjsonBody } from './lib/power-readings.js';
 import { describeMachine, formatRowsPerSecond, printTable, writeResults } from './lib/report.js';
@@ -46,8 +47,7 @@ const SAMPLE_MS = 10;
 const HEAP_SAMPLE_MS = 100;
 /** How long a restarted server is left alone before its memory is taken as the baseline. */
 const SETTLE_MS = 1_000;
-/** How often, and how long at most after the last 200, the catalog is polled for the stored rows (NATS). */
-const STORED_POLL_MS = 50;
+/** How long at most after the last 200 the catalog is polled for the stored rows (NATS). */
 const STORED_DEADLINE_MS = 180_000;
 
 /**
@@ -60,7 +60,7 @@ const STORED_DEADLINE_MS = 180_000;
  *
  * Streaming is not free either (measured on 2 cores and 24 GB, each dump in a fresh process, the
  * export reading an hour of the day at a time in columnar chunks): as NDJSON or CSV, 1M readings
- * add 55–65 MB on DuckDB, 250k ~33 MB and 2M ~90 MB; as Parquet 1M add ~105 MB (a 100k-row group
+ * add 55–65 MB on DuckDB, 250k ~33 MB and 2M ~90 MB; as Parquet 1M add 105–125 MB (a 100k-row group
  * in typed arrays, and the writer's garbage). What grows with the day is mostly garbage V8 has
  * not collected yet (with the heap capped at `--max-old-space-size=80` dumps of 2M readings run
  * with the JS heap within ~25 MB of where it started, so nothing is held) and DuckDB's buffer cache
@@ -342,34 +342,25 @@ async function ingest(stack: Stack, server: ServerProcess, client: HttpClient, b
     if (accepted !== body.lines) throw new Error(`POST /ingest accepted ${accepted} of ${body.lines} lines: ${res.text.slice(0, 500)}`);
   }
   // on the in-process bus a 200 means committed: the first look must find everything
-  const deadline = performance.now() + (stack.bus === 'nats' ? STORED_DEADLINE_MS : 0);
-  for (;;) {
-    const series = await readCatalog(client);
-    const stored = series.reduce((n, s) => n + s.count, 0);
-    if (series.length === SERIES_COUNT && series.every((s) => s.count === day.points)) return (performance.now() - started) / 1000;
-    if (performance.now() >= deadline) throw new Error(`the catalog holds ${series.length} series and ${stored} readings, expected ${SERIES_COUNT} and ${day.rows}`);
-    await new Promise((r) => setTimeout(r, STORED_POLL_MS));
-  }
+  await pollCatalog(client, (series) => series.length === SERIES_COUNT && series.every((s) => s.count === day.points), {
+    timeoutMs: stack.bus === 'nats' ? STORED_DEADLINE_MS : 0,
+    describe: (series) => `the catalog holds ${series.length} series and ${stored(series)} readings, expected ${SERIES_COUNT} and ${day.rows}`,
+  });
+  return (performance.now() - started) / 1000;
 }
 
 /** Sends `body` again and waits until the catalog counts its duplicates (it counts every row stored until compaction dedupes them). */
 async function resend(stack: Stack, server: ServerProcess, client: HttpClient, body: NdjsonBody, day: DayLoad): Promise<void> {
   const res = await client.post('/ingest', body.bytes, { authorization: `Bearer ${server.key}`, 'content-type': 'application/x-ndjson' });
   if (res.status !== 200) throw new Error(`POST /ingest answered ${res.status}: ${res.text.slice(0, 500)}`);
-  const deadline = performance.now() + (stack.bus === 'nats' ? STORED_DEADLINE_MS : 0);
-  for (;;) {
-    const stored = (await readCatalog(client)).reduce((n, s) => n + s.count, 0);
-    if (stored === day.rows + body.lines) return;
-    if (performance.now() >= deadline) throw new Error(`the catalog counts ${stored} readings after a resend, expected ${day.rows + body.lines}`);
-    await new Promise((r) => setTimeout(r, STORED_POLL_MS));
-  }
+  await pollCatalog(client, (series) => stored(series) === day.rows + body.lines, {
+    timeoutMs: stack.bus === 'nats' ? STORED_DEADLINE_MS : 0,
+    describe: (series) => `the catalog counts ${stored(series)} readings after a resend, expected ${day.rows + body.lines}`,
+  });
 }
 
-async function readCatalog(client: HttpClient): Promise<{ key: string; count: number }[]> {
-  const res = await client.get('/api/v1/series');
-  if (res.status !== 200) throw new Error(`GET /api/v1/series answered ${res.status}: ${res.text.slice(0, 500)}`);
-  return (JSON.parse(res.text) as { series: { key: string; count: number }[] }).series;
-}
+const stored = (series: CatalogEntry[]) => series.reduce((n, s) => n + s.count, 0);
+
 
 interface DumpAnswer {
   blob: string;

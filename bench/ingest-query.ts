@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pollCatalog, readCatalog, type CatalogEntry } from './lib/catalog.js';
 import { createHttpClient, type HttpClient } from './lib/http-client.js';
 import { buildNdjsonBodies, DAY_MS, expectedBuckets, generatePowerReadings, HOUR_MS, MINUTE_MS, type Bucket, type NdjsonBody, type PowerReadings } from './lib/power-readings.js';
 import { cpuSecondsByCommand, cpuSecondsSince } from './lib/process-cpu.js';
@@ -32,8 +33,7 @@ const LINES_PER_BODY = 5_000;
 const QUERY_SERIES_INDEX = 17;
 const QUERY_WARMUP = 3;
 const QUERY_ITERATIONS = 30;
-/** How often, and how long at most after the last 200, the catalog is polled for the stored rows (NATS). */
-const STORED_POLL_MS = 50;
+/** How long at most after the last 200 the catalog is polled for the stored rows (NATS). */
 const STORED_DEADLINE_MS = 180_000;
 
 const TOTAL_ROWS = SERIES_COUNT * POINT_COUNT;
@@ -289,29 +289,31 @@ async function measureIngest(stack: Stack, server: ServerProcess, client: HttpCl
 }
 
 /**
- * Polls the catalog every `STORED_POLL_MS` until every series holds all its points; the stored
- * time is when that answer arrived. Gives up `STORED_DEADLINE_MS` after the last 200, saying how
- * far the store got.
+ * Polls the catalog until every series holds all its points; the stored time is when that answer
+ * arrived. Gives up `STORED_DEADLINE_MS` after the last 200, saying how far the store got.
  */
 async function waitUntilStored(client: HttpClient, startedMs: number): Promise<{ storedSeconds: number; storedRowsAtFirstPoll: number }> {
-  const deadline = performance.now() + STORED_DEADLINE_MS;
   let first: number | undefined;
-  for (;;) {
-    const catalog = await readCatalog(client);
-    const now = performance.now();
-    const stored = catalog.reduce((n, s) => n + s.count, 0);
-    first ??= stored;
-    if (catalogComplete(catalog)) return { storedSeconds: (now - startedMs) / 1000, storedRowsAtFirstPoll: first };
-    if (stored > TOTAL_ROWS) throw new Error(`catalog counts ${stored} rows, more than the ${TOTAL_ROWS} sent`);
-    if (now > deadline) {
-      const seconds = (now - startedMs) / 1000;
-      throw new Error(
-        `only ${stored} of ${TOTAL_ROWS} rows stored ${seconds.toFixed(0)} s after the first request ` +
-          `(${formatRowsPerSecond(stored / seconds)}), ${STORED_DEADLINE_MS / 1000} s after the last 200; giving up`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, STORED_POLL_MS));
-  }
+  const stored = (catalog: CatalogEntry[]) => catalog.reduce((n, s) => n + s.count, 0);
+  await pollCatalog(
+    client,
+    (catalog) => {
+      first ??= stored(catalog);
+      if (stored(catalog) > TOTAL_ROWS) throw new Error(`catalog counts ${stored(catalog)} rows, more than the ${TOTAL_ROWS} sent`);
+      return catalogComplete(catalog);
+    },
+    {
+      timeoutMs: STORED_DEADLINE_MS,
+      describe: (catalog) => {
+        const seconds = (performance.now() - startedMs) / 1000;
+        return (
+          `only ${stored(catalog)} of ${TOTAL_ROWS} rows stored ${seconds.toFixed(0)} s after the first request ` +
+          `(${formatRowsPerSecond(stored(catalog) / seconds)}), ${STORED_DEADLINE_MS / 1000} s after the last 200; giving up`
+        );
+      },
+    },
+  );
+  return { storedSeconds: (performance.now() - startedMs) / 1000, storedRowsAtFirstPoll: first! };
 }
 
 /** Two rows on a compared run ("acknowledged" and "stored"); alone, the embedded stack's one row as always. */
@@ -346,17 +348,6 @@ function ingestRows(id: string, workload: string, run: IngestRun, bodiesPerClien
     row(`ingest-${id}-acknowledged`, `${workload}, acknowledged (every 200 received)`, run.ackSeconds),
     row(`ingest-${id}-stored`, `${workload}, stored (every point in /api/v1/series)`, run.storedSeconds),
   ];
-}
-
-interface CatalogEntry {
-  key: string;
-  count: number;
-}
-
-async function readCatalog(client: HttpClient): Promise<CatalogEntry[]> {
-  const res = await client.get('/api/v1/series');
-  if (res.status !== 200) throw new Error(`GET /api/v1/series answered ${res.status}: ${res.text.slice(0, 500)}`);
-  return (JSON.parse(res.text) as { series: CatalogEntry[] }).series;
 }
 
 const catalogComplete = (series: CatalogEntry[]) => series.length === SERIES_COUNT && series.every((s) => s.count === POINT_COUNT);

@@ -1,0 +1,33 @@
+import type { HttpClient } from './http-client.js';
+
+export interface CatalogEntry {
+  key: string;
+  count: number;
+}
+
+/** How often the catalog is polled while waiting for rows to be stored. */
+const POLL_MS = 50;
+
+export async function readCatalog(client: HttpClient): Promise<CatalogEntry[]> {
+  const res = await client.get('/api/v1/series');
+  if (res.status !== 200) throw new Error(`GET /api/v1/series answered ${res.status}: ${res.text.slice(0, 500)}`);
+  return (JSON.parse(res.text) as { series: CatalogEntry[] }).series;
+}
+
+/**
+ * Reads the catalog until `done` says it shows what was sent (on NATS a 200 means queued, not
+ * stored), at least once; after `timeoutMs` it throws `describe`'s account of how far it got.
+ */
+export async function pollCatalog(
+  client: HttpClient,
+  done: (catalog: CatalogEntry[]) => boolean,
+  options: { timeoutMs: number; describe: (catalog: CatalogEntry[]) => string },
+): Promise<CatalogEntry[]> {
+  const deadline = performance.now() + options.timeoutMs;
+  for (;;) {
+    const catalog = await readCatalog(client);
+    if (done(catalog)) return catalog;
+    if (performance.now() >= deadline) throw new Error(options.describe(catalog));
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
