@@ -25,15 +25,15 @@
  * is left out.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { pollCatalog, type CatalogEntry } from './lib/catalog.js';
-import { createHttpClient, type HttpClient } from './lib/http-client.js';
+import { withServerProcess, withStackDataDir } from './lib/bench-server.js';
+import type { HttpClient } from './lib/http-client.js';
 import { DAY_MS, generatePowerReadings, type NdjsonBody } from './lib/power-readings.js';
 import { describeMachine, formatRowsPerSecond, printTable, writeResults } from './lib/report.js';
-import { startServerProcess, type ServerProcess } from './lib/server-process.js';
-import { busUrl, checkServices, databaseUrl, describeStack, EMBEDDED, isEmbedded, redactUrl, stackServerEnv, type Stack } from './lib/server-stack.js';
+import type { ServerProcess } from './lib/server-process.js';
+import { busUrl, checkServices, databaseUrl, describeStack, EMBEDDED, isEmbedded, redactUrl, type Stack } from './lib/server-stack.js';
 
 const SEED = 20240312;
 const DAY = '2024-03-12';
@@ -246,37 +246,26 @@ export async function run(options: DumpBenchOptions = {}): Promise<void> {
  * without growing, hiding what the dump itself needs.
  */
 async function runCase(stack: Stack, c: DumpCase, bodies: NdjsonBody[]): Promise<DumpRun> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wattline-bench-dump-'));
-  const stackEnv = stackServerEnv(stack);
-  // no scheduled dumps, and the compactor never runs on its own: only what the benchmark asks for
-  const env = { ...stackEnv.env, WATTLINE_DUMPS_DAILY: 'false', WATTLINE_COMPACTION_INTERVAL_MS: '3600000' };
-  let server: ServerProcess | undefined;
-  let client: HttpClient | undefined;
-  let failed = false;
-  try {
-    server = await startServerProcess({ dataDir, env });
-    client = createHttpClient(server.url);
-    const ingestSeconds = await ingest(stack, server, client, bodies, c.load);
-    if (c.resent) await resend(stack, server, client, bodies[0], c.load);
-    let compactSeconds: number | null = null;
-    if (c.compacted) {
+  return withStackDataDir(stack, async (dataDir, stackEnv) => {
+    // no scheduled dumps, and the compactor never runs on its own: only what the benchmark asks for
+    const env = { ...stackEnv, WATTLINE_DUMPS_DAILY: 'false', WATTLINE_COMPACTION_INTERVAL_MS: '3600000' };
+    const { ingestSeconds, compactSeconds } = await withServerProcess({ dataDir, env }, async (server, client) => {
+      const ingestSeconds = await ingest(stack, server, client, bodies, c.load);
+      if (c.resent) await resend(stack, server, client, bodies[0], c.load);
+      if (!c.compacted) return { ingestSeconds, compactSeconds: null };
       const started = performance.now();
       await server.compact();
-      compactSeconds = (performance.now() - started) / 1000;
-    }
-    client.close();
-    await server.close();
+      return { ingestSeconds, compactSeconds: (performance.now() - started) / 1000 };
+    });
 
-    server = await startServerProcess({ dataDir, env });
-    client = createHttpClient(server.url);
-    // let the start's own work (loading the catalog, first timers) finish before the baseline
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
-    const result = await dumpWatched(server, client, c.format);
+    const result = await withServerProcess({ dataDir, env }, async (server, client) => {
+      // let the start's own work (loading the catalog, first timers) finish before the baseline
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      return dumpWatched(server, client, c.format);
+    });
     if (result.rows !== c.load.rows) throw new Error(`the ${c.format} dump of ${DAY} holds ${result.rows} rows, expected ${c.load.rows}`);
     checkBlob(path.join(dataDir, 'dumps', result.blob), c.format, result.rows, result.bytes);
     const growthBytes = result.memory.peakBytes - result.memory.baselineBytes;
-    client.close();
-    await server.close();
     return {
       id: c.id,
       workload: `${c.load.label} readings, ${c.format}${c.compacted ? '' : ', before compaction'}${c.resent ? `, ${bodies[0].lines / 1000}k resent` : ''}`,
@@ -292,20 +281,7 @@ async function runCase(stack: Stack, c: DumpCase, bodies: NdjsonBody[]): Promise
       ingestSeconds,
       compactSeconds,
     };
-  } catch (err) {
-    failed = true;
-    client?.close();
-    await server?.close().catch(() => undefined);
-    throw err;
-  } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    try {
-      await stackEnv.cleanup();
-    } catch (err) {
-      if (!failed) throw err;
-      console.error((err as Error).message);
-    }
-  }
+  });
 }
 
 /**

@@ -13,16 +13,15 @@
  * only once everything is stored. On the in-process bus the two are the same moment. PostgreSQL
  * keeps no query answer cache (no cached-hit row) and compaction is a no-op there (still timed).
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pollCatalog, readCatalog, type CatalogEntry } from './lib/catalog.js';
-import { createHttpClient, type HttpClient } from './lib/http-client.js';
+import { withServerProcess, withStackDataDir } from './lib/bench-server.js';
+import type { HttpClient } from './lib/http-client.js';
 import { buildNdjsonBodies, DAY_MS, expectedBuckets, generatePowerReadings, HOUR_MS, MINUTE_MS, type Bucket, type NdjsonBody, type PowerReadings } from './lib/power-readings.js';
 import { cpuSecondsByCommand, cpuSecondsSince } from './lib/process-cpu.js';
 import { describeMachine, formatMs, formatRowsPerSecond, median, percentile, printTable, writeResults } from './lib/report.js';
-import { startServerProcess, type ServerProcess } from './lib/server-process.js';
-import { busUrl, checkServices, databaseUrl, describeStack, EMBEDDED, isEmbedded, redactUrl, stackServerEnv, type Stack } from './lib/server-stack.js';
+import type { ServerProcess } from './lib/server-process.js';
+import { busUrl, checkServices, databaseUrl, describeStack, EMBEDDED, isEmbedded, redactUrl, type Stack } from './lib/server-stack.js';
 
 const SEED = 20240101;
 const SERIES_COUNT = 200;
@@ -186,38 +185,10 @@ async function runStack(stack: Stack, readings: PowerReadings, options: { cpuPro
  * removes the directory and, on the server stack, the server's PostgreSQL schema and JetStream
  * streams — whether `fn` succeeded or not.
  */
-async function withServer<T>(
-  stack: Stack,
-  options: { cpuProfDir?: string },
-  fn: (server: ServerProcess, client: HttpClient) => Promise<T>,
-): Promise<{ result: T; pid: number }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wattline-bench-'));
-  const stackEnv = stackServerEnv(stack);
-  let server: ServerProcess | undefined;
-  let client: HttpClient | undefined;
-  let failed = false;
-  try {
-    server = await startServerProcess({ dataDir, cpuProfDir: options.cpuProfDir, env: stackEnv.env });
-    client = createHttpClient(server.url);
-    const result = await fn(server, client);
-    client.close();
-    await server.close();
-    return { result, pid: server.pid };
-  } catch (err) {
-    failed = true;
-    client?.close();
-    await server?.close().catch(() => undefined);
-    throw err;
-  } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    try {
-      await stackEnv.cleanup();
-    } catch (err) {
-      // after a failure, the failure is what matters: the leftover is only reported
-      if (!failed) throw err;
-      console.error((err as Error).message);
-    }
-  }
+function withServer<T>(stack: Stack, options: { cpuProfDir?: string }, fn: (server: ServerProcess, client: HttpClient) => Promise<T>): Promise<{ result: T; pid: number }> {
+  return withStackDataDir(stack, (dataDir, env) =>
+    withServerProcess({ dataDir, env, cpuProfDir: options.cpuProfDir }, async (server, client) => ({ result: await fn(server, client), pid: server.pid })),
+  );
 }
 
 interface IngestRun {
