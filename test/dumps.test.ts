@@ -254,3 +254,31 @@ test('a dump killed half way leaves the previous dump whole under its name', { t
   assert.deepEqual(readNdjson(file), [{ sensor: 'speed', value: 1, timestamp: '2026-03-29T00:00:00.000Z' }]);
   assert.ok(!fs.readdirSync(path.dirname(file)).some((f) => f.endsWith('.json.gz') && f !== '2026-03-29.json.gz'), 'no other name looks like a dump');
 });
+
+test('a server with the daily job on catches up at start on the days missed since its last scheduled dump, in its settings', async (t) => {
+  const dataDir = tempDir();
+  const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  const day = (n: number) => new Date(today - n * 86_400_000).toISOString().slice(0, 10);
+  const settings = { 'dumps.timezone': 'UTC', 'dumps.hour': 0, 'dumps.format': 'csv', 'dumps.series': 'speed' };
+  // a first run of the server: readings over the last four days, and a scheduled dump of the fourth day back
+  const first = await build(t, { ...settings, 'dumps.daily': false }, dataDir);
+  await first.ingest([1, 2, 3, 4].flatMap((n) => [
+    { sensor: 'speed', value: n, timestamp: `${day(n)}T12:00:00.000Z` },
+    { sensor: 'fuel', value: n, timestamp: `${day(n)}T12:00:00.000Z` },
+  ]));
+  const blobs = openBlobStore('', { dataDir, s3: first.app.ctx.config.s3 });
+  await createDumper({ store: first.app.ctx.store, readings: first.app.readings, blobs, log: first.app.ctx.log }).dump({ days: [day(4)], format: 'csv', series: [], zone: 'UTC', scheduled: true });
+  await first.app.close();
+
+  const second = await build(t, settings, dataDir);
+  const wanted = [day(4), day(3), day(2), day(1)].map((d) => `${d}.csv.gz`);
+  await until(() => wanted.every((f) => fs.existsSync(path.join(dataDir, 'dumps', f))), 10_000, 'the missed days to be dumped');
+  for (const n of [1, 2, 3]) {
+    const csv = gunzipSync(fs.readFileSync(path.join(dataDir, 'dumps', `${day(n)}.csv.gz`))).toString('utf8');
+    assert.equal(csv, `sensor,value,timestamp\nspeed,${n},${day(n)}T12:00:00.000Z\n`, 'only the series the setting names');
+  }
+  // (a run just after midnight UTC may also have dumped the day that just ended: only these four are checked)
+  const listed = (await second.request('/api/v1/dumps')).body.dumps.filter((d: { date: string }) => d.date <= day(1));
+  assert.deepEqual(listed.map((d: { date: string }) => d.date), [day(1), day(2), day(3), day(4)]);
+  assert.ok(listed.every((d: { scheduled: boolean; format: string }) => d.scheduled && d.format === 'csv'));
+});
