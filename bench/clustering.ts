@@ -19,7 +19,16 @@ export async function run(): Promise<void> {
     const noise = random() < 0.02;
     const active = noise ? random() * 4000 : GROUPS_W[i % GROUPS_W.length] * (1 + 0.05 * gauss());
     const current = active / 230;
-    points.push([active, active * 0.16, active * 0.23, current, 230 + gauss(), current * (1 + 0.01 * gauss()), current * (1 + 0.01 * gauss()), current * (1 + 0.01 * gauss())]);
+    points.push([
+      active,
+      active * 0.16,
+      active * 0.23,
+      current,
+      230 + gauss(),
+      current * (1 + 0.01 * gauss()),
+      current * (1 + 0.01 * gauss()),
+      current * (1 + 0.01 * gauss()),
+    ]);
   }
   const rssBefore = process.memoryUsage().rss;
   let peakRss = rssBefore;
@@ -32,10 +41,27 @@ export async function run(): Promise<void> {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const outliers = labels.filter((l) => l === -1).length;
   const rows = [
-    { workload: `cluster ${EVENTS.toLocaleString('en')} sensor events (MeanShift, 8 features)`, value: seconds, shown: `${seconds.toFixed(2)} s` },
+    {
+      workload: `cluster ${EVENTS.toLocaleString('en')} sensor events (MeanShift, 8 features)`,
+      value: seconds,
+      shown: `${seconds.toFixed(2)} s`,
+    },
     { workload: 'clusters found / outliers', value: centers.length, shown: `${centers.length} / ${outliers}` },
-    { workload: 'memory added while clustering', value: (peakRss - rssBefore) / 2 ** 20, shown: `${Math.round((peakRss - rssBefore) / 2 ** 20)} MB` },
+    {
+      workload: 'memory added while clustering',
+      value: (peakRss - rssBefore) / 2 ** 20,
+      shown: `${Math.round((peakRss - rssBefore) / 2 ** 20)} MB`,
+    },
   ];
-  printTable(['workload', 'wattline'], rows.map((r) => [r.workload, r.shown]));
-  writeResults('clustering', startedAt, { benchmark: 'clustering', startedAt: startedAt.toISOString(), machine: describeMachine(), bandwidth, rows });
+  printTable(
+    ['workload', 'wattline'],
+    rows.map((r) => [r.workload, r.shown]),
+  );
+  writeResults('clustering', startedAt, {
+    benchmark: 'clustering',
+    startedAt: startedAt.toISOString(),
+    machine: describeMachine(),
+    bandwidth,
+    rows,
+  });
 }

@@ -33,7 +33,16 @@ import type { HttpClient } from './lib/http-client.js';
 import { DAY_MS, generatePowerReadings, type NdjsonBody } from './lib/power-readings.js';
 import { describeMachine, formatRowsPerSecond, printTable, writeResults } from './lib/report.js';
 import type { ServerProcess } from './lib/server-process.js';
-import { busUrl, checkServices, databaseUrl, describeStack, EMBEDDED, isEmbedded, redactUrl, type Stack } from './lib/server-stack.js';
+import {
+  busUrl,
+  checkServices,
+  databaseUrl,
+  describeStack,
+  EMBEDDED,
+  isEmbedded,
+  redactUrl,
+  type Stack,
+} from './lib/server-stack.js';
 
 const SEED = 20240312;
 const DAY = '2024-03-12';
@@ -154,7 +163,7 @@ export interface DumpBenchOptions {
 
 export async function run(options: DumpBenchOptions = {}): Promise<void> {
   if (process.platform !== 'linux') {
-    console.log('the dump benchmark reads the server\'s memory from /proc: Linux only, skipped');
+    console.log("the dump benchmark reads the server's memory from /proc: Linux only, skipped");
     return;
   }
   const startedAt = new Date();
@@ -178,9 +187,21 @@ export async function run(options: DumpBenchOptions = {}): Promise<void> {
 
   for (const stack of stacks) {
     const stackRuns = runs.get(stack)!;
-    console.log(`\n${isEmbedded(stack) ? 'embedded' : 'server'} stack (${describeStack(stack)}); server RSS growth ceiling ${GROWTH_CEILING_MB} MB`);
+    console.log(
+      `\n${isEmbedded(stack) ? 'embedded' : 'server'} stack (${describeStack(stack)}); server RSS growth ceiling ${GROWTH_CEILING_MB} MB`,
+    );
     printTable(
-      ['dump', 'time', 'rows/s', 'blob', 'RSS before', 'RSS peak', 'growth', 'of it JS heap', `≤ ${GROWTH_CEILING_MB} MB`],
+      [
+        'dump',
+        'time',
+        'rows/s',
+        'blob',
+        'RSS before',
+        'RSS peak',
+        'growth',
+        'of it JS heap',
+        `≤ ${GROWTH_CEILING_MB} MB`,
+      ],
       stackRuns.map((r) => [
         r.workload,
         `${r.seconds.toFixed(2)} s`,
@@ -214,7 +235,11 @@ export async function run(options: DumpBenchOptions = {}): Promise<void> {
       day: DAY,
       timeZone: 'UTC',
       series: SERIES_COUNT,
-      days: [SMALL, MAIN, LARGE].map((l) => ({ rows: l.rows, pointsPerSeries: l.points, intervalMs: DAY_MS / l.points })),
+      days: [SMALL, MAIN, LARGE].map((l) => ({
+        rows: l.rows,
+        pointsPerSeries: l.points,
+        intervalMs: DAY_MS / l.points,
+      })),
       linesPerBody: LINES_PER_BODY,
       sampleMs: SAMPLE_MS,
       heapSampleMs: HEAP_SAMPLE_MS,
@@ -226,14 +251,27 @@ export async function run(options: DumpBenchOptions = {}): Promise<void> {
       label: describeStack(stack),
       ...(stack.store === 'postgres' ? { databaseUrl: redactUrl(databaseUrl()) } : {}),
       ...(stack.bus === 'nats' ? { busUrl: redactUrl(busUrl()) } : {}),
-      rows: runs.get(stack)!.map((r) => ({ ...r, value: r.growthBytes / MB, unit: 'MB', heapGrowthBytes: heapGrowth(r), rowsPerSecond: r.rows / r.seconds })),
+      rows: runs.get(stack)!.map((r) => ({
+        ...r,
+        value: r.growthBytes / MB,
+        unit: 'MB',
+        heapGrowthBytes: heapGrowth(r),
+        rowsPerSecond: r.rows / r.seconds,
+      })),
     })),
   });
   console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
 
-  const over = stacks.flatMap((stack) => runs.get(stack)!.filter((r) => !r.underCeiling).map((r) => `${r.workload} on ${describeStack(stack)} (+${mb(r.growthBytes)})`));
+  const over = stacks.flatMap((stack) =>
+    runs
+      .get(stack)!
+      .filter((r) => !r.underCeiling)
+      .map((r) => `${r.workload} on ${describeStack(stack)} (+${mb(r.growthBytes)})`),
+  );
   if (over.length) {
-    console.error(`\nFAILED: ${over.length} dump(s) grew the server's memory past the ${GROWTH_CEILING_MB} MB ceiling: ${over.join('; ')}`);
+    console.error(
+      `\nFAILED: ${over.length} dump(s) grew the server's memory past the ${GROWTH_CEILING_MB} MB ceiling: ${over.join('; ')}`,
+    );
     process.exitCode = 1;
   }
 }
@@ -263,7 +301,8 @@ async function runCase(stack: Stack, c: DumpCase, bodies: NdjsonBody[]): Promise
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       return dumpWatched(server, client, c.format);
     });
-    if (result.rows !== c.load.rows) throw new Error(`the ${c.format} dump of ${DAY} holds ${result.rows} rows, expected ${c.load.rows}`);
+    if (result.rows !== c.load.rows)
+      throw new Error(`the ${c.format} dump of ${DAY} holds ${result.rows} rows, expected ${c.load.rows}`);
     checkBlob(path.join(dataDir, 'dumps', result.blob), c.format, result.rows, result.bytes);
     const growthBytes = result.memory.peakBytes - result.memory.baselineBytes;
     return {
@@ -290,7 +329,12 @@ async function runCase(stack: Stack, c: DumpCase, bodies: NdjsonBody[]): Promise
  */
 function buildDayBodies(day: DayLoad): NdjsonBody[] {
   const intervalMs = DAY_MS / day.points;
-  const { seriesKeys, valuesW } = generatePowerReadings({ seed: SEED, seriesCount: SERIES_COUNT, pointCount: day.points, firstTsMs: DAY_START_MS });
+  const { seriesKeys, valuesW } = generatePowerReadings({
+    seed: SEED,
+    seriesCount: SERIES_COUNT,
+    pointCount: day.points,
+    firstTsMs: DAY_START_MS,
+  });
   const bodies: NdjsonBody[] = [];
   let lines: string[] = [];
   for (let m = 0; m < day.points; m++) {
@@ -308,35 +352,52 @@ function buildDayBodies(day: DayLoad): NdjsonBody[] {
 }
 
 /** Sends the bodies one at a time and waits until the catalog shows every reading stored; the seconds that took. */
-async function ingest(stack: Stack, server: ServerProcess, client: HttpClient, bodies: NdjsonBody[], day: DayLoad): Promise<number> {
+async function ingest(
+  stack: Stack,
+  server: ServerProcess,
+  client: HttpClient,
+  bodies: NdjsonBody[],
+  day: DayLoad,
+): Promise<number> {
   const headers = { authorization: `Bearer ${server.key}`, 'content-type': 'application/x-ndjson' };
   const started = performance.now();
   for (const body of bodies) {
     const res = await client.post('/ingest', body.bytes, headers);
     if (res.status !== 200) throw new Error(`POST /ingest answered ${res.status}: ${res.text.slice(0, 500)}`);
     const { accepted } = JSON.parse(res.text) as { accepted?: number };
-    if (accepted !== body.lines) throw new Error(`POST /ingest accepted ${accepted} of ${body.lines} lines: ${res.text.slice(0, 500)}`);
+    if (accepted !== body.lines)
+      throw new Error(`POST /ingest accepted ${accepted} of ${body.lines} lines: ${res.text.slice(0, 500)}`);
   }
   // on the in-process bus a 200 means committed: the first look must find everything
   await pollCatalog(client, (series) => series.length === SERIES_COUNT && series.every((s) => s.count === day.points), {
     timeoutMs: stack.bus === 'nats' ? STORED_DEADLINE_MS : 0,
-    describe: (series) => `the catalog holds ${series.length} series and ${stored(series)} readings, expected ${SERIES_COUNT} and ${day.rows}`,
+    describe: (series) =>
+      `the catalog holds ${series.length} series and ${stored(series)} readings, expected ${SERIES_COUNT} and ${day.rows}`,
   });
   return (performance.now() - started) / 1000;
 }
 
 /** Sends `body` again and waits until the catalog counts its duplicates (it counts every row stored until compaction dedupes them). */
-async function resend(stack: Stack, server: ServerProcess, client: HttpClient, body: NdjsonBody, day: DayLoad): Promise<void> {
-  const res = await client.post('/ingest', body.bytes, { authorization: `Bearer ${server.key}`, 'content-type': 'application/x-ndjson' });
+async function resend(
+  stack: Stack,
+  server: ServerProcess,
+  client: HttpClient,
+  body: NdjsonBody,
+  day: DayLoad,
+): Promise<void> {
+  const res = await client.post('/ingest', body.bytes, {
+    authorization: `Bearer ${server.key}`,
+    'content-type': 'application/x-ndjson',
+  });
   if (res.status !== 200) throw new Error(`POST /ingest answered ${res.status}: ${res.text.slice(0, 500)}`);
   await pollCatalog(client, (series) => stored(series) === day.rows + body.lines, {
     timeoutMs: stack.bus === 'nats' ? STORED_DEADLINE_MS : 0,
-    describe: (series) => `the catalog counts ${stored(series)} readings after a resend, expected ${day.rows + body.lines}`,
+    describe: (series) =>
+      `the catalog counts ${stored(series)} readings after a resend, expected ${day.rows + body.lines}`,
   });
 }
 
 const stored = (series: CatalogEntry[]) => series.reduce((n, s) => n + s.count, 0);
-
 
 interface DumpAnswer {
   blob: string;
@@ -348,7 +409,11 @@ interface DumpAnswer {
  * Dumps DAY in `format` while sampling the server's RSS (every SAMPLE_MS) and its JS heap (from
  * `/metrics`, every HEAP_SAMPLE_MS); the answer, its wall time and the memory seen.
  */
-async function dumpWatched(server: ServerProcess, client: HttpClient, format: Format): Promise<DumpAnswer & { seconds: number; memory: MemoryWatch }> {
+async function dumpWatched(
+  server: ServerProcess,
+  client: HttpClient,
+  format: Format,
+): Promise<DumpAnswer & { seconds: number; memory: MemoryWatch }> {
   const body = Buffer.from(JSON.stringify({ date: DAY, tz: 'UTC', format }));
   const headers = { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' };
   const heapBefore = await readHeap(client);
@@ -366,11 +431,14 @@ async function dumpWatched(server: ServerProcess, client: HttpClient, format: Fo
     while (dumping) {
       await new Promise((r) => setTimeout(r, HEAP_SAMPLE_MS));
       const heap = await readHeap(client);
-      heapPeak = { totalBytes: Math.max(heapPeak.totalBytes, heap.totalBytes), usedBytes: Math.max(heapPeak.usedBytes, heap.usedBytes) };
+      heapPeak = {
+        totalBytes: Math.max(heapPeak.totalBytes, heap.totalBytes),
+        usedBytes: Math.max(heapPeak.usedBytes, heap.usedBytes),
+      };
     }
   })();
   const started = performance.now();
-  let res;
+  let res: Awaited<ReturnType<typeof client.post>>;
   try {
     res = await client.post('/api/v1/dumps', body, headers);
   } finally {
@@ -381,9 +449,11 @@ async function dumpWatched(server: ServerProcess, client: HttpClient, format: Fo
   const seconds = (performance.now() - started) / 1000;
   const after = readMemory(server.pid);
   peakSampledBytes = Math.max(peakSampledBytes, after.rssBytes);
-  if (res.status !== 200) throw new Error(`POST /api/v1/dumps (${format}) answered ${res.status}: ${res.text.slice(0, 500)}`);
+  if (res.status !== 200)
+    throw new Error(`POST /api/v1/dumps (${format}) answered ${res.status}: ${res.text.slice(0, 500)}`);
   const dumps = (JSON.parse(res.text) as { dumps: DumpAnswer[] }).dumps;
-  if (dumps.length !== 1) throw new Error(`POST /api/v1/dumps answered ${dumps.length} dumps for one day: ${res.text.slice(0, 500)}`);
+  if (dumps.length !== 1)
+    throw new Error(`POST /api/v1/dumps answered ${dumps.length} dumps for one day: ${res.text.slice(0, 500)}`);
   const peakHwmBytes = hwmReset ? after.hwmBytes : null;
   return {
     ...dumps[0],
@@ -437,7 +507,8 @@ function checkBlob(file: string, format: Format, rows: number, bytes: number) {
   const data = fs.readFileSync(file);
   if (data.length !== bytes) throw new Error(`${file} holds ${data.length} bytes, the server said ${bytes}`);
   if (format === 'parquet') {
-    if (data.subarray(0, 4).toString('latin1') !== 'PAR1' || data.subarray(-4).toString('latin1') !== 'PAR1') throw new Error(`${file} is not a Parquet file`);
+    if (data.subarray(0, 4).toString('latin1') !== 'PAR1' || data.subarray(-4).toString('latin1') !== 'PAR1')
+      throw new Error(`${file} is not a Parquet file`);
     return;
   }
   const text = gunzipSync(data);

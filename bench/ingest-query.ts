@@ -17,11 +17,38 @@ import path from 'node:path';
 import { pollCatalog, readCatalog, type CatalogEntry } from './lib/catalog.js';
 import { withServerProcess, withStackDataDir } from './lib/bench-server.js';
 import type { HttpClient } from './lib/http-client.js';
-import { buildNdjsonBodies, DAY_MS, expectedBuckets, generatePowerReadings, HOUR_MS, MINUTE_MS, type Bucket, type NdjsonBody, type PowerReadings } from './lib/power-readings.js';
+import {
+  buildNdjsonBodies,
+  DAY_MS,
+  expectedBuckets,
+  generatePowerReadings,
+  HOUR_MS,
+  MINUTE_MS,
+  type Bucket,
+  type NdjsonBody,
+  type PowerReadings,
+} from './lib/power-readings.js';
 import { cpuSecondsByCommand, cpuSecondsSince } from './lib/process-cpu.js';
-import { describeMachine, formatMs, formatRowsPerSecond, median, percentile, printTable, writeResults } from './lib/report.js';
+import {
+  describeMachine,
+  formatMs,
+  formatRowsPerSecond,
+  median,
+  percentile,
+  printTable,
+  writeResults,
+} from './lib/report.js';
 import type { ServerProcess } from './lib/server-process.js';
-import { busUrl, checkServices, databaseUrl, describeStack, EMBEDDED, isEmbedded, redactUrl, type Stack } from './lib/server-stack.js';
+import {
+  busUrl,
+  checkServices,
+  databaseUrl,
+  describeStack,
+  EMBEDDED,
+  isEmbedded,
+  redactUrl,
+  type Stack,
+} from './lib/server-stack.js';
 
 const SEED = 20240101;
 const SERIES_COUNT = 200;
@@ -73,11 +100,18 @@ export async function run(options: IngestQueryOptions = {}): Promise<void> {
   const startedAt = new Date();
   const serverStack = options.stack && !isEmbedded(options.stack) ? options.stack : undefined;
   if (serverStack) await checkServices(serverStack); // before minutes of embedded runs, not after
-  const readings = generatePowerReadings({ seed: SEED, seriesCount: SERIES_COUNT, pointCount: POINT_COUNT, firstTsMs: FIRST_TS_MS });
+  const readings = generatePowerReadings({
+    seed: SEED,
+    seriesCount: SERIES_COUNT,
+    pointCount: POINT_COUNT,
+    firstTsMs: FIRST_TS_MS,
+  });
 
   const compare = serverStack !== undefined;
   const embeddedRows = await runStack(EMBEDDED, readings, { cpuProfDir: options.serverCpuProfDir, compare });
-  const serverRows = serverStack ? await runStack(serverStack, readings, { cpuProfDir: options.serverCpuProfDir, compare }) : undefined;
+  const serverRows = serverStack
+    ? await runStack(serverStack, readings, { cpuProfDir: options.serverCpuProfDir, compare })
+    : undefined;
 
   console.log();
   if (!serverStack || !serverRows) {
@@ -88,7 +122,12 @@ export async function run(options: IngestQueryOptions = {}): Promise<void> {
   } else {
     const serverById = new Map(serverRows.map((r) => [r.id, r]));
     printTable(
-      ['workload', `embedded (${describeStack(EMBEDDED)})`, `server (${describeStack(serverStack)})`, 'InfluxDB 1.6 (same machine, reference)'],
+      [
+        'workload',
+        `embedded (${describeStack(EMBEDDED)})`,
+        `server (${describeStack(serverStack)})`,
+        'InfluxDB 1.6 (same machine, reference)',
+      ],
       embeddedRows.map((r) => [r.workload, r.shown, serverById.get(r.id)?.shown ?? '—', r.reference?.shown ?? '—']),
     );
   }
@@ -132,7 +171,11 @@ export async function run(options: IngestQueryOptions = {}): Promise<void> {
  * `compare`: a server stack is measured too, so ingest gets an "acknowledged" and a "stored" row
  * and progress is printed as it goes.
  */
-async function runStack(stack: Stack, readings: PowerReadings, options: { cpuProfDir?: string; compare: boolean }): Promise<ResultRow[]> {
+async function runStack(
+  stack: Stack,
+  readings: PowerReadings,
+  options: { cpuProfDir?: string; compare: boolean },
+): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   const label = `${isEmbedded(stack) ? 'embedded' : 'server'} (${describeStack(stack)})`;
   const progress = (text: string) => options.compare && console.log(`${label}: ${text}`);
@@ -140,11 +183,24 @@ async function runStack(stack: Stack, readings: PowerReadings, options: { cpuPro
   // Run 1: one client, fresh server and data directory.
   {
     const bodies = [buildNdjsonBodies(readings, 0, SERIES_COUNT, LINES_PER_BODY)];
-    const { result: run1, pid } = await withServer(stack, { cpuProfDir: options.cpuProfDir }, (server, client) => measureIngest(stack, server, client, bodies));
-    rows.push(...ingestRows('1-client', `${INGEST_WORKLOAD}, 1 client`, run1, bodies, INFLUX_REFERENCE.ingestOneClientRowsPerS, options.compare));
+    const { result: run1, pid } = await withServer(stack, { cpuProfDir: options.cpuProfDir }, (server, client) =>
+      measureIngest(stack, server, client, bodies),
+    );
+    rows.push(
+      ...ingestRows(
+        '1-client',
+        `${INGEST_WORKLOAD}, 1 client`,
+        run1,
+        bodies,
+        INFLUX_REFERENCE.ingestOneClientRowsPerS,
+        options.compare,
+      ),
+    );
     progress(`1 client: acknowledged in ${run1.ackSeconds.toFixed(1)} s, stored in ${run1.storedSeconds.toFixed(1)} s`);
     if (options.cpuProfDir) {
-      console.log(`server CPU profile of the ${options.compare ? `${label} ` : ''}1-client run written to ${options.cpuProfDir}${options.compare ? ` (pid ${pid})` : ''}`);
+      console.log(
+        `server CPU profile of the ${options.compare ? `${label} ` : ''}1-client run written to ${options.cpuProfDir}${options.compare ? ` (pid ${pid})` : ''}`,
+      );
     }
   }
 
@@ -153,11 +209,25 @@ async function runStack(stack: Stack, readings: PowerReadings, options: { cpuPro
   // everything is stored.
   {
     const half = SERIES_COUNT / 2;
-    const bodies = [buildNdjsonBodies(readings, 0, half, LINES_PER_BODY), buildNdjsonBodies(readings, half, SERIES_COUNT, LINES_PER_BODY)];
+    const bodies = [
+      buildNdjsonBodies(readings, 0, half, LINES_PER_BODY),
+      buildNdjsonBodies(readings, half, SERIES_COUNT, LINES_PER_BODY),
+    ];
     await withServer(stack, {}, async (server, client) => {
       const run2 = await measureIngest(stack, server, client, bodies);
-      rows.push(...ingestRows('2-clients', `${INGEST_WORKLOAD}, 2 clients`, run2, bodies, INFLUX_REFERENCE.ingestTwoClientsRowsPerS, options.compare));
-      progress(`2 clients: acknowledged in ${run2.ackSeconds.toFixed(1)} s, stored in ${run2.storedSeconds.toFixed(1)} s`);
+      rows.push(
+        ...ingestRows(
+          '2-clients',
+          `${INGEST_WORKLOAD}, 2 clients`,
+          run2,
+          bodies,
+          INFLUX_REFERENCE.ingestTwoClientsRowsPerS,
+          options.compare,
+        ),
+      );
+      progress(
+        `2 clients: acknowledged in ${run2.ackSeconds.toFixed(1)} s, stored in ${run2.storedSeconds.toFixed(1)} s`,
+      );
 
       // PostgreSQL has nothing to compact (the upsert keeps one row per key): the call is timed anyway
       const compactStarted = performance.now();
@@ -170,7 +240,9 @@ async function runStack(stack: Stack, readings: PowerReadings, options: { cpuPro
         value: compactS,
         unit: 's',
         shown: `${compactS.toFixed(2)} s${noOp ? ' (no-op)' : ''}`,
-        ...(noOp ? { details: { noOp: 'PostgreSQL: nothing to compact, the upsert keeps one row per (series, ts)' } } : {}),
+        ...(noOp
+          ? { details: { noOp: 'PostgreSQL: nothing to compact, the upsert keeps one row per (series, ts)' } }
+          : {}),
       });
 
       rows.push(...(await measureQueries(client, readings, stack.store !== 'postgres')));
@@ -185,9 +257,16 @@ async function runStack(stack: Stack, readings: PowerReadings, options: { cpuPro
  * removes the directory and, on the server stack, the server's PostgreSQL schema and JetStream
  * streams — whether `fn` succeeded or not.
  */
-function withServer<T>(stack: Stack, options: { cpuProfDir?: string }, fn: (server: ServerProcess, client: HttpClient) => Promise<T>): Promise<{ result: T; pid: number }> {
+function withServer<T>(
+  stack: Stack,
+  options: { cpuProfDir?: string },
+  fn: (server: ServerProcess, client: HttpClient) => Promise<T>,
+): Promise<{ result: T; pid: number }> {
   return withStackDataDir(stack, (dataDir, env) =>
-    withServerProcess({ dataDir, env, cpuProfDir: options.cpuProfDir }, async (server, client) => ({ result: await fn(server, client), pid: server.pid })),
+    withServerProcess({ dataDir, env, cpuProfDir: options.cpuProfDir }, async (server, client) => ({
+      result: await fn(server, client),
+      pid: server.pid,
+    })),
   );
 }
 
@@ -214,9 +293,17 @@ interface IngestRun {
  * request to last answer ("acknowledged"), and on NATS on until the catalog shows every point
  * ("stored"). On the in-process bus a 200 means committed, which the catalog check confirms.
  */
-async function measureIngest(stack: Stack, server: ServerProcess, client: HttpClient, bodiesPerClient: NdjsonBody[][]): Promise<IngestRun> {
+async function measureIngest(
+  stack: Stack,
+  server: ServerProcess,
+  client: HttpClient,
+  bodiesPerClient: NdjsonBody[][],
+): Promise<IngestRun> {
   const headers = { authorization: `Bearer ${server.key}`, 'content-type': 'application/x-ndjson' };
-  const services = [...(stack.store === 'postgres' ? ['postgres'] : []), ...(stack.bus === 'nats' ? ['nats-server'] : [])];
+  const services = [
+    ...(stack.store === 'postgres' ? ['postgres'] : []),
+    ...(stack.bus === 'nats' ? ['nats-server'] : []),
+  ];
   const serverCpuBefore = await readMetric(client, 'process_cpu_seconds_total');
   const commitsBefore = await readMetric(client, 'persist_batch_commit_seconds_count');
   const commitSecondsBefore = await readMetric(client, 'persist_batch_commit_seconds_sum');
@@ -229,7 +316,8 @@ async function measureIngest(stack: Stack, server: ServerProcess, client: HttpCl
         const res = await client.post('/ingest', body.bytes, headers);
         if (res.status !== 200) throw new Error(`POST /ingest answered ${res.status}: ${res.text.slice(0, 500)}`);
         const { accepted } = JSON.parse(res.text) as { accepted?: number };
-        if (accepted !== body.lines) throw new Error(`POST /ingest accepted ${accepted} of ${body.lines} lines: ${res.text.slice(0, 500)}`);
+        if (accepted !== body.lines)
+          throw new Error(`POST /ingest accepted ${accepted} of ${body.lines} lines: ${res.text.slice(0, 500)}`);
       }
     }),
   );
@@ -263,14 +351,18 @@ async function measureIngest(stack: Stack, server: ServerProcess, client: HttpCl
  * Polls the catalog until every series holds all its points; the stored time is when that answer
  * arrived. Gives up `STORED_DEADLINE_MS` after the last 200, saying how far the store got.
  */
-async function waitUntilStored(client: HttpClient, startedMs: number): Promise<{ storedSeconds: number; storedRowsAtFirstPoll: number }> {
+async function waitUntilStored(
+  client: HttpClient,
+  startedMs: number,
+): Promise<{ storedSeconds: number; storedRowsAtFirstPoll: number }> {
   let first: number | undefined;
   const stored = (catalog: CatalogEntry[]) => catalog.reduce((n, s) => n + s.count, 0);
   await pollCatalog(
     client,
     (catalog) => {
       first ??= stored(catalog);
-      if (stored(catalog) > TOTAL_ROWS) throw new Error(`catalog counts ${stored(catalog)} rows, more than the ${TOTAL_ROWS} sent`);
+      if (stored(catalog) > TOTAL_ROWS)
+        throw new Error(`catalog counts ${stored(catalog)} rows, more than the ${TOTAL_ROWS} sent`);
       return catalogComplete(catalog);
     },
     {
@@ -288,9 +380,21 @@ async function waitUntilStored(client: HttpClient, startedMs: number): Promise<{
 }
 
 /** Two rows on a compared run ("acknowledged" and "stored"); alone, the embedded stack's one row as always. */
-function ingestRows(id: string, workload: string, run: IngestRun, bodiesPerClient: NdjsonBody[][], referenceRowsPerS: number, compare: boolean): ResultRow[] {
+function ingestRows(
+  id: string,
+  workload: string,
+  run: IngestRun,
+  bodiesPerClient: NdjsonBody[][],
+  referenceRowsPerS: number,
+  compare: boolean,
+): ResultRow[] {
   const bodies = bodiesPerClient.flat();
-  const reference = { value: referenceRowsPerS, unit: 'rows/s', shown: formatRowsPerSecond(referenceRowsPerS), source: 'InfluxDB 1.6' };
+  const reference = {
+    value: referenceRowsPerS,
+    unit: 'rows/s',
+    shown: formatRowsPerSecond(referenceRowsPerS),
+    source: 'InfluxDB 1.6',
+  };
   const details = {
     clients: bodiesPerClient.length,
     requests: bodies.length,
@@ -321,14 +425,17 @@ function ingestRows(id: string, workload: string, run: IngestRun, bodiesPerClien
   ];
 }
 
-const catalogComplete = (series: CatalogEntry[]) => series.length === SERIES_COUNT && series.every((s) => s.count === POINT_COUNT);
+const catalogComplete = (series: CatalogEntry[]) =>
+  series.length === SERIES_COUNT && series.every((s) => s.count === POINT_COUNT);
 
 /** Every series is catalogued with all of its points: nothing acknowledged went missing. */
 async function checkCatalog(client: HttpClient) {
   const series = await readCatalog(client);
   if (!catalogComplete(series)) {
     const wrong = series.filter((s) => s.count !== POINT_COUNT);
-    throw new Error(`catalog holds ${series.length} series (expected ${SERIES_COUNT}); wrong counts: ${JSON.stringify(wrong.slice(0, 5))}`);
+    throw new Error(
+      `catalog holds ${series.length} series (expected ${SERIES_COUNT}); wrong counts: ${JSON.stringify(wrong.slice(0, 5))}`,
+    );
   }
 }
 
@@ -337,23 +444,41 @@ async function measureQueries(client: HttpClient, readings: PowerReadings, cacha
   const rows: ResultRow[] = [];
   const key = readings.seriesKeys[QUERY_SERIES_INDEX];
   const hourly = expectedBuckets(readings, QUERY_SERIES_INDEX, HOUR_MS);
-  const oneSeriesReference = { value: INFLUX_REFERENCE.oneSeriesHourlyMs, unit: 'ms', shown: `~${INFLUX_REFERENCE.oneSeriesHourlyMs} ms`, source: 'InfluxDB 1.6' };
+  const oneSeriesReference = {
+    value: INFLUX_REFERENCE.oneSeriesHourlyMs,
+    unit: 'ms',
+    shown: `~${INFLUX_REFERENCE.oneSeriesHourlyMs} ms`,
+    source: 'InfluxDB 1.6',
+  };
   // each uncached request gets its own end (+1 ms, still after the last point): the cache key differs, the answer does not
   let endOffsetMs = 1;
   const uncachedEnd = () => LAST_TS_MS + endOffsetMs++;
 
   for (const agg of ['min', 'max', 'avg', 'sum'] as const) {
-    const path = (endMs: number) => `/api/v1/query?series=${key}&start=${FIRST_TS_MS}&end=${endMs}&window=1h&agg=${agg}`;
+    const path = (endMs: number) =>
+      `/api/v1/query?series=${key}&start=${FIRST_TS_MS}&end=${endMs}&window=1h&agg=${agg}`;
     const check = (text: string) => checkAnswer(text, [key], [hourly], agg);
     const latencies = await timeQueries(client, 'miss', () => path(uncachedEnd()), check);
-    rows.push(queryRow(`query-1-series-${agg}`, `${ONE_SERIES_WORKLOAD}, ${agg.toUpperCase()}, uncached`, latencies, oneSeriesReference));
+    rows.push(
+      queryRow(
+        `query-1-series-${agg}`,
+        `${ONE_SERIES_WORKLOAD}, ${agg.toUpperCase()}, uncached`,
+        latencies,
+        oneSeriesReference,
+      ),
+    );
   }
 
   const cachedWorkload = `${ONE_SERIES_WORKLOAD}, AVG, cached hit`;
   if (cachable) {
     const cachedPath = `/api/v1/query?series=${key}&start=${FIRST_TS_MS}&end=${uncachedEnd()}&window=1h&agg=avg`;
     await client.get(cachedPath); // fills the cache
-    const cached = await timeQueries(client, 'hit', () => cachedPath, (text) => checkAnswer(text, [key], [hourly], 'avg'));
+    const cached = await timeQueries(
+      client,
+      'hit',
+      () => cachedPath,
+      (text) => checkAnswer(text, [key], [hourly], 'avg'),
+    );
     rows.push(queryRow('query-1-series-cached', cachedWorkload, cached));
   } else {
     rows.push({
@@ -362,14 +487,22 @@ async function measureQueries(client: HttpClient, readings: PowerReadings, cacha
       value: null,
       unit: 'ms',
       shown: '—',
-      details: { notMeasured: 'no query answer cache on PostgreSQL (another process\'s commits could not invalidate it)' },
+      details: {
+        notMeasured: "no query answer cache on PostgreSQL (another process's commits could not invalidate it)",
+      },
     });
   }
 
   const daily = readings.seriesKeys.map((_, s) => expectedBuckets(readings, s, DAY_MS));
   const allSeries = readings.seriesKeys.join(',');
-  const allPath = (endMs: number) => `/api/v1/query?series=${allSeries}&start=${FIRST_TS_MS}&end=${endMs}&window=1d&agg=avg`;
-  const all = await timeQueries(client, 'miss', () => allPath(uncachedEnd()), (text) => checkAnswer(text, readings.seriesKeys, daily, 'avg'));
+  const allPath = (endMs: number) =>
+    `/api/v1/query?series=${allSeries}&start=${FIRST_TS_MS}&end=${endMs}&window=1d&agg=avg`;
+  const all = await timeQueries(
+    client,
+    'miss',
+    () => allPath(uncachedEnd()),
+    (text) => checkAnswer(text, readings.seriesKeys, daily, 'avg'),
+  );
   rows.push(
     queryRow('query-all-series-daily-avg', `${ALL_SERIES_WORKLOAD}, uncached`, all, {
       value: INFLUX_REFERENCE.allSeriesDailyAvgMs,
@@ -385,7 +518,12 @@ async function measureQueries(client: HttpClient, readings: PowerReadings, cacha
  * Full HTTP round trips, measured client-side: `QUERY_WARMUP` untimed, then `QUERY_ITERATIONS`
  * timed. Every answer is checked, and the server's cache counters must agree with `expect`.
  */
-async function timeQueries(client: HttpClient, expect: 'hit' | 'miss', nextPath: () => string, check: (text: string) => void): Promise<number[]> {
+async function timeQueries(
+  client: HttpClient,
+  expect: 'hit' | 'miss',
+  nextPath: () => string,
+  check: (text: string) => void,
+): Promise<number[]> {
   const counter = expect === 'hit' ? 'query_cache_hits_total' : 'query_cache_misses_total';
   const before = await readMetric(client, counter);
   const latenciesMs: number[] = [];
@@ -394,7 +532,8 @@ async function timeQueries(client: HttpClient, expect: 'hit' | 'miss', nextPath:
     const started = performance.now();
     const res = await client.get(path);
     const elapsedMs = performance.now() - started;
-    if (res.status !== 200) throw new Error(`GET ${path.slice(0, 200)} answered ${res.status}: ${res.text.slice(0, 500)}`);
+    if (res.status !== 200)
+      throw new Error(`GET ${path.slice(0, 200)} answered ${res.status}: ${res.text.slice(0, 500)}`);
     check(res.text);
     if (i >= QUERY_WARMUP) latenciesMs.push(elapsedMs);
   }
@@ -414,24 +553,34 @@ function queryRow(id: string, workload: string, latenciesMs: number[], reference
     unit: 'ms',
     shown: formatMs(medianMs),
     reference,
-    details: { minMs: Math.min(...latenciesMs), p90Ms: percentile(latenciesMs, 90), maxMs: Math.max(...latenciesMs), samplesMs: latenciesMs },
+    details: {
+      minMs: Math.min(...latenciesMs),
+      p90Ms: percentile(latenciesMs, 90),
+      maxMs: Math.max(...latenciesMs),
+      samplesMs: latenciesMs,
+    },
   };
 }
 
 /** The answer holds exactly the expected buckets per series; sums and averages within float rounding. */
 function checkAnswer(text: string, keys: readonly string[], expected: readonly Bucket[][], agg: Aggregation) {
   const { results } = JSON.parse(text) as { results: { series: string; points: { time: string; value: number }[] }[] };
-  if (results.length !== keys.length) throw new Error(`query answered ${results.length} series, expected ${keys.length}`);
+  if (results.length !== keys.length)
+    throw new Error(`query answered ${results.length} series, expected ${keys.length}`);
   results.forEach((r, i) => {
     const want = expected[i];
     if (r.series !== keys[i] || r.points.length !== want.length) {
-      throw new Error(`query answered ${r.points.length} points for ${r.series}, expected ${want.length} for ${keys[i]}`);
+      throw new Error(
+        `query answered ${r.points.length} points for ${r.series}, expected ${want.length} for ${keys[i]}`,
+      );
     }
     r.points.forEach((p, j) => {
       const b = want[j];
       const value = { min: b.min, max: b.max, sum: b.sum, avg: b.sum / b.count }[agg];
       if (p.time !== new Date(b.startMs).toISOString() || Math.abs(p.value - value) > 1e-9 * Math.abs(value)) {
-        throw new Error(`${agg} of ${r.series} at ${p.time} is ${p.value}, expected ${value} at ${new Date(b.startMs).toISOString()}`);
+        throw new Error(
+          `${agg} of ${r.series} at ${p.time} is ${p.value}, expected ${value} at ${new Date(b.startMs).toISOString()}`,
+        );
       }
     });
   });

@@ -9,11 +9,19 @@ const roots = ['src', 'test'];
 const only = process.argv.slice(2);
 const files = only.length
   ? only
-  : roots.flatMap((root) =>
-      fs.existsSync(root)
-        ? fs.readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(root, f))
-        : [],
-    ).sort();
+  : roots
+      .flatMap((root) =>
+        fs.existsSync(root)
+          ? fs
+              .readdirSync(root, { recursive: true })
+              .map(String)
+              .filter((f) => f.endsWith('.test.ts'))
+              .map((f) => path.join(root, f))
+          : [],
+      )
+      .sort();
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

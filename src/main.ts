@@ -25,7 +25,8 @@ import { startLada } from './modules/lada/index.js';
 import { startDumps } from './modules/dumps/index.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const version = (JSON.parse(fs.readFileSync(path.join(root, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(fs.readFileSync(path.join(root, '..', 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 export interface Wattline {
   /** Base URL of the HTTP API, with the port actually bound. */
@@ -49,13 +50,37 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   // core
   const log = createLogger(config.logLevel, options.logDestination);
   const metrics = createMetrics();
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.store.poolSize, schema: config.store.schema });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    poolSize: config.store.poolSize,
+    schema: config.store.schema,
+  });
   await store.migrate('core', loadMigrations(path.join(root, 'core', 'migrations'), store.kind));
   const bus = await openBus(config, log);
   const keys = await ApiKeys.open({ store, configured: config.apiKeys, dataDir: config.dataDir });
-  const http = await createHttpServer({ log, metrics, version, limiter: createRateLimiter({ perSecond: config.rateLimit.httpPerSecond, burst: config.rateLimit.httpBurst }) });
-  const grpc = createGrpcServer({ log, metrics, limiter: createRateLimiter({ perSecond: config.rateLimit.grpcPerSecond, burst: config.rateLimit.grpcBurst }) });
-  const ctx: CoreContext = { config, log, metrics, store, bus, http, grpc, keys, roles: new Set(options.roles ?? ROLES) };
+  const http = await createHttpServer({
+    log,
+    metrics,
+    version,
+    limiter: createRateLimiter({ perSecond: config.rateLimit.httpPerSecond, burst: config.rateLimit.httpBurst }),
+  });
+  const grpc = createGrpcServer({
+    log,
+    metrics,
+    limiter: createRateLimiter({ perSecond: config.rateLimit.grpcPerSecond, burst: config.rateLimit.grpcBurst }),
+  });
+  const ctx: CoreContext = {
+    config,
+    log,
+    metrics,
+    store,
+    bus,
+    http,
+    grpc,
+    keys,
+    roles: new Set(options.roles ?? ROLES),
+  };
   registerOperations(http, { store, bus, metrics });
   registerKeyRoutes(http, keys);
 
@@ -90,7 +115,8 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     close: () =>
       (closing ??= (async () => {
         // each step runs even if one before it failed: whatever was opened gets closed
-        const step = (name: string, fn: () => Promise<void>) => fn().catch((err) => log.error({ err }, `${name} failed to stop`));
+        const step = (name: string, fn: () => Promise<void>) =>
+          fn().catch((err) => log.error({ err }, `${name} failed to stop`));
         await step('http', () => http.close()); // waits for in-flight requests, whose batches are committed before they answer
         await step('grpc', () => grpc.close());
         for (const m of [...modules].reverse()) await step(m.name, () => m.stop());

@@ -58,12 +58,22 @@ test('a 13 MB stream goes up as a multipart upload and comes back byte for byte'
   const store = open(DUMPS);
   const size = 13 * MB + 12_345; // three 5 MB parts, the last one short
   const result = await store.put('2026-03-29.json.gz', generated(size, 'day'), { contentType: 'application/gzip' });
-  assert.deepEqual(result, { name: '2026-03-29.json.gz', url: `s3://${BUCKET}/dumps/daily/2026-03-29.json.gz`, bytes: size });
+  assert.deepEqual(result, {
+    name: '2026-03-29.json.gz',
+    url: `s3://${BUCKET}/dumps/daily/2026-03-29.json.gz`,
+    bytes: size,
+  });
   assert.equal(store.url, `s3://${BUCKET}/dumps/daily`);
   // Parts go up concurrently, so they may finish in any order.
   const ops = operations(log);
-  assert.deepEqual([ops[0], ...ops.slice(1, -1).sort(), ops.at(-1)], ['CreateMultipartUpload', 'UploadPart 1', 'UploadPart 2', 'UploadPart 3', 'CompleteMultipartUpload']);
-  assert.ok(log.every((l) => l.status === 200), JSON.stringify(log));
+  assert.deepEqual(
+    [ops[0], ...ops.slice(1, -1).sort(), ops.at(-1)],
+    ['CreateMultipartUpload', 'UploadPart 1', 'UploadPart 2', 'UploadPart 3', 'CompleteMultipartUpload'],
+  );
+  assert.ok(
+    log.every((l) => l.status === 200),
+    JSON.stringify(log),
+  );
   assert.deepEqual(await digest(await store.get('2026-03-29.json.gz')), await digest(generated(size, 'day')));
   assert.deepEqual(await store.list(), ['2026-03-29.json.gz']);
 });
@@ -108,7 +118,11 @@ test('a body that fails mid-upload leaves no object, and an earlier version inta
 
   await store.put('day.csv.gz', generated(7 * MB, 'good'));
   await assert.rejects(store.put('day.csv.gz', generated(20 * MB, 'bad', 11 * MB)), /dump query failed/);
-  await assert.rejects(store.put('day.csv.gz', generated(20 * MB, 'bad', 1 * MB)), /dump query failed/, 'fails inside the first part');
+  await assert.rejects(
+    store.put('day.csv.gz', generated(20 * MB, 'bad', 1 * MB)),
+    /dump query failed/,
+    'fails inside the first part',
+  );
   assert.deepEqual(await digest(await store.get('day.csv.gz')), await digest(generated(7 * MB, 'good')));
   assert.deepEqual(await store.list(), ['day.csv.gz']);
 });

@@ -52,7 +52,9 @@ interface WorldOptions {
 /** The buses of one test; everything they opened is closed and their streams deleted after it. */
 async function world(t: TestContext, kind: Kind, options: WorldOptions = {}): Promise<World | undefined> {
   const logs: Record<string, unknown>[] = [];
-  const log = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = createLogger('info', {
+    write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const notNats = () => Promise.reject(new Error('only the NATS bus has streams'));
   if (kind === 'in-process') {
     const bus = createInProcessBus();
@@ -110,7 +112,12 @@ async function world(t: TestContext, kind: Kind, options: WorldOptions = {}): Pr
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
         const m = await jsm.streams.getMessage(`${prefix}_DLQ`, { seq });
         const h = (name: string) => m.header.get(name);
-        out.push({ topic: h('Wattline-Topic'), reason: h('Wattline-Reason'), deliveries: h('Wattline-Deliveries'), data: m.data });
+        out.push({
+          topic: h('Wattline-Topic'),
+          reason: h('Wattline-Reason'),
+          deliveries: h('Wattline-Deliveries'),
+          data: m.data,
+        });
       }
       return out;
     },
@@ -182,33 +189,43 @@ for (const kind of KINDS) {
     assert.deepEqual(got, { a: [1], b: [1, 2] });
   });
 
-  test(`${kind} bus: every published message is handled exactly once, even with two consumers on the topic`, LIMIT, async (t) => {
-    const w = await world(t, kind);
-    if (!w) return;
-    const [a, b] = [await w.open(), await w.open()];
-    const handled = new Map<number, number>();
-    const started = { a: 0, b: 0 };
-    const release = gate();
-    const consumer = (who: 'a' | 'b') => async (m: { id: number }) => {
-      started[who]++;
-      await release.opened;
-      handled.set(m.id, (handled.get(m.id) ?? 0) + 1);
-    };
-    a.consume(TOPIC, consumer('a'));
-    b.consume(TOPIC, consumer('b'));
+  test(
+    `${kind} bus: every published message is handled exactly once, even with two consumers on the topic`,
+    LIMIT,
+    async (t) => {
+      const w = await world(t, kind);
+      if (!w) return;
+      const [a, b] = [await w.open(), await w.open()];
+      const handled = new Map<number, number>();
+      const started = { a: 0, b: 0 };
+      const release = gate();
+      const consumer = (who: 'a' | 'b') => async (m: { id: number }) => {
+        started[who]++;
+        await release.opened;
+        handled.set(m.id, (handled.get(m.id) ?? 0) + 1);
+      };
+      a.consume(TOPIC, consumer('a'));
+      b.consume(TOPIC, consumer('b'));
 
-    const ids = Array.from({ length: 100 }, (_, i) => i);
-    const published = Promise.all(ids.map((id) => a.publish(TOPIC, { id })));
-    // both consumers hold several messages at once: the topic's work is split, not copied, and
-    // each consumer works on more than one message at a time (the persistor commits them together)
-    await until(() => started.a > 1 && started.b > 1, 10_000, 'both consumers to take several messages');
-    release.open();
-    await published;
-    await until(() => handled.size === ids.length, 10_000, 'every message to be handled');
-    await Promise.all([a.close(), b.close()]); // nothing may arrive a second time while they finish
-    assert.deepEqual([...handled.keys()].sort((x, y) => x - y), ids);
-    assert.deepEqual([...handled.entries()].filter(([, n]) => n !== 1), []);
-  });
+      const ids = Array.from({ length: 100 }, (_, i) => i);
+      const published = Promise.all(ids.map((id) => a.publish(TOPIC, { id })));
+      // both consumers hold several messages at once: the topic's work is split, not copied, and
+      // each consumer works on more than one message at a time (the persistor commits them together)
+      await until(() => started.a > 1 && started.b > 1, 10_000, 'both consumers to take several messages');
+      release.open();
+      await published;
+      await until(() => handled.size === ids.length, 10_000, 'every message to be handled');
+      await Promise.all([a.close(), b.close()]); // nothing may arrive a second time while they finish
+      assert.deepEqual(
+        [...handled.keys()].sort((x, y) => x - y),
+        ids,
+      );
+      assert.deepEqual(
+        [...handled.entries()].filter(([, n]) => n !== 1),
+        [],
+      );
+    },
+  );
 
   test(`${kind} bus: publish resolves only once the message is durable`, LIMIT, async (t) => {
     const w = await world(t, kind);
@@ -303,7 +320,8 @@ for (const kind of KINDS) {
     await closing;
     assert.equal(finishedWhenClosed, true);
     await publishing;
-    if (w.kind === 'nats') assert.equal(await w.stored(TOPIC), 0, 'the message was not acknowledged before the connection closed');
+    if (w.kind === 'nats')
+      assert.equal(await w.stored(TOPIC), 0, 'the message was not acknowledged before the connection closed');
   });
 
   test(`${kind} bus: a reading batch arrives byte-exact, however large`, LIMIT, async (t) => {
@@ -317,7 +335,11 @@ for (const kind of KINDS) {
     for (const sent of [readingBatch(500), readingBatch(0), readingBatch(60_000, 300)]) {
       received.length = 0;
       await bus.publish(READINGS_TOPIC, sent);
-      await until(() => received.length > 0 && received.reduce((n, b) => n + b.length, 0) === sent.length, 10_000, `${sent.length} rows to arrive`);
+      await until(
+        () => received.length > 0 && received.reduce((n, b) => n + b.length, 0) === sent.length,
+        10_000,
+        `${sent.length} rows to arrive`,
+      );
       assert.deepEqual(flatten(received), flatten([sent]));
     }
   });

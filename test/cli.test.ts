@@ -23,7 +23,12 @@ function wattline(args: string[], input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     // the CLI reads its defaults from the environment: keep ours out of it
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WATTLINE_')));
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000, killSignal: 'SIGKILL' });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 30_000,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -64,10 +69,14 @@ function parseTable(text: string): Record<string, string>[] {
   const names = header.trim().split(/\s+/);
   let from = 0;
   const starts = names.map((name) => (from = header.indexOf(name, from)));
-  return rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row.slice(starts[i], starts[i + 1]).trim()])));
+  return rows.map((row) =>
+    Object.fromEntries(names.map((name, i) => [name, row.slice(starts[i], starts[i + 1]).trim()])),
+  );
 }
 
-test('ingesting an NDJSON file reports what was accepted and the readings can be queried', { timeout: 60_000 }, async (t) => {
+test('ingesting an NDJSON file reports what was accepted and the readings can be queried', {
+  timeout: 60_000,
+}, async (t) => {
   const w = await build(t);
   const { file } = writeFiles(t, {
     file: ndjson([
@@ -86,7 +95,9 @@ test('ingesting an NDJSON file reports what was accepted and the readings can be
   assert.deepEqual(await points(w, 'home/solar/power'), [['2024-01-01T00:00:00.000Z', 0]]);
 });
 
-test('a CSV file with a header and two bad rows exits 1 naming the rows by file line, and keeps the good rows', { timeout: 60_000 }, async (t) => {
+test('a CSV file with a header and two bad rows exits 1 naming the rows by file line, and keeps the good rows', {
+  timeout: 60_000,
+}, async (t) => {
   const w = await build(t);
   const { 'meter.csv': file } = writeFiles(t, {
     'meter.csv': [
@@ -126,7 +137,9 @@ test('ingest - reads the readings from stdin', { timeout: 60_000 }, async (t) =>
   ]);
 });
 
-test('--lines-per-request 2 sends five lines in three requests, stores every good one and names a bad line of the second by its file line', { timeout: 60_000 }, async (t) => {
+test('--lines-per-request 2 sends five lines in three requests, stores every good one and names a bad line of the second by its file line', {
+  timeout: 60_000,
+}, async (t) => {
   const w = await build(t);
   const { file } = writeFiles(t, {
     file: [
@@ -139,7 +152,10 @@ test('--lines-per-request 2 sends five lines in three requests, stores every goo
   });
   const run = await wattline(['ingest', file, '--lines-per-request', '2', ...at(w)]);
   assert.equal(run.code, 1, run.stderr);
-  assert.deepEqual(run.stdout.trimEnd().split('\n'), ['accepted 4, invalid 1', '  line 4: value is not a finite number']);
+  assert.deepEqual(run.stdout.trimEnd().split('\n'), [
+    'accepted 4, invalid 1',
+    '  line 4: value is not a finite number',
+  ]);
   assert.deepEqual(
     (await points(w, 'split')).map(([, v]: [string, number]) => v),
     [1, 2, 3, 5],
@@ -150,7 +166,9 @@ test('--lines-per-request 2 sends five lines in three requests, stores every goo
   assert.match(metrics, /^ingest_requests_total\{format="ndjson",status="400"\} 1$/m);
 });
 
-test('query prints one row per time and one column per series, and --json prints the API answer', { timeout: 60_000 }, async (t) => {
+test('query prints one row per time and one column per series, and --json prints the API answer', {
+  timeout: 60_000,
+}, async (t) => {
   const w = await build(t);
   await w.ingest([
     { series: 'house', value: 1, ts: T0 },
@@ -159,7 +177,20 @@ test('query prints one row per time and one column per series, and --json prints
     { series: 'solar', value: 10, ts: T0 + H },
     { series: 'solar', value: 20, ts: T0 + 2 * H + 59 * M },
   ]);
-  const args = ['query', '--series', 'house,solar', '--start', '2024-01-01T00:00:00Z', '--end', String(T0 + 3 * H - 1), '--window', '1h', '--agg', 'avg', ...at(w)];
+  const args = [
+    'query',
+    '--series',
+    'house,solar',
+    '--start',
+    '2024-01-01T00:00:00Z',
+    '--end',
+    String(T0 + 3 * H - 1),
+    '--window',
+    '1h',
+    '--agg',
+    'avg',
+    ...at(w),
+  ];
   const table = await wattline(args);
   assert.equal(table.code, 0, table.stderr);
   assert.deepEqual(table.stdout.trimEnd().split('\n')[0].trim().split(/\s+/), ['time', 'house', 'solar']);
@@ -172,12 +203,16 @@ test('query prints one row per time and one column per series, and --json prints
 
   const json = await wattline([...args, '--json']);
   assert.equal(json.code, 0, json.stderr);
-  const api = await w.request(`/api/v1/query?series=house,solar&start=2024-01-01T00:00:00Z&end=${T0 + 3 * H - 1}&window=1h&agg=avg`);
+  const api = await w.request(
+    `/api/v1/query?series=house,solar&start=2024-01-01T00:00:00Z&end=${T0 + 3 * H - 1}&window=1h&agg=avg`,
+  );
   assert.equal(api.status, 200);
   assert.deepEqual(JSON.parse(json.stdout), api.body);
 });
 
-test('keys create --scope read prints a key that can read when reads need a key, but cannot ingest', { timeout: 60_000 }, async (t) => {
+test('keys create --scope read prints a key that can read when reads need a key, but cannot ingest', {
+  timeout: 60_000,
+}, async (t) => {
   const w = await build(t, { requireReadKey: true });
   await w.ingest([{ series: 'guarded', value: 42, ts: T0 }]);
   const created = await wattline(['keys', 'create', '--scope', 'read', ...at(w)]);
@@ -200,16 +235,31 @@ test('keys create --scope read prints a key that can read when reads need a key,
   assert.match(write.body.error, /scope read/);
 
   // and through the CLI: the read key queries, but an ingest with it fails loudly
-  const cliRead = await wattline(['query', '--series', 'guarded', '--start', String(T0), '--end', String(T0), '--json', ...at(w, key)]);
+  const cliRead = await wattline([
+    'query',
+    '--series',
+    'guarded',
+    '--start',
+    String(T0),
+    '--end',
+    String(T0),
+    '--json',
+    ...at(w, key),
+  ]);
   assert.equal(cliRead.code, 0, cliRead.stderr);
   assert.deepEqual(JSON.parse(cliRead.stdout), read.body);
-  const cliWrite = await wattline(['ingest', '-', ...at(w, key)], JSON.stringify({ series: 'guarded', value: 1, ts: T0 + 1 }) + '\n');
+  const cliWrite = await wattline(
+    ['ingest', '-', ...at(w, key)],
+    JSON.stringify({ series: 'guarded', value: 1, ts: T0 + 1 }) + '\n',
+  );
   assert.equal(cliWrite.code, 1);
   assert.match(cliWrite.stderr, /403.*scope read/);
   assert.deepEqual(await points(w, 'guarded'), [['2024-01-01T00:00:00.000Z', 42]], 'the refused ingest stored nothing');
 });
 
-test('dump --date --to writes one gzipped NDJSON blob per day and prints each; --format parquet and --series narrow it', { timeout: 60_000 }, async (t) => {
+test('dump --date --to writes one gzipped NDJSON blob per day and prints each; --format parquet and --series narrow it', {
+  timeout: 60_000,
+}, async (t) => {
   const w = await build(t, { 'dumps.timezone': 'UTC' });
   await w.ingest([
     { sensor: 'speed', value: 50, timestamp: '2024-01-01T10:00:00Z' },
@@ -223,7 +273,11 @@ test('dump --date --to writes one gzipped NDJSON blob per day and prints each; -
     `file://${dir}/2024-01-01.json.gz  1 readings, ${fs.statSync(path.join(dir, '2024-01-01.json.gz')).size} bytes`,
     `file://${dir}/2024-01-02.json.gz  2 readings, ${fs.statSync(path.join(dir, '2024-01-02.json.gz')).size} bytes`,
   ]);
-  const lines = gunzipSync(fs.readFileSync(path.join(dir, '2024-01-02.json.gz'))).toString().trim().split('\n').map((l) => JSON.parse(l));
+  const lines = gunzipSync(fs.readFileSync(path.join(dir, '2024-01-02.json.gz')))
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(lines, [
     { sensor: 'speed', value: 60, timestamp: '2024-01-02T10:00:00.000Z' },
     { sensor: 'fuel', value: 40, timestamp: '2024-01-02T11:00:00.000Z' },
@@ -239,16 +293,31 @@ test('dump --date --to writes one gzipped NDJSON blob per day and prints each; -
   assert.match(bad.stderr, /HTTP 400: date must be a date YYYY-MM-DD/);
 });
 
-test('a query with a bad parameter exits non-zero and prints the server message naming the parameter', { timeout: 60_000 }, async (t) => {
+test('a query with a bad parameter exits non-zero and prints the server message naming the parameter', {
+  timeout: 60_000,
+}, async (t) => {
   const w = await build(t);
-  const run = await wattline(['query', '--series', 'x', '--start', String(T0), '--end', String(T0 + H), '--window', '2m', ...at(w)]);
+  const run = await wattline([
+    'query',
+    '--series',
+    'x',
+    '--start',
+    String(T0),
+    '--end',
+    String(T0 + H),
+    '--window',
+    '2m',
+    ...at(w),
+  ]);
   assert.notEqual(run.code, 0);
   assert.equal(run.stdout, '');
   assert.match(run.stderr, /window must be one of 1m, 5m, 15m, 30m, 1h, 1d \(got "2m"\)/);
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
 });
 
-test('pointing the CLI at a port where nothing listens prints one clear line and exits 1', { timeout: 60_000 }, async (t) => {
+test('pointing the CLI at a port where nothing listens prints one clear line and exits 1', {
+  timeout: 60_000,
+}, async (t) => {
   const w = await build(t);
   // a port that was free a moment ago and that nobody listens on now
   const port = await new Promise<number>((resolve) => {

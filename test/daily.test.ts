@@ -14,25 +14,50 @@ const pathTime = (s: string) => Date.parse(s.length === 17 ? s.replace('Z', ':00
 async function upstreams(t: TestContext, options: { mixMalformed?: boolean } = {}) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, `http://${req.headers.host}`);
-    const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const json = (body: unknown) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     const parts = url.pathname.split('/');
     if (parts[1] === 'intensity' || parts[1] === 'generation') {
-      if (parts[1] === 'generation' && options.mixMalformed) return json({ data: [{ from: '2024-03-31T00:00Z', to: '2024-03-31T00:30Z' }] });
+      if (parts[1] === 'generation' && options.mixMalformed)
+        return json({ data: [{ from: '2024-03-31T00:00Z', to: '2024-03-31T00:30Z' }] });
       // half-hours whose end lies in [from, to]
       const data = [];
       for (let s = pathTime(parts[2]) - SLOT; s <= pathTime(parts[3]) - SLOT; s += SLOT) {
         const slot = { from: iso(s).replace(':00Z', 'Z'), to: iso(s + SLOT).replace(':00Z', 'Z') };
-        data.push(parts[1] === 'intensity' ? { ...slot, intensity: { forecast: 110, actual: 100, index: 'moderate' } } : { ...slot, generationmix: [{ fuel: 'gas', perc: 40 }, { fuel: 'wind', perc: 60 }] });
+        data.push(
+          parts[1] === 'intensity'
+            ? { ...slot, intensity: { forecast: 110, actual: 100, index: 'moderate' } }
+            : {
+                ...slot,
+                generationmix: [
+                  { fuel: 'gas', perc: 40 },
+                  { fuel: 'wind', perc: 60 },
+                ],
+              },
+        );
       }
       return json({ data });
     }
     const from = Date.parse(url.searchParams.get('period_from')!);
     const to = Date.parse(url.searchParams.get('period_to')!);
-    if (url.pathname.endsWith('/standard-unit-rates/')) return json({ count: 1, next: null, previous: null, results: [{ value_exc_vat: 19, value_inc_vat: 20, valid_from: iso(from - 86_400_000), valid_to: null }] });
-    if (url.pathname.endsWith('/standing-charges/')) return json({ count: 1, next: null, previous: null, results: [{ value_exc_vat: 47.6, value_inc_vat: 50, valid_from: iso(from - 86_400_000), valid_to: null }] });
+    if (url.pathname.endsWith('/standard-unit-rates/'))
+      return json({
+        count: 1,
+        next: null,
+        previous: null,
+        results: [{ value_exc_vat: 19, value_inc_vat: 20, valid_from: iso(from - 86_400_000), valid_to: null }],
+      });
+    if (url.pathname.endsWith('/standing-charges/'))
+      return json({
+        count: 1,
+        next: null,
+        previous: null,
+        results: [{ value_exc_vat: 47.6, value_inc_vat: 50, valid_from: iso(from - 86_400_000), valid_to: null }],
+      });
     if (url.pathname.endsWith('/consumption/')) {
       const results = [];
-      for (let s = Math.ceil(from / SLOT) * SLOT; s < to; s += SLOT) results.push({ consumption: 0.5, interval_start: iso(s), interval_end: iso(s + SLOT) });
+      for (let s = Math.ceil(from / SLOT) * SLOT; s < to; s += SLOT)
+        results.push({ consumption: 0.5, interval_start: iso(s), interval_end: iso(s + SLOT) });
       return json({ count: results.length, next: null, previous: null, results });
     }
     res.writeHead(404).end();
@@ -60,13 +85,20 @@ async function app(t: TestContext, url: string) {
 }
 
 const processDays = (w: Awaited<ReturnType<typeof app>>, from: string, to?: string) =>
-  w.request('/api/v1/daily/process', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from, to }) });
+  w.request('/api/v1/daily/process', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from, to }),
+  });
 
 test('processing a clock-change day fetches every source and stores the summary, checked by hand', async (t) => {
   const w = await app(t, await upstreams(t));
   const r = await processDays(w, DAY);
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.deepEqual(r.body.statuses[DAY].map((s: { service: string; status: string }) => `${s.service}:${s.status}`), ['carbon:OK', 'mix:OK', 'prices:OK', 'usage:OK']);
+  assert.deepEqual(
+    r.body.statuses[DAY].map((s: { service: string; status: string }) => `${s.service}:${s.status}`),
+    ['carbon:OK', 'mix:OK', 'prices:OK', 'usage:OK'],
+  );
   // 46 half-hours × 0.5 kWh at 20 p (19 p without VAT), 100 gCO2/kWh, 40 % gas and 60 % wind
   const summary = await w.request(`/daily-summary/${DAY}`);
   assert.deepEqual(summary.body, {

@@ -15,7 +15,14 @@ const SERIES = ['speed', 'fuel', 'location_latitude', 'sensorlog/meter-1/power']
 const FROM = Date.UTC(2026, 2, 27); // 27 March 2026, two days before London's clocks go forward
 const TO = Date.UTC(2026, 3, 1);
 // the edges of 29 March 2026 in London (00:00 GMT to 00:00 BST, 23 hours) and in UTC
-const EDGES = ['2026-03-28T23:59:59.999Z', '2026-03-29T00:00:00.000Z', '2026-03-29T22:59:59.999Z', '2026-03-29T23:00:00.000Z', '2026-03-29T23:59:59.999Z', '2026-03-30T00:00:00.000Z'];
+const EDGES = [
+  '2026-03-28T23:59:59.999Z',
+  '2026-03-29T00:00:00.000Z',
+  '2026-03-29T22:59:59.999Z',
+  '2026-03-29T23:00:00.000Z',
+  '2026-03-29T23:59:59.999Z',
+  '2026-03-30T00:00:00.000Z',
+];
 
 interface Line {
   sensor: string;
@@ -27,9 +34,10 @@ interface Line {
 function readings(): Line[] {
   const lines: Line[] = [];
   SERIES.forEach((sensor, s) => {
-    for (let ts = FROM + s * 60_000; ts < TO; ts += 7 * 60_000) lines.push({ sensor, value: ts / 3_600_000 + s / 8 + 0.1, timestamp: new Date(ts).toISOString() });
+    for (let ts = FROM + s * 60_000; ts < TO; ts += 7 * 60_000)
+      lines.push({ sensor, value: ts / 3_600_000 + s / 8 + 0.1, timestamp: new Date(ts).toISOString() });
   });
-  EDGES.forEach((timestamp, i) => lines.push({ sensor: 'speed', value: 1000 + i + 0.25, timestamp }));
+  for (const [i, timestamp] of EDGES.entries()) lines.push({ sensor: 'speed', value: 1000 + i + 0.25, timestamp });
   return lines;
 }
 
@@ -41,10 +49,18 @@ async function seeded(w: TestApp): Promise<Line[]> {
 }
 
 const key = (l: Line) => `${l.sensor} ${Date.parse(l.timestamp)} ${l.value}`;
-const within = (lines: Line[], start: string, end: string) => lines.filter((l) => l.timestamp >= start && l.timestamp < end).map(key).sort();
+const within = (lines: Line[], start: string, end: string) =>
+  lines
+    .filter((l) => l.timestamp >= start && l.timestamp < end)
+    .map(key)
+    .sort();
 
 async function dump(w: TestApp, body: Record<string, unknown>) {
-  const r = await w.request('/api/v1/dumps', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await w.request('/api/v1/dumps', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return r;
 }
 
@@ -78,16 +94,29 @@ for (const mode of MODES) {
     // the edges: the day's first millisecond is in, the next day's first is not, nor the day before's last
     assert.ok(got.some((l) => l.timestamp === '2026-03-29T00:00:00.000Z'));
     assert.ok(got.some((l) => l.timestamp === '2026-03-29T22:59:59.999Z'));
-    assert.ok(!got.some((l) => l.timestamp === '2026-03-28T23:59:59.999Z' || l.timestamp === '2026-03-29T23:00:00.000Z'));
+    assert.ok(
+      !got.some((l) => l.timestamp === '2026-03-28T23:59:59.999Z' || l.timestamp === '2026-03-29T23:00:00.000Z'),
+    );
     // in time order
-    assert.deepEqual(got.map((l) => l.timestamp), got.map((l) => l.timestamp).sort());
+    assert.deepEqual(
+      got.map((l) => l.timestamp),
+      got.map((l) => l.timestamp).sort(),
+    );
 
     const utc = await dump(w, { date: '2026-03-29', tz: 'UTC' });
     assert.equal(utc.status, 200);
-    assert.deepEqual(readNdjson(file).map(key).sort(), within(lines, '2026-03-29T00:00:00.000Z', '2026-03-30T00:00:00.000Z'));
+    assert.deepEqual(
+      readNdjson(file).map(key).sort(),
+      within(lines, '2026-03-29T00:00:00.000Z', '2026-03-30T00:00:00.000Z'),
+    );
     // a summer day in London starts at 23:00 UTC the day before
     await dump(w, { date: '2026-03-30', tz: 'Europe/London' });
-    assert.deepEqual(readNdjson(path.join(dumpsDir(w), '2026-03-30.json.gz')).map(key).sort(), within(lines, '2026-03-29T23:00:00.000Z', '2026-03-30T23:00:00.000Z'));
+    assert.deepEqual(
+      readNdjson(path.join(dumpsDir(w), '2026-03-30.json.gz'))
+        .map(key)
+        .sort(),
+      within(lines, '2026-03-29T23:00:00.000Z', '2026-03-30T23:00:00.000Z'),
+    );
   });
 }
 
@@ -97,19 +126,37 @@ test('several days, series patterns, CSV and Parquet (read back by DuckDB)', asy
 
   const days = await dump(w, { date: '2026-03-28', to: '2026-03-30', series: ['location_*', 'speed'] });
   assert.equal(days.status, 200, JSON.stringify(days.body));
-  assert.deepEqual(days.body.dumps.map((d: { blob: string }) => d.blob), ['2026-03-28.json.gz', '2026-03-29.json.gz', '2026-03-30.json.gz']);
+  assert.deepEqual(
+    days.body.dumps.map((d: { blob: string }) => d.blob),
+    ['2026-03-28.json.gz', '2026-03-29.json.gz', '2026-03-30.json.gz'],
+  );
   const kept = lines.filter((l) => l.sensor === 'speed' || l.sensor.startsWith('location_'));
-  assert.deepEqual(readNdjson(path.join(dumpsDir(w), '2026-03-28.json.gz')).map(key).sort(), within(kept, '2026-03-28', '2026-03-29'));
+  assert.deepEqual(
+    readNdjson(path.join(dumpsDir(w), '2026-03-28.json.gz'))
+      .map(key)
+      .sort(),
+    within(kept, '2026-03-28', '2026-03-29'),
+  );
 
   const csv = await dump(w, { date: '2026-03-29', format: 'csv', series: 'sensorlog/*' });
   assert.equal(csv.body.dumps[0].blob, '2026-03-29.csv.gz');
-  const [header, ...rows] = gunzipSync(fs.readFileSync(path.join(dumpsDir(w), '2026-03-29.csv.gz'))).toString('utf8').trimEnd().split('\n');
+  const [header, ...rows] = gunzipSync(fs.readFileSync(path.join(dumpsDir(w), '2026-03-29.csv.gz')))
+    .toString('utf8')
+    .trimEnd()
+    .split('\n');
   assert.equal(header, 'sensor,value,timestamp');
   const fromCsv = rows.map((r) => {
     const [sensor, value, timestamp] = r.split(',');
     return { sensor, value: Number(value), timestamp };
   });
-  assert.deepEqual(fromCsv.map(key).sort(), within(lines.filter((l) => l.sensor.startsWith('sensorlog/')), '2026-03-29', '2026-03-30'));
+  assert.deepEqual(
+    fromCsv.map(key).sort(),
+    within(
+      lines.filter((l) => l.sensor.startsWith('sensorlog/')),
+      '2026-03-29',
+      '2026-03-30',
+    ),
+  );
 
   const parquet = await dump(w, { date: '2026-03-29', format: 'parquet' });
   assert.equal(parquet.body.dumps[0].blob, '2026-03-29.parquet');
@@ -119,8 +166,14 @@ test('several days, series patterns, CSV and Parquet (read back by DuckDB)', asy
     c.closeSync();
     duck.closeSync();
   });
-  const read = await c.runAndReadAll(`SELECT sensor, value, epoch_ms(timestamp) AS ts FROM read_parquet('${path.join(dumpsDir(w), '2026-03-29.parquet')}')`);
-  const fromParquet = read.getRowObjectsJS().map((r) => ({ sensor: r.sensor as string, value: r.value as number, timestamp: new Date(Number(r.ts)).toISOString() }));
+  const read = await c.runAndReadAll(
+    `SELECT sensor, value, epoch_ms(timestamp) AS ts FROM read_parquet('${path.join(dumpsDir(w), '2026-03-29.parquet')}')`,
+  );
+  const fromParquet = read.getRowObjectsJS().map((r) => ({
+    sensor: r.sensor as string,
+    value: r.value as number,
+    timestamp: new Date(Number(r.ts)).toISOString(),
+  }));
   assert.deepEqual(fromParquet.map(key).sort(), within(lines, '2026-03-29', '2026-03-30'));
 
   // GET lists what was written, newest day first
@@ -137,11 +190,29 @@ test('re-running a day replaces its dump, and no temporary file is left behind',
   const lines = await seeded(w);
   await dump(w, { date: '2026-03-29' });
   const late = { sensor: 'fuel', value: 12.5, timestamp: '2026-03-29T12:00:30.000Z' };
-  const corrected = { ...lines.find((l) => l.sensor === 'speed' && l.timestamp.startsWith('2026-03-29T10'))!, value: -1 };
+  const corrected = {
+    ...lines.find((l) => l.sensor === 'speed' && l.timestamp.startsWith('2026-03-29T10'))!,
+    value: -1,
+  };
   await w.ingest([late, corrected]);
   const again = await dump(w, { date: '2026-03-29' });
-  const expected = within([...lines.filter((l) => key(l) !== key(lines.find((x) => x.sensor === corrected.sensor && x.timestamp === corrected.timestamp)!)), late, corrected], '2026-03-29', '2026-03-30');
-  assert.deepEqual(readNdjson(path.join(dumpsDir(w), '2026-03-29.json.gz')).map(key).sort(), expected);
+  const expected = within(
+    [
+      ...lines.filter(
+        (l) => key(l) !== key(lines.find((x) => x.sensor === corrected.sensor && x.timestamp === corrected.timestamp)!),
+      ),
+      late,
+      corrected,
+    ],
+    '2026-03-29',
+    '2026-03-30',
+  );
+  assert.deepEqual(
+    readNdjson(path.join(dumpsDir(w), '2026-03-29.json.gz'))
+      .map(key)
+      .sort(),
+    expected,
+  );
   assert.equal(again.body.dumps[0].rows, expected.length);
   assert.deepEqual(fs.readdirSync(dumpsDir(w)), ['2026-03-29.json.gz']);
 });
@@ -170,10 +241,23 @@ test('bad dump requests are 400 naming the field; dumping needs an admin key', a
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.equal(r.body.field, field, JSON.stringify(r.body));
   }
-  const writeKey = (await w.request('/api/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'write' }) })).body.key;
-  const forbidden = await w.request('/api/v1/dumps', { method: 'POST', headers: { authorization: `Bearer ${writeKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ date: '2026-03-29' }) });
+  const writeKey = (
+    await w.request('/api/v1/keys', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'write' }),
+    })
+  ).body.key;
+  const forbidden = await w.request('/api/v1/dumps', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${writeKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ date: '2026-03-29' }),
+  });
   assert.equal(forbidden.status, 403);
-  assert.equal((await w.request('/api/v1/dumps', { method: 'POST', headers: { authorization: '' }, body: '{}' })).status, 401);
+  assert.equal(
+    (await w.request('/api/v1/dumps', { method: 'POST', headers: { authorization: '' }, body: '{}' })).status,
+    401,
+  );
   assert.equal(fs.existsSync(dumpsDir(w)), false, 'nothing was written');
 });
 
@@ -196,11 +280,23 @@ test('the daily job dumps the days missed since its last run, then waits for the
   const job = startDailyDumps(dumper, settings, w.app.ctx.log, now);
   await job.idle();
   await job.stop();
-  assert.deepEqual(fs.readdirSync(dumpsDir(w)).sort(), ['2026-03-27.json.gz', '2026-03-28.json.gz', '2026-03-29.json.gz', '2026-03-30.json.gz']);
+  assert.deepEqual(fs.readdirSync(dumpsDir(w)).sort(), [
+    '2026-03-27.json.gz',
+    '2026-03-28.json.gz',
+    '2026-03-29.json.gz',
+    '2026-03-30.json.gz',
+  ]);
   // the clock-change day is London's 23 hours
-  assert.deepEqual(readNdjson(path.join(dumpsDir(w), '2026-03-29.json.gz')).map(key).sort(), within(lines, '2026-03-29T00:00:00.000Z', '2026-03-29T23:00:00.000Z'));
+  assert.deepEqual(
+    readNdjson(path.join(dumpsDir(w), '2026-03-29.json.gz'))
+      .map(key)
+      .sort(),
+    within(lines, '2026-03-29T00:00:00.000Z', '2026-03-29T23:00:00.000Z'),
+  );
   const listed = (await w.request('/api/v1/dumps')).body.dumps;
-  assert.ok(listed.every((d: { scheduled: boolean; timeZone: string }) => d.scheduled && d.timeZone === 'Europe/London'));
+  assert.ok(
+    listed.every((d: { scheduled: boolean; timeZone: string }) => d.scheduled && d.timeZone === 'Europe/London'),
+  );
 });
 
 test('a dump to s3://bucket/prefix lands in an S3-compatible store, whole and gzipped', async (t) => {
@@ -220,7 +316,11 @@ test('a dump to s3://bucket/prefix lands in an S3-compatible store, whole and gz
   assert.deepEqual(await blobs.list(), ['2026-03-29.json.gz']);
   const body = Buffer.concat(await (await blobs.get('2026-03-29.json.gz')).toArray());
   assert.equal(body.length, r.body.dumps[0].bytes);
-  const got = gunzipSync(body).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+  const got = gunzipSync(body)
+    .toString('utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
   assert.deepEqual(got.map(key).sort(), within(lines, '2026-03-29', '2026-03-30'));
   assert.equal(fs.existsSync(dumpsDir(w)), false, 'nothing went to the local directory');
 });
@@ -231,28 +331,46 @@ test('a dump killed half way leaves the previous dump whole under its name', { t
   const server = await startServe(dataDir, { env: { WATTLINE_DUMPS_TIMEZONE: 'UTC' } });
   t.after(() => server.child.kill('SIGKILL'));
   const post = (pathname: string, body: string, contentType: string) =>
-    fetch(server.url + pathname, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, 'content-type': contentType }, body });
+    fetch(server.url + pathname, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.key}`, 'content-type': contentType },
+      body,
+    });
   const day = Date.UTC(2026, 2, 29);
-  await post('/ingest', JSON.stringify({ sensor: 'speed', value: 1, timestamp: new Date(day).toISOString() }) + '\n', 'application/x-ndjson');
+  await post(
+    '/ingest',
+    JSON.stringify({ sensor: 'speed', value: 1, timestamp: new Date(day).toISOString() }) + '\n',
+    'application/x-ndjson',
+  );
   assert.equal((await post('/api/v1/dumps', JSON.stringify({ date: '2026-03-29' }), 'application/json')).status, 200);
   const file = path.join(dataDir, 'dumps', '2026-03-29.json.gz');
   const before = fs.readFileSync(file);
 
   // a big day, so the next dump takes a while
   const lines: string[] = [];
-  for (let i = 0; i < 400_000; i++) lines.push(`{"series":"m/${i % 50}","value":${i},"ts":${day + 1 + Math.floor(i / 50) * 10}}`);
+  for (let i = 0; i < 400_000; i++)
+    lines.push(`{"series":"m/${i % 50}","value":${i},"ts":${day + 1 + Math.floor(i / 50) * 10}}`);
   assert.equal((await post('/ingest', lines.join('\n') + '\n', 'application/x-ndjson')).status, 200);
-  const dumping = post('/api/v1/dumps', JSON.stringify({ date: '2026-03-29' }), 'application/json').catch(() => undefined);
+  const dumping = post('/api/v1/dumps', JSON.stringify({ date: '2026-03-29' }), 'application/json').catch(
+    () => undefined,
+  );
   // killed as soon as the new dump is being written, wherever it is written
   const mtime = fs.statSync(file).mtimeMs;
-  await until(() => fs.readdirSync(path.dirname(file)).length > 1 || fs.statSync(file).mtimeMs !== mtime, 30_000, 'the dump to start writing');
+  await until(
+    () => fs.readdirSync(path.dirname(file)).length > 1 || fs.statSync(file).mtimeMs !== mtime,
+    30_000,
+    'the dump to start writing',
+  );
   server.child.kill('SIGKILL');
   await server.exited;
   await dumping;
 
   assert.deepEqual(fs.readFileSync(file), before, 'the previous dump is still there, whole');
   assert.deepEqual(readNdjson(file), [{ sensor: 'speed', value: 1, timestamp: '2026-03-29T00:00:00.000Z' }]);
-  assert.ok(!fs.readdirSync(path.dirname(file)).some((f) => f.endsWith('.json.gz') && f !== '2026-03-29.json.gz'), 'no other name looks like a dump');
+  assert.ok(
+    !fs.readdirSync(path.dirname(file)).some((f) => f.endsWith('.json.gz') && f !== '2026-03-29.json.gz'),
+    'no other name looks like a dump',
+  );
 });
 
 test('a server with the daily job on catches up at start on the days missed since its last scheduled dump, in its settings', async (t) => {
@@ -262,24 +380,40 @@ test('a server with the daily job on catches up at start on the days missed sinc
   const settings = { 'dumps.timezone': 'UTC', 'dumps.hour': 0, 'dumps.format': 'csv', 'dumps.series': 'speed' };
   // a first run of the server: readings over the last four days, and a scheduled dump of the fourth day back
   const first = await build(t, { ...settings, 'dumps.daily': false }, dataDir);
-  await first.ingest([1, 2, 3, 4].flatMap((n) => [
-    { sensor: 'speed', value: n, timestamp: `${day(n)}T12:00:00.000Z` },
-    { sensor: 'fuel', value: n, timestamp: `${day(n)}T12:00:00.000Z` },
-  ]));
+  await first.ingest(
+    [1, 2, 3, 4].flatMap((n) => [
+      { sensor: 'speed', value: n, timestamp: `${day(n)}T12:00:00.000Z` },
+      { sensor: 'fuel', value: n, timestamp: `${day(n)}T12:00:00.000Z` },
+    ]),
+  );
   const blobs = openBlobStore('', { dataDir, s3: first.app.ctx.config.s3 });
-  await createDumper({ store: first.app.ctx.store, readings: first.app.readings, blobs, log: first.app.ctx.log }).dump({ days: [day(4)], format: 'csv', series: [], zone: 'UTC', scheduled: true });
+  await createDumper({ store: first.app.ctx.store, readings: first.app.readings, blobs, log: first.app.ctx.log }).dump({
+    days: [day(4)],
+    format: 'csv',
+    series: [],
+    zone: 'UTC',
+    scheduled: true,
+  });
   await first.app.close();
 
   const second = await build(t, settings, dataDir);
   // (a run just after midnight UTC may also dump the day that just ended: only these four are checked)
-  const dumped = async () => (await second.request('/api/v1/dumps')).body.dumps.filter((d: { date: string }) => d.date <= day(1));
+  const dumped = async () =>
+    (await second.request('/api/v1/dumps')).body.dumps.filter((d: { date: string }) => d.date <= day(1));
   // a day is noted once its blob is written: wait for the note of the last
   await until(async () => (await dumped()).length === 4, 10_000, 'the missed days to be dumped');
   for (const n of [1, 2, 3]) {
     const csv = gunzipSync(fs.readFileSync(path.join(dataDir, 'dumps', `${day(n)}.csv.gz`))).toString('utf8');
-    assert.equal(csv, `sensor,value,timestamp\nspeed,${n},${day(n)}T12:00:00.000Z\n`, 'only the series the setting names');
+    assert.equal(
+      csv,
+      `sensor,value,timestamp\nspeed,${n},${day(n)}T12:00:00.000Z\n`,
+      'only the series the setting names',
+    );
   }
   const listed = await dumped();
-  assert.deepEqual(listed.map((d: { date: string }) => d.date), [day(1), day(2), day(3), day(4)]);
+  assert.deepEqual(
+    listed.map((d: { date: string }) => d.date),
+    [day(1), day(2), day(3), day(4)],
+  );
   assert.ok(listed.every((d: { scheduled: boolean; format: string }) => d.scheduled && d.format === 'csv'));
 });

@@ -9,9 +9,25 @@ import { build, until, type TestApp } from './helpers.js';
 
 // a client as any edgecom or Wattline user would write it: @grpc/grpc-js over TCP, the repository's .proto files
 const protoRoot = path.join(import.meta.dirname, '..', 'proto');
-const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '..', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
-const options: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [protoRoot] };
-const method = (file: string, service: string, name: string) => (protoLoader.loadSync(file, options)[service] as protoLoader.ServiceDefinition)[name];
+const reflectionProto = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')),
+  '..',
+  'proto',
+  'grpc',
+  'reflection',
+  'v1',
+  'reflection.proto',
+);
+const options: protoLoader.Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [protoRoot],
+};
+const method = (file: string, service: string, name: string) =>
+  (protoLoader.loadSync(file, options)[service] as protoLoader.ServiceDefinition)[name];
 const QUERY_TIME_SERIES = method('edgecom/timeseries.proto', 'edgecom.TimeSeriesService', 'QueryTimeSeries');
 const READINGS_QUERY = method('wattline/v1/readings.proto', 'wattline.v1.ReadingsService', 'Query');
 const READINGS_SUBSCRIBE = method('wattline/v1/readings.proto', 'wattline.v1.ReadingsService', 'Subscribe');
@@ -35,7 +51,10 @@ const ts = (ms: number): Timestamp => ({ seconds: Math.floor(ms / 1000), nanos: 
 const iso = (t: Timestamp) => new Date(t.seconds * 1000 + t.nanos / 1_000_000).toISOString();
 
 /** The app with gRPC on a free port; no rate limit unless the test asks for one. */
-async function start(t: TestContext, overrides: Record<string, unknown> = {}): Promise<{ w: TestApp; client: grpc.Client }> {
+async function start(
+  t: TestContext,
+  overrides: Record<string, unknown> = {},
+): Promise<{ w: TestApp; client: grpc.Client }> {
   const w = await build(t, { grpcPort: 0, 'rateLimit.grpcPerSecond': 0, ...overrides });
   const client = new grpc.Client(w.app.grpcUrl!, grpc.credentials.createInsecure());
   t.after(() => client.close());
@@ -43,11 +62,18 @@ async function start(t: TestContext, overrides: Record<string, unknown> = {}): P
 }
 
 /** One unary call; resolves with the reply or rejects with the gRPC error (code, details). */
-function unary<Res>(client: grpc.Client, def: protoLoader.MethodDefinition<object, object>, request: object, metadata: Record<string, string> = {}): Promise<Res> {
+function unary<Res>(
+  client: grpc.Client,
+  def: protoLoader.MethodDefinition<object, object>,
+  request: object,
+  metadata: Record<string, string> = {},
+): Promise<Res> {
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(metadata)) md.set(k, v);
   return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, md, (err, reply) => (err ? reject(err) : resolve(reply as Res))),
+    client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, md, (err, reply) =>
+      err ? reject(err) : resolve(reply as Res),
+    ),
   );
 }
 
@@ -59,7 +85,8 @@ async function rejects(call: Promise<unknown>, code: grpc.status, details: strin
   });
 }
 
-const edgecom = (client: grpc.Client, request: object, metadata?: Record<string, string>) => unary<EdgecomReply>(client, QUERY_TIME_SERIES, request, metadata);
+const edgecom = (client: grpc.Client, request: object, metadata?: Record<string, string>) =>
+  unary<EdgecomReply>(client, QUERY_TIME_SERIES, request, metadata);
 const points = (reply: EdgecomReply) => reply.data.map((p) => [iso(p.time), p.value]);
 
 // day 1, hour 00: 10, 20, 60; hour 01: 5; hour 02 empty; hour 03: -5. Day 2, hour 12: 100, 50.
@@ -82,9 +109,18 @@ test('QueryTimeSeries answers hand-computed MIN, MAX, AVG and SUM for 1h and 1d 
   assert.equal((await w.ingest(readings)).status, 200);
   const range = { start: ts(T0), end: ts(T0 + D + 12 * H + 30 * M) };
   const check = async (window: string, aggregation: string, expected: [string, number][]) => {
-    assert.deepEqual(points(await edgecom(client, { ...range, window, aggregation })), expected, `${window} ${aggregation}`);
+    assert.deepEqual(
+      points(await edgecom(client, { ...range, window, aggregation })),
+      expected,
+      `${window} ${aggregation}`,
+    );
   };
-  const hours = ['2024-01-01T00:00:00.000Z', '2024-01-01T01:00:00.000Z', '2024-01-01T03:00:00.000Z', '2024-01-02T12:00:00.000Z'];
+  const hours = [
+    '2024-01-01T00:00:00.000Z',
+    '2024-01-01T01:00:00.000Z',
+    '2024-01-01T03:00:00.000Z',
+    '2024-01-02T12:00:00.000Z',
+  ];
   const zip = (times: string[], values: number[]) => times.map((time, i) => [time, values[i]] as [string, number]);
   await check('1h', 'MIN', zip(hours, [10, 5, -5, 50]));
   await check('1h', 'MAX', zip(hours, [60, 5, -5, 100]));
@@ -105,12 +141,18 @@ test('QueryTimeSeries answers hand-computed MIN, MAX, AVG and SUM for 1h and 1d 
     ['2024-01-02T12:30:00.000Z', 50],
   ]);
   // a bucket's time is its epoch-aligned start even when the range starts inside it
-  assert.deepEqual(points(await edgecom(client, { start: ts(T0 + 15 * M), end: ts(T0 + 2 * H), window: '1h', aggregation: 'SUM' })), [
-    ['2024-01-01T00:00:00.000Z', 80],
-    ['2024-01-01T01:00:00.000Z', 5],
-  ]);
+  assert.deepEqual(
+    points(await edgecom(client, { start: ts(T0 + 15 * M), end: ts(T0 + 2 * H), window: '1h', aggregation: 'SUM' })),
+    [
+      ['2024-01-01T00:00:00.000Z', 80],
+      ['2024-01-01T01:00:00.000Z', 5],
+    ],
+  );
   // start equal to end is allowed: the one reading at that instant
-  assert.deepEqual(points(await edgecom(client, { start: ts(T0 + 15 * M), end: ts(T0 + 15 * M), window: '1m', aggregation: 'MAX' })), [['2024-01-01T00:15:00.000Z', 20]]);
+  assert.deepEqual(
+    points(await edgecom(client, { start: ts(T0 + 15 * M), end: ts(T0 + 15 * M), window: '1m', aggregation: 'MAX' })),
+    [['2024-01-01T00:15:00.000Z', 20]],
+  );
 });
 
 test('x-wattline-series metadata picks the series; the setting picks the default', async (t) => {
@@ -118,15 +160,22 @@ test('x-wattline-series metadata picks the series; the setting picks the default
   await w.ingest(readings);
   const request = { start: ts(T0), end: ts(T0 + D), window: '1d', aggregation: 'SUM' };
   assert.deepEqual(points(await edgecom(client, request)), [['2024-01-01T00:00:00.000Z', 7]]);
-  assert.deepEqual(points(await edgecom(client, request, { 'x-wattline-series': 'edgecom' })), [['2024-01-01T00:00:00.000Z', 90]]);
+  assert.deepEqual(points(await edgecom(client, request, { 'x-wattline-series': 'edgecom' })), [
+    ['2024-01-01T00:00:00.000Z', 90],
+  ]);
   assert.deepEqual(points(await edgecom(client, request, { 'x-wattline-series': 'no-such-series' })), []);
-  await rejects(edgecom(client, request, { 'x-wattline-series': 'bad key!' }), grpc.status.INVALID_ARGUMENT, 'x-wattline-series must be one series key (letters, digits and _ . : / -, at most 200)');
+  await rejects(
+    edgecom(client, request, { 'x-wattline-series': 'bad key!' }),
+    grpc.status.INVALID_ARGUMENT,
+    'x-wattline-series must be one series key (letters, digits and _ . : / -, at most 200)',
+  );
 });
 
 test('every invalid QueryTimeSeries request gets INVALID_ARGUMENT with edgecom’s message, in edgecom’s order', async (t) => {
   const { client } = await start(t);
   const ok = { start: ts(T0), end: ts(T0 + D), window: '1h', aggregation: 'AVG' };
-  const check = (request: object, details: string) => rejects(edgecom(client, { ...ok, ...request }), grpc.status.INVALID_ARGUMENT, details);
+  const check = (request: object, details: string) =>
+    rejects(edgecom(client, { ...ok, ...request }), grpc.status.INVALID_ARGUMENT, details);
   await check({ start: null }, 'missing timestamp');
   await check({ end: null }, 'missing timestamp');
   await check({ start: ts(0) }, 'missing timestamp');
@@ -144,7 +193,8 @@ test('every invalid QueryTimeSeries request gets INVALID_ARGUMENT with edgecom�
   // a request with no fields at all
   await rejects(edgecom(client, {}), grpc.status.INVALID_ARGUMENT, 'missing timestamp');
   // the longest range allowed and every window pass
-  for (const window of ['1m', '5m', '1h', '1d']) assert.deepEqual(await edgecom(client, { ...ok, window }), { data: [] });
+  for (const window of ['1m', '5m', '1h', '1d'])
+    assert.deepEqual(await edgecom(client, { ...ok, window }), { data: [] });
   assert.deepEqual(await edgecom(client, { ...ok, end: ts(T0 + 730 * D), window: '1d' }), { data: [] });
 });
 
@@ -152,7 +202,11 @@ test('a store failure is INTERNAL "query failed: …" without the driver’s mes
   const { w, client } = await start(t);
   await w.ingest(readings);
   await w.app.ctx.store.close();
-  await rejects(edgecom(client, { start: ts(T0), end: ts(T0 + D), window: '1h', aggregation: 'MAX' }), grpc.status.INTERNAL, 'query failed: store error');
+  await rejects(
+    edgecom(client, { start: ts(T0), end: ts(T0 + D), window: '1h', aggregation: 'MAX' }),
+    grpc.status.INTERNAL,
+    'query failed: store error',
+  );
 });
 
 test('the third immediate call over a 1/s, burst 2 limit gets RESOURCE_EXHAUSTED; another key has its own budget', async (t) => {
@@ -161,7 +215,11 @@ test('the third immediate call over a 1/s, burst 2 limit gets RESOURCE_EXHAUSTED
   await rejects(edgecom(client, {}), grpc.status.INVALID_ARGUMENT, 'missing timestamp');
   await rejects(edgecom(client, {}), grpc.status.INVALID_ARGUMENT, 'missing timestamp');
   await rejects(edgecom(client, {}), grpc.status.RESOURCE_EXHAUSTED, 'rate limit exceeded');
-  await rejects(edgecom(client, {}, { authorization: `Bearer ${w.key}` }), grpc.status.INVALID_ARGUMENT, 'missing timestamp');
+  await rejects(
+    edgecom(client, {}, { authorization: `Bearer ${w.key}` }),
+    grpc.status.INVALID_ARGUMENT,
+    'missing timestamp',
+  );
   // health checks are not limited
   assert.deepEqual(await unary(client, HEALTH_CHECK, { service: '' }), { status: 'SERVING' });
 });
@@ -187,44 +245,113 @@ test('wattline.v1 Query answers several series with every HTTP query option', as
   await w.ingest(readings);
   type Reply = { results: { series: string; points: { time: Timestamp; value?: number }[] }[] };
   const query = (request: object) => unary<Reply>(client, READINGS_QUERY, request);
-  const reply = await query({ series: ['edgecom', 'site/other', 'nope'], start: ts(T0), end: ts(T0 + 4 * H - 1), window: '1h', agg: 'max', fill: 'null' });
+  const reply = await query({
+    series: ['edgecom', 'site/other', 'nope'],
+    start: ts(T0),
+    end: ts(T0 + 4 * H - 1),
+    window: '1h',
+    agg: 'max',
+    fill: 'null',
+  });
   const shown = reply.results.map((r) => [r.series, r.points.map((p) => [iso(p.time).slice(11, 16), p.value ?? null])]);
   assert.deepEqual(shown, [
-    ['edgecom', [['00:00', 60], ['01:00', 5], ['02:00', null], ['03:00', -5]]],
-    ['site/other', [['00:00', null], ['01:00', null], ['02:00', 7], ['03:00', null]]],
-    ['nope', [['00:00', null], ['01:00', null], ['02:00', null], ['03:00', null]]],
+    [
+      'edgecom',
+      [
+        ['00:00', 60],
+        ['01:00', 5],
+        ['02:00', null],
+        ['03:00', -5],
+      ],
+    ],
+    [
+      'site/other',
+      [
+        ['00:00', null],
+        ['01:00', null],
+        ['02:00', 7],
+        ['03:00', null],
+      ],
+    ],
+    [
+      'nope',
+      [
+        ['00:00', null],
+        ['01:00', null],
+        ['02:00', null],
+        ['03:00', null],
+      ],
+    ],
   ]);
   // raw points without a window; count; a local day in a time zone (New York midnight is 05:00 UTC)
   const raw = await query({ series: ['edgecom'], start: ts(T0), end: ts(T0 + H) });
-  assert.deepEqual(raw.results[0].points.map((p) => [iso(p.time), p.value]), [
-    ['2024-01-01T00:00:00.000Z', 10],
-    ['2024-01-01T00:15:00.000Z', 20],
-    ['2024-01-01T00:45:00.000Z', 60],
-  ]);
-  const local = await query({ series: ['edgecom'], start: ts(T0 - D), end: ts(T0 + 2 * D), window: '1d', agg: 'count', tz: 'America/New_York' });
-  assert.deepEqual(local.results[0].points.map((p) => [iso(p.time), p.value]), [
-    ['2023-12-31T05:00:00.000Z', 6],
-    ['2024-01-02T05:00:00.000Z', 3],
-  ]);
+  assert.deepEqual(
+    raw.results[0].points.map((p) => [iso(p.time), p.value]),
+    [
+      ['2024-01-01T00:00:00.000Z', 10],
+      ['2024-01-01T00:15:00.000Z', 20],
+      ['2024-01-01T00:45:00.000Z', 60],
+    ],
+  );
+  const local = await query({
+    series: ['edgecom'],
+    start: ts(T0 - D),
+    end: ts(T0 + 2 * D),
+    window: '1d',
+    agg: 'count',
+    tz: 'America/New_York',
+  });
+  assert.deepEqual(
+    local.results[0].points.map((p) => [iso(p.time), p.value]),
+    [
+      ['2023-12-31T05:00:00.000Z', 6],
+      ['2024-01-02T05:00:00.000Z', 3],
+    ],
+  );
   // the HTTP query's checks and messages
-  await rejects(query({ series: ['edgecom'], start: ts(T0), end: ts(T0 + H), window: '2m' }), grpc.status.INVALID_ARGUMENT, 'window must be one of 1m, 5m, 15m, 30m, 1h, 1d (got "2m")');
-  await rejects(query({ series: ['edgecom'], end: ts(T0) }), grpc.status.INVALID_ARGUMENT, 'start is required: ISO 8601 or epoch milliseconds');
-  await rejects(query({ start: ts(T0), end: ts(T0) }), grpc.status.INVALID_ARGUMENT, 'series is required: one or more series keys, comma-separated');
-  await rejects(query({ series: ['a,b'], start: ts(T0), end: ts(T0) }), grpc.status.INVALID_ARGUMENT, 'series keys cannot contain ","; list each key on its own');
+  await rejects(
+    query({ series: ['edgecom'], start: ts(T0), end: ts(T0 + H), window: '2m' }),
+    grpc.status.INVALID_ARGUMENT,
+    'window must be one of 1m, 5m, 15m, 30m, 1h, 1d (got "2m")',
+  );
+  await rejects(
+    query({ series: ['edgecom'], end: ts(T0) }),
+    grpc.status.INVALID_ARGUMENT,
+    'start is required: ISO 8601 or epoch milliseconds',
+  );
+  await rejects(
+    query({ start: ts(T0), end: ts(T0) }),
+    grpc.status.INVALID_ARGUMENT,
+    'series is required: one or more series keys, comma-separated',
+  );
+  await rejects(
+    query({ series: ['a,b'], start: ts(T0), end: ts(T0) }),
+    grpc.status.INVALID_ARGUMENT,
+    'series keys cannot contain ","; list each key on its own',
+  );
 });
 
 test('with reads requiring a key, gRPC calls without one get UNAUTHENTICATED', async (t) => {
   const { w, client } = await start(t, { requireReadKey: true });
   const request = { start: ts(T0), end: ts(T0 + D), window: '1h', aggregation: 'SUM' };
   await rejects(edgecom(client, request), grpc.status.UNAUTHENTICATED, 'no credentials provided');
-  await rejects(edgecom(client, request, { authorization: 'Bearer wrong-key-123' }), grpc.status.UNAUTHENTICATED, 'invalid api key');
+  await rejects(
+    edgecom(client, request, { authorization: 'Bearer wrong-key-123' }),
+    grpc.status.UNAUTHENTICATED,
+    'invalid api key',
+  );
   assert.deepEqual(await edgecom(client, request, { authorization: `Bearer ${w.key}` }), { data: [] });
 });
 
 test('reflection lists the services and health answers SERVING', async (t) => {
   const { client } = await start(t);
   const names = await new Promise<string[]>((resolve, reject) => {
-    const stream = client.makeBidiStreamRequest(REFLECTION.path, REFLECTION.requestSerialize, REFLECTION.responseDeserialize, new grpc.Metadata());
+    const stream = client.makeBidiStreamRequest(
+      REFLECTION.path,
+      REFLECTION.requestSerialize,
+      REFLECTION.responseDeserialize,
+      new grpc.Metadata(),
+    );
     stream.on('data', (reply: { list_services_response: { service: { name: string }[] } }) => {
       resolve(reply.list_services_response.service.map((s) => s.name));
       stream.end();
@@ -232,7 +359,8 @@ test('reflection lists the services and health answers SERVING', async (t) => {
     stream.on('error', reject);
     stream.write({ list_services: '*' });
   });
-  for (const name of ['edgecom.TimeSeriesService', 'wattline.v1.ReadingsService', 'grpc.health.v1.Health']) assert.ok(names.includes(name), `${name} in ${names}`);
+  for (const name of ['edgecom.TimeSeriesService', 'wattline.v1.ReadingsService', 'grpc.health.v1.Health'])
+    assert.ok(names.includes(name), `${name} in ${names}`);
   for (const service of ['', 'edgecom.TimeSeriesService', 'wattline.v1.ReadingsService']) {
     assert.deepEqual(await unary(client, HEALTH_CHECK, { service }), { status: 'SERVING' }, service);
   }
@@ -247,19 +375,35 @@ test('calls are counted in /metrics by method and carry a request id', async (t)
   const echoed = await new Promise<grpc.MetadataValue[]>((resolve, reject) => {
     const md = new grpc.Metadata();
     md.set('x-request-id', 'trace-1234');
-    const call = client.makeUnaryRequest(QUERY_TIME_SERIES.path, QUERY_TIME_SERIES.requestSerialize, QUERY_TIME_SERIES.responseDeserialize, request, md, (err) => err && reject(err));
+    const call = client.makeUnaryRequest(
+      QUERY_TIME_SERIES.path,
+      QUERY_TIME_SERIES.requestSerialize,
+      QUERY_TIME_SERIES.responseDeserialize,
+      request,
+      md,
+      (err) => err && reject(err),
+    );
     call.on('metadata', (m: grpc.Metadata) => resolve(m.get('x-request-id')));
   });
   assert.deepEqual(echoed, ['trace-1234']);
   const metrics = (await w.request('/metrics')).body as string;
   assert.match(metrics, /^grpc_requests_total\{method="\/edgecom\.TimeSeriesService\/QueryTimeSeries"\} 3$/m);
-  assert.match(metrics, /^grpc_request_duration_seconds_count\{method="\/edgecom\.TimeSeriesService\/QueryTimeSeries"\} 3$/m);
+  assert.match(
+    metrics,
+    /^grpc_request_duration_seconds_count\{method="\/edgecom\.TimeSeriesService\/QueryTimeSeries"\} 3$/m,
+  );
 });
 
 test('wattline.v1 Subscribe streams the chosen series as readings are stored, until the client cancels', async (t) => {
   const { w, client } = await start(t);
   const got: { series: string; time: Timestamp; value: number }[] = [];
-  const stream = client.makeServerStreamRequest(READINGS_SUBSCRIBE.path, READINGS_SUBSCRIBE.requestSerialize, READINGS_SUBSCRIBE.responseDeserialize, { series: ['live/a', 'live/c'] }, new grpc.Metadata());
+  const stream = client.makeServerStreamRequest(
+    READINGS_SUBSCRIBE.path,
+    READINGS_SUBSCRIBE.requestSerialize,
+    READINGS_SUBSCRIBE.responseDeserialize,
+    { series: ['live/a', 'live/c'] },
+    new grpc.Metadata(),
+  );
   stream.on('data', (r: { series: string; time: Timestamp; value: number }) => got.push(r));
   const ended = new Promise<grpc.StatusObject>((resolve) => stream.on('status', resolve));
   stream.on('error', () => undefined); // the cancel below ends it with CANCELLED
@@ -284,7 +428,13 @@ test('wattline.v1 Subscribe streams the chosen series as readings are stored, un
 
 test('wattline.v1 Subscribe without series is INVALID_ARGUMENT naming the field', async (t) => {
   const { client } = await start(t);
-  const stream = client.makeServerStreamRequest(READINGS_SUBSCRIBE.path, READINGS_SUBSCRIBE.requestSerialize, READINGS_SUBSCRIBE.responseDeserialize, { series: [] }, new grpc.Metadata());
+  const stream = client.makeServerStreamRequest(
+    READINGS_SUBSCRIBE.path,
+    READINGS_SUBSCRIBE.requestSerialize,
+    READINGS_SUBSCRIBE.responseDeserialize,
+    { series: [] },
+    new grpc.Metadata(),
+  );
   const err = await new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
   assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
   assert.match(err.details, /series is required/);

@@ -11,19 +11,31 @@ export function tempDir(prefix = 'wattline-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads reply bodies field by field and asserts on them
+type ReplyBody = any;
+
 export interface TestApp {
   app: Wattline;
   url: string;
   key: string;
   dataDir: string;
   /** `fetch` against the app with the admin key (override with headers.authorization). */
-  request(pathname: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: any }>;
-  ingest(lines: (string | object)[] | string, contentType?: string): Promise<{ status: number; headers: Headers; body: any }>;
+  request(pathname: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: ReplyBody }>;
+  ingest(
+    lines: (string | object)[] | string,
+    contentType?: string,
+  ): Promise<{ status: number; headers: Headers; body: ReplyBody }>;
 }
 
 /** Starts the app on its own temp data dir and a free port; closes it when the test ends. */
-export async function build(t: TestContext, overrides: Record<string, unknown> = {}, dataDir = tempDir()): Promise<TestApp> {
-  const config = loadConfig({ overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', carbonUrl: '', ...overrides } });
+export async function build(
+  t: TestContext,
+  overrides: Record<string, unknown> = {},
+  dataDir = tempDir(),
+): Promise<TestApp> {
+  const config = loadConfig({
+    overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', carbonUrl: '', ...overrides },
+  });
   const app = await startWattline(config);
   t.after(async () => {
     await app.close();
@@ -53,13 +65,20 @@ export async function build(t: TestContext, overrides: Record<string, unknown> =
       request('/ingest', {
         method: 'POST',
         headers: { 'content-type': contentType },
-        body: typeof lines === 'string' ? lines : lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n',
+        body:
+          typeof lines === 'string'
+            ? lines
+            : lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n',
       }),
   };
 }
 
 /** Waits for a condition with a deadline instead of sleeping. */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -77,7 +96,11 @@ export type Mode = (typeof MODES)[number];
  * `build` in the given mode. Server mode gets its own PostgreSQL schema, dropped afterwards.
  * Undefined when the mode's services are missing (the test is then skipped with the reason).
  */
-export async function buildMode(t: TestContext, mode: Mode, overrides: Record<string, unknown> = {}): Promise<TestApp | undefined> {
+export async function buildMode(
+  t: TestContext,
+  mode: Mode,
+  overrides: Record<string, unknown> = {},
+): Promise<TestApp | undefined> {
   if (mode === 'embedded') return build(t, overrides);
   if (!(await needService(t, 'postgres'))) return undefined;
   const schema = `wattline_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;

@@ -17,7 +17,10 @@ test('the cloud-lada sample is accepted with basic auth and its content type', a
   const w = await build(t);
   const r = await w.request('/ingest', {
     method: 'POST',
-    headers: { authorization: 'Basic ' + Buffer.from(`${w.key}:`).toString('base64'), 'content-type': 'application/stream+json' },
+    headers: {
+      authorization: 'Basic ' + Buffer.from(`${w.key}:`).toString('base64'),
+      'content-type': 'application/stream+json',
+    },
     body: fs.readFileSync(sampleFile('cloud-lada.ndjson')),
   });
   assert.equal(r.status, 200);
@@ -26,29 +29,41 @@ test('the cloud-lada sample is accepted with basic auth and its content type', a
   assert.deepEqual(latest.body, { series: 'speed', time: '2012-04-23T18:27:43.511Z', value: 61.9 });
 });
 
-for (const mode of MODES) test(`series/ts lines with epoch ms or ISO times are accepted as application/x-ndjson with a bearer key (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  const r = await w.ingest([
-    { series: 'site/meter:1', value: 1.5, ts: T0 },
-    { series: 'site/meter:1', value: 2.5, ts: '2024-01-01T01:00:00+01:00' }, // same instant as T0: replaces it
-    { series: 'site/meter:1', value: 3, ts: String(T0 + H) },
-  ]);
-  assert.deepEqual(r.body, { accepted: 3 });
-  const q = await w.request(`/api/v1/query?series=site/meter:1&start=${T0}&end=${T0 + H}`);
-  assert.deepEqual(q.body.results[0].points, [
-    { time: '2024-01-01T00:00:00.000Z', value: 2.5 },
-    { time: '2024-01-01T01:00:00.000Z', value: 3 },
-  ]);
-});
+for (const mode of MODES)
+  test(`series/ts lines with epoch ms or ISO times are accepted as application/x-ndjson with a bearer key (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    const r = await w.ingest([
+      { series: 'site/meter:1', value: 1.5, ts: T0 },
+      { series: 'site/meter:1', value: 2.5, ts: '2024-01-01T01:00:00+01:00' }, // same instant as T0: replaces it
+      { series: 'site/meter:1', value: 3, ts: String(T0 + H) },
+    ]);
+    assert.deepEqual(r.body, { accepted: 3 });
+    const q = await w.request(`/api/v1/query?series=site/meter:1&start=${T0}&end=${T0 + H}`);
+    assert.deepEqual(q.body.results[0].points, [
+      { time: '2024-01-01T00:00:00.000Z', value: 2.5 },
+      { time: '2024-01-01T01:00:00.000Z', value: 3 },
+    ]);
+  });
 
 test('missing and wrong credentials get the cloud-lada 401 messages and store nothing', async (t) => {
   const w = await build(t);
   const line = JSON.stringify({ series: 'x', value: 1, ts: T0 }) + '\n';
-  const none = await w.request('/ingest', { method: 'POST', headers: { authorization: '', 'content-type': 'application/x-ndjson' }, body: line });
+  const none = await w.request('/ingest', {
+    method: 'POST',
+    headers: { authorization: '', 'content-type': 'application/x-ndjson' },
+    body: line,
+  });
   assert.equal(none.status, 401);
   assert.equal(none.body.error, 'no credentials provided');
-  const wrong = await w.request('/ingest', { method: 'POST', headers: { authorization: 'Basic ' + Buffer.from('nope:').toString('base64'), 'content-type': 'application/x-ndjson' }, body: line });
+  const wrong = await w.request('/ingest', {
+    method: 'POST',
+    headers: {
+      authorization: 'Basic ' + Buffer.from('nope:').toString('base64'),
+      'content-type': 'application/x-ndjson',
+    },
+    body: line,
+  });
   assert.equal(wrong.status, 401);
   assert.equal(wrong.body.error, 'invalid api key');
   const series = await w.request('/api/v1/series');
@@ -57,38 +72,47 @@ test('missing and wrong credentials get the cloud-lada 401 messages and store no
 
 test('a read-scoped key cannot write', async (t) => {
   const w = await build(t);
-  const created = await w.request('/api/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'read' }) });
+  const created = await w.request('/api/v1/keys', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ scope: 'read' }),
+  });
   assert.equal(created.status, 201);
-  const r = await w.request('/ingest', { method: 'POST', headers: { authorization: `Bearer ${created.body.key}`, 'content-type': 'application/x-ndjson' }, body: '{"series":"x","value":1,"ts":0}\n' });
+  const r = await w.request('/ingest', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${created.body.key}`, 'content-type': 'application/x-ndjson' },
+    body: '{"series":"x","value":1,"ts":0}\n',
+  });
   assert.equal(r.status, 403);
   assert.match(r.body.error, /scope read/);
 });
 
-for (const parseWorkers of [0, 2]) test(`bad lines are reported by line number and the good lines in the same body are stored (${parseWorkers} parse workers)`, async (t) => {
-  const w = await build(t, { 'ingest.parseWorkers': parseWorkers });
-  const r = await w.ingest([
-    { series: 'ok', value: 1, ts: T0 },
-    'not json',
-    { series: 'ok', value: 'high', ts: T0 + 1 },
-    '',
-    { series: 'bad key!', value: 1, ts: T0 },
-    { series: 'ok', value: 2, ts: 'yesterday' },
-    { value: 2, ts: T0 },
-    { series: 'ok', value: 2 },
-    '[1,2]',
-    { series: 'ok', value: 3, ts: T0 + 2 },
-  ]);
-  assert.equal(r.status, 400);
-  assert.equal(r.body.accepted, 2);
-  assert.deepEqual(
-    r.body.invalid.map((i: { line: number }) => i.line),
-    [2, 3, 5, 6, 7, 8, 9],
-  );
-  assert.match(r.body.invalid[1].error, /value is not a finite number/);
-  assert.match(r.body.invalid[3].error, /ts must be ISO 8601/);
-  assert.match(r.body.invalid[4].error, /series \(or sensor\) is missing/);
-  assert.equal(await countOf(w, 'ok'), 2);
-});
+for (const parseWorkers of [0, 2])
+  test(`bad lines are reported by line number and the good lines in the same body are stored (${parseWorkers} parse workers)`, async (t) => {
+    const w = await build(t, { 'ingest.parseWorkers': parseWorkers });
+    const r = await w.ingest([
+      { series: 'ok', value: 1, ts: T0 },
+      'not json',
+      { series: 'ok', value: 'high', ts: T0 + 1 },
+      '',
+      { series: 'bad key!', value: 1, ts: T0 },
+      { series: 'ok', value: 2, ts: 'yesterday' },
+      { value: 2, ts: T0 },
+      { series: 'ok', value: 2 },
+      '[1,2]',
+      { series: 'ok', value: 3, ts: T0 + 2 },
+    ]);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.accepted, 2);
+    assert.deepEqual(
+      r.body.invalid.map((i: { line: number }) => i.line),
+      [2, 3, 5, 6, 7, 8, 9],
+    );
+    assert.match(r.body.invalid[1].error, /value is not a finite number/);
+    assert.match(r.body.invalid[3].error, /ts must be ISO 8601/);
+    assert.match(r.body.invalid[4].error, /series \(or sensor\) is missing/);
+    assert.equal(await countOf(w, 'ok'), 2);
+  });
 
 test('a line longer than the limit is rejected by number and the lines around it are kept', async (t) => {
   const w = await build(t, { 'ingest.maxLineBytes': 100 });
@@ -104,46 +128,70 @@ test('an unsupported content type gets 415 and a gzip body is accepted', async (
   const bad = await w.ingest('{"series":"x","value":1,"ts":0}\n', 'text/csv');
   assert.equal(bad.status, 415);
   const body = gzipSync(Buffer.from('{"series":"z","value":1,"ts":0}\n{"series":"z","value":2,"ts":1}\n'));
-  const r = await w.request('/ingest', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body });
+  const r = await w.request('/ingest', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+    body,
+  });
   assert.deepEqual(r.body, { accepted: 2 });
-  const damaged = await w.request('/ingest', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: Buffer.from('not gzip at all') });
+  const damaged = await w.request('/ingest', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+    body: Buffer.from('not gzip at all'),
+  });
   assert.equal(damaged.status, 400);
   assert.match(damaged.body.error, /gzip/);
 });
 
-for (const mode of MODES) test(`resending the same file leaves the same number of readings (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  const lines = Array.from({ length: 5000 }, (_, i) => ({ series: `s${i % 5}`, value: i, ts: T0 + Math.floor(i / 5) * 60_000 }));
-  assert.deepEqual((await w.ingest(lines)).body, { accepted: 5000 });
-  const before = await countOf(w, 's3');
-  assert.equal(before, 1000);
-  assert.deepEqual((await w.ingest(lines)).body, { accepted: 5000 });
-  assert.equal(await countOf(w, 's3'), 1000);
-  const sum = await w.request(`/api/v1/query?series=s3&start=${T0}&end=${T0 + 86_400_000}&window=1d&agg=sum`);
-  assert.equal(sum.body.results[0].points[0].value, lines.filter((l) => l.series === 's3').reduce((a, l) => a + l.value, 0));
-  // and after the compactor rewrote the day, still the same
-  await w.app.readings.compactNow();
-  assert.equal(await countOf(w, 's3'), 1000);
-  const catalog = await w.request('/api/v1/series');
-  assert.equal(catalog.body.series.find((s: { key: string }) => s.key === 's3').count, 1000);
-});
+for (const mode of MODES)
+  test(`resending the same file leaves the same number of readings (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    const lines = Array.from({ length: 5000 }, (_, i) => ({
+      series: `s${i % 5}`,
+      value: i,
+      ts: T0 + Math.floor(i / 5) * 60_000,
+    }));
+    assert.deepEqual((await w.ingest(lines)).body, { accepted: 5000 });
+    const before = await countOf(w, 's3');
+    assert.equal(before, 1000);
+    assert.deepEqual((await w.ingest(lines)).body, { accepted: 5000 });
+    assert.equal(await countOf(w, 's3'), 1000);
+    const sum = await w.request(`/api/v1/query?series=s3&start=${T0}&end=${T0 + 86_400_000}&window=1d&agg=sum`);
+    assert.equal(
+      sum.body.results[0].points[0].value,
+      lines.filter((l) => l.series === 's3').reduce((a, l) => a + l.value, 0),
+    );
+    // and after the compactor rewrote the day, still the same
+    await w.app.readings.compactNow();
+    assert.equal(await countOf(w, 's3'), 1000);
+    const catalog = await w.request('/api/v1/series');
+    assert.equal(catalog.body.series.find((s: { key: string }) => s.key === 's3').count, 1000);
+  });
 
-for (const mode of MODES) test(`a corrected value replaces the old one in queries and latest from the moment it is acknowledged (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  await w.ingest([{ series: 'm', value: 10, ts: T0 }, { series: 'm', value: 20, ts: T0 + H }]);
-  const q = `/api/v1/query?series=m&start=${T0}&end=${T0 + H}&window=1d&agg=sum`;
-  assert.equal((await w.request(q)).body.results[0].points[0].value, 30); // now cached
-  await w.ingest([{ series: 'm', value: 25, ts: T0 + H }]);
-  assert.equal((await w.request(q)).body.results[0].points[0].value, 35);
-  assert.equal((await w.request('/api/v1/series/m/latest')).body.value, 25);
-  await w.ingest([{ series: 'm', value: 11, ts: T0 }]);
-  assert.equal((await w.request(q)).body.results[0].points[0].value, 36);
-  await w.app.readings.compactNow();
-  assert.equal((await w.request(q)).body.results[0].points[0].value, 36);
-  assert.equal((await w.request(`/api/v1/query?series=m&start=${T0}&end=${T0 + H}&window=1d&agg=count`)).body.results[0].points[0].value, 2);
-});
+for (const mode of MODES)
+  test(`a corrected value replaces the old one in queries and latest from the moment it is acknowledged (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.ingest([
+      { series: 'm', value: 10, ts: T0 },
+      { series: 'm', value: 20, ts: T0 + H },
+    ]);
+    const q = `/api/v1/query?series=m&start=${T0}&end=${T0 + H}&window=1d&agg=sum`;
+    assert.equal((await w.request(q)).body.results[0].points[0].value, 30); // now cached
+    await w.ingest([{ series: 'm', value: 25, ts: T0 + H }]);
+    assert.equal((await w.request(q)).body.results[0].points[0].value, 35);
+    assert.equal((await w.request('/api/v1/series/m/latest')).body.value, 25);
+    await w.ingest([{ series: 'm', value: 11, ts: T0 }]);
+    assert.equal((await w.request(q)).body.results[0].points[0].value, 36);
+    await w.app.readings.compactNow();
+    assert.equal((await w.request(q)).body.results[0].points[0].value, 36);
+    assert.equal(
+      (await w.request(`/api/v1/query?series=m&start=${T0}&end=${T0 + H}&window=1d&agg=count`)).body.results[0]
+        .points[0].value,
+      2,
+    );
+  });
 
 test('a full write queue answers 503 with Retry-After instead of buffering more', async (t) => {
   const w = await build(t, { 'ingest.queueLimit': 1000 });
@@ -161,4 +209,3 @@ test('a full write queue answers 503 with Retry-After instead of buffering more'
   assert.deepEqual((await big).body, { accepted: 2000 });
   assert.equal(await countOf(w, 'q'), 2000);
 });
-

@@ -5,7 +5,12 @@ import { build, sampleFile } from './helpers.js';
 
 test('with an empty store the cloud-lada endpoints answer zeros and no last ingest', async (t) => {
   const w = await build(t);
-  assert.deepEqual((await w.request('/api/statistics/latest')).body, { speed: 0, fuel: 0, engineTemperature: 0, revolutions: 0 });
+  assert.deepEqual((await w.request('/api/statistics/latest')).body, {
+    speed: 0,
+    fuel: 0,
+    engineTemperature: 0,
+    revolutions: 0,
+  });
   assert.deepEqual((await w.request('/api/location/latest')).body, { latitude: 0, longitude: 0 });
   assert.deepEqual((await w.request('/api/status')).body, { lastIngestTimestamp: null });
   const day = (await w.request('/api/statistics/sensor/speed/date/2024-01-01')).body;
@@ -23,13 +28,22 @@ test('latest values, location, status and a day in 96 fifteen-minute averages', 
     { sensor: 'location_latitude', value: 55.75, timestamp: '2012-04-23T18:22:00Z' },
     { sensor: 'location_longitude', value: 37.62, timestamp: '2012-04-23T18:22:00Z' },
   ]);
-  assert.deepEqual((await w.request('/api/statistics/latest')).body, { speed: 61.9, fuel: 41, engineTemperature: 88, revolutions: 2400 });
+  assert.deepEqual((await w.request('/api/statistics/latest')).body, {
+    speed: 61.9,
+    fuel: 41,
+    engineTemperature: 88,
+    revolutions: 2400,
+  });
   assert.deepEqual((await w.request('/api/location/latest')).body, { latitude: 55.75, longitude: 37.62 });
   assert.deepEqual((await w.request('/api/status')).body, { lastIngestTimestamp: '2012-04-23T18:27:43.511Z' });
   const day = (await w.request('/api/statistics/sensor/speed/date/2012-04-23')).body;
   assert.equal(day.length, 96);
   // 18:15–18:30 is quarter 73: the average of the three sample readings
-  assert.deepEqual(day[73], { sensor: 'speed', value: (55.5 + 60.2 + 61.9) / 3, timestamp: '2012-04-23T18:15:00.000Z' });
+  assert.deepEqual(day[73], {
+    sensor: 'speed',
+    value: (55.5 + 60.2 + 61.9) / 3,
+    timestamp: '2012-04-23T18:15:00.000Z',
+  });
   assert.equal(day.filter((b: { value: number }) => b.value !== 0).length, 1);
 });
 

@@ -38,12 +38,19 @@ test('a 200 MB body streams through without being held in memory', { timeout: 12
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
-  const child = spawn(process.execPath, ['-e', client, w.url, w.key, String(200 * MB)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', client, w.url, w.key, String(200 * MB)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
   await new Promise((resolve) => child.on('exit', resolve));
   clearInterval(sampler);
-  const { status, reply, lines, good } = JSON.parse(out) as { status: number; reply: { accepted: number; invalid: unknown[]; invalidCount: number }; lines: number; good: number };
+  const { status, reply, lines, good } = JSON.parse(out) as {
+    status: number;
+    reply: { accepted: number; invalid: unknown[]; invalidCount: number };
+    lines: number;
+    good: number;
+  };
   assert.equal(status, 400);
   assert.equal(reply.accepted, good);
   assert.equal(reply.invalidCount, lines - good);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { build, tempDir, until } from './helpers.js';
+import { build, tempDir } from './helpers.js';
 import { startServe, type ServeProcess } from './serve.js';
 
 const bin = path.join(import.meta.dirname, '..', 'bin', 'wattline.js');
@@ -62,7 +62,11 @@ test('GET /metrics counts ingested rows, requests, commits and queries in Promet
   // Prometheus text exposition: every line is a comment, blank, or `name{labels} value`
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    assert.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/, line);
+    assert.match(
+      line,
+      /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/,
+      line,
+    );
   }
 });
 
@@ -102,7 +106,11 @@ test('every response carries an x-request-id, and a request id sent by the clien
     openapi: await w.request('/openapi.json', open),
     docs: await w.request('/docs', open),
     notFound: await w.request('/no/such/route', open),
-    unauthorized: await w.request('/ingest', { method: 'POST', headers: { authorization: '', 'content-type': 'application/x-ndjson' }, body: '{"series":"x","value":1,"ts":0}\n' }),
+    unauthorized: await w.request('/ingest', {
+      method: 'POST',
+      headers: { authorization: '', 'content-type': 'application/x-ndjson' },
+      body: '{"series":"x","value":1,"ts":0}\n',
+    }),
     badQuery: await w.request('/api/v1/query?series=x&start=0&end=1&window=2m'),
     ingest: await w.ingest([{ series: 'x', value: 1, ts: T0 }]),
   };
@@ -124,17 +132,14 @@ test('every response carries an x-request-id, and a request id sent by the clien
   }
 });
 
-test(
-  'a malformed URL gets a 400 in the usual error shape with an x-request-id',
-  async (t) => {
-    const w = await build(t);
-    const r = await w.request('/api/v1/series/%E0%A4%A/latest');
-    assert.equal(r.status, 400);
-    assert.ok(r.headers.get('x-request-id'), 'has an x-request-id');
-    assert.equal(typeof r.body.error, 'string');
-    assert.match(r.body.code, /^[a-z_]+$/, 'a stable snake_case code');
-  },
-);
+test('a malformed URL gets a 400 in the usual error shape with an x-request-id', async (t) => {
+  const w = await build(t);
+  const r = await w.request('/api/v1/series/%E0%A4%A/latest');
+  assert.equal(r.status, 400);
+  assert.ok(r.headers.get('x-request-id'), 'has an x-request-id');
+  assert.equal(typeof r.body.error, 'string');
+  assert.match(r.body.code, /^[a-z_]+$/, 'a stable snake_case code');
+});
 
 test('an unknown route gets 404 with a JSON body naming the path', async (t) => {
   const w = await build(t);
@@ -202,13 +207,18 @@ function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-test('the first serve banner prints curl commands that work, and a restart prints the same key without them', { timeout: 120_000 }, async (t) => {
+test('the first serve banner prints curl commands that work, and a restart prints the same key without them', {
+  timeout: 120_000,
+}, async (t) => {
   const dataDir = tempDir();
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const first = await startServer(dataDir);
   t.after(() => first.child.kill('SIGKILL'));
 
-  const commands = first.banner.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('curl '));
+  const commands = first.banner
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('curl '));
   const ingestCommand = commands.find((c) => /\/ingest$/.test(shellWords(c).at(-1)!));
   const queryCommand = commands.find((c) => shellWords(c).at(-1)!.includes('/api/v1/query?'));
   assert.ok(ingestCommand, `a curl … /ingest command in the banner:\n${first.banner}`);
@@ -219,8 +229,13 @@ test('the first serve banner prints curl commands that work, and a restart print
   assert.deepEqual(JSON.parse(sent.stdout), { accepted: 192 });
   const queried = await run(shellWords(queryCommand));
   assert.equal(queried.code, 0, queried.stderr);
-  const reply = JSON.parse(queried.stdout) as { results: { series: string; points: { time: string; value: number }[] }[] };
-  assert.deepEqual(reply.results.map((r) => r.series), ['home/meter/power', 'home/solar/power']);
+  const reply = JSON.parse(queried.stdout) as {
+    results: { series: string; points: { time: string; value: number }[] }[];
+  };
+  assert.deepEqual(
+    reply.results.map((r) => r.series),
+    ['home/meter/power', 'home/solar/power'],
+  );
   for (const r of reply.results) assert.ok(r.points.length > 0, `${r.series} has points`);
   assert.ok(reply.results.every((r) => r.points.every((p) => Number.isFinite(p.value))));
 
@@ -236,11 +251,19 @@ test('the first serve banner prints curl commands that work, and a restart print
   assert.deepEqual(await again.json(), reply);
 });
 
-test('serve with WATTLINE_HTTP_PORT=abc exits non-zero naming the variable and the accepted values', { timeout: 60_000 }, async (t) => {
+test('serve with WATTLINE_HTTP_PORT=abc exits non-zero naming the variable and the accepted values', {
+  timeout: 60_000,
+}, async (t) => {
   const dataDir = tempDir();
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, WATTLINE_DATA_DIR: dataDir, WATTLINE_HTTP_PORT: 'abc', WATTLINE_LOG_LEVEL: 'warn', WATTLINE_CARBON_URL: '' },
+    env: {
+      ...process.env,
+      WATTLINE_DATA_DIR: dataDir,
+      WATTLINE_HTTP_PORT: 'abc',
+      WATTLINE_LOG_LEVEL: 'warn',
+      WATTLINE_CARBON_URL: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => child.exitCode === null && child.kill('SIGKILL'));

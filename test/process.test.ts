@@ -14,18 +14,25 @@ async function startServer(dataDir: string): Promise<Server> {
 
 function body(batch: number, rows: number): string {
   let text = '';
-  for (let i = 0; i < rows; i++) text += `{"series":"k/${i % 10}","value":${batch * rows + i},"ts":${T0 + (batch * rows + i) * 1000}}\n`;
+  for (let i = 0; i < rows; i++)
+    text += `{"series":"k/${i % 10}","value":${batch * rows + i},"ts":${T0 + (batch * rows + i) * 1000}}\n`;
   return text;
 }
 
 async function post(server: Server, text: string) {
-  const r = await fetch(`${server.url}/ingest`, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/x-ndjson' }, body: text });
+  const r = await fetch(`${server.url}/ingest`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/x-ndjson' },
+    body: text,
+  });
   return { status: r.status, body: (await r.json()) as { accepted: number } };
 }
 
 async function totalCount(server: Server): Promise<number> {
   const series = Array.from({ length: 10 }, (_, i) => `k/${i}`).join(',');
-  const r = await fetch(`${server.url}/api/v1/query?series=${series}&start=${T0}&end=${T0 + 86_400_000 * 30}&window=1d&agg=count`);
+  const r = await fetch(
+    `${server.url}/api/v1/query?series=${series}&start=${T0}&end=${T0 + 86_400_000 * 30}&window=1d&agg=count`,
+  );
   const reply = (await r.json()) as { results: { points: { value: number }[] }[] };
   return reply.results.flatMap((s) => s.points).reduce((a, p) => a + p.value, 0);
 }
@@ -61,19 +68,30 @@ test('every acknowledged reading survives SIGKILL and is there after a restart',
   assert.ok(stored >= acknowledged.size * rows, `stored ${stored} < acknowledged ${acknowledged.size * rows}`);
   // the catalog, whose stats are saved only now and then, was rebuilt to match what is stored
   const catalog = (await (await fetch(`${second.url}/api/v1/series`)).json()) as { series: { count: number }[] };
-  assert.equal(catalog.series.reduce((a, s) => a + s.count, 0), stored);
+  assert.equal(
+    catalog.series.reduce((a, s) => a + s.count, 0),
+    stored,
+  );
   // each acknowledged batch is there whole: check its first and last reading
   for (const b of acknowledged) {
     for (const i of [0, rows - 1]) {
       const n = b * rows + i;
-      const r = await fetch(`${second.url}/api/v1/query?series=k/${i % 10}&start=${T0 + n * 1000}&end=${T0 + n * 1000}`);
+      const r = await fetch(
+        `${second.url}/api/v1/query?series=k/${i % 10}&start=${T0 + n * 1000}&end=${T0 + n * 1000}`,
+      );
       const reply = (await r.json()) as { results: { points: { value: number }[] }[] };
-      assert.deepEqual(reply.results[0].points.map((p) => p.value), [n], `batch ${b} row ${i}`);
+      assert.deepEqual(
+        reply.results[0].points.map((p) => p.value),
+        [n],
+        `batch ${b} row ${i}`,
+      );
     }
   }
 });
 
-test('SIGTERM finishes in-flight requests and their batches before the process exits', { timeout: 120_000 }, async (t) => {
+test('SIGTERM finishes in-flight requests and their batches before the process exits', {
+  timeout: 120_000,
+}, async (t) => {
   const dataDir = tempDir();
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const server = await startServer(dataDir);

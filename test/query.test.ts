@@ -6,145 +6,221 @@ const M = 60_000;
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 
-for (const mode of MODES) test(`windows and aggregations match hand-computed values (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  // 00:00, 00:20, 00:40 → 1, 2, 6; 01:10 → 10; 03:00 → -4 (02:00 is empty)
-  await w.ingest([
-    { series: 'p', value: 2, ts: T0 + 20 * M },
-    { series: 'p', value: 1, ts: T0 },
-    { series: 'p', value: 6, ts: T0 + 40 * M },
-    { series: 'p', value: 10, ts: T0 + 70 * M },
-    { series: 'p', value: -4, ts: T0 + 3 * H },
-  ]);
-  const check = async (agg: string, expected: [string, number][], extra = '') => {
-    const r = await w.request(`/api/v1/query?series=p&start=${T0}&end=${T0 + 3 * H}&window=1h&agg=${agg}${extra}`);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual(
-      r.body.results[0].points.map((p: { time: string; value: number }) => [p.time.slice(11, 16), p.value]),
-      expected,
-      `agg=${agg}${extra}`,
+for (const mode of MODES)
+  test(`windows and aggregations match hand-computed values (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    // 00:00, 00:20, 00:40 → 1, 2, 6; 01:10 → 10; 03:00 → -4 (02:00 is empty)
+    await w.ingest([
+      { series: 'p', value: 2, ts: T0 + 20 * M },
+      { series: 'p', value: 1, ts: T0 },
+      { series: 'p', value: 6, ts: T0 + 40 * M },
+      { series: 'p', value: 10, ts: T0 + 70 * M },
+      { series: 'p', value: -4, ts: T0 + 3 * H },
+    ]);
+    const check = async (agg: string, expected: [string, number][], extra = '') => {
+      const r = await w.request(`/api/v1/query?series=p&start=${T0}&end=${T0 + 3 * H}&window=1h&agg=${agg}${extra}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual(
+        r.body.results[0].points.map((p: { time: string; value: number }) => [p.time.slice(11, 16), p.value]),
+        expected,
+        `agg=${agg}${extra}`,
+      );
+    };
+    await check('min', [
+      ['00:00', 1],
+      ['01:00', 10],
+      ['03:00', -4],
+    ]);
+    await check('max', [
+      ['00:00', 6],
+      ['01:00', 10],
+      ['03:00', -4],
+    ]);
+    await check('avg', [
+      ['00:00', 3],
+      ['01:00', 10],
+      ['03:00', -4],
+    ]);
+    await check('sum', [
+      ['00:00', 9],
+      ['01:00', 10],
+      ['03:00', -4],
+    ]);
+    await check('count', [
+      ['00:00', 3],
+      ['01:00', 1],
+      ['03:00', 1],
+    ]);
+    await check('first', [
+      ['00:00', 1],
+      ['01:00', 10],
+      ['03:00', -4],
+    ]);
+    await check('last', [
+      ['00:00', 6],
+      ['01:00', 10],
+      ['03:00', -4],
+    ]);
+    await check(
+      'sum',
+      [
+        ['00:00', 9],
+        ['01:00', 10],
+        ['02:00', null as unknown as number],
+        ['03:00', -4],
+      ],
+      '&fill=null',
     );
-  };
-  await check('min', [['00:00', 1], ['01:00', 10], ['03:00', -4]]);
-  await check('max', [['00:00', 6], ['01:00', 10], ['03:00', -4]]);
-  await check('avg', [['00:00', 3], ['01:00', 10], ['03:00', -4]]);
-  await check('sum', [['00:00', 9], ['01:00', 10], ['03:00', -4]]);
-  await check('count', [['00:00', 3], ['01:00', 1], ['03:00', 1]]);
-  await check('first', [['00:00', 1], ['01:00', 10], ['03:00', -4]]);
-  await check('last', [['00:00', 6], ['01:00', 10], ['03:00', -4]]);
-  await check('sum', [['00:00', 9], ['01:00', 10], ['02:00', null as unknown as number], ['03:00', -4]], '&fill=null');
-  await check('sum', [['00:00', 9], ['01:00', 10], ['02:00', 0], ['03:00', -4]], '&fill=0');
-  await check('sum', [['00:00', 9], ['01:00', 10], ['02:00', 10], ['03:00', -4]], '&fill=previous');
-  // the range is inclusive at both ends, and buckets stay epoch-aligned when start is not
-  const r = await w.request(`/api/v1/query?series=p&start=${T0 + 20 * M}&end=${T0 + 70 * M}&window=30m&agg=sum`);
-  assert.deepEqual(r.body.results[0].points, [
-    { time: '2024-01-01T00:00:00.000Z', value: 2 },
-    { time: '2024-01-01T00:30:00.000Z', value: 6 },
-    { time: '2024-01-01T01:00:00.000Z', value: 10 },
-  ]);
-});
+    await check(
+      'sum',
+      [
+        ['00:00', 9],
+        ['01:00', 10],
+        ['02:00', 0],
+        ['03:00', -4],
+      ],
+      '&fill=0',
+    );
+    await check(
+      'sum',
+      [
+        ['00:00', 9],
+        ['01:00', 10],
+        ['02:00', 10],
+        ['03:00', -4],
+      ],
+      '&fill=previous',
+    );
+    // the range is inclusive at both ends, and buckets stay epoch-aligned when start is not
+    const r = await w.request(`/api/v1/query?series=p&start=${T0 + 20 * M}&end=${T0 + 70 * M}&window=30m&agg=sum`);
+    assert.deepEqual(r.body.results[0].points, [
+      { time: '2024-01-01T00:00:00.000Z', value: 2 },
+      { time: '2024-01-01T00:30:00.000Z', value: 6 },
+      { time: '2024-01-01T01:00:00.000Z', value: 10 },
+    ]);
+  });
 
-for (const mode of MODES) test(`several series come back in the order asked, an unknown one empty (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  await w.ingest([{ series: 'a', value: 1, ts: T0 }, { series: 'b', value: 2, ts: T0 }]);
-  const r = await w.request(`/api/v1/query?series=b,nope,a&start=${T0}&end=${T0}&window=5m&agg=max`);
-  assert.deepEqual(r.body.results, [
-    { series: 'b', points: [{ time: '2024-01-01T00:00:00.000Z', value: 2 }] },
-    { series: 'nope', points: [] },
-    { series: 'a', points: [{ time: '2024-01-01T00:00:00.000Z', value: 1 }] },
-  ]);
-});
+for (const mode of MODES)
+  test(`several series come back in the order asked, an unknown one empty (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.ingest([
+      { series: 'a', value: 1, ts: T0 },
+      { series: 'b', value: 2, ts: T0 },
+    ]);
+    const r = await w.request(`/api/v1/query?series=b,nope,a&start=${T0}&end=${T0}&window=5m&agg=max`);
+    assert.deepEqual(r.body.results, [
+      { series: 'b', points: [{ time: '2024-01-01T00:00:00.000Z', value: 2 }] },
+      { series: 'nope', points: [] },
+      { series: 'a', points: [{ time: '2024-01-01T00:00:00.000Z', value: 1 }] },
+    ]);
+  });
 
 for (const [name, day, hours] of [
   ['spring forward', '2024-03-31', 23],
   ['fall back', '2024-10-27', 25],
   ['an ordinary day', '2024-06-01', 24],
 ] as const) {
-  for (const mode of MODES) test(`a London day at the ${name} has ${hours} hourly buckets and one daily bucket (${mode})`, async (t) => {
-    const w = await buildMode(t, mode);
-    if (!w) return;
-    const localMidnight = name === 'spring forward' ? Date.parse(`${day}T00:00:00Z`) : Date.parse(`${day}T00:00:00+01:00`);
-    const nextMidnight = localMidnight + hours * H;
-    // one reading per hour across the day and one hour either side
-    const lines = [];
-    for (let ts = localMidnight - H; ts <= nextMidnight; ts += H) lines.push({ series: 'uk', value: 1, ts });
-    await w.ingest(lines);
-    const hourly = await w.request(`/api/v1/query?series=uk&start=${localMidnight}&end=${nextMidnight - 1}&window=1h&agg=sum&fill=0&tz=Europe/London`);
-    assert.equal(hourly.body.results[0].points.length, hours);
-    const daily = await w.request(`/api/v1/query?series=uk&start=${localMidnight - H}&end=${nextMidnight}&window=1d&agg=sum&tz=Europe/London`);
-    const points = daily.body.results[0].points;
-    assert.equal(points.length, 3);
-    assert.equal(points[1].value, hours);
-    assert.equal(Date.parse(points[1].time), localMidnight);
-    assert.equal(Date.parse(points[2].time), nextMidnight);
-    // times come back with the local offset
-    assert.match(points[1].time, name === 'spring forward' ? /^2024-03-31T00:00:00\.000Z|\+00:00$/ : /\+01:00$/);
-  });
+  for (const mode of MODES)
+    test(`a London day at the ${name} has ${hours} hourly buckets and one daily bucket (${mode})`, async (t) => {
+      const w = await buildMode(t, mode);
+      if (!w) return;
+      const localMidnight =
+        name === 'spring forward' ? Date.parse(`${day}T00:00:00Z`) : Date.parse(`${day}T00:00:00+01:00`);
+      const nextMidnight = localMidnight + hours * H;
+      // one reading per hour across the day and one hour either side
+      const lines = [];
+      for (let ts = localMidnight - H; ts <= nextMidnight; ts += H) lines.push({ series: 'uk', value: 1, ts });
+      await w.ingest(lines);
+      const hourly = await w.request(
+        `/api/v1/query?series=uk&start=${localMidnight}&end=${nextMidnight - 1}&window=1h&agg=sum&fill=0&tz=Europe/London`,
+      );
+      assert.equal(hourly.body.results[0].points.length, hours);
+      const daily = await w.request(
+        `/api/v1/query?series=uk&start=${localMidnight - H}&end=${nextMidnight}&window=1d&agg=sum&tz=Europe/London`,
+      );
+      const points = daily.body.results[0].points;
+      assert.equal(points.length, 3);
+      assert.equal(points[1].value, hours);
+      assert.equal(Date.parse(points[1].time), localMidnight);
+      assert.equal(Date.parse(points[2].time), nextMidnight);
+      // times come back with the local offset
+      assert.match(points[1].time, name === 'spring forward' ? /^2024-03-31T00:00:00\.000Z|\+00:00$/ : /\+01:00$/);
+    });
 }
 
-for (const mode of MODES) test(`bad parameters get a 400 naming the parameter (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  const check = async (query: string, field: string) => {
-    const r = await w.request(`/api/v1/query?${query}`);
-    assert.equal(r.status, 400, query);
-    assert.equal(r.body.field, field, query);
-    assert.match(r.body.error, new RegExp(field), query);
-  };
-  await check('start=0&end=1', 'series');
-  await check('series=a%20b&start=0&end=1', 'series');
-  await check('series=a&end=1', 'start');
-  await check('series=a&start=noon&end=1', 'start');
-  await check('series=a&start=0&end=2024-13-45', 'end');
-  await check('series=a&start=10&end=1', 'start');
-  await check('series=a&start=0&end=1&window=2m', 'window');
-  await check('series=a&start=0&end=1&window=1h&agg=median', 'agg');
-  await check('series=a&start=0&end=1&window=1d&tz=Mars/Olympus', 'tz');
-  await check('series=a&start=0&end=1&window=1h&fill=linear', 'fill');
-  await check('series=a&start=0&end=1&fill=null', 'fill');
-  await check(`series=a&start=0&end=${Date.UTC(2100, 0, 1)}&window=1m&fill=null`, 'window');
-});
+for (const mode of MODES)
+  test(`bad parameters get a 400 naming the parameter (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    const check = async (query: string, field: string) => {
+      const r = await w.request(`/api/v1/query?${query}`);
+      assert.equal(r.status, 400, query);
+      assert.equal(r.body.field, field, query);
+      assert.match(r.body.error, new RegExp(field), query);
+    };
+    await check('start=0&end=1', 'series');
+    await check('series=a%20b&start=0&end=1', 'series');
+    await check('series=a&end=1', 'start');
+    await check('series=a&start=noon&end=1', 'start');
+    await check('series=a&start=0&end=2024-13-45', 'end');
+    await check('series=a&start=10&end=1', 'start');
+    await check('series=a&start=0&end=1&window=2m', 'window');
+    await check('series=a&start=0&end=1&window=1h&agg=median', 'agg');
+    await check('series=a&start=0&end=1&window=1d&tz=Mars/Olympus', 'tz');
+    await check('series=a&start=0&end=1&window=1h&fill=linear', 'fill');
+    await check('series=a&start=0&end=1&fill=null', 'fill');
+    await check(`series=a&start=0&end=${Date.UTC(2100, 0, 1)}&window=1m&fill=null`, 'window');
+  });
 
-for (const mode of MODES) test(`a cached answer is never served after new data landed in its range (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  await w.ingest([{ series: 'c', value: 1, ts: T0 }]);
-  const q = `/api/v1/query?series=c&start=${T0}&end=${T0 + H}&window=1h&agg=count`;
-  assert.equal((await w.request(q)).body.results[0].points[0].value, 1);
-  assert.equal((await w.request(q)).body.results[0].points[0].value, 1);
-  const hitsBefore = Number(/query_cache_hits_total (\d+)/.exec((await w.request('/metrics')).body)![1]);
-  assert.ok(hitsBefore >= 1, 'the repeat was a cache hit');
-  await w.ingest([{ series: 'c', value: 1, ts: T0 + H }]); // at the inclusive end
-  assert.equal((await w.request(q)).body.results[0].points.length, 2);
-  // data outside the range leaves the cached answer in place
-  await w.ingest([{ series: 'c', value: 1, ts: T0 + 5 * H }]);
-  await w.request(q);
-  const hitsAfter = Number(/query_cache_hits_total (\d+)/.exec((await w.request('/metrics')).body)![1]);
-  assert.equal(hitsAfter, hitsBefore + 1);
-});
+for (const mode of MODES)
+  test(`a cached answer is never served after new data landed in its range (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.ingest([{ series: 'c', value: 1, ts: T0 }]);
+    const q = `/api/v1/query?series=c&start=${T0}&end=${T0 + H}&window=1h&agg=count`;
+    assert.equal((await w.request(q)).body.results[0].points[0].value, 1);
+    assert.equal((await w.request(q)).body.results[0].points[0].value, 1);
+    const hitsBefore = Number(/query_cache_hits_total (\d+)/.exec((await w.request('/metrics')).body)![1]);
+    assert.ok(hitsBefore >= 1, 'the repeat was a cache hit');
+    await w.ingest([{ series: 'c', value: 1, ts: T0 + H }]); // at the inclusive end
+    assert.equal((await w.request(q)).body.results[0].points.length, 2);
+    // data outside the range leaves the cached answer in place
+    await w.ingest([{ series: 'c', value: 1, ts: T0 + 5 * H }]);
+    await w.request(q);
+    const hitsAfter = Number(/query_cache_hits_total (\d+)/.exec((await w.request('/metrics')).body)![1]);
+    assert.equal(hitsAfter, hitsBefore + 1);
+  });
 
-for (const mode of MODES) test(`the catalog lists each series with its first and last time and count, and latest gives the last value (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  await w.ingest([
-    { series: 'sensor/dev-1/power', value: 5, ts: T0 + H },
-    { series: 'sensor/dev-1/power', value: 4, ts: T0 },
-    { series: 'sensor/dev-1/power', value: 7, ts: T0 + 2 * H },
-  ]);
-  const catalog = await w.request('/api/v1/series');
-  assert.deepEqual(catalog.body.series, [
-    { key: 'sensor/dev-1/power', unit: null, kind: 'gauge', firstTime: '2024-01-01T00:00:00.000Z', lastTime: '2024-01-01T02:00:00.000Z', count: 3 },
-  ]);
-  const latest = await w.request('/api/v1/series/sensor/dev-1/power/latest');
-  assert.deepEqual(latest.body, { series: 'sensor/dev-1/power', time: '2024-01-01T02:00:00.000Z', value: 7 });
-  // a late reading does not become "latest"
-  await w.ingest([{ series: 'sensor/dev-1/power', value: 99, ts: T0 - H }]);
-  assert.equal((await w.request('/api/v1/series/sensor%2Fdev-1%2Fpower/latest')).body.value, 7);
-  const missing = await w.request('/api/v1/series/nothing/latest');
-  assert.equal(missing.status, 404);
-});
+for (const mode of MODES)
+  test(`the catalog lists each series with its first and last time and count, and latest gives the last value (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.ingest([
+      { series: 'sensor/dev-1/power', value: 5, ts: T0 + H },
+      { series: 'sensor/dev-1/power', value: 4, ts: T0 },
+      { series: 'sensor/dev-1/power', value: 7, ts: T0 + 2 * H },
+    ]);
+    const catalog = await w.request('/api/v1/series');
+    assert.deepEqual(catalog.body.series, [
+      {
+        key: 'sensor/dev-1/power',
+        unit: null,
+        kind: 'gauge',
+        firstTime: '2024-01-01T00:00:00.000Z',
+        lastTime: '2024-01-01T02:00:00.000Z',
+        count: 3,
+      },
+    ]);
+    const latest = await w.request('/api/v1/series/sensor/dev-1/power/latest');
+    assert.deepEqual(latest.body, { series: 'sensor/dev-1/power', time: '2024-01-01T02:00:00.000Z', value: 7 });
+    // a late reading does not become "latest"
+    await w.ingest([{ series: 'sensor/dev-1/power', value: 99, ts: T0 - H }]);
+    assert.equal((await w.request('/api/v1/series/sensor%2Fdev-1%2Fpower/latest')).body.value, 7);
+    const missing = await w.request('/api/v1/series/nothing/latest');
+    assert.equal(missing.status, 404);
+  });
 
 test('reads are open by default and need a key when WATTLINE_REQUIRE_READ_KEY is on', async (t) => {
   const open = await build(t);
@@ -154,21 +230,27 @@ test('reads are open by default and need a key when WATTLINE_REQUIRE_READ_KEY is
   assert.equal((await closed.request('/api/v1/series')).status, 200);
 });
 
-for (const mode of MODES) test(`a series described by a source shows its unit and kind in the catalog, before and after it has readings (${mode})`, async (t) => {
-  const w = await buildMode(t, mode);
-  if (!w) return;
-  await w.ingest([{ series: 'grid/price', value: 21.5, ts: T0 }]);
-  await w.app.readings.describe([
-    { key: 'grid/price', unit: 'p/kWh', kind: 'gauge' },
-    { key: 'meter/energy', unit: 'kWh', kind: 'counter' },
-  ]);
-  await w.ingest([{ series: 'meter/energy', value: 5, ts: T0 }]);
-  const catalog = await w.request('/api/v1/series');
-  assert.deepEqual(
-    catalog.body.series.map((s: { key: string; unit: string; kind: string; count: number }) => [s.key, s.unit, s.kind, s.count]),
-    [
-      ['grid/price', 'p/kWh', 'gauge', 1],
-      ['meter/energy', 'kWh', 'counter', 1],
-    ],
-  );
-});
+for (const mode of MODES)
+  test(`a series described by a source shows its unit and kind in the catalog, before and after it has readings (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.ingest([{ series: 'grid/price', value: 21.5, ts: T0 }]);
+    await w.app.readings.describe([
+      { key: 'grid/price', unit: 'p/kWh', kind: 'gauge' },
+      { key: 'meter/energy', unit: 'kWh', kind: 'counter' },
+    ]);
+    await w.ingest([{ series: 'meter/energy', value: 5, ts: T0 }]);
+    const catalog = await w.request('/api/v1/series');
+    assert.deepEqual(
+      catalog.body.series.map((s: { key: string; unit: string; kind: string; count: number }) => [
+        s.key,
+        s.unit,
+        s.kind,
+        s.count,
+      ]),
+      [
+        ['grid/price', 'p/kWh', 'gauge', 1],
+        ['meter/energy', 'kWh', 'counter', 1],
+      ],
+    );
+  });

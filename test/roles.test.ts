@@ -61,7 +61,11 @@ function body(from: number, count: number): string {
 
 async function post(url: string, text: string): Promise<boolean> {
   try {
-    const r = await fetch(`${url}/ingest`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' }, body: text });
+    const r = await fetch(`${url}/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
+      body: text,
+    });
     return r.status === 200;
   } catch {
     return false;
@@ -71,14 +75,18 @@ async function post(url: string, text: string): Promise<boolean> {
 async function stored(apiUrl: string): Promise<{ count: number; sum: number }> {
   const series = Array.from({ length: 7 }, (_, i) => `roles/${i}`).join(',');
   const q = async (agg: string) => {
-    const r = await fetch(`${apiUrl}/api/v1/query?series=${series}&start=${T0}&end=${T0 + 100 * 86_400_000}&window=1d&agg=${agg}`);
+    const r = await fetch(
+      `${apiUrl}/api/v1/query?series=${series}&start=${T0}&end=${T0 + 100 * 86_400_000}&window=1d&agg=${agg}`,
+    );
     const reply = (await r.json()) as { results: { points: { value: number }[] }[] };
     return reply.results.flatMap((s) => s.points).reduce((a, p) => a + p.value, 0);
   };
   return { count: await q('count'), sum: await q('sum') };
 }
 
-test('two ingestors and two persistors on NATS and PostgreSQL store every reading exactly once, even when a persistor is killed', { timeout: 180_000 }, async (t) => {
+test('two ingestors and two persistors on NATS and PostgreSQL store every reading exactly once, even when a persistor is killed', {
+  timeout: 180_000,
+}, async (t) => {
   if (!(await needService(t, 'postgres')) || !(await needService(t, 'nats'))) return;
   const { start } = await cluster(t);
   const [ingestA, ingestB] = [await start('ingest'), await start('ingest')];
@@ -93,7 +101,10 @@ test('two ingestors and two persistors on NATS and PostgreSQL store every readin
       const from = next;
       next += rows;
       // every body is sent twice, to both ingestors: a resend must not store anything twice
-      const [a, b] = await Promise.all([post(url, body(from, rows)), post(url === ingestA.url ? ingestB.url : ingestA.url, body(from, rows))]);
+      const [a, b] = await Promise.all([
+        post(url, body(from, rows)),
+        post(url === ingestA.url ? ingestB.url : ingestA.url, body(from, rows)),
+      ]);
       if (a || b) acknowledged.push(from);
     }
   };
@@ -113,8 +124,14 @@ test('two ingestors and two persistors on NATS and PostgreSQL store every readin
   assert.deepEqual(await stored(api.url), { count: total, sum: expectedSum(acknowledged) });
   // the api process answered from its cache in between: only the persistors' notices kept it fresh
   const metrics = await (await fetch(`${api.url}/metrics`)).text();
-  assert.ok(Number(/^query_cache_hits_total (\d+)/m.exec(metrics)?.[1] ?? 0) > 0, 'the api process served cached answers');
+  assert.ok(
+    Number(/^query_cache_hits_total (\d+)/m.exec(metrics)?.[1] ?? 0) > 0,
+    'the api process served cached answers',
+  );
   // the catalog agrees: no reading counted twice
   const catalog = (await (await fetch(`${api.url}/api/v1/series`)).json()) as { series: { count: number }[] };
-  assert.equal(catalog.series.reduce((a, s) => a + s.count, 0), total);
+  assert.equal(
+    catalog.series.reduce((a, s) => a + s.count, 0),
+    total,
+  );
 });

@@ -17,7 +17,9 @@ export type Logged = { method: string; url: string; status: number };
  * host: the endpoint is explicit. s3rver's own request handler is mounted on our server (its
  * documented `callback()`) so the test can see which S3 calls were made.
  */
-export async function s3rver(t: TestContext): Promise<{ open: (url: string) => BlobStore; log: Logged[]; s3: S3Settings }> {
+export async function s3rver(
+  t: TestContext,
+): Promise<{ open: (url: string) => BlobStore; log: Logged[]; s3: S3Settings }> {
   const dir = tempDir('wattline-s3rver-');
   const s3rver = new S3rver({ silent: true, directory: dir, configureBuckets: [{ name: BUCKET }] });
   await s3rver.configureBuckets();
@@ -34,7 +36,12 @@ export async function s3rver(t: TestContext): Promise<{ open: (url: string) => B
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const { port } = server.address() as AddressInfo;
-  const s3 = { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true };
+  const s3 = {
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    forcePathStyle: true,
+  };
   return { open: (url) => openBlobStore(url, { dataDir: dir, s3 }), log, s3 };
 }
-

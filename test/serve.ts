@@ -19,7 +19,10 @@ export interface ServeProcess {
  * whole banner (written in one go, ending with the Metrics line, or the sample commands on a first
  * start). The public carbon API is off; `env` adds or overrides settings.
  */
-export async function startServe(dataDir: string, options: { args?: string[]; env?: Record<string, string> } = {}): Promise<ServeProcess> {
+export async function startServe(
+  dataDir: string,
+  options: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [bin, 'serve', ...(options.args ?? [])], {
     env: {
       ...process.env,

@@ -3,16 +3,26 @@ import type { TestContext } from 'node:test';
 
 /** Local services the integration tests use, at their standard ports (override with env). */
 export const services = {
-  postgres: { url: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', host: '127.0.0.1', port: 5432 },
+  postgres: {
+    url: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    host: '127.0.0.1',
+    port: 5432,
+  },
   nats: { url: process.env.TEST_BUS_URL ?? 'nats://127.0.0.1:4222', host: '127.0.0.1', port: 4222 },
 } as const;
 
 function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port, timeout: 1000 });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 

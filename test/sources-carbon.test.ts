@@ -57,7 +57,9 @@ async function carbonApi(t: TestContext): Promise<CarbonApi> {
     const fromMs = m ? Date.parse(m[2]) : NaN;
     const toMs = m ? Date.parse(m[3]) : NaN;
     if (!m || Number.isNaN(fromMs) || Number.isNaN(toMs) || toMs < fromMs || toMs - fromMs > 14 * D) {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: '400 Bad Request', message: 'Invalid date range' } }));
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: '400 Bad Request', message: 'Invalid date range' } }));
       return;
     }
     const data: Record<string, unknown>[] = [];
@@ -65,7 +67,14 @@ async function carbonApi(t: TestContext): Promise<CarbonApi> {
       const start = end - SLOT;
       const slot = { from: apiTime(start), to: apiTime(end) };
       if (m[1] === 'intensity') {
-        data.push({ ...slot, intensity: { forecast: forecastAt(start), actual: nullActuals.has(start) ? null : actualAt(start), index: 'moderate' } });
+        data.push({
+          ...slot,
+          intensity: {
+            forecast: forecastAt(start),
+            actual: nullActuals.has(start) ? null : actualAt(start),
+            index: 'moderate',
+          },
+        });
       } else if (new Date(fromMs).getUTCFullYear() === new Date(end).getUTCFullYear()) {
         data.push({ ...slot, generationmix: FUELS.map((fuel, i) => ({ fuel, perc: percAt(start, i) })) });
       }
@@ -95,7 +104,11 @@ function app(t: TestContext, api: CarbonApi) {
 }
 
 const bootstrap = (w: TestApp, source: string, from: number, to: number) =>
-  w.request(`/api/v1/sources/${source}/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: iso(from), to: iso(to) }) });
+  w.request(`/api/v1/sources/${source}/bootstrap`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: iso(from), to: iso(to) }),
+  });
 
 /** The raw points of `series` in [from, to) as [time, value]. */
 async function points(w: TestApp, series: string, from: number, to: number): Promise<[string, number][]> {
@@ -117,8 +130,14 @@ test('a bootstrap stores actual and forecast intensity at each half-hour, as the
   assert.deepEqual(api.requests, [`/intensity/${apiTime(T0 + SLOT)}/${apiTime(T0 + CHUNK)}`]);
 
   const day = slots(T0 + D, T0 + 2 * D);
-  assert.deepEqual(await points(w, FORECAST, T0 + D, T0 + 2 * D), day.map((ms) => [iso(ms), forecastAt(ms)]));
-  assert.deepEqual(await points(w, ACTUAL, T0 + D, T0 + 2 * D), day.map((ms) => [iso(ms), actualAt(ms)]));
+  assert.deepEqual(
+    await points(w, FORECAST, T0 + D, T0 + 2 * D),
+    day.map((ms) => [iso(ms), forecastAt(ms)]),
+  );
+  assert.deepEqual(
+    await points(w, ACTUAL, T0 + D, T0 + 2 * D),
+    day.map((ms) => [iso(ms), actualAt(ms)]),
+  );
   assert.equal((await points(w, FORECAST, T0, T0 + CHUNK)).length, 14 * 48);
   assert.deepEqual(await points(w, FORECAST, T0 - D, T0), [], 'nothing before the range');
 
@@ -138,9 +157,17 @@ test('a half-hour whose actual is null gets its forecast but no actual reading, 
   assert.equal(r.body.readings, 2 * 14 * 48 - 4);
 
   const lastHours = T0 + CHUNK - 6 * SLOT;
-  assert.deepEqual(await points(w, ACTUAL, lastHours, T0 + CHUNK), slots(lastHours, lastHours + 2 * SLOT).map((ms) => [iso(ms), actualAt(ms)]));
-  assert.deepEqual(await points(w, FORECAST, lastHours, T0 + CHUNK), slots(lastHours, T0 + CHUNK).map((ms) => [iso(ms), forecastAt(ms)]));
-  const filled = await w.request(`/api/v1/query?series=${ACTUAL}&start=${lastHours}&end=${T0 + CHUNK - 1}&window=30m&fill=null`);
+  assert.deepEqual(
+    await points(w, ACTUAL, lastHours, T0 + CHUNK),
+    slots(lastHours, lastHours + 2 * SLOT).map((ms) => [iso(ms), actualAt(ms)]),
+  );
+  assert.deepEqual(
+    await points(w, FORECAST, lastHours, T0 + CHUNK),
+    slots(lastHours, T0 + CHUNK).map((ms) => [iso(ms), forecastAt(ms)]),
+  );
+  const filled = await w.request(
+    `/api/v1/query?series=${ACTUAL}&start=${lastHours}&end=${T0 + CHUNK - 1}&window=30m&fill=null`,
+  );
   assert.deepEqual(
     filled.body.results[0].points.map((p: { value: number | null }) => p.value),
     [actualAt(lastHours), actualAt(lastHours + SLOT), null, null, null, null],
@@ -157,7 +184,11 @@ test('the generation mix is stored as one series per fuel with its percentage', 
 
   const day = slots(T0 + 3 * D, T0 + 4 * D);
   for (const [i, fuel] of FUELS.entries()) {
-    assert.deepEqual(await points(w, `grid/generation/${fuel}`, T0 + 3 * D, T0 + 4 * D), day.map((ms) => [iso(ms), percAt(ms, i)]), fuel);
+    assert.deepEqual(
+      await points(w, `grid/generation/${fuel}`, T0 + 3 * D, T0 + 4 * D),
+      day.map((ms) => [iso(ms), percAt(ms, i)]),
+      fuel,
+    );
   }
   const catalog = await w.request('/api/v1/series');
   assert.equal(catalog.body.series.find((s: { key: string }) => s.key === 'grid/generation/wind').unit, '%');
@@ -205,22 +236,49 @@ test('a clock-change day in Europe/London comes back complete in 30-minute windo
   const api = await carbonApi(t);
   const w = await app(t, api);
   const days = [
-    { start: '2024-03-31T00:00:00+00:00', end: '2024-04-01T00:00:00+01:00', halfHours: 46, third: '2024-03-31T02:00:00.000+01:00' },
-    { start: '2024-10-27T00:00:00+01:00', end: '2024-10-28T00:00:00+00:00', halfHours: 50, third: '2024-10-27T01:00:00.000+01:00' },
+    {
+      start: '2024-03-31T00:00:00+00:00',
+      end: '2024-04-01T00:00:00+01:00',
+      halfHours: 46,
+      third: '2024-03-31T02:00:00.000+01:00',
+    },
+    {
+      start: '2024-10-27T00:00:00+01:00',
+      end: '2024-10-28T00:00:00+00:00',
+      halfHours: 50,
+      third: '2024-10-27T01:00:00.000+01:00',
+    },
   ];
   for (const day of days) {
     const from = Date.parse(day.start);
     const to = Date.parse(day.end);
-    for (const source of ['carbon-intensity', 'generation-mix']) assert.equal((await bootstrap(w, source, from, to)).status, 200);
-    const q = new URLSearchParams({ series: `${ACTUAL},${FORECAST},grid/generation/wind`, start: day.start, end: String(to - 1), window: '30m', tz: 'Europe/London', fill: 'null' });
+    for (const source of ['carbon-intensity', 'generation-mix'])
+      assert.equal((await bootstrap(w, source, from, to)).status, 200);
+    const q = new URLSearchParams({
+      series: `${ACTUAL},${FORECAST},grid/generation/wind`,
+      start: day.start,
+      end: String(to - 1),
+      window: '30m',
+      tz: 'Europe/London',
+      fill: 'null',
+    });
     const r = await w.request(`/api/v1/query?${q}`);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const expected = slots(from, to);
     assert.equal(expected.length, day.halfHours);
     const [actual, forecast, wind] = r.body.results as { points: { time: string; value: number | null }[] }[];
-    assert.deepEqual(actual.points.map((p) => p.value), expected.map(actualAt));
-    assert.deepEqual(forecast.points.map((p) => p.value), expected.map(forecastAt));
-    assert.deepEqual(wind.points.map((p) => p.value), expected.map((ms) => percAt(ms, FUELS.indexOf('wind'))));
+    assert.deepEqual(
+      actual.points.map((p) => p.value),
+      expected.map(actualAt),
+    );
+    assert.deepEqual(
+      forecast.points.map((p) => p.value),
+      expected.map(forecastAt),
+    );
+    assert.deepEqual(
+      wind.points.map((p) => p.value),
+      expected.map((ms) => percAt(ms, FUELS.indexOf('wind'))),
+    );
     // local times: 01:00–02:00 is skipped in spring, 01:00–02:00 comes twice in autumn
     assert.equal(actual.points[2].time, day.third);
     assert.equal(actual.points[0].time, day.start.replace(':00+', ':00.000+'));
@@ -230,11 +288,18 @@ test('a clock-change day in Europe/London comes back complete in 30-minute windo
 test('with WATTLINE_CARBON_URL empty both connectors are off, saying why', async (t) => {
   assert.equal(loadConfig({ env: {} }).carbonUrl, 'https://api.carbonintensity.org.uk');
   assert.equal(loadConfig({ env: { WATTLINE_CARBON_URL: '' } }).carbonUrl, '');
-  assert.throws(() => loadConfig({ env: { WATTLINE_CARBON_URL: 'api.carbonintensity.org.uk' } }), (err: Error) => err instanceof ConfigError && /WATTLINE_CARBON_URL/.test(err.message));
+  assert.throws(
+    () => loadConfig({ env: { WATTLINE_CARBON_URL: 'api.carbonintensity.org.uk' } }),
+    (err: Error) => err instanceof ConfigError && /WATTLINE_CARBON_URL/.test(err.message),
+  );
 
   const w = await build(t); // the test default: carbonUrl ''
   for (const source of ['carbon-intensity', 'generation-mix']) {
-    const off = await w.request(`/api/v1/sources/${source}/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"from":"2024-01-01"}' });
+    const off = await w.request(`/api/v1/sources/${source}/bootstrap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"from":"2024-01-01"}',
+    });
     assert.equal(off.status, 400);
     assert.match(off.body.error, /WATTLINE_CARBON_URL is empty/);
   }
@@ -250,9 +315,20 @@ for (const connector of [carbonIntensity, generationMix]) {
   for (const scenario of fs.readdirSync(dir)) {
     test(`${connector.name} testcase ${scenario}`, async (t) => {
       const folder = path.join(dir, scenario);
-      const settings = JSON.parse(fs.readFileSync(path.join(folder, 'settings.json'), 'utf8')) as { from: string; to: string; requests: string[] };
-      const responses = fs.readdirSync(path.join(folder, 'responses')).sort().map((f) => fs.readFileSync(path.join(folder, 'responses', f), 'utf8'));
-      const expected = fs.readFileSync(path.join(folder, 'expected.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const settings = JSON.parse(fs.readFileSync(path.join(folder, 'settings.json'), 'utf8')) as {
+        from: string;
+        to: string;
+        requests: string[];
+      };
+      const responses = fs
+        .readdirSync(path.join(folder, 'responses'))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(folder, 'responses', f), 'utf8'));
+      const expected = fs
+        .readFileSync(path.join(folder, 'expected.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const requests: string[] = [];
       const server = http.createServer((req, res) => {
         requests.push(req.url!);
@@ -260,11 +336,27 @@ for (const connector of [carbonIntensity, generationMix]) {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      const config = loadConfig({ overrides: { carbonUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } });
-      const upstream = createUpstream({ name: connector.name, timeoutMs: 5000, retries: 0, retryBaseMs: 1, minIntervalMs: 0, log: createLogger('silent') });
-      const readings = await connector.fetch({ fromMs: Date.parse(settings.from), toMs: Date.parse(settings.to) }, upstream, config);
+      const config = loadConfig({
+        overrides: { carbonUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+      });
+      const upstream = createUpstream({
+        name: connector.name,
+        timeoutMs: 5000,
+        retries: 0,
+        retryBaseMs: 1,
+        minIntervalMs: 0,
+        log: createLogger('silent'),
+      });
+      const readings = await connector.fetch(
+        { fromMs: Date.parse(settings.from), toMs: Date.parse(settings.to) },
+        upstream,
+        config,
+      );
       assert.deepEqual(requests, settings.requests);
-      assert.deepEqual(readings.map((r) => ({ series: r.series, ts: iso(r.ts), value: r.value })), expected);
+      assert.deepEqual(
+        readings.map((r) => ({ series: r.series, ts: iso(r.ts), value: r.value })),
+        expected,
+      );
     });
   }
 }

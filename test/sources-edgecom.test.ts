@@ -36,7 +36,11 @@ async function edgecomUpstream(t: TestContext): Promise<Upstream> {
     }
     const result = [];
     // the upstream's times have no zone: UTC
-    for (let ms = Math.ceil(Date.parse(start + 'Z') / 3_600_000) * 3_600_000; ms < Date.parse(end + 'Z'); ms += 3_600_000) {
+    for (
+      let ms = Math.ceil(Date.parse(start + 'Z') / 3_600_000) * 3_600_000;
+      ms < Date.parse(end + 'Z');
+      ms += 3_600_000
+    ) {
       result.push({ time: ms / 1000, value: (ms - T0) / 3_600_000 });
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result }));
@@ -55,18 +59,22 @@ async function app(t: TestContext, upstream: Upstream, dataDir?: string) {
   return build(
     t,
     {
-    'edgecom.url': upstream.url,
-    'edgecom.bootstrapDays': 0, // no history fetch at start: the tests ask for it
-    'sources.retries': 2,
-    'sources.retryBaseMs': 5,
-    'sources.minIntervalMs': 0,
+      'edgecom.url': upstream.url,
+      'edgecom.bootstrapDays': 0, // no history fetch at start: the tests ask for it
+      'sources.retries': 2,
+      'sources.retryBaseMs': 5,
+      'sources.minIntervalMs': 0,
     },
     dataDir,
   );
 }
 
 const bootstrap = (w: Awaited<ReturnType<typeof app>>, from: number, to: number) =>
-  w.request('/api/v1/sources/edgecom/bootstrap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: new Date(from).toISOString(), to: new Date(to).toISOString() }) });
+  w.request('/api/v1/sources/edgecom/bootstrap', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: new Date(from).toISOString(), to: new Date(to).toISOString() }),
+  });
 
 async function hourlyCount(w: Awaited<ReturnType<typeof app>>, from: number, to: number): Promise<number> {
   const r = await w.request(`/api/v1/query?series=edgecom&start=${from}&end=${to}&window=1d&agg=count`);
@@ -79,7 +87,10 @@ test('a bootstrap fetches the range in week chunks into the edgecom series', asy
   const r = await bootstrap(w, T0, T0 + 2 * WEEK);
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.deepEqual(r.body, { chunks: 2, skipped: 0, readings: 2 * 7 * 24 });
-  assert.deepEqual(upstream.requests.map((q) => q.start), [new Date(T0).toISOString().slice(0, 19), new Date(T0 + WEEK).toISOString().slice(0, 19)]);
+  assert.deepEqual(
+    upstream.requests.map((q) => q.start),
+    [new Date(T0).toISOString().slice(0, 19), new Date(T0 + WEEK).toISOString().slice(0, 19)],
+  );
   const day = await w.request(`/api/v1/query?series=edgecom&start=${T0 + D}&end=${T0 + 2 * D - 1}&window=1d&agg=sum`);
   // hours 24..47 since T0: sum = 24 × 35.5
   assert.deepEqual(day.body.results[0].points, [{ time: new Date(T0 + D).toISOString(), value: 24 * 35.5 }]);
@@ -132,10 +143,18 @@ test('fetching overlapping ranges again writes nothing twice', async (t) => {
 
 test('an unknown source is 404 and a source without its settings is off, saying why', async (t) => {
   const w = await build(t);
-  const off = await w.request('/api/v1/sources/edgecom/bootstrap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"from":"2024-01-01"}' });
+  const off = await w.request('/api/v1/sources/edgecom/bootstrap', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"from":"2024-01-01"}',
+  });
   assert.equal(off.status, 400);
   assert.match(off.body.error, /WATTLINE_EDGECOM_URL is not set/);
-  const unknown = await w.request('/api/v1/sources/nope/bootstrap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"from":"2024-01-01"}' });
+  const unknown = await w.request('/api/v1/sources/nope/bootstrap', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"from":"2024-01-01"}',
+  });
   assert.equal(unknown.status, 404);
 });
 
@@ -168,7 +187,11 @@ test('an upstream that does not answer in time is given up on after the retries,
     'sources.retryBaseMs': 5,
     'sources.minIntervalMs': 0,
   });
-  const r = await w.request('/api/v1/sources/edgecom/bootstrap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: new Date(T0).toISOString(), to: new Date(T0 + D).toISOString() }) });
+  const r = await w.request('/api/v1/sources/edgecom/bootstrap', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: new Date(T0).toISOString(), to: new Date(T0 + D).toISOString() }),
+  });
   assert.equal(r.status, 502);
   assert.match(r.body.error, /no answer within 200 ms/);
 });

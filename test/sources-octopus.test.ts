@@ -15,24 +15,50 @@ async function octopusUpstream(t: TestContext) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, `http://${req.headers.host}`);
     seen.push({ path: url.pathname, auth: req.headers.authorization });
-    const reply = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const reply = (body: unknown) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     const base = `http://${req.headers.host}`;
     if (url.pathname.endsWith('/standard-unit-rates/')) {
       if (url.searchParams.get('page') === '2') {
         // open-ended: runs to the end of the asked range
-        return reply({ count: 2, next: null, previous: null, results: [{ value_exc_vat: 20, value_inc_vat: 21, valid_from: iso(T0 + D), valid_to: null }] });
+        return reply({
+          count: 2,
+          next: null,
+          previous: null,
+          results: [{ value_exc_vat: 20, value_inc_vat: 21, valid_from: iso(T0 + D), valid_to: null }],
+        });
       }
       // one rate spanning the whole first day
-      return reply({ count: 2, next: `${base}${url.pathname}?page=2`, previous: null, results: [{ value_exc_vat: 10, value_inc_vat: 10.5, valid_from: iso(T0), valid_to: iso(T0 + D) }] });
+      return reply({
+        count: 2,
+        next: `${base}${url.pathname}?page=2`,
+        previous: null,
+        results: [{ value_exc_vat: 10, value_inc_vat: 10.5, valid_from: iso(T0), valid_to: iso(T0 + D) }],
+      });
     }
     if (url.pathname.endsWith('/standing-charges/')) {
-      return reply({ count: 1, next: null, previous: null, results: [{ value_exc_vat: 40, value_inc_vat: 42, valid_from: iso(T0 - 30 * D), valid_to: null }] });
+      return reply({
+        count: 1,
+        next: null,
+        previous: null,
+        results: [{ value_exc_vat: 40, value_inc_vat: 42, valid_from: iso(T0 - 30 * D), valid_to: null }],
+      });
     }
     if (url.pathname.endsWith('/consumption/')) {
-      if (req.headers.authorization !== `Basic ${Buffer.from('sk_test_key:').toString('base64')}`) return res.writeHead(401).end('{"detail":"Authentication credentials were not provided."}');
+      if (req.headers.authorization !== `Basic ${Buffer.from('sk_test_key:').toString('base64')}`)
+        return res.writeHead(401).end('{"detail":"Authentication credentials were not provided."}');
       const start = url.searchParams.get('page') === '2' ? T0 + 2 * 1_800_000 : T0;
-      const results = [0, 1].map((i) => ({ consumption: 0.25 * (start / 1_800_000 - T0 / 1_800_000 + i + 1), interval_start: iso(start + i * 1_800_000), interval_end: iso(start + (i + 1) * 1_800_000) }));
-      return reply({ count: 4, next: url.searchParams.get('page') === '2' ? null : `${base}${url.pathname}?page=2`, previous: null, results });
+      const results = [0, 1].map((i) => ({
+        consumption: 0.25 * (start / 1_800_000 - T0 / 1_800_000 + i + 1),
+        interval_start: iso(start + i * 1_800_000),
+        interval_end: iso(start + (i + 1) * 1_800_000),
+      }));
+      return reply({
+        count: 4,
+        next: url.searchParams.get('page') === '2' ? null : `${base}${url.pathname}?page=2`,
+        previous: null,
+        results,
+      });
     }
     res.writeHead(404).end();
   });
@@ -58,19 +84,37 @@ async function app(t: TestContext, url: string, more: Record<string, unknown> = 
 }
 
 const bootstrap = (w: Awaited<ReturnType<typeof build>>, source: string) =>
-  w.request(`/api/v1/sources/${source}/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: iso(T0), to: iso(T0 + 2 * D) }) });
+  w.request(`/api/v1/sources/${source}/bootstrap`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: iso(T0), to: iso(T0 + 2 * D) }),
+  });
 
 test('tariff rates follow the pages, a day-long rate becomes 48 half-hour slots, an open-ended one runs to the range end', async (t) => {
   const up = await octopusUpstream(t);
   const w = await app(t, up.url);
   const r = await bootstrap(w, 'octopus-tariff');
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const q = await w.request(`/api/v1/query?series=tariff/unit-rate/inc-vat,tariff/unit-rate/exc-vat&start=${T0}&end=${T0 + 2 * D - 1}&window=1d&agg=count`);
-  assert.deepEqual(q.body.results.map((s: { points: { value: number }[] }) => s.points.map((p) => p.value)), [[48, 48], [48, 48]]);
-  const day2 = await w.request(`/api/v1/query?series=tariff/unit-rate/inc-vat&start=${T0 + D}&end=${T0 + 2 * D - 1}&window=1d&agg=max`);
+  const q = await w.request(
+    `/api/v1/query?series=tariff/unit-rate/inc-vat,tariff/unit-rate/exc-vat&start=${T0}&end=${T0 + 2 * D - 1}&window=1d&agg=count`,
+  );
+  assert.deepEqual(
+    q.body.results.map((s: { points: { value: number }[] }) => s.points.map((p) => p.value)),
+    [
+      [48, 48],
+      [48, 48],
+    ],
+  );
+  const day2 = await w.request(
+    `/api/v1/query?series=tariff/unit-rate/inc-vat&start=${T0 + D}&end=${T0 + 2 * D - 1}&window=1d&agg=max`,
+  );
   assert.equal(day2.body.results[0].points[0].value, 21);
   const standing = await w.request(`/api/v1/series/tariff/standing-charge/inc-vat/latest`);
-  assert.deepEqual(standing.body, { series: 'tariff/standing-charge/inc-vat', time: new Date(T0).toISOString(), value: 42 });
+  assert.deepEqual(standing.body, {
+    series: 'tariff/standing-charge/inc-vat',
+    time: new Date(T0).toISOString(),
+    value: 42,
+  });
   const catalog = await w.request('/api/v1/series');
   assert.equal(catalog.body.series.find((s: { key: string }) => s.key === 'tariff/unit-rate/inc-vat').unit, 'p/kWh');
 });
@@ -81,7 +125,10 @@ test('consumption is read with the API key as basic-auth user, across pages, int
   const r = await bootstrap(w, 'octopus-consumption');
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const q = await w.request(`/api/v1/query?series=meter/1200000000001/consumption&start=${T0}&end=${T0 + D}`);
-  assert.deepEqual(q.body.results[0].points.map((p: { value: number }) => p.value), [0.25, 0.5, 0.75, 1]);
+  assert.deepEqual(
+    q.body.results[0].points.map((p: { value: number }) => p.value),
+    [0.25, 0.5, 0.75, 1],
+  );
   assert.ok(up.seen.filter((s) => s.path.endsWith('/consumption/')).every((s) => s.auth?.startsWith('Basic ')));
 
   const wrongKey = await app(t, up.url, { 'octopus.apiKey': 'sk_wrong' });

@@ -42,8 +42,14 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     ];
     await store.migrate('contract', migrations);
     await store.migrate('contract', migrations);
-    await store.migrate('contract', [...migrations, { version: 3, name: 'third', sql: `INSERT INTO notes VALUES ('three')` }]);
-    assert.deepEqual((await store.query<{ note: string }>(`SELECT note FROM notes ORDER BY note DESC`)).map((r) => r.note), ['two', 'three']);
+    await store.migrate('contract', [
+      ...migrations,
+      { version: 3, name: 'third', sql: `INSERT INTO notes VALUES ('three')` },
+    ]);
+    assert.deepEqual(
+      (await store.query<{ note: string }>(`SELECT note FROM notes ORDER BY note DESC`)).map((r) => r.note),
+      ['two', 'three'],
+    );
   });
 
   test(`whole numbers come back as numbers and parameters bind by position (${kind})`, async (t) => {
@@ -51,7 +57,10 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     if (!store) return;
     await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
     await store.transaction((tx) => tx.run(`INSERT INTO samples VALUES ($1, $2, $3)`, [7, 1_704_067_200_000, 2.5]));
-    const rows = await store.query<{ n: number; ts: number; total: number }>(`SELECT count(*) AS n, max(ts) AS ts, sum(value) AS total FROM samples WHERE id = $1`, [7]);
+    const rows = await store.query<{ n: number; ts: number; total: number }>(
+      `SELECT count(*) AS n, max(ts) AS ts, sum(value) AS total FROM samples WHERE id = $1`,
+      [7],
+    );
     assert.deepEqual(rows, [{ n: 1, ts: 1_704_067_200_000, total: 2.5 }]);
   });
 
@@ -63,7 +72,17 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     const ids = new Int32Array(n).fill(1);
     const ts = Float64Array.from({ length: n }, (_, i) => 1_704_067_200_000 + i * 1000);
     const values = Float64Array.from({ length: n }, (_, i) => i / 4);
-    await store.transaction((tx) => tx.bulkAppend('samples', [{ type: 'int32', values: ids }, { type: 'int64', values: ts }, { type: 'float64', values }], n));
+    await store.transaction((tx) =>
+      tx.bulkAppend(
+        'samples',
+        [
+          { type: 'int32', values: ids },
+          { type: 'int64', values: ts },
+          { type: 'float64', values },
+        ],
+        n,
+      ),
+    );
 
     let rows = 0;
     let chunks = 0;
@@ -104,8 +123,20 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     const id = Int32Array.from({ length: n }, (_, i) => i - 10);
     const ts = Float64Array.from({ length: n }, (_, i) => (i % 2 ? 1 : -1) * (2 ** 40 + i * 1_000_003));
     const value = Float64Array.from({ length: n }, (_, i) => i / 7 - 100.125);
-    await store.transaction((tx) => tx.bulkAppend('samples', [{ type: 'int32', values: id }, { type: 'int64', values: ts }, { type: 'float64', values: value }], n));
-    const rows = await store.query<{ id: number; ts: number; value: number }>(`SELECT id, ts, value FROM samples ORDER BY id`);
+    await store.transaction((tx) =>
+      tx.bulkAppend(
+        'samples',
+        [
+          { type: 'int32', values: id },
+          { type: 'int64', values: ts },
+          { type: 'float64', values: value },
+        ],
+        n,
+      ),
+    );
+    const rows = await store.query<{ id: number; ts: number; value: number }>(
+      `SELECT id, ts, value FROM samples ORDER BY id`,
+    );
     assert.equal(rows.length, n);
     for (let i = 0; i < n; i += 499) assert.deepEqual(rows[i], { id: id[i], ts: ts[i], value: value[i] }, `row ${i}`);
   });
@@ -117,7 +148,15 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     await assert.rejects(
       store.transaction(async (tx) => {
         await tx.run(`INSERT INTO samples VALUES (1, 1, 1)`);
-        await tx.bulkAppend('samples', [{ type: 'int32', values: Int32Array.of(2) }, { type: 'int64', values: Float64Array.of(2) }, { type: 'float64', values: Float64Array.of(2) }], 1);
+        await tx.bulkAppend(
+          'samples',
+          [
+            { type: 'int32', values: Int32Array.of(2) },
+            { type: 'int64', values: Float64Array.of(2) },
+            { type: 'float64', values: Float64Array.of(2) },
+          ],
+          1,
+        );
         throw new Error('changed my mind');
       }),
       /changed my mind/,

@@ -10,24 +10,26 @@ import { stackServerEnv, type Stack } from './server-stack.js';
  * (its own PostgreSQL schema and JetStream streams), then removes all of them, whether `fn`
  * succeeded or not. After a failure a failed cleanup is only reported: the failure is what matters.
  */
-export async function withStackDataDir<T>(stack: Stack, fn: (dataDir: string, env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+export async function withStackDataDir<T>(
+  stack: Stack,
+  fn: (dataDir: string, env: NodeJS.ProcessEnv) => Promise<T>,
+): Promise<T> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wattline-bench-'));
   const stackEnv = stackServerEnv(stack);
-  let failed = false;
-  try {
-    return await fn(dataDir, stackEnv.env);
-  } catch (err) {
-    failed = true;
-    throw err;
-  } finally {
+  const cleanup = async () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
-    try {
-      await stackEnv.cleanup();
-    } catch (err) {
-      if (!failed) throw err;
-      console.error((err as Error).message);
-    }
+    await stackEnv.cleanup();
+  };
+  let result: T;
+  try {
+    result = await fn(dataDir, stackEnv.env);
+  } catch (err) {
+    // a cleanup failure must not hide the error that failed the benchmark
+    await cleanup().catch((cleanupError: Error) => console.error(cleanupError.message));
+    throw err;
   }
+  await cleanup();
+  return result;
 }
 
 /** Runs `fn` against a server process on `dataDir` and a client of it; both are closed afterwards, whatever happens. */

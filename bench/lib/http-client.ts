@@ -13,9 +13,15 @@ export function createHttpClient(baseUrl: string) {
   const agent = new http.Agent({ keepAlive: true });
   const base = new URL(baseUrl);
 
-  function request(method: 'GET' | 'POST', pathAndQuery: string, headers: http.OutgoingHttpHeaders = {}, body?: Buffer): Promise<HttpResponse> {
+  function request(
+    method: 'GET' | 'POST',
+    pathAndQuery: string,
+    headers: http.OutgoingHttpHeaders = {},
+    body?: Buffer,
+  ): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
-      const fail = (err: Error) => reject(new Error(`${method} ${pathAndQuery.slice(0, 100)} failed: ${err.message}`, { cause: err }));
+      const fail = (err: Error) =>
+        reject(new Error(`${method} ${pathAndQuery.slice(0, 100)} failed: ${err.message}`, { cause: err }));
       const req = http.request(
         {
           agent,
@@ -39,7 +45,8 @@ export function createHttpClient(baseUrl: string) {
 
   return {
     get: (pathAndQuery: string, headers?: http.OutgoingHttpHeaders) => request('GET', pathAndQuery, headers),
-    post: (pathAndQuery: string, body: Buffer, headers?: http.OutgoingHttpHeaders) => request('POST', pathAndQuery, headers, body),
+    post: (pathAndQuery: string, body: Buffer, headers?: http.OutgoingHttpHeaders) =>
+      request('POST', pathAndQuery, headers, body),
     close: () => agent.destroy(),
   };
 }

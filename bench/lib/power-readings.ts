@@ -31,7 +31,12 @@ export function createMulberry32(seed: number): () => number {
  * A plausible household/site power signal: a base load per meter, a daily cycle peaking in the
  * evening, ±5% noise and occasional appliance spikes (a kettle, an oven), rounded to 0.1 W.
  */
-export function generatePowerReadings(options: { seed: number; seriesCount: number; pointCount: number; firstTsMs: number }): PowerReadings {
+export function generatePowerReadings(options: {
+  seed: number;
+  seriesCount: number;
+  pointCount: number;
+  firstTsMs: number;
+}): PowerReadings {
   const { seed, seriesCount, pointCount, firstTsMs } = options;
   const random = createMulberry32(seed);
   const seriesKeys = Array.from({ length: seriesCount }, (_, s) => `meter-${String(s).padStart(3, '0')}`);
@@ -58,7 +63,12 @@ export interface NdjsonBody {
  * NDJSON bodies of `linesPerBody` lines for the series in [seriesFrom, seriesTo), time-major (each
  * minute, every meter in turn, as collectors report), so each series stays in time order.
  */
-export function buildNdjsonBodies(readings: PowerReadings, seriesFrom: number, seriesTo: number, linesPerBody: number): NdjsonBody[] {
+export function buildNdjsonBodies(
+  readings: PowerReadings,
+  seriesFrom: number,
+  seriesTo: number,
+  linesPerBody: number,
+): NdjsonBody[] {
   const { seriesKeys, pointCount, firstTsMs, valuesW } = readings;
   const bodies: NdjsonBody[] = [];
   let lines: string[] = [];

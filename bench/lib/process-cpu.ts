@@ -51,7 +51,10 @@ export function cpuSecondsByCommand(commands: readonly string[]): Record<string,
 }
 
 /** What each command used between two readings. */
-export function cpuSecondsSince(before: Record<string, number> | undefined, commands: readonly string[]): Record<string, number> | undefined {
+export function cpuSecondsSince(
+  before: Record<string, number> | undefined,
+  commands: readonly string[],
+): Record<string, number> | undefined {
   const after = cpuSecondsByCommand(commands);
   if (!before || !after) return undefined;
   return Object.fromEntries(commands.map((c) => [c, Math.max(0, after[c] - before[c])]));

@@ -28,7 +28,11 @@ export function formatMs(ms: number): string {
 /** Prints rows as a left-aligned text table under a header line. */
 export function printTable(header: readonly string[], rows: readonly (readonly string[])[]) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join(' | ')
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const row of rows) console.log(line(row));
@@ -37,7 +41,13 @@ export function printTable(header: readonly string[], rows: readonly (readonly s
 /** The machine a result was measured on, so results from different machines are not compared blindly. */
 export function describeMachine() {
   const cpus = os.cpus();
-  return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`, node: process.version };
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+  };
 }
 
 /** Writes `bench/results/<name>-<ISO time>.json` and `bench/results/latest-<name>.json`; returns the first path. */

@@ -25,7 +25,11 @@ export interface ServerProcess {
  * (default: this process's), which is how `DATABASE_URL`, `BUS_URL` and `WATTLINE_*` reach it.
  * With `cpuProfDir` the child runs under `--cpu-prof` and writes its profile there when it exits.
  */
-export async function startServerProcess(options: { dataDir: string; cpuProfDir?: string; env?: NodeJS.ProcessEnv }): Promise<ServerProcess> {
+export async function startServerProcess(options: {
+  dataDir: string;
+  cpuProfDir?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<ServerProcess> {
   const profiling = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   const child = spawn(process.execPath, [...profiling, '--import', 'tsx', serverScript, options.dataDir], {
     cwd: repoRoot,
@@ -58,11 +62,25 @@ export async function startServerProcess(options: { dataDir: string; cpuProfDir?
     new Promise<string>((resolve, reject) => {
       const line = buffered.shift();
       if (line !== undefined) return resolve(line);
-      if (!running) return reject(new Error(`server process exited with ${child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`}`));
-      const timer = setTimeout(() => reject(new Error(`server process did not ${what} within ${timeoutMs} ms`)), timeoutMs);
+      if (!running)
+        return reject(
+          new Error(
+            `server process exited with ${child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`}`,
+          ),
+        );
+      const timer = setTimeout(
+        () => reject(new Error(`server process did not ${what} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       pending.push({
-        resolve: (l) => (clearTimeout(timer), resolve(l)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
     });
 

@@ -54,7 +54,10 @@ export async function checkServices(stack: Stack): Promise<void> {
       await client.connect();
       await client.query('SELECT 1');
     } catch (err) {
-      throw new Error(`--store postgres: cannot reach PostgreSQL at ${redactUrl(databaseUrl())} (set BENCH_DATABASE_URL): ${(err as Error).message}`, { cause: err });
+      throw new Error(
+        `--store postgres: cannot reach PostgreSQL at ${redactUrl(databaseUrl())} (set BENCH_DATABASE_URL): ${(err as Error).message}`,
+        { cause: err },
+      );
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -68,7 +71,10 @@ export async function checkServices(stack: Stack): Promise<void> {
         await nc.close();
       }
     } catch (err) {
-      throw new Error(`--bus nats: cannot reach NATS JetStream at ${busUrl()} (set BENCH_BUS_URL): ${(err as Error).message}`, { cause: err });
+      throw new Error(
+        `--bus nats: cannot reach NATS JetStream at ${busUrl()} (set BENCH_BUS_URL): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 }
@@ -109,8 +115,14 @@ export function stackServerEnv(stack: Stack): StackServerEnv {
     resources,
     async cleanup() {
       const failures: string[] = [];
-      if (resources.schema) await dropSchema(resources.schema).catch((err: Error) => failures.push(`schema ${resources.schema}: ${err.message}`));
-      if (resources.busStreamPrefix) await deleteStreams(resources.busStreamPrefix).catch((err: Error) => failures.push(`streams ${resources.busStreamPrefix}_*: ${err.message}`));
+      if (resources.schema)
+        await dropSchema(resources.schema).catch((err: Error) =>
+          failures.push(`schema ${resources.schema}: ${err.message}`),
+        );
+      if (resources.busStreamPrefix)
+        await deleteStreams(resources.busStreamPrefix).catch((err: Error) =>
+          failures.push(`streams ${resources.busStreamPrefix}_*: ${err.message}`),
+        );
       if (failures.length) throw new Error(`benchmark cleanup failed: ${failures.join('; ')}`);
     },
   };

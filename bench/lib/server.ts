@@ -16,7 +16,13 @@ if (!dataDir) {
   process.exit(2);
 }
 
-const app = await startWattline(loadConfig({ env: process.env, overrides: { dataDir, httpPort: 0, logLevel: 'warn', carbonUrl: process.env.WATTLINE_CARBON_URL ?? '' } }), { logDestination: pino.destination(2) });
+const app = await startWattline(
+  loadConfig({
+    env: process.env,
+    overrides: { dataDir, httpPort: 0, logLevel: 'warn', carbonUrl: process.env.WATTLINE_CARBON_URL ?? '' },
+  }),
+  { logDestination: pino.destination(2) },
+);
 const key = app.ctx.keys.generatedKey?.key;
 process.stdout.write(JSON.stringify({ url: app.url, key }) + '\n');
 

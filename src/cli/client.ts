@@ -12,7 +12,10 @@ export class ApiError extends Error {
     readonly status: number,
     readonly body: unknown,
   ) {
-    const message = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : JSON.stringify(body);
+    const message =
+      body && typeof body === 'object' && 'error' in body
+        ? String((body as { error: unknown }).error)
+        : JSON.stringify(body);
     super(`HTTP ${status}: ${message}`);
   }
 }
@@ -40,7 +43,11 @@ export function createClient(options: ClientOptions) {
   return {
     send,
     async json<T>(method: string, path: string, payload?: unknown): Promise<T> {
-      const r = await send(method, path, payload === undefined ? {} : { body: JSON.stringify(payload), contentType: 'application/json' });
+      const r = await send(
+        method,
+        path,
+        payload === undefined ? {} : { body: JSON.stringify(payload), contentType: 'application/json' },
+      );
       if (r.status >= 400) throw new ApiError(r.status, r.body);
       return r.body as T;
     },

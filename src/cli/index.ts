@@ -10,11 +10,17 @@ import { serve } from './commands/serve.js';
 
 // The CLI is a composition root too: it alone hands the environment to config and client.
 const env = process.env;
-const program = new Command('wattline').description('Energy telemetry: readings in, stored, queried').showHelpAfterError();
+const program = new Command('wattline')
+  .description('Energy telemetry: readings in, stored, queried')
+  .showHelpAfterError();
 
 const clientOptions = (cmd: Command) =>
   cmd
-    .option('--url <url>', 'server URL (env WATTLINE_URL)', env.WATTLINE_URL ?? `http://127.0.0.1:${env.WATTLINE_HTTP_PORT ?? 8080}`)
+    .option(
+      '--url <url>',
+      'server URL (env WATTLINE_URL)',
+      env.WATTLINE_URL ?? `http://127.0.0.1:${env.WATTLINE_HTTP_PORT ?? 8080}`,
+    )
     .option('--key <key>', 'API key (env WATTLINE_API_KEY; default: the key kept in the data dir)');
 
 function clientFrom(opts: { url: string; key?: string }) {
@@ -44,7 +50,10 @@ clientOptions(
     .description('send readings from an NDJSON or CSV (series,ts,value) file, or - for stdin')
     .option('--lines-per-request <n>', 'lines per HTTP request', '5000'),
 ).action(async (file: string, opts: { url: string; key?: string; linesPerRequest: string }) => {
-  const summary = await ingestFile(clientFrom(opts), file, { linesPerRequest: Math.max(1, Number(opts.linesPerRequest) || 5000), progress: Boolean(process.stderr.isTTY) });
+  const summary = await ingestFile(clientFrom(opts), file, {
+    linesPerRequest: Math.max(1, Number(opts.linesPerRequest) || 5000),
+    progress: Boolean(process.stderr.isTTY),
+  });
   console.log(`accepted ${summary.accepted}, invalid ${summary.invalidCount}`);
   for (const bad of summary.invalid.slice(0, 20)) console.log(`  line ${bad.line}: ${bad.error}`);
   if (summary.invalidCount > 20) console.log(`  … and ${summary.invalidCount - 20} more`);
@@ -64,7 +73,15 @@ clientOptions(
     .option('--fill <fill>', 'null previous 0')
     .option('--json', 'print the JSON reply'),
 ).action(async (opts: Record<string, string | undefined> & { url: string; key?: string; json?: boolean }) => {
-  const reply = await runQuery(clientFrom(opts), { series: opts.series, start: opts.start, end: opts.end, window: opts.window, agg: opts.agg, tz: opts.tz, fill: opts.fill });
+  const reply = await runQuery(clientFrom(opts), {
+    series: opts.series,
+    start: opts.start,
+    end: opts.end,
+    window: opts.window,
+    agg: opts.agg,
+    tz: opts.tz,
+    fill: opts.fill,
+  });
   console.log(opts.json ? JSON.stringify(reply, null, 2) : formatQueryTable(reply));
 });
 
@@ -76,50 +93,85 @@ clientOptions(
     .requiredOption('--from <time>', 'ISO 8601 date or time, or epoch ms')
     .option('--to <time>', 'end of the range (default: now)'),
 ).action(async (opts: { url: string; key?: string; source: string; from: string; to?: string }) => {
-  const result = await clientFrom(opts).json<{ chunks: number; skipped: number; readings: number }>('POST', `/api/v1/sources/${encodeURIComponent(opts.source)}/bootstrap`, { from: opts.from, to: opts.to });
+  const result = await clientFrom(opts).json<{ chunks: number; skipped: number; readings: number }>(
+    'POST',
+    `/api/v1/sources/${encodeURIComponent(opts.source)}/bootstrap`,
+    { from: opts.from, to: opts.to },
+  );
   console.log(`${result.readings} readings in ${result.chunks} chunks fetched; ${result.skipped} chunks already there`);
 });
 
 clientOptions(
   program
     .command('process')
-    .description('compute daily energy reports: fetch each source\'s day, then cost and carbon (needs an admin key)')
+    .description("compute daily energy reports: fetch each source's day, then cost and carbon (needs an admin key)")
     .option('--date <YYYY-MM-DD>', 'the (first) local day; default: today minus --backoff-days')
     .option('--to <YYYY-MM-DD>', 'the last local day (default: --date)')
     .option('--backoff-days <n>', 'without --date: how many days back from today (meter data arrives late)', '1'),
 ).action(async (opts: { url: string; key?: string; date?: string; to?: string; backoffDays: string }) => {
   const date = opts.date ?? new Date(Date.now() - Number(opts.backoffDays) * 86_400_000).toISOString().slice(0, 10);
-  const result = await clientFrom(opts).json<{ requested: string[]; statuses: Record<string, { service: string; status: string; reason: string | null }[]> }>(
-    'POST',
-    '/api/v1/daily/process',
-    { from: date, to: opts.to },
-  );
+  const result = await clientFrom(opts).json<{
+    requested: string[];
+    statuses: Record<string, { service: string; status: string; reason: string | null }[]>;
+  }>('POST', '/api/v1/daily/process', { from: date, to: opts.to });
   for (const day of result.requested) {
     const s = result.statuses[day] ?? [];
-    console.log(`${day}  ${s.map((x) => `${x.service} ${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'queued'}`);
+    console.log(
+      `${day}  ${s.map((x) => `${x.service} ${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'queued'}`,
+    );
   }
-  if (Object.values(result.statuses).flat().some((s) => s.status === 'FAILED')) process.exitCode = 1;
+  if (
+    Object.values(result.statuses)
+      .flat()
+      .some((s) => s.status === 'FAILED')
+  )
+    process.exitCode = 1;
 });
 
 clientOptions(
   program
     .command('dump')
-    .description('write local days of readings to the blob store (dumps.url); prints each blob written (needs an admin key)')
+    .description(
+      'write local days of readings to the blob store (dumps.url); prints each blob written (needs an admin key)',
+    )
     .requiredOption('--date <YYYY-MM-DD>', 'the (first) local day')
     .option('--to <YYYY-MM-DD>', 'the last local day (default: --date)')
-    .addOption(new Option('--format <format>', 'file format (default: the dumps.format setting)').choices(['ndjson', 'csv', 'parquet']))
-    .option('--series <patterns>', 'comma-separated series patterns, * matching any run of characters (default: every series)')
+    .addOption(
+      new Option('--format <format>', 'file format (default: the dumps.format setting)').choices([
+        'ndjson',
+        'csv',
+        'parquet',
+      ]),
+    )
+    .option(
+      '--series <patterns>',
+      'comma-separated series patterns, * matching any run of characters (default: every series)',
+    )
     .option('--tz <zone>', 'IANA time zone of the days (default: the dumps.timezone setting)'),
-).action(async (opts: { url: string; key?: string; date: string; to?: string; format?: string; series?: string; tz?: string }) => {
-  const result = await clientFrom(opts).json<{ dumps: { date: string; url: string; rows: number; bytes: number }[] }>('POST', '/api/v1/dumps', {
-    date: opts.date,
-    to: opts.to,
-    format: opts.format,
-    series: opts.series,
-    tz: opts.tz,
-  });
-  for (const d of result.dumps) console.log(`${d.url}  ${d.rows} readings, ${d.bytes} bytes`);
-});
+).action(
+  async (opts: {
+    url: string;
+    key?: string;
+    date: string;
+    to?: string;
+    format?: string;
+    series?: string;
+    tz?: string;
+  }) => {
+    const result = await clientFrom(opts).json<{ dumps: { date: string; url: string; rows: number; bytes: number }[] }>(
+      'POST',
+      '/api/v1/dumps',
+      {
+        date: opts.date,
+        to: opts.to,
+        format: opts.format,
+        series: opts.series,
+        tz: opts.tz,
+      },
+    );
+    for (const d of result.dumps) console.log(`${d.url}  ${d.rows} readings, ${d.bytes} bytes`);
+  },
+);
 
 const keys = program.command('keys').description('API keys');
 clientOptions(
@@ -129,13 +181,17 @@ clientOptions(
     .addOption(new Option('--scope <scope>', 'what the key may do').choices([...apiKeyScopes]).default('write'))
     .option('--name <name>', 'a label for the key'),
 ).action(async (opts: { url: string; key?: string; scope: string; name?: string }) => {
-  const created = await clientFrom(opts).json<{ key: string; scope: string }>('POST', '/api/v1/keys', { scope: opts.scope, name: opts.name });
+  const created = await clientFrom(opts).json<{ key: string; scope: string }>('POST', '/api/v1/keys', {
+    scope: opts.scope,
+    name: opts.name,
+  });
   console.log(created.key);
 });
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof ApiError) console.error(`wattline: ${err.message}`);
-  else if (err instanceof Error && 'cause' in err && (err.cause as { code?: string })?.code === 'ECONNREFUSED') console.error(`wattline: no server answers (${(err.cause as Error).message}); start one with \`wattline serve\``);
+  else if (err instanceof Error && 'cause' in err && (err.cause as { code?: string })?.code === 'ECONNREFUSED')
+    console.error(`wattline: no server answers (${(err.cause as Error).message}); start one with \`wattline serve\``);
   else console.error(err);
   process.exit(1);
 });

@@ -39,7 +39,10 @@ test('API keys are parsed with their scopes, write by default', () => {
 
 test('a bad value stops start-up with a message naming the variable and what is accepted', () => {
   const check = (env: Record<string, string>, pattern: RegExp) => {
-    assert.throws(() => loadConfig({ env }), (err: Error) => err instanceof ConfigError && pattern.test(err.message));
+    assert.throws(
+      () => loadConfig({ env }),
+      (err: Error) => err instanceof ConfigError && pattern.test(err.message),
+    );
   };
   check({ WATTLINE_HTTP_PORT: 'http' }, /WATTLINE_HTTP_PORT .*whole number from 0 to 65535 \(got "http"\)/);
   check({ WATTLINE_HTTP_PORT: '70000' }, /WATTLINE_HTTP_PORT/);
@@ -49,7 +52,10 @@ test('a bad value stops start-up with a message naming the variable and what is 
   check({ WATTLINE_API_KEYS: 'secretkey123:root' }, /WATTLINE_API_KEYS .*scope must be one of read, write, admin/);
   check({ WATTLINE_CONFIG: '/nonexistent/wattline.yaml' }, /config file \/nonexistent\/wattline.yaml cannot be read/);
   // keys are never echoed back
-  assert.throws(() => loadConfig({ env: { WATTLINE_API_KEYS: 'short' } }), (err: Error) => !err.message.includes('short'));
+  assert.throws(
+    () => loadConfig({ env: { WATTLINE_API_KEYS: 'short' } }),
+    (err: Error) => !err.message.includes('short'),
+  );
 });
 
 test('the README settings table matches the config schema (run `npm run docs:settings` to fix)', () => {

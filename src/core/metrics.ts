@@ -10,10 +10,29 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
-    ingestRequests: new Counter({ name: 'ingest_requests_total', help: 'Ingest requests by outcome', labelNames: ['format', 'status'] as const, registers }),
-    ingestRows: new Counter({ name: 'ingest_rows_total', help: 'Readings accepted for storage', labelNames: ['format'] as const, registers }),
-    ingestRowsInvalid: new Counter({ name: 'ingest_rows_invalid_total', help: 'Lines rejected as invalid', labelNames: ['format'] as const, registers }),
-    persistQueueRows: new Gauge({ name: 'persist_queue_rows', help: 'Rows waiting to be committed to the store', registers }),
+    ingestRequests: new Counter({
+      name: 'ingest_requests_total',
+      help: 'Ingest requests by outcome',
+      labelNames: ['format', 'status'] as const,
+      registers,
+    }),
+    ingestRows: new Counter({
+      name: 'ingest_rows_total',
+      help: 'Readings accepted for storage',
+      labelNames: ['format'] as const,
+      registers,
+    }),
+    ingestRowsInvalid: new Counter({
+      name: 'ingest_rows_invalid_total',
+      help: 'Lines rejected as invalid',
+      labelNames: ['format'] as const,
+      registers,
+    }),
+    persistQueueRows: new Gauge({
+      name: 'persist_queue_rows',
+      help: 'Rows waiting to be committed to the store',
+      registers,
+    }),
     persistCommitSeconds: new Histogram({
       name: 'persist_batch_commit_seconds',
       help: 'Time to commit one batch of readings to the store',
@@ -21,7 +40,11 @@ export function createMetrics() {
       registers,
     }),
     persistRows: new Counter({ name: 'persist_rows_total', help: 'Rows committed to the store', registers }),
-    compactions: new Counter({ name: 'compaction_runs_total', help: 'Partitions rewritten sorted and deduplicated', registers }),
+    compactions: new Counter({
+      name: 'compaction_runs_total',
+      help: 'Partitions rewritten sorted and deduplicated',
+      registers,
+    }),
     queryDuration: new Histogram({
       name: 'query_duration_seconds',
       help: 'Time to answer a readings query (cache hits included)',
@@ -30,10 +53,24 @@ export function createMetrics() {
       registers,
     }),
     queryCacheHits: new Counter({ name: 'query_cache_hits_total', help: 'Queries answered from the cache', registers }),
-    queryCacheMisses: new Counter({ name: 'query_cache_misses_total', help: 'Queries that went to the store', registers }),
-    httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers }),
+    queryCacheMisses: new Counter({
+      name: 'query_cache_misses_total',
+      help: 'Queries that went to the store',
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers,
+    }),
     // edgecom's names and labels, kept so its dashboards work unchanged
-    grpcRequests: new Counter({ name: 'grpc_requests_total', help: 'gRPC requests by full method name', labelNames: ['method'] as const, registers }),
+    grpcRequests: new Counter({
+      name: 'grpc_requests_total',
+      help: 'gRPC requests by full method name',
+      labelNames: ['method'] as const,
+      registers,
+    }),
     grpcRequestDuration: new Histogram({
       name: 'grpc_request_duration_seconds',
       help: 'Time to answer a gRPC request, rejected ones included',

@@ -6,7 +6,10 @@ import { clientId, createRateLimiter } from './rate-limit.js';
 test('a client may send its burst at once, then is refused with a retry time; others are not affected', async () => {
   const limiter = createRateLimiter({ perSecond: 5, burst: 10 })!;
   for (let i = 0; i < 10; i++) await limiter.consume('a');
-  await assert.rejects(limiter.consume('a'), (err: Error) => err instanceof RateLimited && err.message === 'rate limit exceeded' && err.retryAfterS >= 1);
+  await assert.rejects(
+    limiter.consume('a'),
+    (err: Error) => err instanceof RateLimited && err.message === 'rate limit exceeded' && err.retryAfterS >= 1,
+  );
   await limiter.consume('b');
 });
 

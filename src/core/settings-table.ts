@@ -10,7 +10,9 @@ function shownDefault(value: unknown): string {
 
 /** The README's settings table, one row per setting. */
 export function renderSettingsTable(): string {
-  const rows = listSettings().map((s) => `| \`${s.env}\` | \`${s.path}\` | ${shownDefault(s.default)} | ${s.doc.replace(/\|/g, '\\|')} |`);
+  const rows = listSettings().map(
+    (s) => `| \`${s.env}\` | \`${s.path}\` | ${shownDefault(s.default)} | ${s.doc.replace(/\|/g, '\\|')} |`,
+  );
   return ['| environment | YAML | default | what it does |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -22,11 +22,21 @@ interface Line {
  * of `linesPerRequest` lines, retrying when the server says it is busy (503 + Retry-After).
  * Invalid lines are reported with their line number in the file.
  */
-export async function ingestFile(client: Client, source: string, options: { linesPerRequest: number; progress: boolean }): Promise<IngestSummary> {
+export async function ingestFile(
+  client: Client,
+  source: string,
+  options: { linesPerRequest: number; progress: boolean },
+): Promise<IngestSummary> {
   const input: Readable = source === '-' ? process.stdin : fs.createReadStream(source);
   const totalBytes = source === '-' ? 0 : fs.statSync(source).size;
   const isCsv = source.toLowerCase().endsWith('.csv');
-  const bar = options.progress && totalBytes > 0 ? new cliProgress.SingleBar({ format: 'ingest [{bar}] {percentage}% | {accepted} accepted, {invalid} invalid' }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    options.progress && totalBytes > 0
+      ? new cliProgress.SingleBar(
+          { format: 'ingest [{bar}] {percentage}% | {accepted} accepted, {invalid} invalid' },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(totalBytes, 0, { accepted: 0, invalid: 0 });
   let bytesRead = 0;
   input.on('data', (chunk: Buffer | string) => (bytesRead += chunk.length));
@@ -39,7 +49,8 @@ export async function ingestFile(client: Client, source: string, options: { line
     pending = [];
     const result = await postWithRetry(client, lines.map((l) => l.text).join('\n') + '\n');
     summary.accepted += result.accepted;
-    for (const bad of result.invalid ?? []) summary.invalid.push({ line: lines[bad.line - 1]?.fileLine ?? bad.line, error: bad.error });
+    for (const bad of result.invalid ?? [])
+      summary.invalid.push({ line: lines[bad.line - 1]?.fileLine ?? bad.line, error: bad.error });
     summary.invalidCount += result.invalidCount ?? result.invalid?.length ?? 0;
     bar?.update(bytesRead, { accepted: summary.accepted, invalid: summary.invalidCount });
   };
@@ -85,7 +96,10 @@ async function* csvLines(input: Readable): AsyncGenerator<Line> {
   }
 }
 
-async function postWithRetry(client: Client, body: string): Promise<{ accepted: number; invalid?: { line: number; error: string }[]; invalidCount?: number }> {
+async function postWithRetry(
+  client: Client,
+  body: string,
+): Promise<{ accepted: number; invalid?: { line: number; error: string }[]; invalidCount?: number }> {
   for (let attempt = 0; ; attempt++) {
     const r = await client.send('POST', '/ingest', { body, contentType: 'application/x-ndjson' });
     if (r.status === 503 && attempt < 30) {

@@ -8,9 +8,19 @@ interface QueryReply {
 export function formatQueryTable(reply: QueryReply): string {
   const times = [...new Set(reply.results.flatMap((r) => r.points.map((p) => p.time)))].sort();
   const columns = reply.results.map((r) => new Map(r.points.map((p) => [p.time, p.value])));
-  const rows = [['time', ...reply.results.map((r) => r.series)], ...times.map((t) => [t, ...columns.map((c) => (c.has(t) ? String(c.get(t)) : ''))])];
+  const rows = [
+    ['time', ...reply.results.map((r) => r.series)],
+    ...times.map((t) => [t, ...columns.map((c) => (c.has(t) ? String(c.get(t)) : ''))]),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export async function runQuery(client: Client, params: Record<string, string | undefined>): Promise<QueryReply> {

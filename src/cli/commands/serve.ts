@@ -19,7 +19,8 @@ export async function serve(config: Config, roles?: Role[]) {
     `  API docs   ${app.url}/docs`,
     `  Metrics    ${app.url}/metrics`,
   ];
-  if (app.grpcUrl) lines.push(`  gRPC       ${app.grpcUrl}   (edgecom.TimeSeriesService, wattline.v1.ReadingsService; reflection on)`);
+  if (app.grpcUrl)
+    lines.push(`  gRPC       ${app.grpcUrl}   (edgecom.TimeSeriesService, wattline.v1.ReadingsService; reflection on)`);
   if (generated) lines.push(`  API key    ${generated.key}   (admin; kept in ${generated.file})`);
   if (firstStart) {
     const key = generated?.key ?? '<your key>';
@@ -52,7 +53,9 @@ export async function serve(config: Config, roles?: Role[]) {
 }
 
 function describeStack(config: Config): string {
-  const store = config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)} (schema ${config.store.schema})` : `embedded store (DuckDB) in ${path.resolve(config.dataDir)}`;
+  const store = config.databaseUrl
+    ? `PostgreSQL at ${redactUrl(config.databaseUrl)} (schema ${config.store.schema})`
+    : `embedded store (DuckDB) in ${path.resolve(config.dataDir)}`;
   const bus = config.busUrl ? `NATS JetStream at ${redactUrl(config.busUrl)}` : 'in-process bus';
   return `${store}, ${bus}`;
 }

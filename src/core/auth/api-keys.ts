@@ -40,7 +40,11 @@ export class ApiKeys {
     readonly generatedKey: { key: string; file: string; createdNow: boolean } | undefined,
   ) {}
 
-  static async open(options: { store: Store; configured: readonly ConfiguredKey[]; dataDir: string }): Promise<ApiKeys> {
+  static async open(options: {
+    store: Store;
+    configured: readonly ConfiguredKey[];
+    dataDir: string;
+  }): Promise<ApiKeys> {
     let generated: ApiKeys['generatedKey'];
     if (options.configured.length === 0) {
       const file = path.join(options.dataDir, BOOTSTRAP_KEY_FILE);
@@ -55,7 +59,9 @@ export class ApiKeys {
     const keys = new ApiKeys(options.store, generated);
     for (const k of options.configured) keys.known.set(hash(k.key), k.scope);
     if (generated) keys.known.set(hash(generated.key), 'admin');
-    for (const row of await options.store.query<{ key_hash: string; scope: ApiKeyScope }>(`SELECT key_hash, scope FROM api_keys`)) {
+    for (const row of await options.store.query<{ key_hash: string; scope: ApiKeyScope }>(
+      `SELECT key_hash, scope FROM api_keys`,
+    )) {
       keys.known.set(row.key_hash, row.scope);
     }
     return keys;
@@ -69,7 +75,9 @@ export class ApiKeys {
     let scope = this.known.get(h);
     if (!scope) {
       // another process may have created it (shared store)
-      const [row] = await this.store.query<{ scope: ApiKeyScope }>(`SELECT scope FROM api_keys WHERE key_hash = $1`, [h]);
+      const [row] = await this.store.query<{ scope: ApiKeyScope }>(`SELECT scope FROM api_keys WHERE key_hash = $1`, [
+        h,
+      ]);
       if (row) this.known.set(h, (scope = row.scope));
     }
     if (!scope) throw new Unauthorized('invalid api key');
@@ -83,7 +91,9 @@ export class ApiKeys {
 
   async create(scope: ApiKeyScope, name?: string): Promise<string> {
     const key = `wl_${randomBytes(24).toString('base64url')}`;
-    await this.store.transaction((tx) => tx.run(`INSERT INTO api_keys (key_hash, scope, name) VALUES ($1, $2, $3)`, [hash(key), scope, name ?? null]));
+    await this.store.transaction((tx) =>
+      tx.run(`INSERT INTO api_keys (key_hash, scope, name) VALUES ($1, $2, $3)`, [hash(key), scope, name ?? null]),
+    );
     this.known.set(hash(key), scope);
     return key;
   }

@@ -8,7 +8,13 @@ import { test, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { BlobNotFound, createFileBlobStore, openBlobStore, type S3Settings } from './index.js';
 
-const s3: S3Settings = { endpoint: '', region: 'us-east-1', accessKeyId: '', secretAccessKey: '', forcePathStyle: true };
+const s3: S3Settings = {
+  endpoint: '',
+  region: 'us-east-1',
+  accessKeyId: '',
+  secretAccessKey: '',
+  forcePathStyle: true,
+};
 
 function tempDir(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wattline-blob-'));
@@ -32,7 +38,11 @@ test('a blob written is read back as written, with its size and URL', async (t) 
   const store = createFileBlobStore(dir);
   const body = 'a'.repeat(100_000) + '\nlast line\n';
   const result = await store.put('2026-03-29.json.gz', Readable.from([body.slice(0, 40_000), body.slice(40_000)]));
-  assert.deepEqual(result, { name: '2026-03-29.json.gz', url: pathToFileURL(path.join(dir, '2026-03-29.json.gz')).href, bytes: body.length });
+  assert.deepEqual(result, {
+    name: '2026-03-29.json.gz',
+    url: pathToFileURL(path.join(dir, '2026-03-29.json.gz')).href,
+    bytes: body.length,
+  });
   assert.equal(store.url, pathToFileURL(dir).href);
   assert.equal(await text(await store.get('2026-03-29.json.gz')), body);
   assert.deepEqual(await store.list(), ['2026-03-29.json.gz']);
@@ -70,7 +80,11 @@ test('a temporary file a dead writer left is removed by the next write of that n
   fs.utimesSync(dead, twoHoursAgo, twoHoursAgo);
   fs.utimesSync(other, twoHoursAgo, twoHoursAgo);
   await store.put('2026-03-29.json.gz', Readable.from(['whole']));
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['.2026-03-29.json.gz.4343-abcdef.part', '.2026-03-30.json.gz.4242-abcdef.part', '2026-03-29.json.gz']);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    '.2026-03-29.json.gz.4343-abcdef.part',
+    '.2026-03-30.json.gz.4242-abcdef.part',
+    '2026-03-29.json.gz',
+  ]);
 });
 
 test('list leaves out temporary files and directories, and is sorted', async (t) => {
@@ -86,7 +100,10 @@ test('list leaves out temporary files and directories, and is sorted', async (t)
 
 test('reading a missing blob rejects with BlobNotFound naming it', async (t) => {
   const store = createFileBlobStore(tempDir(t));
-  await assert.rejects(store.get('nope.csv'), (err: Error) => err instanceof BlobNotFound && err.blob === 'nope.csv' && err.message === 'no blob named nope.csv');
+  await assert.rejects(
+    store.get('nope.csv'),
+    (err: Error) => err instanceof BlobNotFound && err.blob === 'nope.csv' && err.message === 'no blob named nope.csv',
+  );
 });
 
 test('names must be plain file names', async (t) => {
@@ -117,6 +134,10 @@ test('openBlobStore: empty is <dataDir>/dumps, file:/// a directory, s3:// a buc
   assert.equal(openBlobStore('s3://bucket//dumps/daily/', { dataDir, s3 }).url, 's3://bucket/dumps/daily');
 
   for (const bad of ['http://example.com/dumps', '/var/dumps', 'dumps', 's3://', 'file://host/dir']) {
-    assert.throws(() => openBlobStore(bad, { dataDir, s3 }), (err: Error) => err.message.includes(`"${bad}"`), bad);
+    assert.throws(
+      () => openBlobStore(bad, { dataDir, s3 }),
+      (err: Error) => err.message.includes(`"${bad}"`),
+      bad,
+    );
   }
 });

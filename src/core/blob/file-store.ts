@@ -19,7 +19,9 @@ export function assertPlainName(name: string): void {
     throw new Error(`invalid blob name ${JSON.stringify(name)}: must not contain "/", "\\" or NUL`);
   }
   if (name.startsWith('.')) {
-    throw new Error(`invalid blob name ${JSON.stringify(name)}: must not start with "." (reserved for temporary files)`);
+    throw new Error(
+      `invalid blob name ${JSON.stringify(name)}: must not start with "." (reserved for temporary files)`,
+    );
   }
 }
 
@@ -84,7 +86,7 @@ export function createFileBlobStore(dir: string): BlobStore {
     },
 
     async list(): Promise<string[]> {
-      let entries;
+      let entries: import('node:fs').Dirent[];
       try {
         entries = await fs.readdir(root, { withFileTypes: true });
       } catch (err) {

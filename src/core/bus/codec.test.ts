@@ -68,23 +68,30 @@ test('decoding views an aligned buffer in place and copies a misaligned one', ()
 test('every truncation of a batch is refused with a clear error', () => {
   const encoded = readingBatchCodec.encode(sampleBatch());
   for (let n = 0; n < encoded.length; n++) {
-    assert.throws(() => readingBatchCodec.decode(encoded.subarray(0, n)), (err: Error) => err instanceof CodecError && /truncated/.test(err.message), `cut at ${n} bytes`);
+    assert.throws(
+      () => readingBatchCodec.decode(encoded.subarray(0, n)),
+      (err: Error) => err instanceof CodecError && /truncated/.test(err.message),
+      `cut at ${n} bytes`,
+    );
   }
 });
 
 test('damaged batches are refused naming what is wrong', () => {
   const check = (damage: (bytes: Uint8Array) => Uint8Array, expected: RegExp) => {
     const bytes = damage(readingBatchCodec.encode(sampleBatch()).slice());
-    assert.throws(() => readingBatchCodec.decode(bytes), (err: Error) => err instanceof CodecError && expected.test(err.message));
+    assert.throws(
+      () => readingBatchCodec.decode(bytes),
+      (err: Error) => err instanceof CodecError && expected.test(err.message),
+    );
   };
-  check((b) => ((b[0] = 0x7b), b), /not a reading batch/);
-  check((b) => ((b[3] = 9), b), /version 9 is not supported/);
+  check((b) => withByte(b, 0, 0x7b), /not a reading batch/);
+  check((b) => withByte(b, 3, 9), /version 9 is not supported/);
   check((b) => Uint8Array.from([...b, 0]), /longer than its header says/);
-  check((b) => ((b[12] = 0x7b), b), /keys are not a JSON array/);
+  check((b) => withByte(b, 12, 0x7b), /keys are not a JSON array/);
   const numericKeys = readingBatchCodec.encode({ ...sampleBatch(), keys: [1, 2, 3] as unknown as string[] });
   check(() => numericKeys, /keys must be an array of strings/);
-  check((b) => (new DataView(b.buffer).setInt32(b.length - 4, 99, true), b), /row 4 names key 99, but the batch has 3 keys/);
-  check((b) => (new DataView(b.buffer).setInt32(b.length - 4, -1, true), b), /row 4 names key -1/);
+  check((b) => withLastKeyIndex(b, 99), /row 4 names key 99, but the batch has 3 keys/);
+  check((b) => withLastKeyIndex(b, -1), /row 4 names key -1/);
 });
 
 test('a split batch keeps every row, and each half carries only its own keys', () => {
@@ -93,7 +100,12 @@ test('a split batch keeps every row, and each half carries only its own keys', (
   assert.equal(a.length + b.length, batch.length);
   assert.deepEqual(a.keys, ['home/meter/power', 'home/solar/power']);
   assert.deepEqual(b.keys, ['home/meter/power', 'ev:charger.1', 'home/solar/power']);
-  const rows = (x: ReadingBatch) => Array.from({ length: x.length }, (_, i) => [x.keys[x.keyIndex[i]], x.ts[i], Object.is(x.value[i], -0) ? '-0' : x.value[i]]);
+  const rows = (x: ReadingBatch) =>
+    Array.from({ length: x.length }, (_, i) => [
+      x.keys[x.keyIndex[i]],
+      x.ts[i],
+      Object.is(x.value[i], -0) ? '-0' : x.value[i],
+    ]);
   assert.deepEqual([...rows(a), ...rows(b)], rows(batch));
   assert.equal(readingBatchCodec.split!(sliceBatch(batch, 0, 1)), undefined);
 });
@@ -103,5 +115,19 @@ test('readings travel as batches, other topics as JSON', () => {
   assert.equal(defaultCodecs('events'), jsonCodec);
   const message = { id: 7, name: 'Zähler', nested: { list: [1, null, 'x'] } };
   assert.deepEqual(jsonCodec.decode(jsonCodec.encode(message)), message);
-  assert.throws(() => jsonCodec.decode(new TextEncoder().encode('{"id":')), (err: Error) => err instanceof CodecError && /not valid JSON/.test(err.message));
+  assert.throws(
+    () => jsonCodec.decode(new TextEncoder().encode('{"id":')),
+    (err: Error) => err instanceof CodecError && /not valid JSON/.test(err.message),
+  );
 });
+
+function withByte(bytes: Uint8Array, at: number, value: number): Uint8Array {
+  bytes[at] = value;
+  return bytes;
+}
+
+/** The batch with its last row's key index (the last 4 bytes) replaced. */
+function withLastKeyIndex(bytes: Uint8Array, index: number): Uint8Array {
+  new DataView(bytes.buffer).setInt32(bytes.length - 4, index, true);
+  return bytes;
+}

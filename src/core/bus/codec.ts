@@ -70,9 +70,14 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
 
   decode(input) {
     requireLittleEndian();
-    if (input.length < HEADER_BYTES) throw new CodecError(`reading batch is truncated: ${input.length} bytes, shorter than its ${HEADER_BYTES}-byte header`);
-    if (input[0] !== MAGIC[0] || input[1] !== MAGIC[1] || input[2] !== MAGIC[2]) throw new CodecError('message is not a reading batch (bad magic bytes)');
-    if (input[3] !== VERSION) throw new CodecError(`reading batch version ${input[3]} is not supported (expected ${VERSION})`);
+    if (input.length < HEADER_BYTES)
+      throw new CodecError(
+        `reading batch is truncated: ${input.length} bytes, shorter than its ${HEADER_BYTES}-byte header`,
+      );
+    if (input[0] !== MAGIC[0] || input[1] !== MAGIC[1] || input[2] !== MAGIC[2])
+      throw new CodecError('message is not a reading batch (bad magic bytes)');
+    if (input[3] !== VERSION)
+      throw new CodecError(`reading batch version ${input[3]} is not supported (expected ${VERSION})`);
     const header = new DataView(input.buffer, input.byteOffset, HEADER_BYTES);
     const rows = header.getUint32(4, true);
     const keyBytes = header.getUint32(8, true);
@@ -80,7 +85,9 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
     const expected = tsAt + rows * 20;
     if (input.length !== expected) {
       const what = input.length < expected ? 'truncated' : 'longer than its header says';
-      throw new CodecError(`reading batch is ${what}: ${input.length} bytes, expected ${expected} for ${rows} rows and ${keyBytes} bytes of keys`);
+      throw new CodecError(
+        `reading batch is ${what}: ${input.length} bytes, expected ${expected} for ${rows} rows and ${keyBytes} bytes of keys`,
+      );
     }
     // view the columns in place when the f64 columns land 8-aligned; otherwise copy once
     // (new Uint8Array copies; Buffer#slice, which NATS payloads have, would not)
@@ -91,12 +98,14 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
     } catch (err) {
       throw new CodecError(`reading batch keys are not a JSON array: ${(err as Error).message}`, { cause: err });
     }
-    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw new CodecError('reading batch keys must be an array of strings');
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))
+      throw new CodecError('reading batch keys must be an array of strings');
     const at = bytes.byteOffset + tsAt;
     const keyIndex = new Int32Array(bytes.buffer, at + rows * 16, rows);
     for (let i = 0; i < rows; i++) {
       const k = keyIndex[i];
-      if (k < 0 || k >= keys.length) throw new CodecError(`reading batch row ${i} names key ${k}, but the batch has ${keys.length} keys`);
+      if (k < 0 || k >= keys.length)
+        throw new CodecError(`reading batch row ${i} names key ${k}, but the batch has ${keys.length} keys`);
     }
     return {
       keys: keys as string[],

@@ -95,7 +95,9 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     jsm = await nc.jetstreamManager();
   } catch (err) {
     await nc.close();
-    throw new Error(`NATS at ${options.url} has no JetStream (start nats-server with -js): ${(err as Error).message}`, { cause: err });
+    throw new Error(`NATS at ${options.url} has no JetStream (start nats-server with -js): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const js = nc.jetstream();
   const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
@@ -112,10 +114,18 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     if (topic) return topic;
     const suffix = name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
     const stream = `${prefix}_${suffix}`;
-    if (stream === dlqStream) throw new Error(`topic "${name}" would share the dead-letter stream ${dlqStream}; choose another name`);
+    if (stream === dlqStream)
+      throw new Error(`topic "${name}" would share the dead-letter stream ${dlqStream}; choose another name`);
     const clash = [...topics.values()].find((t) => t.stream === stream);
-    if (clash) throw new Error(`topics "${name}" and "${clash.name}" map to the same stream ${stream}; choose distinct names`);
-    topic = { name, stream, subject: `${prefix}.${suffix}`, liveSubject: `${prefix}.LIVE.${suffix}`, codec: codecs(name) };
+    if (clash)
+      throw new Error(`topics "${name}" and "${clash.name}" map to the same stream ${stream}; choose distinct names`);
+    topic = {
+      name,
+      stream,
+      subject: `${prefix}.${suffix}`,
+      liveSubject: `${prefix}.LIVE.${suffix}`,
+      codec: codecs(name),
+    };
     topics.set(name, topic);
     return topic;
   }
@@ -145,11 +155,20 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
         }
         const have = existing.config;
         if (have.retention !== config.retention) {
-          throw new Error(`stream ${config.name} exists with ${have.retention} retention, expected ${config.retention}; delete it or set another WATTLINE_BUS_STREAM`);
+          throw new Error(
+            `stream ${config.name} exists with ${have.retention} retention, expected ${config.retention}; delete it or set another WATTLINE_BUS_STREAM`,
+          );
         }
-        const differs = have.max_age !== wanted.max_age || have.num_replicas !== wanted.num_replicas || config.subjects.some((s) => !have.subjects.includes(s));
+        const differs =
+          have.max_age !== wanted.max_age ||
+          have.num_replicas !== wanted.num_replicas ||
+          config.subjects.some((s) => !have.subjects.includes(s));
         if (differs) {
-          await jsm.streams.update(config.name, { ...have, ...wanted, subjects: [...new Set([...have.subjects, ...config.subjects])] });
+          await jsm.streams.update(config.name, {
+            ...have,
+            ...wanted,
+            subjects: [...new Set([...have.subjects, ...config.subjects])],
+          });
           log.info({ stream: config.name }, 'bus stream updated to the settings');
         }
       })();
@@ -159,8 +178,10 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     return ready;
   }
 
-  const ensureTopicStream = (topic: Topic) => ensureStream({ name: topic.stream, subjects: [topic.subject], retention: RetentionPolicy.Workqueue });
-  const ensureDlqStream = () => ensureStream({ name: dlqStream, subjects: [`${prefix}.DLQ.>`], retention: RetentionPolicy.Limits });
+  const ensureTopicStream = (topic: Topic) =>
+    ensureStream({ name: topic.stream, subjects: [topic.subject], retention: RetentionPolicy.Workqueue });
+  const ensureDlqStream = () =>
+    ensureStream({ name: dlqStream, subjects: [`${prefix}.DLQ.>`], retention: RetentionPolicy.Limits });
 
   async function ensureConsumer(topic: Topic) {
     await ensureTopicStream(topic);
@@ -194,7 +215,10 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     const data = topic.codec.encode(message);
     if (data.length + HEADER_ALLOWANCE_BYTES > maxPayload) {
       const parts = topic.codec.split?.(message);
-      if (!parts) throw new Error(`a ${topic.name} message of ${data.length} bytes exceeds the NATS max_payload of ${maxPayload} bytes`);
+      if (!parts)
+        throw new Error(
+          `a ${topic.name} message of ${data.length} bytes exceeds the NATS max_payload of ${maxPayload} bytes`,
+        );
       await Promise.all(parts.map((part) => publishEncoded(topic, part)));
       return;
     }
@@ -226,7 +250,10 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
         return;
       }
       // a person must look at it: the message's data is not stored anywhere else now
-      workerLog.error({ err, reason, deliveries, seq: m.seq, deadLetterStream: dlqStream }, 'bus message dead-lettered');
+      workerLog.error(
+        { err, reason, deliveries, seq: m.seq, deadLetterStream: dlqStream },
+        'bus message dead-lettered',
+      );
       m.term();
     }
 
@@ -235,7 +262,8 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       let message: unknown;
       try {
         const codecName = m.headers?.get(CODEC_HEADER);
-        if (codecName && codecName !== topic.codec.name) throw new Error(`message is encoded as ${codecName}, topic ${topic.name} expects ${topic.codec.name}`);
+        if (codecName && codecName !== topic.codec.name)
+          throw new Error(`message is encoded as ${codecName}, topic ${topic.name} expects ${topic.codec.name}`);
         message = topic.codec.decode(m.data);
       } catch (err) {
         return deadLetter(m, `cannot decode: ${(err as Error).message}`, err);
@@ -247,7 +275,12 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       try {
         await handler(message);
       } catch (err) {
-        if (deliveries >= options.maxDeliver) return deadLetter(m, `handler failed ${deliveries} times, last: ${(err as Error)?.message ?? String(err)}`, err);
+        if (deliveries >= options.maxDeliver)
+          return deadLetter(
+            m,
+            `handler failed ${deliveries} times, last: ${(err as Error)?.message ?? String(err)}`,
+            err,
+          );
         workerLog.warn({ err, deliveries, seq: m.seq }, 'bus message failed; it will be delivered again');
         m.nak(retryDelay(deliveries));
         return;
@@ -351,7 +384,10 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     async ready() {
       if (closed || nc.isClosed() || [...workers].some((w) => w.failing)) return false;
       return withTimeout(
-        nc.flush().then(() => true, () => false),
+        nc.flush().then(
+          () => true,
+          () => false,
+        ),
         READY_TIMEOUT_MS,
         false,
       );

@@ -10,7 +10,14 @@ export const PROTO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.ur
  * in the .proto, int64 as a number (a timestamp's seconds fit), enums as names, unset scalars as their
  * default, unset messages as null.
  */
-export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_ROOT] };
+export const PROTO_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+};
 
 /** Loads a .proto under `proto/` (`edgecom/timeseries.proto`); well-known types resolve on their own. */
 export function loadProto(relativePath: string): protoLoader.PackageDefinition {

@@ -58,7 +58,11 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * `grpc_requests_total` / `grpc_request_duration_seconds`, and one mapping of errors to gRPC codes.
  * Server reflection (v1 and v1alpha) and `grpc.health.v1.Health` are on.
  */
-export function createGrpcServer(options: { log: Logger; metrics: Metrics; limiter: RateLimiter | undefined }): GrpcServer {
+export function createGrpcServer(options: {
+  log: Logger;
+  metrics: Metrics;
+  limiter: RateLimiter | undefined;
+}): GrpcServer {
   const { log, metrics, limiter } = options;
   const server = new grpc.Server();
   const protos: protoLoader.PackageDefinition[] = [];
@@ -68,7 +72,10 @@ export function createGrpcServer(options: { log: Logger; metrics: Metrics; limit
   const openStreams = new Set<() => void>();
 
   /** Request id, rate limit, metrics and error mapping around every call, unary or streaming. */
-  function begin(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, method: string) {
+  function begin(
+    call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+    method: string,
+  ) {
     const started = performance.now();
     const requestId = firstText(call.metadata.get('x-request-id')) ?? randomUUID();
     const reqLog = log.child({ reqId: requestId });
@@ -93,7 +100,10 @@ export function createGrpcServer(options: { log: Logger; metrics: Metrics; limit
     return { context, admit, done, failure };
   }
 
-  function wrapStream(method: string, handler: StreamHandler<never, unknown>): grpc.handleServerStreamingCall<unknown, unknown> {
+  function wrapStream(
+    method: string,
+    handler: StreamHandler<never, unknown>,
+  ): grpc.handleServerStreamingCall<unknown, unknown> {
     return (call) => {
       const { context, admit, done, failure } = begin(call, method);
       let end!: () => void;
@@ -102,19 +112,25 @@ export function createGrpcServer(options: { log: Logger; metrics: Metrics; limit
       openStreams.add(end);
       const run = async () => {
         await admit();
-        await handler.stream(call.request as never, { ...context, closed, write: (message) => void call.write(message) });
+        await handler.stream(call.request as never, {
+          ...context,
+          closed,
+          write: (message) => void call.write(message),
+        });
       };
-      run().then(
-        () => {
-          done(grpc.status.OK);
-          if (!call.cancelled) call.end();
-        },
-        (err: unknown) => {
-          const status = failure(err);
-          // grpc-js ends a server stream with a status when 'error' is emitted on it
-          if (!call.cancelled) call.emit('error', status);
-        },
-      ).finally(() => openStreams.delete(end));
+      run()
+        .then(
+          () => {
+            done(grpc.status.OK);
+            if (!call.cancelled) call.end();
+          },
+          (err: unknown) => {
+            const status = failure(err);
+            // grpc-js ends a server stream with a status when 'error' is emitted on it
+            if (!call.cancelled) call.emit('error', status);
+          },
+        )
+        .finally(() => openStreams.delete(end));
     };
   }
 
@@ -145,7 +161,8 @@ export function createGrpcServer(options: { log: Logger; metrics: Metrics; limit
         const handler = handlers[name];
         if (!handler) throw new Error(`${serviceName}/${name} has no handler`);
         if (method.requestStream) throw new Error(`${serviceName}/${name}: client streaming is not supported`);
-        if (method.responseStream !== 'stream' in handler) throw new Error(`${serviceName}/${name}: the handler does not match the method's streaming`);
+        if (method.responseStream !== 'stream' in handler)
+          throw new Error(`${serviceName}/${name}: the handler does not match the method's streaming`);
         implementation[name] = 'stream' in handler ? wrapStream(method.path, handler) : wrap(method.path, handler);
       }
       server.addService(service, implementation);
@@ -155,12 +172,18 @@ export function createGrpcServer(options: { log: Logger; metrics: Metrics; limit
     },
 
     async listen(host, port) {
-      const everything = Object.assign({}, protoLoader.loadSync(healthProtoPath, PROTO_OPTIONS), ...protos) as protoLoader.PackageDefinition;
+      const everything = Object.assign(
+        {},
+        protoLoader.loadSync(healthProtoPath, PROTO_OPTIONS),
+        ...protos,
+      ) as protoLoader.PackageDefinition;
       new ReflectionService(everything).addToServer(server);
       health.addToServer(server);
       const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
       return new Promise<number>((resolve, reject) =>
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(new Error(`gRPC cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(bound))),
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+          err ? reject(new Error(`gRPC cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(bound),
+        ),
       );
     },
 

@@ -29,7 +29,11 @@ export interface GrpcStatus {
 export function toGrpcStatus(err: unknown): GrpcStatus {
   if (err instanceof WattlineError) {
     if (err.status < 500 || err instanceof Overloaded) {
-      return { code: codeByHttpStatus[err.status] ?? (err.status < 500 ? status.INVALID_ARGUMENT : status.UNAVAILABLE), details: err.message, internal: false };
+      return {
+        code: codeByHttpStatus[err.status] ?? (err.status < 500 ? status.INVALID_ARGUMENT : status.UNAVAILABLE),
+        details: err.message,
+        internal: false,
+      };
     }
     return { code: status.INTERNAL, details: err.message, internal: true };
   }

@@ -7,11 +7,19 @@ import type { Store } from '../store/index.js';
 export function registerOperations(http: FastifyInstance, deps: { store: Store; bus: Bus; metrics: Metrics }) {
   const hide = { hide: true };
   http.get('/health', { schema: { summary: 'Liveness', tags: ['operations'] } }, async () => ({ status: 'ok' }));
-  http.get('/ready', { schema: { summary: 'Readiness: store and bus usable', tags: ['operations'] } }, async (_request, reply) => {
-    const [store, bus] = await Promise.all([deps.store.ready(), deps.bus.ready()]);
-    reply.code(store && bus ? 200 : 503);
-    return { status: store && bus ? 'ready' : 'not ready', store: store ? 'ok' : 'unavailable', bus: bus ? 'ok' : 'unavailable' };
-  });
+  http.get(
+    '/ready',
+    { schema: { summary: 'Readiness: store and bus usable', tags: ['operations'] } },
+    async (_request, reply) => {
+      const [store, bus] = await Promise.all([deps.store.ready(), deps.bus.ready()]);
+      reply.code(store && bus ? 200 : 503);
+      return {
+        status: store && bus ? 'ready' : 'not ready',
+        store: store ? 'ok' : 'unavailable',
+        bus: bus ? 'ok' : 'unavailable',
+      };
+    },
+  );
   http.get('/metrics', { schema: { ...hide } }, async (_request, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();

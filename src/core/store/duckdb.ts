@@ -12,7 +12,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import type { BulkColumn, Migration, Params, Row, Store, StoreTx } from './store.js';
+import type { BulkColumn, Migration, Params, Store, StoreTx } from './store.js';
 
 // DuckDB's vector size: a data chunk holds at most this many rows.
 const CHUNK_ROWS = 2048;
@@ -56,7 +56,8 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
   let begun = false;
   let autocommitted = false;
   async function begin() {
-    if (autocommitted) throw new Error('a bulk append that committed on its own must be the last write of its transaction');
+    if (autocommitted)
+      throw new Error('a bulk append that committed on its own must be the last write of its transaction');
     if (!begun) {
       await writer.run('BEGIN TRANSACTION');
       begun = true;
@@ -110,13 +111,19 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
         ),
       );
       const applied = new Set(
-        (await store.query<{ version: number }>(`SELECT version FROM wattline_migrations WHERE module = $1`, [module])).map((r) => r.version),
+        (
+          await store.query<{ version: number }>(`SELECT version FROM wattline_migrations WHERE module = $1`, [module])
+        ).map((r) => r.version),
       );
       for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
         if (applied.has(m.version)) continue;
         await store.transaction(async (t) => {
           await t.run(m.sql);
-          await t.run(`INSERT INTO wattline_migrations (module, version, name) VALUES ($1, $2, $3)`, [module, m.version, m.name]);
+          await t.run(`INSERT INTO wattline_migrations (module, version, name) VALUES ($1, $2, $3)`, [
+            module,
+            m.version,
+            m.name,
+          ]);
         });
       }
     },
@@ -137,7 +144,9 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
         // one DuckDB vector (2048 rows) at a time, copied out of DuckDB's memory as typed arrays
         for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
           const length = chunk.rowCount;
-          const columns = Array.from({ length: chunk.columnCount }, (_, i) => numbersOf(chunk!.getColumnVector(i), length));
+          const columns = Array.from({ length: chunk.columnCount }, (_, i) =>
+            numbersOf(chunk!.getColumnVector(i), length),
+          );
           yield { length, columns };
         }
       } finally {
@@ -220,7 +229,9 @@ function numbersForBigints(rows: Record<string, unknown>[]): Record<string, unkn
 function toValues(params?: Params): DuckDBValue[] | undefined {
   if (!params) return undefined;
   // whole numbers bind as BIGINT so comparisons against BIGINT columns keep using zone maps
-  return params.map((p) => (Array.isArray(p) ? listValue(p) : typeof p === 'number' && Number.isSafeInteger(p) ? BigInt(p) : (p as DuckDBValue)));
+  return params.map((p) =>
+    Array.isArray(p) ? listValue(p) : typeof p === 'number' && Number.isSafeInteger(p) ? BigInt(p) : (p as DuckDBValue),
+  );
 }
 
 const duckTypes: Record<BulkColumn['type'], DuckDBType> = { int32: INTEGER, int64: BIGINT, float64: DOUBLE };

@@ -6,7 +6,13 @@ export type { Store, StoreTx, BulkColumn, Migration, Row, Params, StoreKind } fr
 export { loadMigrations } from './migrations.js';
 
 /** Opens the store the config names: PostgreSQL when `databaseUrl` is set, else the embedded DuckDB file. */
-export async function openStore(options: { dataDir: string; databaseUrl?: string; poolSize: number; schema?: string }): Promise<Store> {
-  if (options.databaseUrl) return createPostgresStore({ url: options.databaseUrl, poolSize: options.poolSize, schema: options.schema });
+export async function openStore(options: {
+  dataDir: string;
+  databaseUrl?: string;
+  poolSize: number;
+  schema?: string;
+}): Promise<Store> {
+  if (options.databaseUrl)
+    return createPostgresStore({ url: options.databaseUrl, poolSize: options.poolSize, schema: options.schema });
   return createDuckDbStore(options.dataDir);
 }

@@ -7,7 +7,11 @@ function readFolder(folder: string): Migration[] {
   return fs
     .readdirSync(folder)
     .filter((f) => /^\d{3}-[\w-]+\.sql$/.test(f))
-    .map((file) => ({ version: Number(file.slice(0, 3)), name: file.slice(4, -4), sql: fs.readFileSync(path.join(folder, file), 'utf8') }));
+    .map((file) => ({
+      version: Number(file.slice(0, 3)),
+      name: file.slice(4, -4),
+      sql: fs.readFileSync(path.join(folder, file), 'utf8'),
+    }));
 }
 
 /**

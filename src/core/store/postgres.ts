@@ -28,7 +28,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const toNumber = (v: string) => Number(v);
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-      oid === INT8_OID || oid === NUMERIC_OID ? toNumber : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      oid === INT8_OID || oid === NUMERIC_OID
+        ? toNumber
+        : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   };
   const schema = options.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
@@ -69,10 +71,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         await store.transaction(async (tx) => {
           // several processes may start at once: the first to take the lock applies, the rest see it applied
           await tx.run(`SELECT pg_advisory_xact_lock(hashtext('wattline_migrations'))`);
-          const done = await tx.query(`SELECT 1 FROM wattline_migrations WHERE module = $1 AND version = $2`, [module, m.version]);
+          const done = await tx.query(`SELECT 1 FROM wattline_migrations WHERE module = $1 AND version = $2`, [
+            module,
+            m.version,
+          ]);
           if (done.length) return;
           await tx.run(m.sql);
-          await tx.run(`INSERT INTO wattline_migrations (module, version, name) VALUES ($1, $2, $3)`, [module, m.version, m.name]);
+          await tx.run(`INSERT INTO wattline_migrations (module, version, name) VALUES ($1, $2, $3)`, [
+            module,
+            m.version,
+            m.name,
+          ]);
         });
       }
     },
@@ -84,7 +93,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async *streamNumbers(sql: string, params?: Params) {
       const client = await pool.connect();
       // a server-side cursor: PostgreSQL hands over a chunk of rows per round trip, as arrays
-      const cursor = client.query(new Cursor<unknown[]>(sql, params as unknown[] | undefined, { types, rowMode: 'array' }));
+      const cursor = client.query(
+        new Cursor<unknown[]>(sql, params as unknown[] | undefined, { types, rowMode: 'array' }),
+      );
       try {
         for (;;) {
           const rows = await cursor.read(STREAM_ROWS_PER_CHUNK);

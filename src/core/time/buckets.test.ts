@@ -11,10 +11,23 @@ test('buckets are epoch-aligned like time_bucket, before 1970 too', () => {
 });
 
 test('local days in Europe/London are 23 and 25 hours long at the clock changes', () => {
-  const days = bucketStarts(Date.parse('2024-03-30T12:00:00Z'), Date.parse('2024-04-01T12:00:00Z'), '1d', 'Europe/London');
-  assert.deepEqual(days.map((d) => new Date(d).toISOString()), ['2024-03-30T00:00:00.000Z', '2024-03-31T00:00:00.000Z', '2024-03-31T23:00:00.000Z']);
+  const days = bucketStarts(
+    Date.parse('2024-03-30T12:00:00Z'),
+    Date.parse('2024-04-01T12:00:00Z'),
+    '1d',
+    'Europe/London',
+  );
+  assert.deepEqual(
+    days.map((d) => new Date(d).toISOString()),
+    ['2024-03-30T00:00:00.000Z', '2024-03-31T00:00:00.000Z', '2024-03-31T23:00:00.000Z'],
+  );
   assert.equal(days[2] - days[1], 23 * H);
-  const autumn = bucketStarts(Date.parse('2024-10-27T00:30:00+01:00'), Date.parse('2024-10-28T00:30:00Z'), '1d', 'Europe/London');
+  const autumn = bucketStarts(
+    Date.parse('2024-10-27T00:30:00+01:00'),
+    Date.parse('2024-10-28T00:30:00Z'),
+    '1d',
+    'Europe/London',
+  );
   assert.equal(autumn[1] - autumn[0], 25 * H);
 });
 

@@ -1,7 +1,14 @@
 import { DateTime, IANAZone } from 'luxon';
 
 /** Fixed windows, epoch-aligned like TimescaleDB `time_bucket`; `1d` follows a time zone when one is given. */
-export const WINDOWS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
+export const WINDOWS = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '1d': 86_400_000,
+} as const;
 export type WindowName = keyof typeof WINDOWS;
 
 export function isWindowName(value: string): value is WindowName {

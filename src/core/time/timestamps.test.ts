@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { createIsoFormatter, parseTimestamp } from './timestamps.js';
 
 test('ISO 8601 and epoch milliseconds parse to UTC epoch milliseconds', () => {
-  const check = (input: unknown, expected: number | null) => assert.equal(parseTimestamp(input), expected ?? NaN, JSON.stringify(input));
+  const check = (input: unknown, expected: number | null) =>
+    assert.equal(parseTimestamp(input), expected ?? NaN, JSON.stringify(input));
   check('2012-04-23T18:25:43.511Z', Date.UTC(2012, 3, 23, 18, 25, 43, 511));
   check('2012-04-23T18:25:43Z', Date.UTC(2012, 3, 23, 18, 25, 43));
   check('2012-04-23T19:25:43+01:00', Date.UTC(2012, 3, 23, 18, 25, 43));
@@ -29,7 +30,10 @@ test('ISO 8601 and epoch milliseconds parse to UTC epoch milliseconds', () => {
 
 test('the fast ISO formatter writes exactly what toISOString writes', () => {
   const format = createIsoFormatter();
-  const samples = [0, -1, 1, 86_399_999, 86_400_000, -86_400_000, 951_782_400_000 /* 2000-02-29 */, 1_711_846_800_000, 253_402_300_799_999 /* 9999-12-31 */, -62_135_596_800_000 /* year 1 */];
+  const samples = [
+    0, -1, 1, 86_399_999, 86_400_000, -86_400_000, 951_782_400_000 /* 2000-02-29 */, 1_711_846_800_000,
+    253_402_300_799_999 /* 9999-12-31 */, -62_135_596_800_000 /* year 1 */,
+  ];
   // and a walk through random times, in and out of order, so cached days are reused and left
   let x = 12345;
   for (let i = 0; i < 20_000; i++) {

@@ -17,7 +17,15 @@ export function parseTimestamp(raw: unknown): number {
   const [, date, time, zone] = m;
   if (!time) return Date.parse(date + 'T00:00:00Z');
   const fraction = time.replace(',', '.').replace(/(\.\d{3})\d+$/, '$1');
-  const offset = !zone ? 'Z' : zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.length === 3 ? `${zone}:00` : zone;
+  const offset = !zone
+    ? 'Z'
+    : zone.toUpperCase() === 'Z'
+      ? 'Z'
+      : zone.length === 5
+        ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+        : zone.length === 3
+          ? `${zone}:00`
+          : zone;
   return Date.parse(`${date}T${fraction}${offset}`);
 }
 

@@ -41,7 +41,11 @@ function fullShape(s: DailySummary) {
  * local day on `energy_processor`; the pipeline's workers fetch each source's day and the aggregator
  * stores the summary (pipeline.ts). `GET /daily-summary/{date}` and `GET /api/v1/daily` read them.
  */
-export async function startDaily(ctx: CoreContext, readings: Pick<ReadingsService, 'query'>, sources: Pick<SourcesService, 'fetchRange'>): Promise<StartedModule> {
+export async function startDaily(
+  ctx: CoreContext,
+  readings: Pick<ReadingsService, 'query'>,
+  sources: Pick<SourcesService, 'fetchRange'>,
+): Promise<StartedModule> {
   const { config, store, bus, http } = ctx;
   await store.migrate('daily', loadMigrations(migrationsDir, store.kind));
   const log = ctx.log.child({ module: 'daily' });
@@ -54,27 +58,49 @@ export async function startDaily(ctx: CoreContext, readings: Pick<ReadingsServic
       '/api/v1/daily/process',
       {
         onRequest: requireKey(ctx.keys, 'admin'),
-        schema: { summary: 'Process local days: fetch every source’s day and compute the summary', tags: ['daily'], body: { type: 'object', required: ['from'], properties: { from: { type: 'string' }, to: { type: 'string' } } } },
+        schema: {
+          summary: 'Process local days: fetch every source’s day and compute the summary',
+          tags: ['daily'],
+          body: {
+            type: 'object',
+            required: ['from'],
+            properties: { from: { type: 'string' }, to: { type: 'string' } },
+          },
+        },
       },
       async (request) => {
         const dates = dateRangeParam(request.body.from, request.body.to, { from: 'from', to: 'to' });
         // in one process this resolves once every date is summarised (or failed); with NATS, once queued
         for (const date of dates) await bus.publish(REQUEST_TOPIC, requestFor(date));
         // what the workers reported so far (everything, in one process; with NATS they may still be at work)
-        return { requested: dates, statuses: Object.fromEntries(await Promise.all(dates.map(async (d) => [d, await statuses(store, d)]))) };
+        return {
+          requested: dates,
+          statuses: Object.fromEntries(await Promise.all(dates.map(async (d) => [d, await statuses(store, d)]))),
+        };
       },
     );
-    http.get<{ Params: { date: string } }>('/daily-summary/:date', { schema: { summary: 'A day’s summary (energy-usage fields)', tags: ['daily'] } }, async (request) => {
-      const date = parseDateParam(request.params.date, 'date');
-      const [summary] = await summaries(store, date, date);
-      if (!summary) throw new NotFound(`no summary for ${date}; process it with wattline process --date ${date}`, { field: 'date' });
-      return seedShape(summary);
-    });
-    http.get<{ Querystring: { from?: string; to?: string } }>('/api/v1/daily', { schema: { summary: 'Summaries of a date range, with slot counts and standing charge', tags: ['daily'] } }, async (request) => {
-      const from = parseDateParam(request.query.from, 'from');
-      const to = parseDateParam(request.query.to ?? from, 'to');
-      return { days: (await summaries(store, from, to)).map(fullShape) };
-    });
+    http.get<{ Params: { date: string } }>(
+      '/daily-summary/:date',
+      { schema: { summary: 'A day’s summary (energy-usage fields)', tags: ['daily'] } },
+      async (request) => {
+        const date = parseDateParam(request.params.date, 'date');
+        const [summary] = await summaries(store, date, date);
+        if (!summary)
+          throw new NotFound(`no summary for ${date}; process it with wattline process --date ${date}`, {
+            field: 'date',
+          });
+        return seedShape(summary);
+      },
+    );
+    http.get<{ Querystring: { from?: string; to?: string } }>(
+      '/api/v1/daily',
+      { schema: { summary: 'Summaries of a date range, with slot counts and standing charge', tags: ['daily'] } },
+      async (request) => {
+        const from = parseDateParam(request.query.from, 'from');
+        const to = parseDateParam(request.query.to ?? from, 'to');
+        return { days: (await summaries(store, from, to)).map(fullShape) };
+      },
+    );
   }
   return { name: 'daily', stop: async () => stopPipeline() };
 }

@@ -19,13 +19,23 @@ export interface ProcessorMessage {
 export const REQUEST_TOPIC = 'energy_processor';
 export const COMPLETION_TOPIC = 'completion';
 /** The four workers and the source each fetches its day from. */
-export const WORKERS = { carbon: 'carbon-intensity', mix: 'generation-mix', usage: 'octopus-consumption', prices: 'octopus-tariff' } as const;
+export const WORKERS = {
+  carbon: 'carbon-intensity',
+  mix: 'generation-mix',
+  usage: 'octopus-consumption',
+  prices: 'octopus-tariff',
+} as const;
 const FUELS = ['biomass', 'coal', 'imports', 'gas', 'nuclear', 'other', 'hydro', 'solar', 'wind'];
 const HALF_HOUR_MS = 1_800_000;
 
 export function requestFor(date: string): ProcessorMessage {
   const id = randomUUID();
-  return { id, childProcesses: Object.keys(WORKERS), context: { requestId: id, date, status: 'PENDING', service: 'daily' }, completed_at: null };
+  return {
+    id,
+    childProcesses: Object.keys(WORKERS),
+    context: { requestId: id, date, status: 'PENDING', service: 'daily' },
+    completed_at: null,
+  };
 }
 
 /** [start, end) of a local day in epoch ms: 46, 48 or 50 half-hours. */
@@ -86,20 +96,41 @@ export function startPipeline(deps: PipelineDeps): () => void {
       }
     }),
   ];
-  return () => stops.forEach((stop) => stop());
+  return () => {
+    for (const stop of stops) stop();
+  };
 }
 
 /** Joins the day's half-hours from the stored readings and summarises them. */
 export async function summarise(deps: PipelineDeps, date: string) {
   const { startMs, endMs } = localDay(date, deps.zone);
   const usage = `meter/${deps.mpan}/consumption`;
-  const keys = [usage, 'tariff/unit-rate/inc-vat', 'tariff/unit-rate/exc-vat', 'grid/carbon-intensity/actual', ...FUELS.map((f) => `grid/generation/${f}`)];
-  const results = await deps.readings.query({ series: keys, startMs, endMs: endMs - 1, window: '30m', agg: 'last', fill: 'none' });
-  const byKey = new Map(results.map((r) => [r.series, new Map(r.points.map((p) => [Date.parse(p.time), p.value ?? undefined]))]));
+  const keys = [
+    usage,
+    'tariff/unit-rate/inc-vat',
+    'tariff/unit-rate/exc-vat',
+    'grid/carbon-intensity/actual',
+    ...FUELS.map((f) => `grid/generation/${f}`),
+  ];
+  const results = await deps.readings.query({
+    series: keys,
+    startMs,
+    endMs: endMs - 1,
+    window: '30m',
+    agg: 'last',
+    fill: 'none',
+  });
+  const byKey = new Map(
+    results.map((r) => [r.series, new Map(r.points.map((p) => [Date.parse(p.time), p.value ?? undefined]))]),
+  );
   const at = (key: string, ts: number) => byKey.get(key)?.get(ts) ?? undefined;
   const slots: Slot[] = [];
   for (let ts = startMs; ts < endMs; ts += HALF_HOUR_MS) {
-    const mix = Object.fromEntries(FUELS.flatMap((f) => (at(`grid/generation/${f}`, ts) === undefined ? [] : [[f, at(`grid/generation/${f}`, ts)!]])));
+    const mix = Object.fromEntries(
+      FUELS.flatMap((f) =>
+        at(`grid/generation/${f}`, ts) === undefined ? [] : [[f, at(`grid/generation/${f}`, ts)!]],
+      ),
+    );
     slots.push({
       startMs: ts,
       usageKwh: deps.mpan ? at(usage, ts) : undefined,
@@ -110,7 +141,13 @@ export async function summarise(deps: PipelineDeps, date: string) {
     });
   }
   // the standing charge in force on the day: the last one that started before its end
-  const [charges] = await deps.readings.query({ series: ['tariff/standing-charge/inc-vat'], startMs: startMs - 400 * 86_400_000, endMs: endMs - 1, agg: 'last', fill: 'none' });
+  const [charges] = await deps.readings.query({
+    series: ['tariff/standing-charge/inc-vat'],
+    startMs: startMs - 400 * 86_400_000,
+    endMs: endMs - 1,
+    agg: 'last',
+    fill: 'none',
+  });
   const standing = charges.points.at(-1)?.value ?? 0;
   return summariseDay(date, slots, standing);
 }

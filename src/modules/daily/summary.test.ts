@@ -27,7 +27,11 @@ test('totals, cost, carbon, average intensity and mix match hand-computed values
 });
 
 test('a day without usage has zero totals, never NaN', () => {
-  const s = summariseDay('2024-01-02', [slot(0, { usageKwh: 0, rateIncVatP: 20, rateExcVatP: 19, intensityGPerKwh: 100, mix: { gas: 100 } })], 45);
+  const s = summariseDay(
+    '2024-01-02',
+    [slot(0, { usageKwh: 0, rateIncVatP: 20, rateExcVatP: 19, intensityGPerKwh: 100, mix: { gas: 100 } })],
+    45,
+  );
   assert.equal(s.averageIntensityGPerKwh, 0);
   assert.deepEqual(s.mix, [{ fuel: 'gas', perc: 0 }]);
   assert.equal(s.totalCostIncVatP, 45);

@@ -37,7 +37,14 @@ export function summariseDay(date: string, slots: readonly Slot[], standingCharg
   let joined = 0;
   const mixKwh = new Map<string, number>();
   for (const s of slots) {
-    if (s.usageKwh === undefined || s.rateIncVatP === undefined || s.rateExcVatP === undefined || s.intensityGPerKwh === undefined || !s.mix) continue;
+    if (
+      s.usageKwh === undefined ||
+      s.rateIncVatP === undefined ||
+      s.rateExcVatP === undefined ||
+      s.intensityGPerKwh === undefined ||
+      !s.mix
+    )
+      continue;
     joined++;
     kwh += s.usageKwh;
     incVat += s.usageKwh * s.rateIncVatP;
@@ -56,6 +63,8 @@ export function summariseDay(date: string, slots: readonly Slot[], standingCharg
     totalCostIncVatP: incVat + standingChargeIncVatP,
     carbonG: carbon,
     averageIntensityGPerKwh: kwh > 0 ? carbon / kwh : 0,
-    mix: [...mixKwh].sort(([a], [b]) => a.localeCompare(b)).map(([fuel, weighted]) => ({ fuel, perc: kwh > 0 ? weighted / kwh : 0 })),
+    mix: [...mixKwh]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([fuel, weighted]) => ({ fuel, perc: kwh > 0 ? weighted / kwh : 0 })),
   };
 }

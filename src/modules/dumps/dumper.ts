@@ -37,18 +37,32 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * Writes each day's readings to the blob store, streamed from the store through the format's
  * encoder into the blob (memory flat whatever the day holds), then notes it in the `dumps` table.
  */
-export function createDumper(deps: { store: Store; readings: Pick<ReadingsService, 'exportRange' | 'catalog'>; blobs: BlobStore; log: Logger }) {
+export function createDumper(deps: {
+  store: Store;
+  readings: Pick<ReadingsService, 'exportRange' | 'catalog'>;
+  blobs: BlobStore;
+  log: Logger;
+}) {
   const { store, readings, blobs, log } = deps;
 
   async function dumpDay(day: string, request: DumpRequest): Promise<DumpResult> {
     const started = performance.now();
     const { startMs, endMs } = dayRange(day, request.zone);
-    const series = request.series.length ? (await readings.catalog()).map((s) => s.key).filter(seriesMatcher(request.series)) : undefined;
+    const series = request.series.length
+      ? (await readings.catalog()).map((s) => s.key).filter(seriesMatcher(request.series))
+      : undefined;
     let rows = 0;
     const body = encodeDump(request.format, readings.exportRange({ series, startMs, endMs }), (n) => (rows += n));
     const name = day + EXTENSIONS[request.format];
     const put = await blobs.put(name, body, { contentType: CONTENT_TYPES[request.format] });
-    const result: DumpResult = { date: day, format: request.format, blob: put.name, url: put.url, rows, bytes: put.bytes };
+    const result: DumpResult = {
+      date: day,
+      format: request.format,
+      blob: put.name,
+      url: put.url,
+      rows,
+      bytes: put.bytes,
+    };
     await store.transaction((tx) =>
       tx.run(
         `INSERT INTO dumps (date, format, time_zone, blob_url, rows, bytes, scheduled, written_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now())
@@ -71,13 +85,25 @@ export function createDumper(deps: { store: Store; readings: Pick<ReadingsServic
 
     /** The latest day the daily job dumped in `format`, if any. */
     async lastScheduled(format: DumpFormat): Promise<string | undefined> {
-      const rows = await store.query<{ date: string }>(`SELECT max(date) AS date FROM dumps WHERE format = $1 AND scheduled`, [format]);
+      const rows = await store.query<{ date: string }>(
+        `SELECT max(date) AS date FROM dumps WHERE format = $1 AND scheduled`,
+        [format],
+      );
       return rows[0]?.date ?? undefined;
     },
 
     /** Every day dumped, newest first. */
     async list(): Promise<(DumpResult & { timeZone: string; scheduled: boolean; writtenAt: string })[]> {
-      const rows = await store.query<{ date: string; format: DumpFormat; time_zone: string; blob_url: string; rows: number; bytes: number; scheduled: boolean; written_at: unknown }>(
+      const rows = await store.query<{
+        date: string;
+        format: DumpFormat;
+        time_zone: string;
+        blob_url: string;
+        rows: number;
+        bytes: number;
+        scheduled: boolean;
+        written_at: unknown;
+      }>(
         `SELECT date, format, time_zone, blob_url, rows, bytes, scheduled, written_at FROM dumps ORDER BY date DESC, format`,
       );
       return rows.map((r) => ({

@@ -10,7 +10,11 @@ export type DumpFormat = (typeof DUMP_FORMATS)[number];
 
 /** How each format names its blob: `2026-03-29.json.gz` is the name cloud-lada's dumper used. */
 export const EXTENSIONS: Record<DumpFormat, string> = { ndjson: '.json.gz', csv: '.csv.gz', parquet: '.parquet' };
-export const CONTENT_TYPES: Record<DumpFormat, string> = { ndjson: 'application/gzip', csv: 'application/gzip', parquet: 'application/vnd.apache.parquet' };
+export const CONTENT_TYPES: Record<DumpFormat, string> = {
+  ndjson: 'application/gzip',
+  csv: 'application/gzip',
+  parquet: 'application/vnd.apache.parquet',
+};
 
 // rows per Parquet row group: big enough to compress well, small enough to keep memory flat
 const PARQUET_ROW_GROUP = 100_000;
@@ -20,14 +24,21 @@ const PARQUET_ROW_GROUP = 100_000;
  * nothing holds more than a chunk (or a Parquet row group) at a time. `counted` hears of every
  * chunk of readings encoded.
  */
-export function encodeDump(format: DumpFormat, chunks: AsyncIterable<ReadingBatch>, counted: (rows: number) => void): Readable {
+export function encodeDump(
+  format: DumpFormat,
+  chunks: AsyncIterable<ReadingBatch>,
+  counted: (rows: number) => void,
+): Readable {
   const counting = countRows(chunks, counted);
   if (format === 'parquet') return Readable.from(parquetBytes(counting));
   const text = format === 'ndjson' ? ndjsonText(counting) : csvText(counting);
   return gzipped(Readable.from(text));
 }
 
-async function* countRows(chunks: AsyncIterable<ReadingBatch>, counted: (rows: number) => void): AsyncIterable<ReadingBatch> {
+async function* countRows(
+  chunks: AsyncIterable<ReadingBatch>,
+  counted: (rows: number) => void,
+): AsyncIterable<ReadingBatch> {
   for await (const chunk of chunks) {
     counted(chunk.length);
     yield chunk;
@@ -40,7 +51,8 @@ async function* ndjsonText(chunks: AsyncIterable<ReadingBatch>): AsyncIterable<s
   for await (const { keys, keyIndex, ts, value, length } of chunks) {
     let text = '';
     // series keys are letters, digits and _ . : / - (SERIES_KEY_PATTERN): nothing to escape
-    for (let i = 0; i < length; i++) text += `{"sensor":"${keys[keyIndex[i]]}","value":${value[i]},"timestamp":"${iso(ts[i])}"}\n`;
+    for (let i = 0; i < length; i++)
+      text += `{"sensor":"${keys[keyIndex[i]]}","value":${value[i]},"timestamp":"${iso(ts[i])}"}\n`;
     yield text;
   }
 }

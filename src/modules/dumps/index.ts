@@ -30,7 +30,10 @@ interface DumpBody {
  * (admin; `wattline dump`) dumps days on request; the daily job (role `jobs`) dumps yesterday at
  * `dumps.hour` and catches up on days missed while stopped.
  */
-export async function startDumps(ctx: CoreContext, readings: Pick<ReadingsService, 'exportRange' | 'catalog'>): Promise<StartedModule> {
+export async function startDumps(
+  ctx: CoreContext,
+  readings: Pick<ReadingsService, 'exportRange' | 'catalog'>,
+): Promise<StartedModule> {
   const { config, store, http } = ctx;
   await store.migrate('dumps', loadMigrations(migrationsDir, store.kind));
   const log = ctx.log.child({ module: 'dumps' });
@@ -63,22 +66,55 @@ export async function startDumps(ctx: CoreContext, readings: Pick<ReadingsServic
         const body = request.body ?? {};
         const days = dateRangeParam(body.date, body.to, { from: 'date', to: 'to' });
         const format = body.format ?? config.dumps.format;
-        if (!(DUMP_FORMATS as readonly unknown[]).includes(format)) throw new InvalidInput('invalid_format', `format must be one of ${DUMP_FORMATS.join(', ')} (got ${JSON.stringify(format)?.slice(0, 30)})`, { field: 'format' });
+        if (!(DUMP_FORMATS as readonly unknown[]).includes(format))
+          throw new InvalidInput(
+            'invalid_format',
+            `format must be one of ${DUMP_FORMATS.join(', ')} (got ${JSON.stringify(format)?.slice(0, 30)})`,
+            { field: 'format' },
+          );
         const tz = body.tz ?? zone;
-        if (typeof tz !== 'string' || !IANAZone.isValidZone(tz)) throw new InvalidInput('invalid_tz', `tz must be an IANA time zone such as Europe/London (got ${JSON.stringify(tz)?.slice(0, 40)})`, { field: 'tz' });
-        const dumps = await dumper.dump({ days, format: format as DumpFormat, series: parsePatterns(body.series ?? config.dumps.series), zone: tz, scheduled: false });
+        if (typeof tz !== 'string' || !IANAZone.isValidZone(tz))
+          throw new InvalidInput(
+            'invalid_tz',
+            `tz must be an IANA time zone such as Europe/London (got ${JSON.stringify(tz)?.slice(0, 40)})`,
+            { field: 'tz' },
+          );
+        const dumps = await dumper.dump({
+          days,
+          format: format as DumpFormat,
+          series: parsePatterns(body.series ?? config.dumps.series),
+          zone: tz,
+          scheduled: false,
+        });
         return { dumps };
       },
     );
-    http.get('/api/v1/dumps', { onRequest: requireKey(ctx.keys, 'read', config.requireReadKey), schema: { summary: 'The days dumped, newest first', tags } }, async () => ({
-      store: blobs.url,
-      dumps: await dumper.list(),
-    }));
+    http.get(
+      '/api/v1/dumps',
+      {
+        onRequest: requireKey(ctx.keys, 'read', config.requireReadKey),
+        schema: { summary: 'The days dumped, newest first', tags },
+      },
+      async () => ({
+        store: blobs.url,
+        dumps: await dumper.list(),
+      }),
+    );
   }
 
   const job =
     ctx.roles.has('jobs') && config.dumps.daily
-      ? startDailyDumps(dumper, { hour: config.dumps.hour, zone, format: config.dumps.format, series: parsePatterns(config.dumps.series), catchUpDays: config.dumps.catchUpDays }, log)
+      ? startDailyDumps(
+          dumper,
+          {
+            hour: config.dumps.hour,
+            zone,
+            format: config.dumps.format,
+            series: parsePatterns(config.dumps.series),
+            catchUpDays: config.dumps.catchUpDays,
+          },
+          log,
+        )
       : undefined;
   return { name: 'dumps', stop: async () => job?.stop() };
 }
@@ -86,9 +122,17 @@ export async function startDumps(ctx: CoreContext, readings: Pick<ReadingsServic
 /** Series patterns from a list or a comma-separated string; a bad one is a 400 naming it. */
 export function parsePatterns(value: unknown): string[] {
   const items = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : undefined;
-  if (!items || items.some((p) => typeof p !== 'string')) throw new InvalidInput('invalid_series', 'series must be a list of series patterns or a comma-separated string', { field: 'series' });
+  if (!items || items.some((p) => typeof p !== 'string'))
+    throw new InvalidInput('invalid_series', 'series must be a list of series patterns or a comma-separated string', {
+      field: 'series',
+    });
   const patterns = (items as string[]).map((p) => p.trim()).filter(Boolean);
   const bad = patterns.find((p) => !SERIES_PATTERN.test(p));
-  if (bad !== undefined) throw new InvalidInput('invalid_series', `series pattern "${bad.slice(0, 50)}" may hold only letters, digits, _ . : / - and * (at most 200)`, { field: 'series' });
+  if (bad !== undefined)
+    throw new InvalidInput(
+      'invalid_series',
+      `series pattern "${bad.slice(0, 50)}" may hold only letters, digits, _ . : / - and * (at most 200)`,
+      { field: 'series' },
+    );
   return patterns;
 }

@@ -12,7 +12,12 @@ export interface DailyDumpSettings extends Omit<DumpRequest, 'days' | 'scheduled
  * after a normal night). At start it catches up on days missed while stopped — but only once a
  * first scheduled dump exists, so a new installation does not dump days from before it existed.
  */
-export function startDailyDumps(dumper: Dumper, settings: DailyDumpSettings, log: Logger, now: () => number = Date.now) {
+export function startDailyDumps(
+  dumper: Dumper,
+  settings: DailyDumpSettings,
+  log: Logger,
+  now: () => number = Date.now,
+) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -29,7 +34,9 @@ export function startDailyDumps(dumper: Dumper, settings: DailyDumpSettings, log
   }
 
   function runAndSchedule(onlyCatchUp: boolean) {
-    running = run(onlyCatchUp).catch((err: unknown) => log.error({ err }, 'daily dump failed; the next run tries the missed days again'));
+    running = run(onlyCatchUp).catch((err: unknown) =>
+      log.error({ err }, 'daily dump failed; the next run tries the missed days again'),
+    );
     void running.then(schedule);
   }
 
@@ -37,7 +44,10 @@ export function startDailyDumps(dumper: Dumper, settings: DailyDumpSettings, log
     if (stopped) return;
     const at = nextRunAt(now(), settings.hour, settings.zone);
     timer = setTimeout(() => runAndSchedule(false), at - now());
-    log.info({ next: new Date(at).toISOString(), zone: settings.zone, format: settings.format }, 'daily dump scheduled');
+    log.info(
+      { next: new Date(at).toISOString(), zone: settings.zone, format: settings.format },
+      'daily dump scheduled',
+    );
   }
 
   runAndSchedule(true);

@@ -31,7 +31,11 @@ test('the next run is the next time the hour strikes in the zone', () => {
 test('the days owed run from the one after the last dump to yesterday, once the hour has come', () => {
   const zone = 'Europe/London';
   // 10:00 on 5 July: yesterday (4 July) is owed
-  assert.deepEqual(daysDue('2026-07-01', at('2026-07-05T09:00:00Z'), 1, zone, 31), ['2026-07-02', '2026-07-03', '2026-07-04']);
+  assert.deepEqual(daysDue('2026-07-01', at('2026-07-05T09:00:00Z'), 1, zone, 31), [
+    '2026-07-02',
+    '2026-07-03',
+    '2026-07-04',
+  ]);
   // 00:30 local on 5 July, before the 01:00 run: 4 July is not owed yet
   assert.deepEqual(daysDue('2026-07-01', at('2026-07-04T23:30:00Z'), 1, zone, 31), ['2026-07-02', '2026-07-03']);
   assert.deepEqual(daysDue('2026-07-04', at('2026-07-05T09:00:00Z'), 1, zone, 31), []);

@@ -20,12 +20,19 @@ export function nextRunAt(nowMs: number, hour: number, zone: string): number {
  * latest finished day whose run time (`hour` the next day) has come, at most `catchUp` of them.
  * Without a `lastDone` (nothing dumped yet) only that latest day is owed.
  */
-export function daysDue(lastDone: string | undefined, nowMs: number, hour: number, zone: string, catchUp: number): string[] {
+export function daysDue(
+  lastDone: string | undefined,
+  nowMs: number,
+  hour: number,
+  zone: string,
+  catchUp: number,
+): string[] {
   const now = DateTime.fromMillis(nowMs, { zone });
   const todaysRun = now.startOf('day').set({ hour });
   const latest = now.startOf('day').minus({ days: todaysRun.toMillis() <= nowMs ? 1 : 2 });
   if (lastDone === undefined) return catchUp > 0 ? [latest.toISODate()!] : [];
   const days: string[] = [];
-  for (let day = latest; day.toISODate()! > lastDone && days.length < catchUp; day = day.minus({ days: 1 })) days.unshift(day.toISODate()!);
+  for (let day = latest; day.toISODate()! > lastDone && days.length < catchUp; day = day.minus({ days: 1 }))
+    days.unshift(day.toISODate()!);
   return days;
 }

@@ -23,13 +23,19 @@ export function startEdgecom(ctx: CoreContext, readings: Pick<ReadingsService, '
         if (config.requireReadKey) await keys.require(call.authorization, 'read');
         const q = validateTimeSeriesRequest(request);
         const series = seriesFrom(call.metadata.get('x-wattline-series'), config.edgecom.series);
-        const results = await readings.query({ series: [series], startMs: q.startMs, endMs: q.endMs, window: q.window, agg: q.agg, fill: 'none' }).catch((err: unknown) => {
-          if (err instanceof WattlineError) throw err;
-          // edgecom's wording; the driver's message stays in the log
-          throw new WattlineError('query_failed', 'query failed: store error', { cause: err });
-        });
+        const results = await readings
+          .query({ series: [series], startMs: q.startMs, endMs: q.endMs, window: q.window, agg: q.agg, fill: 'none' })
+          .catch((err: unknown) => {
+            if (err instanceof WattlineError) throw err;
+            // edgecom's wording; the driver's message stays in the log
+            throw new WattlineError('query_failed', 'query failed: store error', { cause: err });
+          });
         // buckets are in time order and empty ones are left out (no fill), so every value is a number
-        return { data: results[0].points.flatMap((p) => (p.value === null ? [] : [{ time: toTimestamp(Date.parse(p.time)), value: p.value }])) };
+        return {
+          data: results[0].points.flatMap((p) =>
+            p.value === null ? [] : [{ time: toTimestamp(Date.parse(p.time)), value: p.value }],
+          ),
+        };
       },
     });
   }
@@ -40,7 +46,11 @@ function seriesFrom(values: unknown[], fallback: string): string {
   if (values.length === 0) return fallback;
   const [value] = values;
   if (values.length > 1 || typeof value !== 'string' || !SERIES_KEY_PATTERN.test(value)) {
-    throw new InvalidInput('invalid_series', 'x-wattline-series must be one series key (letters, digits and _ . : / -, at most 200)', { field: 'x-wattline-series' });
+    throw new InvalidInput(
+      'invalid_series',
+      'x-wattline-series must be one series key (letters, digits and _ . : / -, at most 200)',
+      { field: 'x-wattline-series' },
+    );
   }
   return value;
 }

@@ -12,7 +12,11 @@ const ok: TimeSeriesRequest = { start: at(T0), end: at(T0 + DAY_S), window: '1h'
 function check(overrides: Partial<TimeSeriesRequest>, expected: string | object) {
   const request = { ...ok, ...overrides };
   if (typeof expected === 'string') {
-    assert.throws(() => validateTimeSeriesRequest(request), (err: Error) => err instanceof InvalidInput && err.message === expected, `${JSON.stringify(request)} → ${expected}`);
+    assert.throws(
+      () => validateTimeSeriesRequest(request),
+      (err: Error) => err instanceof InvalidInput && err.message === expected,
+      `${JSON.stringify(request)} → ${expected}`,
+    );
   } else {
     assert.deepEqual(validateTimeSeriesRequest(request), expected);
   }
@@ -40,19 +44,40 @@ test('requests are checked in edgecom order, each with its exact message', () =>
 });
 
 test('a timestamp a Timestamp cannot hold is refused after the edgecom checks', () => {
-  check({ start: at(-62_135_596_801), end: at(-62_135_596_800 + DAY_S) }, 'invalid timestamp: start must be from 0001-01-01 to 9999-12-31 UTC with nanos 0 to 999999999');
-  check({ start: at(253_402_300_800), end: at(253_402_300_800) }, 'invalid timestamp: start must be from 0001-01-01 to 9999-12-31 UTC with nanos 0 to 999999999');
-  check({ end: at(T0 + DAY_S, 1_000_000_000) }, 'invalid timestamp: end must be from 0001-01-01 to 9999-12-31 UTC with nanos 0 to 999999999');
+  check(
+    { start: at(-62_135_596_801), end: at(-62_135_596_800 + DAY_S) },
+    'invalid timestamp: start must be from 0001-01-01 to 9999-12-31 UTC with nanos 0 to 999999999',
+  );
+  check(
+    { start: at(253_402_300_800), end: at(253_402_300_800) },
+    'invalid timestamp: start must be from 0001-01-01 to 9999-12-31 UTC with nanos 0 to 999999999',
+  );
+  check(
+    { end: at(T0 + DAY_S, 1_000_000_000) },
+    'invalid timestamp: end must be from 0001-01-01 to 9999-12-31 UTC with nanos 0 to 999999999',
+  );
 });
 
 test('a valid request becomes an inclusive millisecond range with a lower-case aggregation', () => {
   check({}, { startMs: T0 * 1000, endMs: (T0 + DAY_S) * 1000, window: '1h', agg: 'avg' });
   // equal start and end, the longest range, every window and aggregation
-  check({ end: at(T0), window: '1m', aggregation: 'MIN' }, { startMs: T0 * 1000, endMs: T0 * 1000, window: '1m', agg: 'min' });
-  check({ end: at(T0 + 730 * DAY_S), window: '1d', aggregation: 'SUM' }, { startMs: T0 * 1000, endMs: (T0 + 730 * DAY_S) * 1000, window: '1d', agg: 'sum' });
-  check({ window: '5m', aggregation: 'MAX' }, { startMs: T0 * 1000, endMs: (T0 + DAY_S) * 1000, window: '5m', agg: 'max' });
+  check(
+    { end: at(T0), window: '1m', aggregation: 'MIN' },
+    { startMs: T0 * 1000, endMs: T0 * 1000, window: '1m', agg: 'min' },
+  );
+  check(
+    { end: at(T0 + 730 * DAY_S), window: '1d', aggregation: 'SUM' },
+    { startMs: T0 * 1000, endMs: (T0 + 730 * DAY_S) * 1000, window: '1d', agg: 'sum' },
+  );
+  check(
+    { window: '5m', aggregation: 'MAX' },
+    { startMs: T0 * 1000, endMs: (T0 + DAY_S) * 1000, window: '5m', agg: 'max' },
+  );
   // before 1970 is a time like any other
   check({ start: at(-DAY_S), end: at(-1) }, { startMs: -DAY_S * 1000, endMs: -1000, window: '1h', agg: 'avg' });
   // sub-millisecond bounds round inwards: nothing outside the asked range is included
-  check({ start: at(T0, 1), end: at(T0 + 1, 999_999) }, { startMs: T0 * 1000 + 1, endMs: (T0 + 1) * 1000, window: '1h', agg: 'avg' });
+  check(
+    { start: at(T0, 1), end: at(T0 + 1, 999_999) },
+    { startMs: T0 * 1000 + 1, endMs: (T0 + 1) * 1000, window: '1h', agg: 'avg' },
+  );
 });

@@ -37,7 +37,10 @@ const ECHO_CHARS = 64;
  */
 export function validateTimeSeriesRequest(request: TimeSeriesRequest): EdgecomQuery {
   const { start, end } = request;
-  if (!start || !end || isEpoch(start) || isEpoch(end)) throw new InvalidInput('missing_timestamp', 'missing timestamp', { field: !start || isEpoch(start) ? 'start' : 'end' });
+  if (!start || !end || isEpoch(start) || isEpoch(end))
+    throw new InvalidInput('missing_timestamp', 'missing timestamp', {
+      field: !start || isEpoch(start) ? 'start' : 'end',
+    });
   // compared in seconds and nanoseconds: nanosecond differences count, as in edgecom (Go's time.Time)
   let seconds = end.seconds - start.seconds;
   let nanos = end.nanos - start.nanos;
@@ -46,14 +49,33 @@ export function validateTimeSeriesRequest(request: TimeSeriesRequest): EdgecomQu
     nanos += 1_000_000_000;
   }
   if (seconds < 0) throw new InvalidInput('invalid_range', 'start time must be before end time', { field: 'start' });
-  if (seconds > MAX_RANGE_S || (seconds === MAX_RANGE_S && nanos > 0)) throw new InvalidInput('invalid_range', 'time range exceeds maximum allowed', { field: 'end' });
+  if (seconds > MAX_RANGE_S || (seconds === MAX_RANGE_S && nanos > 0))
+    throw new InvalidInput('invalid_range', 'time range exceeds maximum allowed', { field: 'end' });
   const { window, aggregation } = request;
-  if (!(EDGECOM_WINDOWS as readonly string[]).includes(window)) throw new InvalidInput('invalid_window', `invalid window: ${echo(window)}`, { field: 'window' });
-  if (aggregation === '') throw new InvalidInput('invalid_aggregation', 'invalid aggregation', { field: 'aggregation' });
-  if (!Object.hasOwn(AGGREGATIONS, aggregation)) throw new InvalidInput('invalid_aggregation', `invalid aggregation: ${echo(aggregation)}`, { field: 'aggregation' });
-  for (const [field, ts] of [['start', start], ['end', end]] as const) {
-    if (ts.seconds < MIN_SECONDS || ts.seconds > MAX_SECONDS || !Number.isInteger(ts.nanos) || ts.nanos < 0 || ts.nanos > 999_999_999) {
-      throw new InvalidInput('invalid_timestamp', `invalid timestamp: ${field} must be from 0001-01-01 to 9999-12-31 UTC with nanos 0 to 999999999`, { field });
+  if (!(EDGECOM_WINDOWS as readonly string[]).includes(window))
+    throw new InvalidInput('invalid_window', `invalid window: ${echo(window)}`, { field: 'window' });
+  if (aggregation === '')
+    throw new InvalidInput('invalid_aggregation', 'invalid aggregation', { field: 'aggregation' });
+  if (!Object.hasOwn(AGGREGATIONS, aggregation))
+    throw new InvalidInput('invalid_aggregation', `invalid aggregation: ${echo(aggregation)}`, {
+      field: 'aggregation',
+    });
+  for (const [field, ts] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (
+      ts.seconds < MIN_SECONDS ||
+      ts.seconds > MAX_SECONDS ||
+      !Number.isInteger(ts.nanos) ||
+      ts.nanos < 0 ||
+      ts.nanos > 999_999_999
+    ) {
+      throw new InvalidInput(
+        'invalid_timestamp',
+        `invalid timestamp: ${field} must be from 0001-01-01 to 9999-12-31 UTC with nanos 0 to 999999999`,
+        { field },
+      );
     }
   }
   return {

@@ -12,12 +12,14 @@ async function parse(body: string, pieceBytes: number, options: { batchSize?: nu
     maxLineBytes: options.maxLineBytes ?? 1000,
     maxInvalidReported: 100,
     publish: async (batch: ReadingBatch) => {
-      for (let i = 0; i < batch.length; i++) readings.push({ series: batch.keys[batch.keyIndex[i]], ts: batch.ts[i], value: batch.value[i] });
+      for (let i = 0; i < batch.length; i++)
+        readings.push({ series: batch.keys[batch.keyIndex[i]], ts: batch.ts[i], value: batch.value[i] });
     },
   });
   const bytes = Buffer.from(body);
   const decoder = new StringDecoder('utf8');
-  for (let i = 0; i < bytes.length; i += pieceBytes) await parser.write(decoder.write(bytes.subarray(i, i + pieceBytes)));
+  for (let i = 0; i < bytes.length; i += pieceBytes)
+    await parser.write(decoder.write(bytes.subarray(i, i + pieceBytes)));
   await parser.write(decoder.end());
   await parser.end();
   return { readings, accepted: parser.accepted, invalid: parser.invalid };
@@ -50,15 +52,25 @@ test('an over-long line is reported by its number even when it arrives in pieces
   const text = ['{"series":"a","value":1,"ts":1}', long, '{"series":"b","value":2,"ts":2}', long].join('\n');
   for (const piece of [5, 64, 4096]) {
     const r = await parse(text, piece, { maxLineBytes: 100 });
-    assert.deepEqual(r.invalid, [
-      { line: 2, error: 'line is longer than 100 bytes' },
-      { line: 4, error: 'line is longer than 100 bytes' },
-    ], `pieces of ${piece}`);
-    assert.deepEqual(r.readings.map((x) => x.series), ['a', 'b']);
+    assert.deepEqual(
+      r.invalid,
+      [
+        { line: 2, error: 'line is longer than 100 bytes' },
+        { line: 4, error: 'line is longer than 100 bytes' },
+      ],
+      `pieces of ${piece}`,
+    );
+    assert.deepEqual(
+      r.readings.map((x) => x.series),
+      ['a', 'b'],
+    );
   }
 });
 
 test('a key seen only on bad lines does not reach the batch', async () => {
   const r = await parse('{"series":"ghost","value":"x","ts":1}\n{"series":"real","value":1,"ts":1}\n', 1 << 20);
-  assert.deepEqual(r.readings.map((x) => x.series), ['real']);
+  assert.deepEqual(
+    r.readings.map((x) => x.series),
+    ['real'],
+  );
 });

@@ -89,7 +89,8 @@ export class NdjsonReadings {
     this.lineNo++;
     const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (line.length === 0 || line.trim() === '') return;
-    if (line.length > this.options.maxLineBytes) return this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
+    if (line.length > this.options.maxLineBytes)
+      return this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
@@ -101,10 +102,13 @@ export class NdjsonReadings {
     }
     const o = parsed as Record<string, unknown>;
     const series = o.series ?? o.sensor;
-    if (typeof series !== 'string') return this.reject(series === undefined ? 'series (or sensor) is missing' : 'series must be a string');
+    if (typeof series !== 'string')
+      return this.reject(series === undefined ? 'series (or sensor) is missing' : 'series must be a string');
     let keyId = this.builder.keyId(series);
     if (keyId === undefined && !SERIES_KEY_PATTERN.test(series)) {
-      return this.reject('series must be 1–200 characters of letters, digits and _ . : / -, starting with a letter or digit');
+      return this.reject(
+        'series must be 1–200 characters of letters, digits and _ . : / -, starting with a letter or digit',
+      );
     }
     const value = o.value;
     if (typeof value !== 'number' || !Number.isFinite(value)) return this.reject('value is not a finite number');

@@ -81,14 +81,20 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
             session.accepted += batch.length;
             post({ type: 'published', session: message.session, batchNo: message.batchNo });
           },
-          (err: Error) => post({ type: 'publish-failed', session: message.session, batchNo: message.batchNo, message: err.message }),
+          (err: Error) =>
+            post({ type: 'publish-failed', session: message.session, batchNo: message.batchNo, message: err.message }),
         );
         break;
       }
       case 'done':
         entry.sessions.delete(message.session);
         Promise.all(session.published).then(
-          () => session.resolve({ accepted: session.accepted, invalid: message.invalid, invalidCount: message.invalidCount }),
+          () =>
+            session.resolve({
+              accepted: session.accepted,
+              invalid: message.invalid,
+              invalidCount: message.invalidCount,
+            }),
           session.reject,
         );
         break;

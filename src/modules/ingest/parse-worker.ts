@@ -34,10 +34,28 @@ port.on('message', (message: ToWorker) => {
           const keyIndex = batch.keyIndex.slice().buffer;
           const ts = batch.ts.slice().buffer;
           const value = batch.value.slice().buffer;
-          send({ type: 'batch', session: message.session, batchNo: no, keys: batch.keys, keyIndex, ts, value, length: batch.length }, [keyIndex, ts, value]);
+          send(
+            {
+              type: 'batch',
+              session: message.session,
+              batchNo: no,
+              keys: batch.keys,
+              keyIndex,
+              ts,
+              value,
+              length: batch.length,
+            },
+            [keyIndex, ts, value],
+          );
         }),
     });
-    sessions.set(message.session, { parser, decoder: new StringDecoder('utf8'), work: Promise.resolve(), waiting, failed: false });
+    sessions.set(message.session, {
+      parser,
+      decoder: new StringDecoder('utf8'),
+      work: Promise.resolve(),
+      waiting,
+      failed: false,
+    });
     return;
   }
   const session = sessions.get(message.session);
@@ -45,7 +63,9 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'chunk':
       queue(message.session, session, async () => {
-        await session.parser.write(session.decoder.write(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength)));
+        await session.parser.write(
+          session.decoder.write(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength)),
+        );
         send({ type: 'chunk-done', session: message.session });
       });
       break;

@@ -44,7 +44,10 @@ export function registerIngestRoutes(http: FastifyInstance, deps: IngestDeps) {
             type: 'object',
             properties: {
               accepted: { type: 'integer' },
-              invalid: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, error: { type: 'string' } } } },
+              invalid: {
+                type: 'array',
+                items: { type: 'object', properties: { line: { type: 'integer' }, error: { type: 'string' } } },
+              },
               invalidCount: { type: 'integer' },
               error: { type: 'string' },
               code: { type: 'string' },
@@ -61,11 +64,14 @@ export function registerIngestRoutes(http: FastifyInstance, deps: IngestDeps) {
       }
       let body = request.body as Readable;
       if (/gzip/i.test(String(request.headers['content-encoding'] ?? ''))) body = body.pipe(createGunzip());
-      const parser = await deps.parsePool.parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch)).catch((err: NodeJS.ErrnoException) => {
-        // zlib's errors: the client's body, not our fault (lines before the damage may be stored)
-        if (err.code?.startsWith('Z_')) throw new InvalidInput('invalid_body', `the gzip body is damaged: ${err.message}`);
-        throw err;
-      });
+      const parser = await deps.parsePool
+        .parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch))
+        .catch((err: NodeJS.ErrnoException) => {
+          // zlib's errors: the client's body, not our fault (lines before the damage may be stored)
+          if (err.code?.startsWith('Z_'))
+            throw new InvalidInput('invalid_body', `the gzip body is damaged: ${err.message}`);
+          throw err;
+        });
       metrics.ingestRows.inc({ format: 'ndjson' }, parser.accepted);
       metrics.ingestRowsInvalid.inc({ format: 'ndjson' }, parser.invalidCount);
       if (parser.invalidCount > 0) {

@@ -6,7 +6,14 @@ import { parseDateParam } from '../../core/time/dates.js';
 import type { ReadingsService } from '../readings/index.js';
 
 /** The vehicle's sensors, as cloud-lada's devices name them. */
-const SENSORS = ['speed', 'fuel', 'revolution', 'engine_temperature', 'location_latitude', 'location_longitude'] as const;
+const SENSORS = [
+  'speed',
+  'fuel',
+  'revolution',
+  'engine_temperature',
+  'location_latitude',
+  'location_longitude',
+] as const;
 const QUARTER_MS = 15 * 60_000;
 
 /**
@@ -26,10 +33,19 @@ export function startLada(ctx: CoreContext, readings: Pick<ReadingsService, 'que
     };
     const tags = ['cloud-lada'];
 
-    ctx.http.get('/api/statistics/latest', { onRequest, schema: { summary: 'Latest speed, fuel, engine temperature and revolutions', tags } }, async () => {
-      const value = await latest(['speed', 'fuel', 'engine_temperature', 'revolution']);
-      return { speed: value('speed'), fuel: value('fuel'), engineTemperature: value('engine_temperature'), revolutions: value('revolution') };
-    });
+    ctx.http.get(
+      '/api/statistics/latest',
+      { onRequest, schema: { summary: 'Latest speed, fuel, engine temperature and revolutions', tags } },
+      async () => {
+        const value = await latest(['speed', 'fuel', 'engine_temperature', 'revolution']);
+        return {
+          speed: value('speed'),
+          fuel: value('fuel'),
+          engineTemperature: value('engine_temperature'),
+          revolutions: value('revolution'),
+        };
+      },
+    );
 
     ctx.http.get('/api/location/latest', { onRequest, schema: { summary: 'Latest position', tags } }, async () => {
       const value = await latest(['location_latitude', 'location_longitude']);
@@ -41,17 +57,33 @@ export function startLada(ctx: CoreContext, readings: Pick<ReadingsService, 'que
       { onRequest, schema: { summary: 'A UTC day of one sensor in 96 fifteen-minute averages (empty ones 0)', tags } },
       async (request) => {
         const { sensor, date } = request.params;
-        if (!(SENSORS as readonly string[]).includes(sensor)) throw new InvalidInput('invalid_sensor', `sensor must be one of ${SENSORS.join(', ')} (got "${sensor.slice(0, 40)}")`, { field: 'sensor' });
+        if (!(SENSORS as readonly string[]).includes(sensor))
+          throw new InvalidInput(
+            'invalid_sensor',
+            `sensor must be one of ${SENSORS.join(', ')} (got "${sensor.slice(0, 40)}")`,
+            { field: 'sensor' },
+          );
         const startMs = DateTime.fromISO(parseDateParam(date, 'date'), { zone: 'utc' }).toMillis();
-        const [result] = await readings.query({ series: [sensor], startMs, endMs: startMs + 96 * QUARTER_MS - 1, window: '15m', agg: 'avg', fill: '0' });
+        const [result] = await readings.query({
+          series: [sensor],
+          startMs,
+          endMs: startMs + 96 * QUARTER_MS - 1,
+          window: '15m',
+          agg: 'avg',
+          fill: '0',
+        });
         return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: p.time }));
       },
     );
 
-    ctx.http.get('/api/status', { onRequest, schema: { summary: 'When the last reading was taken', tags } }, async () => {
-      const last = Math.max(...(await readings.catalog()).map((e) => e.lastTs));
-      return { lastIngestTimestamp: Number.isFinite(last) ? new Date(last).toISOString() : null };
-    });
+    ctx.http.get(
+      '/api/status',
+      { onRequest, schema: { summary: 'When the last reading was taken', tags } },
+      async () => {
+        const last = Math.max(...(await readings.catalog()).map((e) => e.lastTs));
+        return { lastIngestTimestamp: Number.isFinite(last) ? new Date(last).toISOString() : null };
+      },
+    );
   }
   return { name: 'lada', stop: async () => undefined };
 }

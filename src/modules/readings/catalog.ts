@@ -38,7 +38,13 @@ export class SeriesCatalog {
   static async load(store: Store): Promise<SeriesCatalog> {
     const catalog = new SeriesCatalog();
     const { rows, statsSeq } = await loadCatalogRows(store);
-    for (const r of rows) catalog.add({ ...r, firstTs: r.firstTs ?? Infinity, lastTs: r.lastTs ?? -Infinity, lastValue: r.lastValue ?? NaN });
+    for (const r of rows)
+      catalog.add({
+        ...r,
+        firstTs: r.firstTs ?? Infinity,
+        lastTs: r.lastTs ?? -Infinity,
+        lastValue: r.lastValue ?? NaN,
+      });
     catalog.appliedSeq = statsSeq;
     for (const d of await loadStatsSince(store, statsSeq)) {
       catalog.apply([d], d.maxSeq);
@@ -102,7 +108,11 @@ export class SeriesCatalog {
    */
   async save(tx: StoreTx): Promise<() => void> {
     const ids = [...this.unsaved];
-    await saveSeriesStats(tx, ids.map((id) => this.entries[id]), this.appliedSeq);
+    await saveSeriesStats(
+      tx,
+      ids.map((id) => this.entries[id]),
+      this.appliedSeq,
+    );
     return () => {
       for (const id of ids) this.unsaved.delete(id);
     };

@@ -42,7 +42,10 @@ export function startCompactor(options: CompactorOptions) {
     if (sortedSaved) partitions.markSaved(new Map([[day, 'sorted']]));
     partitions.markSorted(day, version);
     metrics.compactions.inc();
-    log.debug({ day: new Date(day * 86_400_000).toISOString().slice(0, 10), ms: Math.round(performance.now() - started) }, 'partition compacted');
+    log.debug(
+      { day: new Date(day * 86_400_000).toISOString().slice(0, 10), ms: Math.round(performance.now() - started) },
+      'partition compacted',
+    );
   }
 
   async function runOnce(quietMs: number, includeOpenDay = false) {

@@ -28,7 +28,13 @@ export class DuckDbReadings implements ReadingsStorage {
   static async open(options: { store: Store; catalogSaveMs: number }): Promise<DuckDbReadings> {
     const catalog = await SeriesCatalog.load(options.store);
     const state = await loadWriteState(options.store);
-    return new DuckDbReadings(options.store, options.catalogSaveMs, catalog, new PartitionTracker(state.partitions), state.nextSeq);
+    return new DuckDbReadings(
+      options.store,
+      options.catalogSaveMs,
+      catalog,
+      new PartitionTracker(state.partitions),
+      state.nextSeq,
+    );
   }
 
   private constructor(
@@ -55,8 +61,22 @@ export class DuckDbReadings implements ReadingsStorage {
         if (existing) {
           await tx.run(`UPDATE series SET unit = $1, kind = $2 WHERE id = $3`, [s.unit, s.kind, existing.id]);
         } else {
-          const entry: SeriesEntry = { id: this.nextSeriesId++, key: s.key, unit: s.unit, kind: s.kind, count: 0, firstTs: Infinity, lastTs: -Infinity, lastValue: NaN };
-          await tx.run(`INSERT INTO series (id, key, unit, kind) VALUES ($1, $2, $3, $4)`, [entry.id, s.key, s.unit, s.kind]);
+          const entry: SeriesEntry = {
+            id: this.nextSeriesId++,
+            key: s.key,
+            unit: s.unit,
+            kind: s.kind,
+            count: 0,
+            firstTs: Infinity,
+            lastTs: -Infinity,
+            lastValue: NaN,
+          };
+          await tx.run(`INSERT INTO series (id, key, unit, kind) VALUES ($1, $2, $3, $4)`, [
+            entry.id,
+            s.key,
+            s.unit,
+            s.kind,
+          ]);
           created.push(entry);
         }
       }
@@ -80,7 +100,12 @@ export class DuckDbReadings implements ReadingsStorage {
   }
 
   startBackground(options: { log: Logger; metrics: Metrics; intervalMs: number; quietMs: number }) {
-    this.compactor = startCompactor({ store: this.store, partitions: this.partitions, catalog: this.catalog, ...options });
+    this.compactor = startCompactor({
+      store: this.store,
+      partitions: this.partitions,
+      catalog: this.catalog,
+      ...options,
+    });
   }
 
   async compactNow() {
@@ -160,7 +185,8 @@ export class DuckDbReadings implements ReadingsStorage {
         const id = ids[k];
         lastTs.set(id, last[k]);
         const d = deltas.get(id);
-        if (!d) deltas.set(id, { id, count: count[k], firstTs: first[k], lastTs: latest[k], lastValue: latestValue[k] });
+        if (!d)
+          deltas.set(id, { id, count: count[k], firstTs: first[k], lastTs: latest[k], lastValue: latestValue[k] });
         else {
           d.count += count[k];
           if (first[k] < d.firstTs) d.firstTs = first[k];
@@ -188,12 +214,16 @@ export class DuckDbReadings implements ReadingsStorage {
       await insertSeries(tx, created);
       const onSaved = saveCatalog ? await catalog.save(tx) : undefined;
       // last: in the steady state (known series, no state change) the append is the whole transaction
-      await tx.bulkAppend('readings', [
-        { type: 'int32', values: seriesId },
-        { type: 'int64', values: ts },
-        { type: 'float64', values: value },
-        { type: 'int64', values: seq },
-      ], rows);
+      await tx.bulkAppend(
+        'readings',
+        [
+          { type: 'int32', values: seriesId },
+          { type: 'int64', values: ts },
+          { type: 'float64', values: value },
+          { type: 'int64', values: seq },
+        ],
+        rows,
+      );
       return { savedStates: states, onCatalogSaved: onSaved };
     });
 
@@ -204,7 +234,17 @@ export class DuckDbReadings implements ReadingsStorage {
       onCatalogSaved();
       this.lastCatalogSaveMs = nowMs;
     }
-    for (const { id, key } of created) catalog.add({ id, key, unit: null, kind: 'gauge', count: 0, firstTs: Infinity, lastTs: -Infinity, lastValue: NaN });
+    for (const { id, key } of created)
+      catalog.add({
+        id,
+        key,
+        unit: null,
+        kind: 'gauge',
+        count: 0,
+        firstTs: Infinity,
+        lastTs: -Infinity,
+        lastValue: NaN,
+      });
     catalog.apply(deltas.values(), nextSeq - 1);
     this.nextSeq = nextSeq;
   }

@@ -52,12 +52,16 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
   await store.migrate('readings', loadMigrations(migrationsDir, store.kind));
   const moduleLog = log.child({ module: 'readings' });
   const storage: ReadingsStorage =
-    store.kind === 'postgres' ? new PostgresReadings(store) : await DuckDbReadings.open({ store, catalogSaveMs: config.persist.catalogSaveMs });
+    store.kind === 'postgres'
+      ? new PostgresReadings(store)
+      : await DuckDbReadings.open({ store, catalogSaveMs: config.persist.catalogSaveMs });
   const persisting = ctx.roles.has('persist');
   const cache = new QueryCache<SeriesPoints[]>(config.query.cacheSize, config.query.cacheTtlMs);
   // every persistor, in any process, broadcasts what it committed: that is what invalidates answers
   // (the in-process bus delivers before the ingest request is answered)
-  const stopInvalidating = bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => cache.invalidate(touchedRanges(batch)));
+  const stopInvalidating = bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) =>
+    cache.invalidate(touchedRanges(batch)),
+  );
   const persistor = new Persistor({
     write: (batches, rows) => storage.write(batches, rows),
     log: moduleLog,
@@ -68,10 +72,19 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
       for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
     },
   });
-  const stopConsuming = persisting ? bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch)) : () => undefined;
-  if (persisting) storage.startBackground({ log: moduleLog, metrics, intervalMs: config.compaction.intervalMs, quietMs: config.compaction.quietMs });
+  const stopConsuming = persisting
+    ? bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch))
+    : () => undefined;
+  if (persisting)
+    storage.startBackground({
+      log: moduleLog,
+      metrics,
+      intervalMs: config.compaction.intervalMs,
+      quietMs: config.compaction.quietMs,
+    });
   const engine = createQueryEngine({ store, storage, cache, metrics, maxPoints: config.query.maxPoints });
-  if (ctx.roles.has('api')) registerReadingsRoutes(ctx.http, { engine, storage, keys: ctx.keys, requireReadKey: config.requireReadKey });
+  if (ctx.roles.has('api'))
+    registerReadingsRoutes(ctx.http, { engine, storage, keys: ctx.keys, requireReadKey: config.requireReadKey });
 
   return {
     name: 'readings',
@@ -103,7 +116,11 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
   };
 }
 
-async function* exportRange(store: Store, storage: ReadingsStorage, range: { series?: readonly string[]; startMs: number; endMs: number }): AsyncIterable<ReadingBatch> {
+async function* exportRange(
+  store: Store,
+  storage: ReadingsStorage,
+  range: { series?: readonly string[]; startMs: number; endMs: number },
+): AsyncIterable<ReadingBatch> {
   const { startMs, endMs } = range;
   const known = endMs > startMs ? await storage.series(range.series) : [];
   if (!known.length) return;
@@ -115,7 +132,9 @@ async function* exportRange(store: Store, storage: ReadingsStorage, range: { ser
   for (let from = startMs; from < endMs; from += EXPORT_SLICE_MS) {
     const to = Math.min(endMs, from + EXPORT_SLICE_MS) - 1;
     const source = storage.source(`${idFilter}ts BETWEEN ${from} AND ${to}`, from, to);
-    for await (const chunk of store.streamNumbers(`SELECT series_id, ts, value FROM (${source}) AS src ORDER BY ts, series_id`)) {
+    for await (const chunk of store.streamNumbers(
+      `SELECT series_id, ts, value FROM (${source}) AS src ORDER BY ts, series_id`,
+    )) {
       const [ids, ts, value] = chunk.columns;
       const keyIndex = Int32Array.from(ids);
       // a series created while the export runs is not known yet: read the catalog again

@@ -61,7 +61,10 @@ export class PartitionTracker {
   dirtyRanges(startMs: number, endMs: number): [number, number][] {
     const first = Math.floor(startMs / DAY_MS);
     const last = Math.floor(endMs / DAY_MS);
-    const days = [...this.states].filter(([d, s]) => s === 'dirty' && d >= first && d <= last).map(([d]) => d).sort((a, b) => a - b);
+    const days = [...this.states]
+      .filter(([d, s]) => s === 'dirty' && d >= first && d <= last)
+      .map(([d]) => d)
+      .sort((a, b) => a - b);
     const ranges: [number, number][] = [];
     for (const d of days) {
       const prev = ranges[ranges.length - 1];
@@ -81,7 +84,12 @@ export class PartitionTracker {
     const quiet: number[] = [];
     for (const [day, state] of this.states) {
       if (state === 'dirty') dirty.push(day);
-      else if (state === 'appended' && (day < today || includeOpenDay) && nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs) quiet.push(day);
+      else if (
+        state === 'appended' &&
+        (day < today || includeOpenDay) &&
+        nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs
+      )
+        quiet.push(day);
     }
     return [...dirty.sort((a, b) => a - b), ...quiet.sort((a, b) => a - b)];
   }

@@ -59,7 +59,10 @@ export class Persistor {
         }
         const group: Pending[] = [];
         let rows = 0;
-        while (this.queue.length && (group.length === 0 || rows + this.queue[0].batch.length <= this.options.maxBatchRows)) {
+        while (
+          this.queue.length &&
+          (group.length === 0 || rows + this.queue[0].batch.length <= this.options.maxBatchRows)
+        ) {
           const p = this.queue.shift()!;
           group.push(p);
           rows += p.batch.length;

@@ -82,7 +82,9 @@ export class PostgresReadings implements ReadingsStorage {
   startBackground() {
     // partitions for the coming months, so live data never waits for a CREATE
     const now = Date.now();
-    void this.ensurePartitions(Array.from({ length: MONTHS_AHEAD + 1 }, (_, i) => monthStart(now, i))).catch(() => undefined);
+    void this.ensurePartitions(Array.from({ length: MONTHS_AHEAD + 1 }, (_, i) => monthStart(now, i))).catch(
+      () => undefined,
+    );
   }
 
   async compactNow() {}
@@ -125,19 +127,32 @@ export class PostgresReadings implements ReadingsStorage {
     }
   }
 
-  private async upsert(tx: StoreTx, seriesId: Int32Array, ts: Float64Array, value: Float64Array, seq: Float64Array, rows: number): Promise<void> {
+  private async upsert(
+    tx: StoreTx,
+    seriesId: Int32Array,
+    ts: Float64Array,
+    value: Float64Array,
+    seq: Float64Array,
+    rows: number,
+  ): Promise<void> {
     await tx.run(
       `CREATE TEMP TABLE IF NOT EXISTS readings_staging (series_id INTEGER, ts BIGINT, value DOUBLE PRECISION, seq BIGINT) ON COMMIT DELETE ROWS`,
     );
-    await tx.bulkAppend('readings_staging', [
-      { type: 'int32', values: seriesId },
-      { type: 'int64', values: ts },
-      { type: 'float64', values: value },
-      { type: 'int64', values: seq },
-    ], rows);
+    await tx.bulkAppend(
+      'readings_staging',
+      [
+        { type: 'int32', values: seriesId },
+        { type: 'int64', values: ts },
+        { type: 'float64', values: value },
+        { type: 'int64', values: seq },
+      ],
+      rows,
+    );
     // Lock the batch's series rows, in id order: a commit touching the same series waits for this
     // one, so its own statement (a fresh snapshot) sees these rows, and counts stay exact. No deadlocks.
-    await tx.run(`SELECT id FROM series WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [[...new Set(seriesId)].map(String)]);
+    await tx.run(`SELECT id FROM series WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [
+      [...new Set(seriesId)].map(String),
+    ]);
     await tx.run(
       `WITH latest AS (
          SELECT DISTINCT ON (series_id, ts) series_id, ts, value FROM readings_staging ORDER BY series_id, ts, seq DESC
@@ -173,8 +188,13 @@ export class PostgresReadings implements ReadingsStorage {
   private async resolveIds(keys: string[]): Promise<Map<string, number>> {
     const missing = keys.filter((k) => !this.ids.has(k));
     if (missing.length) {
-      await this.store.query(`INSERT INTO series (key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, [missing]);
-      for (const r of await this.store.query<{ id: number; key: string }>(`SELECT id, key FROM series WHERE key = ANY($1)`, [missing])) {
+      await this.store.query(`INSERT INTO series (key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, [
+        missing,
+      ]);
+      for (const r of await this.store.query<{ id: number; key: string }>(
+        `SELECT id, key FROM series WHERE key = ANY($1)`,
+        [missing],
+      )) {
         this.ids.set(r.key, r.id);
       }
     }
@@ -187,7 +207,9 @@ export class PostgresReadings implements ReadingsStorage {
       await this.store.transaction(async (tx) => {
         // one creator at a time across processes: CREATE ... IF NOT EXISTS alone still races
         await tx.run(`SELECT pg_advisory_xact_lock(hashtext('wattline_readings_partitions'))`);
-        await tx.run(`CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF readings FOR VALUES FROM (${month}) TO (${monthStart(month, 1)})`);
+        await tx.run(
+          `CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF readings FOR VALUES FROM (${month}) TO (${monthStart(month, 1)})`,
+        );
       });
       this.partitions.add(month);
     }

@@ -36,7 +36,9 @@ export function loadStatsSince(store: Store, seq: number) {
 
 export async function loadWriteState(store: Store) {
   const [seq] = await store.query<{ next_seq: number }>(`SELECT coalesce(max(seq), 0) + 1 AS next_seq FROM readings`);
-  const partitions = await store.query<{ day: number; state: PartitionState }>(`SELECT day, state FROM reading_partitions`);
+  const partitions = await store.query<{ day: number; state: PartitionState }>(
+    `SELECT day, state FROM reading_partitions`,
+  );
   return { nextSeq: seq.next_seq, partitions };
 }
 
@@ -44,7 +46,10 @@ export async function loadWriteState(store: Store) {
 export async function insertSeries(tx: StoreTx, rows: readonly { id: number; key: string }[]) {
   if (!rows.length) return;
   const params = rows.flatMap((r) => [r.id, r.key]);
-  await tx.run(`INSERT INTO series (id, key) VALUES ${rows.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')}`, params);
+  await tx.run(
+    `INSERT INTO series (id, key) VALUES ${rows.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')}`,
+    params,
+  );
 }
 
 const finiteOrNull = (n: number) => (Number.isFinite(n) ? String(n) : 'NULL');
@@ -59,7 +64,10 @@ export async function saveSeriesStats(
   for (let i = 0; i < rows.length; i += 1000) {
     const values = rows
       .slice(i, i + 1000)
-      .map((r) => `(${r.id}, ${r.count}, ${finiteOrNull(r.firstTs)}, ${finiteOrNull(r.lastTs)}, ${finiteOrNull(r.lastValue)})`);
+      .map(
+        (r) =>
+          `(${r.id}, ${r.count}, ${finiteOrNull(r.firstTs)}, ${finiteOrNull(r.lastTs)}, ${finiteOrNull(r.lastValue)})`,
+      );
     await tx.run(
       `UPDATE series SET count = v.n, first_ts = v.first_ts, last_ts = v.last_ts, last_value = v.last_value
        FROM (VALUES ${values.join(', ')}) AS v(id, n, first_ts, last_ts, last_value)
@@ -72,7 +80,9 @@ export async function saveSeriesStats(
 export async function savePartitionStates(tx: StoreTx, states: ReadonlyMap<number, PartitionState>) {
   if (!states.size) return;
   const values = [...states].map(([day, state]) => `(${day}, '${state}')`);
-  await tx.run(`INSERT INTO reading_partitions (day, state) VALUES ${values.join(', ')} ON CONFLICT (day) DO UPDATE SET state = excluded.state`);
+  await tx.run(
+    `INSERT INTO reading_partitions (day, state) VALUES ${values.join(', ')} ON CONFLICT (day) DO UPDATE SET state = excluded.state`,
+  );
 }
 
 /**
@@ -93,7 +103,10 @@ export async function compactPartition(tx: StoreTx, day: number, statsSeq: numbe
        GROUP BY series_id, ts`,
     [lo, hi],
   );
-  const after = await tx.query<{ series_id: number; n: number }>(`SELECT series_id, count(*) AS n FROM compacting WHERE seq <= $1 GROUP BY series_id`, [statsSeq]);
+  const after = await tx.query<{ series_id: number; n: number }>(
+    `SELECT series_id, count(*) AS n FROM compacting WHERE seq <= $1 GROUP BY series_id`,
+    [statsSeq],
+  );
   await tx.run(`DELETE FROM readings WHERE ts >= $1 AND ts < $2`, [lo, hi]);
   await tx.run(`INSERT INTO readings SELECT series_id, ts, value, seq FROM compacting ORDER BY series_id, ts`);
   await tx.run(`DROP TABLE compacting`);
@@ -105,7 +118,9 @@ export async function compactPartition(tx: StoreTx, day: number, statsSeq: numbe
   }
   if (removed.size) {
     const values = [...removed].map(([id, n]) => `(${id}, ${n})`);
-    await tx.run(`UPDATE series SET count = series.count - v.n FROM (VALUES ${values.join(', ')}) AS v(id, n) WHERE series.id = v.id`);
+    await tx.run(
+      `UPDATE series SET count = series.count - v.n FROM (VALUES ${values.join(', ')}) AS v(id, n) WHERE series.id = v.id`,
+    );
   }
   return removed;
 }

@@ -24,7 +24,10 @@ const seriesSchema = {
 } as const;
 
 /** Queries: `/api/v1/query`, the catalog `/api/v1/series`, latest values `/api/v1/series/{key}/latest`. */
-export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: QueryEngine; storage: ReadingsStorage; keys: ApiKeys; requireReadKey: boolean }) {
+export function registerReadingsRoutes(
+  http: FastifyInstance,
+  deps: { engine: QueryEngine; storage: ReadingsStorage; keys: ApiKeys; requireReadKey: boolean },
+) {
   const onRequest = requireKey(deps.keys, 'read', deps.requireReadKey);
 
   http.get(
@@ -40,16 +43,32 @@ export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: Qu
             series: { type: 'string', description: 'Series keys, comma-separated' },
             start: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
             end: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
-            window: { type: 'string', enum: ['1m', '5m', '15m', '30m', '1h', '1d'], description: 'Bucket width; none: raw points' },
+            window: {
+              type: 'string',
+              enum: ['1m', '5m', '15m', '30m', '1h', '1d'],
+              description: 'Bucket width; none: raw points',
+            },
             agg: { type: 'string', enum: ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'], default: 'avg' },
-            tz: { type: 'string', description: 'IANA time zone: 1d buckets start at local midnight; times shown with its offset' },
-            fill: { type: 'string', enum: ['null', 'previous', '0'], description: 'Fill empty buckets; omitted: left out' },
+            tz: {
+              type: 'string',
+              description: 'IANA time zone: 1d buckets start at local midnight; times shown with its offset',
+            },
+            fill: {
+              type: 'string',
+              enum: ['null', 'previous', '0'],
+              description: 'Fill empty buckets; omitted: left out',
+            },
           },
         },
         response: {
           200: {
             type: 'object',
-            properties: { results: { type: 'array', items: { type: 'object', properties: { series: { type: 'string' }, points: pointsSchema } } } },
+            properties: {
+              results: {
+                type: 'array',
+                items: { type: 'object', properties: { series: { type: 'string' }, points: pointsSchema } },
+              },
+            },
           },
         },
       },
@@ -63,7 +82,11 @@ export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: Qu
     '/api/v1/series',
     {
       onRequest,
-      schema: { summary: 'The series catalog', tags: ['readings'], response: { 200: { type: 'object', properties: { series: { type: 'array', items: seriesSchema } } } } },
+      schema: {
+        summary: 'The series catalog',
+        tags: ['readings'],
+        response: { 200: { type: 'object', properties: { series: { type: 'array', items: seriesSchema } } } },
+      },
     },
     async () => ({
       series: (await deps.storage.series()).map((s) => ({
@@ -85,15 +108,22 @@ export function registerReadingsRoutes(http: FastifyInstance, deps: { engine: Qu
       schema: {
         summary: 'Latest value of a series: GET /api/v1/series/{key}/latest',
         tags: ['readings'],
-        response: { 200: { type: 'object', properties: { series: { type: 'string' }, time: { type: 'string' }, value: { type: 'number' } } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { series: { type: 'string' }, time: { type: 'string' }, value: { type: 'number' } },
+          },
+        },
       },
     },
     async (request) => {
       const rest = (request.params as { '*': string })['*'];
-      if (!rest.endsWith('/latest')) throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
+      if (!rest.endsWith('/latest'))
+        throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
       const key = rest.slice(0, -'/latest'.length); // already percent-decoded by the router
       const [s] = await deps.storage.series([key]);
-      if (!s || !Number.isFinite(s.lastTs)) throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
+      if (!s || !Number.isFinite(s.lastTs))
+        throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
       return { series: s.key, time: formatTime(s.lastTs), value: s.lastValue };
     },
   );

@@ -17,15 +17,31 @@ export function createClustering(options: { store: Store; log: Logger; every: nu
 
   async function run() {
     sinceLastRun = 0;
-    const rows = await store.query<{ id: number; power_active_w: number; power_reactive_var: number; power_apparent_va: number; line_current_a: number; line_voltage_v: number; current_peaks: string }>(
-      `SELECT id, ${FEATURES.join(', ')}, current_peaks FROM sensor_events ORDER BY id`,
-    );
+    const rows = await store.query<{
+      id: number;
+      power_active_w: number;
+      power_reactive_var: number;
+      power_apparent_va: number;
+      line_current_a: number;
+      line_voltage_v: number;
+      current_peaks: string;
+    }>(`SELECT id, ${FEATURES.join(', ')}, current_peaks FROM sensor_events ORDER BY id`);
     const dims = FEATURES.length + PEAKS;
     const flat = new Float64Array(rows.length * dims);
     rows.forEach((r, i) => {
       const peaks = JSON.parse(r.current_peaks) as number[];
-      const values = [r.power_active_w, r.power_reactive_var, r.power_apparent_va, r.line_current_a, r.line_voltage_v, ...Array.from({ length: PEAKS }, (_, k) => peaks[k] ?? 0)];
-      flat.set(values.map((v) => v ?? 0), i * dims);
+      const values = [
+        r.power_active_w,
+        r.power_reactive_var,
+        r.power_apparent_va,
+        r.line_current_a,
+        r.line_voltage_v,
+        ...Array.from({ length: PEAKS }, (_, k) => peaks[k] ?? 0),
+      ];
+      flat.set(
+        values.map((v) => v ?? 0),
+        i * dims,
+      );
     });
     const worker = new Worker(workerEntry);
     try {
@@ -37,7 +53,9 @@ export function createClustering(options: { store: Store; log: Logger; every: nu
       await store.transaction(async (tx) => {
         for (let i = 0; i < rows.length; i += 1000) {
           const values = rows.slice(i, i + 1000).map((r, k) => `(${r.id}, ${labels[i + k]})`);
-          await tx.run(`UPDATE sensor_events SET cluster = v.label FROM (VALUES ${values.join(', ')}) AS v(id, label) WHERE sensor_events.id = v.id`);
+          await tx.run(
+            `UPDATE sensor_events SET cluster = v.label FROM (VALUES ${values.join(', ')}) AS v(id, label) WHERE sensor_events.id = v.id`,
+          );
         }
       });
       log.info({ events: rows.length, clusters: new Set(labels).size }, 'sensor events clustered');

@@ -17,7 +17,8 @@ const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'm
 /** The body as the original clients send it: a raw line (text/plain or no type) or JSON (an object, or a string). */
 function bodyOf(request: FastifyRequest): { kind: 'text'; text: string } | { kind: 'json'; value: unknown } {
   const body = request.body;
-  if (typeof body === 'string' && !/json/i.test(request.headers['content-type'] ?? '')) return { kind: 'text', text: body };
+  if (typeof body === 'string' && !/json/i.test(request.headers['content-type'] ?? ''))
+    return { kind: 'text', text: body };
   let value: unknown = body;
   // double-encoded: a JSON string that holds the event's JSON (or a raw line)
   if (typeof value === 'string') {
@@ -50,21 +51,31 @@ export async function startSensorlog(ctx: CoreContext): Promise<StartedModule> {
   const log = ctx.log.child({ module: 'sensorlog' });
   const clustering = createClustering({ store, log, every: config.sensorlog.clusterEvery });
   if (ctx.roles.has('api')) {
-    ctx.http.get('/clusters/summary', { schema: { summary: 'Clusters of the stored sensor events (energy-sensors shape)', tags: ['sensorlog'] } }, async () => ({ clusters: await clusterSummary(store) }));
+    ctx.http.get(
+      '/clusters/summary',
+      { schema: { summary: 'Clusters of the stored sensor events (energy-sensors shape)', tags: ['sensorlog'] } },
+      async () => ({ clusters: await clusterSummary(store) }),
+    );
     ctx.http.get<{ Querystring: { cluster?: string; from?: string; to?: string } }>(
       '/api/v1/sensorlog/events',
       { schema: { summary: 'Stored sensor events with their cluster label (at most 1000)', tags: ['sensorlog'] } },
       async (request) => {
         const { cluster, from, to } = request.query;
         const label = cluster === undefined ? undefined : Number(cluster);
-        if (label !== undefined && !Number.isInteger(label)) throw new InvalidInput('invalid_cluster', 'cluster must be a whole number (-1: outliers)', { field: 'cluster' });
+        if (label !== undefined && !Number.isInteger(label))
+          throw new InvalidInput('invalid_cluster', 'cluster must be a whole number (-1: outliers)', {
+            field: 'cluster',
+          });
         const time = (v: string | undefined, field: string) => {
           if (v === undefined) return undefined;
           const ms = parseTimestamp(v);
-          if (Number.isNaN(ms)) throw new InvalidInput(`invalid_${field}`, `${field} must be ISO 8601 or epoch milliseconds`, { field });
+          if (Number.isNaN(ms))
+            throw new InvalidInput(`invalid_${field}`, `${field} must be ISO 8601 or epoch milliseconds`, { field });
           return ms;
         };
-        return { events: await listEvents(store, { cluster: label, fromMs: time(from, 'from'), toMs: time(to, 'to') }) };
+        return {
+          events: await listEvents(store, { cluster: label, fromMs: time(from, 'from'), toMs: time(to, 'to') }),
+        };
       },
     );
   }
@@ -90,39 +101,56 @@ export async function startSensorlog(ctx: CoreContext): Promise<StartedModule> {
   await ctx.http.register(async (scope: FastifyInstance) => {
     // the original clients send text/plain, JSON, or no Content-Type at all: take them all as text
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_request, body, done) =>
+      done(null, body),
+    );
     const writeKey = requireKey(ctx.keys, 'write', !config.sensorlog.open);
 
-    scope.post('/log/parse', { schema: { summary: 'Parse a sensor log line', tags: ['sensorlog'] } }, async (request) => {
-      const body = bodyOf(request);
-      if (body.kind !== 'text') throw new InvalidInput('invalid_body', 'send the log line as text/plain or a JSON string', { field: 'body' });
-      return parseSensorLog(body.text);
-    });
+    scope.post(
+      '/log/parse',
+      { schema: { summary: 'Parse a sensor log line', tags: ['sensorlog'] } },
+      async (request) => {
+        const body = bodyOf(request);
+        if (body.kind !== 'text')
+          throw new InvalidInput('invalid_body', 'send the log line as text/plain or a JSON string', { field: 'body' });
+        return parseSensorLog(body.text);
+      },
+    );
 
-    scope.post('/log/store', { onRequest: writeKey, schema: { summary: 'Store sensor log events (one line per event, or a parsed event as JSON)', tags: ['sensorlog'] } }, async (request, reply) => {
-      const body = bodyOf(request);
-      if (body.kind === 'json') {
-        await storeEvents([toSensorEvent(body.value)]);
-        return {};
-      }
-      const lines = body.text.split('\n').map((l) => l.replace(/\r$/, ''));
-      const numbered = lines.map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.trim() !== '');
-      const good: SensorEvent[] = [];
-      const errors: { line: number; error: string }[] = [];
-      for (const { text, line } of numbered) {
-        try {
-          good.push(toSensorEvent(parseSensorLog(text)));
-        } catch (err) {
-          if (!(err instanceof WattlineError)) throw err;
-          errors.push({ line, error: err.message });
+    scope.post(
+      '/log/store',
+      {
+        onRequest: writeKey,
+        schema: {
+          summary: 'Store sensor log events (one line per event, or a parsed event as JSON)',
+          tags: ['sensorlog'],
+        },
+      },
+      async (request, reply) => {
+        const body = bodyOf(request);
+        if (body.kind === 'json') {
+          await storeEvents([toSensorEvent(body.value)]);
+          return {};
         }
-      }
-      await storeEvents(good);
-      if (!errors.length) return {};
-      reply.code(400);
-      // one event: the original's {"error"}; several: the good ones are kept and the bad named by line
-      return numbered.length === 1 ? { error: errors[0].error } : { stored: good.length, errors };
-    });
+        const lines = body.text.split('\n').map((l) => l.replace(/\r$/, ''));
+        const numbered = lines.map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.trim() !== '');
+        const good: SensorEvent[] = [];
+        const errors: { line: number; error: string }[] = [];
+        for (const { text, line } of numbered) {
+          try {
+            good.push(toSensorEvent(parseSensorLog(text)));
+          } catch (err) {
+            if (!(err instanceof WattlineError)) throw err;
+            errors.push({ line, error: err.message });
+          }
+        }
+        await storeEvents(good);
+        if (!errors.length) return {};
+        reply.code(400);
+        // one event: the original's {"error"}; several: the good ones are kept and the bad named by line
+        return numbered.length === 1 ? { error: errors[0].error } : { stored: good.length, errors };
+      },
+    );
   });
   return { name: 'sensorlog', stop: () => clustering.stop() };
 }

@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import { estimateBandwidth, meanShift } from './meanshift.js';
 
 test('two well-separated groups give two clusters, each point labelled with its own group', () => {
-  const points = [[0, 0], [0.1, 0.2], [0.2, 0.1], [10, 10], [10.1, 9.9], [9.9, 10.2]];
+  const points = [
+    [0, 0],
+    [0.1, 0.2],
+    [0.2, 0.1],
+    [10, 10],
+    [10.1, 9.9],
+    [9.9, 10.2],
+  ];
   const { labels, centers } = meanShift(points, 1);
   assert.equal(centers.length, 2);
   assert.deepEqual([...labels], [labels[0], labels[0], labels[0], labels[3], labels[3], labels[3]]);

@@ -4,14 +4,21 @@ import { test } from 'node:test';
 import { InvalidInput } from '../../core/errors.js';
 import { parseSensorLog, type SensorLogEvent } from './parser.js';
 
-const EVENTS = fs.readFileSync(new URL('./testcases/events.txt', import.meta.url), 'utf8').split('\n').filter((line) => line !== '');
+const EVENTS = fs
+  .readFileSync(new URL('./testcases/events.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((line) => line !== '');
 
 /** `expected` is the error message, or the event the line becomes. */
 function check(input: string, expected: string | SensorLogEvent) {
   if (typeof expected === 'string') {
     assert.throws(
       () => parseSensorLog(input),
-      (err: unknown) => err instanceof InvalidInput && err.code === 'invalid_log_line' && err.status === 400 && err.message === expected,
+      (err: unknown) =>
+        err instanceof InvalidInput &&
+        err.code === 'invalid_log_line' &&
+        err.status === 400 &&
+        err.message === expected,
       `${JSON.stringify(input)} → ${expected}`,
     );
   } else {
@@ -36,14 +43,20 @@ test('sections become records of key=value pairs or lists, with or without a tra
 
 test('values decode as on/off, numbers without their unit, dates in UTC, or text', () => {
   check('Alarms: CoilRevesed=OFF; Other=on; Third=Off', { Alarms: { CoilRevesed: false, Other: true, Third: false } });
-  check('Power: Active=1753W; Reactive=279var; Appearent=403VA', { Power: { Active: 1753, Reactive: 279, Appearent: 403 } });
-  check('Line: Voltage=230.08V; Phase=-43,841rad; Current=7.35900021', { Line: { Voltage: 230.08, Phase: -43.841, Current: 7.35900021 } });
+  check('Power: Active=1753W; Reactive=279var; Appearent=403VA', {
+    Power: { Active: 1753, Reactive: 279, Appearent: 403 },
+  });
+  check('Line: Voltage=230.08V; Phase=-43,841rad; Current=7.35900021', {
+    Line: { Voltage: 230.08, Phase: -43.841, Current: 7.35900021 },
+  });
   // comma decimals, signs, exponents and bare fractions
   check('N: 1,5; -0,25W; +3; .5; 1e3; 2,5E-1V', { N: [1.5, -0.25, 3, 0.5, 1000, 0.25] });
   // only the seed's suffixes, attached and case-sensitive: anything else stays text
   check('U: 1.75A; 5 W; 5w; 5VAR; 5kW; 0x1F; 12ab', { U: ['1.75A', '5 W', '5w', '5VAR', '5kW', '0x1F', '12ab'] });
   check('UTC Time: 2016-10-4 16:47:50', { 'UTC Time': ['2016-10-04T16:47:50Z'] });
-  check('UTC Time: 2016-1-02 3:04:05; 2024-02-29T23:59:59', { 'UTC Time': ['2016-01-02T03:04:05Z', '2024-02-29T23:59:59Z'] });
+  check('UTC Time: 2016-1-02 3:04:05; 2024-02-29T23:59:59', {
+    'UTC Time': ['2016-01-02T03:04:05Z', '2024-02-29T23:59:59Z'],
+  });
   check('T: At=2024-02-29 23:59:59; Day=2016-10-4', { T: { At: '2024-02-29T23:59:59Z', Day: '2016-10-4' } });
   check('Note: hello world ; café', { Note: ['hello world', 'café'] });
 });
@@ -62,17 +75,38 @@ test('text before the first section is ignored', () => {
 test('malformed lines are refused with the section and column', () => {
   check('', 'empty line');
   check('  \t ', 'empty line');
-  check('just some text', 'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"');
+  check(
+    'just some text',
+    'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"',
+  );
   check('ID=1; Fw=2', 'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"');
   check('Foo:', 'section "Foo" at column 1 is empty: expected key=value pairs or a ;-separated list');
-  check('Device: ID=1; Foo:; Bar: 2', 'section "Foo" at column 15 is empty: expected key=value pairs or a ;-separated list');
-  check('Device: ID=1; Foo: ;  ; Bar: 2', 'section "Foo" at column 15 is empty: expected key=value pairs or a ;-separated list');
-  check('Device: ID=1; Fw=7:30', 'section "Device" at column 15: ":" inside a value (got "7:30"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"');
-  check('Peaks: 1; 2:3', 'section "Peaks" at column 11: ":" inside a value (got "2:3"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"');
+  check(
+    'Device: ID=1; Foo:; Bar: 2',
+    'section "Foo" at column 15 is empty: expected key=value pairs or a ;-separated list',
+  );
+  check(
+    'Device: ID=1; Foo: ;  ; Bar: 2',
+    'section "Foo" at column 15 is empty: expected key=value pairs or a ;-separated list',
+  );
+  check(
+    'Device: ID=1; Fw=7:30',
+    'section "Device" at column 15: ":" inside a value (got "7:30"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"',
+  );
+  check(
+    'Peaks: 1; 2:3',
+    'section "Peaks" at column 11: ":" inside a value (got "2:3"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"',
+  );
   // a section must follow a ";": otherwise its header is a value with a ":"
-  check('Device: ID=1 Alarms: X=on', 'section "Device" at column 9: ":" inside a value (got "1 Alarms: X=on"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"');
+  check(
+    'Device: ID=1 Alarms: X=on',
+    'section "Device" at column 9: ":" inside a value (got "1 Alarms: X=on"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"',
+  );
   check('Device: Alarms: X=on', 'section "Device" at column 9: ":" inside a key (got "Alarms: X")');
-  check('Device: Alarms: 1', 'section "Device" at column 9: ":" inside a value (got "Alarms: 1"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"');
+  check(
+    'Device: Alarms: 1',
+    'section "Device" at column 9: ":" inside a value (got "Alarms: 1"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"',
+  );
   check('Device: a:b=1', 'section "Device" at column 9: ":" inside a key (got "a:b")');
   check('Tags: kitchen; a=b', 'section "Tags" at column 7: mixes key=value pairs and list values (got "kitchen")');
   check('Peaks: 1;;2', 'section "Peaks" at column 10: empty value between ";"');
@@ -80,25 +114,49 @@ test('malformed lines are refused with the section and column', () => {
   check('Device: ID=', 'section "Device" at column 9: "ID" has no value');
   check('Device: ID=1; ID=2', 'section "Device" at column 15: "ID" repeats an earlier key; each key may appear once');
   check('hz: 50; hz: 51', 'section "hz" at column 9: repeats an earlier section; each section may appear once');
-  check('UTC Time: 2016-2-30 10:00:00', 'section "UTC Time" at column 11: not a valid date (got "2016-2-30 10:00:00"); expected YYYY-M-D H:MM:SS in UTC');
-  check('T: At=2016-10-4 24:00:00', 'section "T" at column 4: not a valid date (got "2016-10-4 24:00:00"); expected YYYY-M-D H:MM:SS in UTC');
+  check(
+    'UTC Time: 2016-2-30 10:00:00',
+    'section "UTC Time" at column 11: not a valid date (got "2016-2-30 10:00:00"); expected YYYY-M-D H:MM:SS in UTC',
+  );
+  check(
+    'T: At=2016-10-4 24:00:00',
+    'section "T" at column 4: not a valid date (got "2016-10-4 24:00:00"); expected YYYY-M-D H:MM:SS in UTC',
+  );
 });
 
 test('a key named like an Object property is kept as data', () => {
   const event = parseSensorLog('Device: __proto__=1; constructor=2');
-  assert.deepEqual(Object.entries(event.Device!), [['__proto__', 1], ['constructor', 2]]);
+  assert.deepEqual(Object.entries(event.Device!), [
+    ['__proto__', 1],
+    ['constructor', 2],
+  ]);
 });
 
 test('every line of the recorded events parses into the same eleven sections', () => {
   assert.equal(EVENTS.length, 1000);
-  const names = ['Device', 'Alarms', 'Power', 'Line', 'Peaks', 'FFT Re', 'FFT Img', 'UTC Time', 'hz', 'WiFi Strength', 'Dummy'];
+  const names = [
+    'Device',
+    'Alarms',
+    'Power',
+    'Line',
+    'Peaks',
+    'FFT Re',
+    'FFT Img',
+    'UTC Time',
+    'hz',
+    'WiFi Strength',
+    'Dummy',
+  ];
   EVENTS.forEach((line, index) => {
     const event = parseSensorLog(line);
     assert.deepEqual(Object.keys(event), names, `line ${index + 1}`);
     const power = event.Power as Record<string, unknown>;
     assert.equal(typeof power.Active, 'number', `line ${index + 1}`);
     assert.equal((event.Peaks as unknown[]).length, 10, `line ${index + 1}`);
-    assert.ok((event['FFT Re'] as unknown[]).every((v) => Number.isInteger(v)), `line ${index + 1}`);
+    assert.ok(
+      (event['FFT Re'] as unknown[]).every((v) => Number.isInteger(v)),
+      `line ${index + 1}`,
+    );
   });
 });
 
@@ -108,7 +166,10 @@ test('the first recorded event decodes to its exact values', () => {
     Alarms: { CoilRevesed: false },
     Power: { Active: 1753, Reactive: 279, Appearent: 403 },
     Line: { Current: 7.35900021, Voltage: 230.08, Phase: -43.841 },
-    Peaks: [7.33199978, 7.311999799999999, 7.53000021, 7.48400021, 7.54300022, 7.62900019, 7.36499977, 7.28599977, 7.37200022, 7.31899977],
+    Peaks: [
+      7.33199978, 7.311999799999999, 7.53000021, 7.48400021, 7.54300022, 7.62900019, 7.36499977, 7.28599977, 7.37200022,
+      7.31899977,
+    ],
     'FFT Re': [9748, 46, 303, 33, 52, 19, 19, 39, -455],
     'FFT Img': [2712, 6, -792, -59, 1386, -19, 963, 33, 462],
     'UTC Time': ['2016-10-04T16:47:50Z'],

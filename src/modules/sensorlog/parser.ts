@@ -19,14 +19,14 @@ const CODE = 'invalid_log_line';
 // A section name: words of letters, digits and `_` separated by single spaces, the first starting with a
 // letter (`Device`, `FFT Re`, `WiFi Strength`, `hz`), then `:`. A date's time (`4 16:47:50`) never
 // matches, since its words start with digits.
-const NAME = String.raw`[A-Za-z][A-Za-z0-9_]*(?: [A-Za-z0-9_]+)*`;
+const NAME = '[A-Za-z][A-Za-z0-9_]*(?: [A-Za-z0-9_]+)*';
 // Later sections start a `;`-separated item: `Name:` anywhere else is a `:` inside a value, an error.
 // The first section may follow any text (the ignored preamble) as long as its name does not continue a
 // word (`2016-10-04T16:47:50Z Device:` finds `Device`, not `T16`). Being leftmost, a preamble of plain
 // words joins the name (`junk Device`): we report that name rather than guess where the preamble ends.
 // No space is required after the `:`: `Device:ID=1` must not vanish into the preamble.
-const HEADER_AT_ITEM_START = new RegExp(String.raw`^(${NAME}):`);
-const FIRST_HEADER = new RegExp(String.raw`(?<![A-Za-z0-9_])(${NAME}):`);
+const HEADER_AT_ITEM_START = new RegExp(`^(${NAME}):`);
+const FIRST_HEADER = new RegExp(`(?<![A-Za-z0-9_])(${NAME}):`);
 
 // Only these suffixes, attached and case-sensitive, as SEEDS §5 lists them: `1.75A` stays text.
 // Exponents are numbers like any other; hex (`0x1F`) is not in the seed's rules and stays text.
@@ -54,17 +54,22 @@ export function parseSensorLog(line: string): SensorLogEvent {
   const sections: Array<{ name: string; column: number; items: Item[] }> = [];
   for (const item of splitItems(line)) {
     const header = sections.length === 0 ? findFirstHeader(item) : matchHeader(item);
-    if (header) sections.push({ name: header.name, column: header.column, items: header.rest.text === '' ? [] : [header.rest] });
+    if (header)
+      sections.push({ name: header.name, column: header.column, items: header.rest.text === '' ? [] : [header.rest] });
     else if (sections.length > 0) sections[sections.length - 1]!.items.push(item);
     // else: still in the text before the first section, which is ignored
   }
   if (sections.length === 0) {
-    throw new InvalidInput(CODE, 'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"');
+    throw new InvalidInput(
+      CODE,
+      'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"',
+    );
   }
   const event = new Map<string, Record<string, SensorLogValue> | SensorLogValue[]>();
   for (const section of sections) {
     const where = `section "${section.name}" at column ${section.column}`;
-    if (event.has(section.name)) throw new InvalidInput(CODE, `${where}: repeats an earlier section; each section may appear once`);
+    if (event.has(section.name))
+      throw new InvalidInput(CODE, `${where}: repeats an earlier section; each section may appear once`);
     event.set(section.name, decodeSection(section.name, section.column, section.items));
   }
   // fromEntries defines own properties, so even a key named `__proto__` is kept as data
@@ -113,7 +118,10 @@ function decodeSection(name: string, column: number, items: Item[]): Record<stri
   // a `;` just before the next section or the end of the line closes the section: drop that one empty item
   const values = items.length > 0 && items[items.length - 1]!.text === '' ? items.slice(0, -1) : items;
   if (values.length === 0) {
-    throw new InvalidInput(CODE, `section "${name}" at column ${column} is empty: expected key=value pairs or a ;-separated list`);
+    throw new InvalidInput(
+      CODE,
+      `section "${name}" at column ${column} is empty: expected key=value pairs or a ;-separated list`,
+    );
   }
   const at = (item: Item) => `section "${name}" at column ${item.column}`;
   for (const item of values) {
@@ -133,7 +141,8 @@ function decodeSection(name: string, column: number, items: Item[]): Record<stri
     if (key === '') throw new InvalidInput(CODE, `${at(item)}: key=value pair without a key (got "${item.text}")`);
     if (key.includes(':')) throw new InvalidInput(CODE, `${at(item)}: ":" inside a key (got "${key}")`);
     if (raw === '') throw new InvalidInput(CODE, `${at(item)}: "${key}" has no value`);
-    if (record.has(key)) throw new InvalidInput(CODE, `${at(item)}: "${key}" repeats an earlier key; each key may appear once`);
+    if (record.has(key))
+      throw new InvalidInput(CODE, `${at(item)}: "${key}" repeats an earlier key; each key may appear once`);
     record.set(key, decodeValue(raw, at(item)));
   }
   return Object.fromEntries(record);
@@ -150,14 +159,24 @@ function decodeValue(text: string, where: string): SensorLogValue {
   const date = DATE.exec(text);
   if (date) return decodeDate(date, text, where);
   if (text.includes(':')) {
-    throw new InvalidInput(CODE, `${where}: ":" inside a value (got "${text}"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"`);
+    throw new InvalidInput(
+      CODE,
+      `${where}: ":" inside a value (got "${text}"); only dates like 2016-10-4 16:47:50 may contain ":", and sections start after ";"`,
+    );
   }
   return text;
 }
 
 // The devices send no offset and label the field `UTC Time`, so every date is read as UTC.
 function decodeDate(parts: RegExpExecArray, text: string, where: string): string {
-  const [year, month, day, hour, minute, second] = parts.slice(1).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = parts.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
   const date = new Date(ms);
   // Date.UTC rolls 2016-2-30 over into March; a round trip catches that and hour 24 or second 60
@@ -168,7 +187,8 @@ function decodeDate(parts: RegExpExecArray, text: string, where: string): string
     date.getUTCHours() === hour &&
     date.getUTCMinutes() === minute &&
     date.getUTCSeconds() === second;
-  if (!exact) throw new InvalidInput(CODE, `${where}: not a valid date (got "${text}"); expected YYYY-M-D H:MM:SS in UTC`);
+  if (!exact)
+    throw new InvalidInput(CODE, `${where}: not a valid date (got "${text}"); expected YYYY-M-D H:MM:SS in UTC`);
   // whole seconds in, whole seconds out: no `.000`
   return date.toISOString().replace('.000Z', 'Z');
 }

@@ -7,9 +7,22 @@ export async function insertEvents(tx: StoreTx, events: readonly SensorEvent[]) 
     const params: (string | number | boolean | null)[] = [];
     const rows = events.slice(i, i + 500).map((e) => {
       const values = [
-        e.deviceId, e.firmware, e.eventCode, e.reportedAtMs, e.coilReversed, e.powerActiveW, e.powerReactiveVar, e.powerApparentVa,
-        e.lineCurrentA, e.lineVoltageV, e.linePhaseRad, e.frequencyHz, e.wifiStrength,
-        JSON.stringify(e.currentPeaks), JSON.stringify(e.fftRe), JSON.stringify(e.fftImg),
+        e.deviceId,
+        e.firmware,
+        e.eventCode,
+        e.reportedAtMs,
+        e.coilReversed,
+        e.powerActiveW,
+        e.powerReactiveVar,
+        e.powerApparentVa,
+        e.lineCurrentA,
+        e.lineVoltageV,
+        e.linePhaseRad,
+        e.frequencyHz,
+        e.wifiStrength,
+        JSON.stringify(e.currentPeaks),
+        JSON.stringify(e.fftRe),
+        JSON.stringify(e.fftImg),
       ];
       const first = params.length + 1;
       params.push(...values);
@@ -26,7 +39,15 @@ export async function insertEvents(tx: StoreTx, events: readonly SensorEvent[]) 
 
 /** Per cluster label: count and mean powers, current and voltage (energy-sensors' summary). */
 export function clusterSummary(store: Store) {
-  return store.query<{ label: number; count: number; avg_power_active_w: number; avg_power_reactive_var: number; avg_power_apparent_va: number; avg_line_current_a: number; avg_line_voltage_v: number }>(
+  return store.query<{
+    label: number;
+    count: number;
+    avg_power_active_w: number;
+    avg_power_reactive_var: number;
+    avg_power_apparent_va: number;
+    avg_line_current_a: number;
+    avg_line_voltage_v: number;
+  }>(
     `SELECT cluster AS label, count(*) AS count, avg(power_active_w) AS avg_power_active_w, avg(power_reactive_var) AS avg_power_reactive_var,
             avg(power_apparent_va) AS avg_power_apparent_va, avg(line_current_a) AS avg_line_current_a, avg(line_voltage_v) AS avg_line_voltage_v
      FROM sensor_events WHERE cluster IS NOT NULL GROUP BY cluster ORDER BY cluster`,
@@ -39,7 +60,13 @@ export async function listEvents(store: Store, filter: { cluster?: number; fromM
   if (filter.cluster !== undefined) where.push(`cluster = $${params.push(filter.cluster)}`);
   if (filter.fromMs !== undefined) where.push(`reported_at >= $${params.push(filter.fromMs)}`);
   if (filter.toMs !== undefined) where.push(`reported_at <= $${params.push(filter.toMs)}`);
-  const rows = await store.query<{ id: number; device_id: number; reported_at: number; power_active_w: number; cluster: number | null }>(
+  const rows = await store.query<{
+    id: number;
+    device_id: number;
+    reported_at: number;
+    power_active_w: number;
+    cluster: number | null;
+  }>(
     `SELECT id, device_id, reported_at, power_active_w, power_reactive_var, power_apparent_va, line_current_a, line_voltage_v, cluster
      FROM sensor_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY reported_at, id LIMIT 1000`,
     params,

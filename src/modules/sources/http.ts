@@ -43,17 +43,26 @@ export function createUpstream(options: UpstreamOptions) {
     await waitForSlot();
     let response: Response;
     try {
-      response = await fetch(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(options.timeoutMs) });
+      response = await fetch(url, {
+        headers: { accept: 'application/json', ...headers },
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
     } catch (err) {
       // fetch's own message is just "fetch failed"; the cause says why (ENOTFOUND, ECONNREFUSED, …)
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+      const why =
+        (err as Error).name === 'TimeoutError'
+          ? `no answer within ${options.timeoutMs} ms`
+          : `${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
       throw new Retryable(`${options.name}: ${why}`);
     }
     if (response.status === 429 || response.status >= 500) {
       const retryAfterS = Number(response.headers.get('retry-after'));
       await response.body?.cancel();
-      throw new Retryable(`${options.name} answered ${response.status}`, Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : undefined);
+      throw new Retryable(
+        `${options.name} answered ${response.status}`,
+        Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : undefined,
+      );
     }
     if (!response.ok) {
       const text = (await response.text()).slice(0, 200);
@@ -75,7 +84,15 @@ export function createUpstream(options: UpstreamOptions) {
         factor: 2,
         randomize: true,
         onFailedAttempt: async (error) => {
-          options.log.warn({ upstream: options.name, attempt: error.attemptNumber, retriesLeft: error.retriesLeft, reason: error.message }, 'upstream request failed; retrying');
+          options.log.warn(
+            {
+              upstream: options.name,
+              attempt: error.attemptNumber,
+              retriesLeft: error.retriesLeft,
+              reason: error.message,
+            },
+            'upstream request failed; retrying',
+          );
           const retryAfterMs = (error as unknown as Retryable).retryAfterMs;
           // p-retry waits its own backoff after this; together they honour Retry-After
           if (retryAfterMs && error.retriesLeft > 0) await new Promise((r) => setTimeout(r, retryAfterMs));
@@ -84,7 +101,9 @@ export function createUpstream(options: UpstreamOptions) {
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new UpstreamError(`${options.name} answered with an unexpected shape: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+        throw new UpstreamError(
+          `${options.name} answered with an unexpected shape: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+        );
       }
       return parsed.data;
     },

@@ -28,7 +28,10 @@ export interface SourcesService extends StartedModule {
   fetchRange(source: string, fromMs: number, toMs: number): Promise<{ readings: number }>;
 }
 
-export async function startSources(ctx: CoreContext, readings: Pick<ReadingsService, 'describe'>): Promise<SourcesService> {
+export async function startSources(
+  ctx: CoreContext,
+  readings: Pick<ReadingsService, 'describe'>,
+): Promise<SourcesService> {
   const { config, store, bus } = ctx;
   await store.migrate('sources', loadMigrations(migrationsDir, store.kind));
   const log = ctx.log.child({ module: 'sources' });
@@ -56,7 +59,10 @@ export async function startSources(ctx: CoreContext, readings: Pick<ReadingsServ
         const now = Date.now();
         running.push(
           bootstrap(d, now - days * DAY_MS, now, abort.signal).catch((err) =>
-            log.error({ err, source: d.connector.name }, 'bootstrap failed; it resumes at the next start or with `wattline bootstrap`'),
+            log.error(
+              { err, source: d.connector.name },
+              'bootstrap failed; it resumes at the next start or with `wattline bootstrap`',
+            ),
           ),
         );
       }
@@ -72,20 +78,34 @@ export async function startSources(ctx: CoreContext, readings: Pick<ReadingsServ
         schema: {
           summary: 'Fetch a source’s history (chunks already fetched are skipped)',
           tags: ['sources'],
-          body: { type: 'object', required: ['from'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
+          body: {
+            type: 'object',
+            required: ['from'],
+            properties: { from: { type: 'string' }, to: { type: 'string' } },
+          },
         },
       },
       async (request) => {
         const d = deps.get(request.params.name);
         if (!d) {
           const known = connectors.find((c) => c.name === request.params.name);
-          if (known) throw new InvalidInput('source_off', `source ${known.name} is off: ${known.off(config)}`, { field: 'name' });
-          throw new NotFound(`no source ${request.params.name}; sources are ${connectors.map((c) => c.name).join(', ')}`, { field: 'name' });
+          if (known)
+            throw new InvalidInput('source_off', `source ${known.name} is off: ${known.off(config)}`, {
+              field: 'name',
+            });
+          throw new NotFound(
+            `no source ${request.params.name}; sources are ${connectors.map((c) => c.name).join(', ')}`,
+            { field: 'name' },
+          );
         }
         const fromMs = parseTimestamp(request.body.from);
         const toMs = request.body.to === undefined ? Date.now() : parseTimestamp(request.body.to);
-        if (Number.isNaN(fromMs)) throw new InvalidInput('invalid_from', 'from must be ISO 8601 or epoch milliseconds', { field: 'from' });
-        if (Number.isNaN(toMs) || toMs < fromMs) throw new InvalidInput('invalid_to', 'to must be ISO 8601 or epoch milliseconds, not before from', { field: 'to' });
+        if (Number.isNaN(fromMs))
+          throw new InvalidInput('invalid_from', 'from must be ISO 8601 or epoch milliseconds', { field: 'from' });
+        if (Number.isNaN(toMs) || toMs < fromMs)
+          throw new InvalidInput('invalid_to', 'to must be ISO 8601 or epoch milliseconds, not before from', {
+            field: 'to',
+          });
         try {
           return await bootstrap(d, fromMs, toMs, abort.signal);
         } catch (err) {
@@ -101,7 +121,10 @@ export async function startSources(ctx: CoreContext, readings: Pick<ReadingsServ
     name: 'sources',
     async fetchRange(source, fromMs, toMs) {
       const d = deps.get(source);
-      if (!d) throw new Error(`source ${source} is off: ${connectors.find((c) => c.name === source)?.off(config) ?? 'unknown source'}`);
+      if (!d)
+        throw new Error(
+          `source ${source} is off: ${connectors.find((c) => c.name === source)?.off(config) ?? 'unknown source'}`,
+        );
       return bootstrap(d, fromMs, toMs, abort.signal);
     },
     async stop() {

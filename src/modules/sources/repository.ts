@@ -3,7 +3,9 @@ import type { Store } from '../../core/store/index.js';
 /** SQL for the sources module's own table: bootstrap checkpoints. */
 
 export async function finishedChunks(store: Store, source: string): Promise<Set<number>> {
-  const rows = await store.query<{ from_ms: number }>(`SELECT from_ms FROM source_checkpoints WHERE source = $1`, [source]);
+  const rows = await store.query<{ from_ms: number }>(`SELECT from_ms FROM source_checkpoints WHERE source = $1`, [
+    source,
+  ]);
   return new Set(rows.map((r) => r.from_ms));
 }
 

@@ -33,7 +33,12 @@ async function publish(bus: Bus, readings: Reading[]) {
  * refetches nothing finished. Chunks are aligned to the connector's chunk size, so a later
  * bootstrap over an overlapping range recognises them. Returns the readings stored.
  */
-export async function bootstrap(deps: RunnerDeps, fromMs: number, toMs: number, signal?: AbortSignal): Promise<{ chunks: number; skipped: number; readings: number }> {
+export async function bootstrap(
+  deps: RunnerDeps,
+  fromMs: number,
+  toMs: number,
+  signal?: AbortSignal,
+): Promise<{ chunks: number; skipped: number; readings: number }> {
   const { connector, upstream, config, store, bus, log } = deps;
   const done = await finishedChunks(store, connector.name);
   const first = Math.floor(fromMs / connector.chunkMs) * connector.chunkMs;
@@ -53,7 +58,10 @@ export async function bootstrap(deps: RunnerDeps, fromMs: number, toMs: number, 
     if (complete) await markChunkDone(store, connector.name, start, end, readings.length);
     chunks++;
     total += readings.length;
-    log.info({ source: connector.name, from: new Date(start).toISOString(), readings: readings.length }, 'bootstrap chunk stored');
+    log.info(
+      { source: connector.name, from: new Date(start).toISOString(), readings: readings.length },
+      'bootstrap chunk stored',
+    );
   }
   return { chunks, skipped, readings: total };
 }

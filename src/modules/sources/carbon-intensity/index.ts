@@ -36,7 +36,8 @@ export const connector: Connector = {
         // the API also answers the half-hour ending at `from`: it belongs to the range before
         if (slot.from < fromMs || slot.from >= toMs) continue;
         readings.push({ series: FORECAST_SERIES, ts: slot.from, value: slot.intensity.forecast });
-        if (slot.intensity.actual !== null) readings.push({ series: ACTUAL_SERIES, ts: slot.from, value: slot.intensity.actual });
+        if (slot.intensity.actual !== null)
+          readings.push({ series: ACTUAL_SERIES, ts: slot.from, value: slot.intensity.actual });
       }
     }
     return readings;

@@ -33,7 +33,8 @@ export const connector: Connector = {
       for (const slot of reply.data) {
         // the API also answers the half-hour ending at `from`: it belongs to the range before
         if (slot.from < fromMs || slot.from >= toMs) continue;
-        for (const { fuel, perc } of slot.generationmix) readings.push({ series: fuelSeries(fuel), ts: slot.from, value: perc });
+        for (const { fuel, perc } of slot.generationmix)
+          readings.push({ series: fuelSeries(fuel), ts: slot.from, value: perc });
       }
     }
     return readings;

@@ -13,7 +13,9 @@ export const generationReply = z.object({
       generationmix: z.array(
         z.object({
           // it becomes part of a series key
-          fuel: z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/, { error: 'expected a lower-case fuel name such as gas or wind' }),
+          fuel: z
+            .string()
+            .regex(/^[a-z][a-z0-9_-]{0,40}$/, { error: 'expected a lower-case fuel name such as gas or wind' }),
           perc: z.number(),
         }),
       ),

@@ -8,7 +8,12 @@ const HALF_HOUR_MS = 1_800_000;
 const DAY_MS = 86_400_000;
 
 /** Every page of a paged Octopus list, following `next`. */
-async function allPages<T extends { next: string | null; results: unknown[] }>(upstream: Upstream, url: string, schema: z.ZodType<T>, headers?: Record<string, string>): Promise<T['results']> {
+async function allPages<T extends { next: string | null; results: unknown[] }>(
+  upstream: Upstream,
+  url: string,
+  schema: z.ZodType<T>,
+  headers?: Record<string, string>,
+): Promise<T['results']> {
   const results: T['results'] = [];
   for (let next: string | null = url; next; ) {
     const reply: T = await upstream.getJson(next, schema, headers);
@@ -27,7 +32,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export const tariffConnector: Connector = {
   name: 'octopus-tariff',
-  off: (config) => (config.octopus.product && config.octopus.tariff ? undefined : 'WATTLINE_OCTOPUS_PRODUCT and WATTLINE_OCTOPUS_TARIFF are not both set'),
+  off: (config) =>
+    config.octopus.product && config.octopus.tariff
+      ? undefined
+      : 'WATTLINE_OCTOPUS_PRODUCT and WATTLINE_OCTOPUS_TARIFF are not both set',
   chunkMs: 7 * DAY_MS,
   bootstrapDays: (config) => config.octopus.bootstrapDays,
   pollMs: (config) => config.octopus.pollMs,
@@ -46,13 +54,23 @@ export const tariffConnector: Connector = {
     for (const rate of await allPages(upstream, `${base}/standard-unit-rates/?${range}`, pricePage)) {
       const validTo = rate.valid_to === null ? toMs : Math.min(Date.parse(rate.valid_to), toMs);
       // the first slot at or after both the rate's start and the range's start
-      for (let slot = Math.ceil(Math.max(Date.parse(rate.valid_from), fromMs) / HALF_HOUR_MS) * HALF_HOUR_MS; slot < validTo; slot += HALF_HOUR_MS) {
-        readings.push({ series: 'tariff/unit-rate/inc-vat', ts: slot, value: rate.value_inc_vat }, { series: 'tariff/unit-rate/exc-vat', ts: slot, value: rate.value_exc_vat });
+      for (
+        let slot = Math.ceil(Math.max(Date.parse(rate.valid_from), fromMs) / HALF_HOUR_MS) * HALF_HOUR_MS;
+        slot < validTo;
+        slot += HALF_HOUR_MS
+      ) {
+        readings.push(
+          { series: 'tariff/unit-rate/inc-vat', ts: slot, value: rate.value_inc_vat },
+          { series: 'tariff/unit-rate/exc-vat', ts: slot, value: rate.value_exc_vat },
+        );
       }
     }
     for (const charge of await allPages(upstream, `${base}/standing-charges/?${range}`, pricePage)) {
       const ts = Math.max(Date.parse(charge.valid_from), fromMs);
-      readings.push({ series: 'tariff/standing-charge/inc-vat', ts, value: charge.value_inc_vat }, { series: 'tariff/standing-charge/exc-vat', ts, value: charge.value_exc_vat });
+      readings.push(
+        { series: 'tariff/standing-charge/inc-vat', ts, value: charge.value_inc_vat },
+        { series: 'tariff/standing-charge/exc-vat', ts, value: charge.value_exc_vat },
+      );
     }
     return readings;
   },
@@ -64,7 +82,10 @@ export const tariffConnector: Connector = {
  */
 export const consumptionConnector: Connector = {
   name: 'octopus-consumption',
-  off: (config) => (config.octopus.apiKey && config.octopus.mpan && config.octopus.serial ? undefined : 'WATTLINE_OCTOPUS_API_KEY, WATTLINE_OCTOPUS_MPAN and WATTLINE_OCTOPUS_SERIAL are not all set'),
+  off: (config) =>
+    config.octopus.apiKey && config.octopus.mpan && config.octopus.serial
+      ? undefined
+      : 'WATTLINE_OCTOPUS_API_KEY, WATTLINE_OCTOPUS_MPAN and WATTLINE_OCTOPUS_SERIAL are not all set',
   chunkMs: 7 * DAY_MS,
   bootstrapDays: (config) => config.octopus.bootstrapDays,
   pollMs: (config) => config.octopus.pollMs,
@@ -75,6 +96,10 @@ export const consumptionConnector: Connector = {
     const first = `${url.replace(/\/$/, '')}/v1/electricity-meter-points/${encodeURIComponent(mpan!)}/meters/${encodeURIComponent(serial!)}/consumption/?period_from=${iso(fromMs)}&period_to=${iso(toMs)}&order_by=period`;
     const auth = { authorization: `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}` };
     const series = `meter/${mpan}/consumption`;
-    return (await allPages(upstream, first, consumptionPage, auth)).map((c) => ({ series, ts: Date.parse(c.interval_start), value: c.consumption }));
+    return (await allPages(upstream, first, consumptionPage, auth)).map((c) => ({
+      series,
+      ts: Date.parse(c.interval_start),
+      value: c.consumption,
+    }));
   },
 };
