@@ -2,27 +2,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
+import { denyByDefault } from './core/auth/access.js';
 import { ApiKeys } from './core/auth/api-keys.js';
-import { registerKeyRoutes } from './core/auth/routes.js';
+import { keysModule } from './core/auth/routes.js';
 import { openBus } from './core/bus/index.js';
-import type { Config } from './core/config.js';
+import type { Config } from './config.js';
 import { createGrpcServer } from './core/grpc/server.js';
 import { registerOperations } from './core/http/operations.js';
 import { createHttpServer } from './core/http/server.js';
 import { createLogger } from './core/log.js';
 import { createMetrics } from './core/metrics.js';
-import { ROLES, type CoreContext, type Role, type StartedModule } from './core/module.js';
+import { ROLES, type Role, type StartedModule } from './core/module.js';
+import { type Core, startModule } from './core/modules.js';
 import { createRateLimiter } from './core/rate-limit.js';
 import { loadMigrations, openStore } from './core/store/index.js';
-import { startEdgecom } from './modules/edgecom/index.js';
-import { startIngest } from './modules/ingest/index.js';
-import { startReadings, type ReadingsService } from './modules/readings/index.js';
-import { startReadingsGrpc } from './modules/readings-grpc/index.js';
-import { startSources } from './modules/sources/index.js';
-import { startDaily } from './modules/daily/index.js';
-import { startSensorlog } from './modules/sensorlog/index.js';
-import { startLada } from './modules/lada/index.js';
-import { startDumps } from './modules/dumps/index.js';
+import { dailyModule } from './modules/daily/index.js';
+import { dumpsModule } from './modules/dumps/index.js';
+import { edgecomModule } from './modules/edgecom/index.js';
+import { ingestModule } from './modules/ingest/index.js';
+import { ladaModule } from './modules/lada/index.js';
+import { type ReadingsService, readingsModule } from './modules/readings/index.js';
+import { readingsGrpcModule } from './modules/readings-grpc/index.js';
+import { sensorlogModule } from './modules/sensorlog/index.js';
+import { sourcesModule } from './modules/sources/index.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const version = (JSON.parse(fs.readFileSync(path.join(root, '..', 'package.json'), 'utf8')) as { version: string })
@@ -34,7 +36,7 @@ export interface Wattline {
   /** gRPC target `host:port` with the port actually bound (undefined without the `api` role). */
   grpcUrl: string | undefined;
   grpcPort: number | undefined;
-  ctx: CoreContext;
+  ctx: Core;
   readings: ReadingsService;
   /** Stops listening, finishes in-flight batches, then closes modules and core in reverse order. */
   close(): Promise<void>;
@@ -65,52 +67,49 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     version,
     limiter: createRateLimiter({ perSecond: config.rateLimit.httpPerSecond, burst: config.rateLimit.httpBurst }),
   });
+  denyByDefault(http, { keys, requireReadKey: config.requireReadKey, publicPrefixes: ['/docs'] });
   const grpc = createGrpcServer({
     log,
     metrics,
     limiter: createRateLimiter({ perSecond: config.rateLimit.grpcPerSecond, burst: config.rateLimit.grpcBurst }),
   });
-  const ctx: CoreContext = {
-    config,
-    log,
-    metrics,
-    store,
-    bus,
-    http,
-    grpc,
-    keys,
-    roles: new Set(options.roles ?? ROLES),
-  };
+  const roles = new Set(options.roles ?? ROLES);
+  const core: Core = { config, log, registry: metrics.registry, store, bus, http, grpc, keys, roles };
   registerOperations(http, { store, bus, metrics });
-  registerKeyRoutes(http, keys);
 
-  // modules, in dependency order
-  const readings = await startReadings(ctx);
-  const ingest = await startIngest(ctx, readings);
-  const edgecom = startEdgecom(ctx, readings);
-  const readingsGrpc = startReadingsGrpc(ctx, readings);
-  const sources = await startSources(ctx, readings);
-  const daily = await startDaily(ctx, readings, sources);
-  const sensorlog = await startSensorlog(ctx);
-  const lada = startLada(ctx, readings);
-  const dumps = await startDumps(ctx, readings);
-  const modules: StartedModule[] = [readings, ingest, edgecom, readingsGrpc, sources, daily, sensorlog, lada, dumps];
+  // modules, in dependency order: each gets its own settings and the services it uses
+  const modules: StartedModule[] = [];
+  const start = async <S, D, T>(module: Parameters<typeof startModule<S, D, T>>[1], deps: D) => {
+    const started = await startModule(core, module, config as S, deps);
+    modules.push(started);
+    return started.service;
+  };
+  await start(keysModule, {});
+  const readings = await start(readingsModule, {});
+  await start(ingestModule, { readings });
+  await start(edgecomModule, { readings });
+  await start(readingsGrpcModule, { readings });
+  const sources = await start(sourcesModule, { readings, edgecom: config.edgecom });
+  await start(dailyModule, { readings, sources });
+  await start(sensorlogModule, { readings });
+  await start(ladaModule, { readings });
+  await start(dumpsModule, { readings });
 
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostInUrl}:${port}`;
-  const grpcPort = ctx.roles.has('api') ? await grpc.listen(config.host, config.grpcPort) : undefined;
+  const grpcPort = roles.has('api') ? await grpc.listen(config.host, config.grpcPort) : undefined;
   const grpcUrl = grpcPort === undefined ? undefined : `${hostInUrl}:${grpcPort}`;
-  log.info({ url, grpcUrl, roles: [...ctx.roles], store: store.kind, bus: bus.kind }, 'listening');
+  log.info({ url, grpcUrl, roles: [...roles], store: store.kind, bus: bus.kind }, 'listening');
 
   let closing: Promise<void> | undefined;
   return {
     url,
     grpcUrl,
     grpcPort,
-    ctx,
+    ctx: core,
     readings,
     close: () =>
       (closing ??= (async () => {

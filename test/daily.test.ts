@@ -69,7 +69,7 @@ async function upstreams(t: TestContext, options: { mixMalformed?: boolean } = {
 
 async function app(t: TestContext, url: string) {
   return build(t, {
-    carbonUrl: url,
+    'carbon.url': url,
     'carbon.bootstrapDays': 0,
     'octopus.url': url,
     'octopus.product': 'AGILE-TEST',

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig } from '../src/config.js';
 import pg from 'pg';
 import { startWattline, type Wattline } from '../src/main.js';
 import { needService, services } from './services.js';
@@ -34,7 +34,7 @@ export async function build(
   dataDir = tempDir(),
 ): Promise<TestApp> {
   const config = loadConfig({
-    overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', carbonUrl: '', ...overrides },
+    overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', 'carbon.url': '', ...overrides },
   });
   const app = await startWattline(config);
   t.after(async () => {

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { ConfigError, loadConfig } from '../src/core/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/core/log.js';
 import { connector as carbonIntensity } from '../src/modules/sources/carbon-intensity/index.js';
 import { connector as generationMix, FUELS } from '../src/modules/sources/generation-mix/index.js';
@@ -95,7 +95,7 @@ async function carbonApi(t: TestContext): Promise<CarbonApi> {
 
 function app(t: TestContext, api: CarbonApi) {
   return build(t, {
-    carbonUrl: api.url,
+    'carbon.url': api.url,
     'carbon.bootstrapDays': 0, // no history fetch at start: the tests ask for it
     'sources.retries': 2,
     'sources.retryBaseMs': 5,
@@ -286,14 +286,14 @@ test('a clock-change day in Europe/London comes back complete in 30-minute windo
 });
 
 test('with WATTLINE_CARBON_URL empty both connectors are off, saying why', async (t) => {
-  assert.equal(loadConfig({ env: {} }).carbonUrl, 'https://api.carbonintensity.org.uk');
-  assert.equal(loadConfig({ env: { WATTLINE_CARBON_URL: '' } }).carbonUrl, '');
+  assert.equal(loadConfig({ env: {} }).carbon.url, 'https://api.carbonintensity.org.uk');
+  assert.equal(loadConfig({ env: { WATTLINE_CARBON_URL: '' } }).carbon.url, '');
   assert.throws(
     () => loadConfig({ env: { WATTLINE_CARBON_URL: 'api.carbonintensity.org.uk' } }),
     (err: Error) => err instanceof ConfigError && /WATTLINE_CARBON_URL/.test(err.message),
   );
 
-  const w = await build(t); // the test default: carbonUrl ''
+  const w = await build(t); // the test default: carbon.url ''
   for (const source of ['carbon-intensity', 'generation-mix']) {
     const off = await w.request(`/api/v1/sources/${source}/bootstrap`, {
       method: 'POST',
@@ -337,7 +337,7 @@ for (const connector of [carbonIntensity, generationMix]) {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
       const config = loadConfig({
-        overrides: { carbonUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+        overrides: { 'carbon.url': `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
       });
       const upstream = createUpstream({
         name: connector.name,

@@ -7,7 +7,7 @@
  */
 import readline from 'node:readline';
 import pino from 'pino';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/config.js';
 import { startWattline } from '../../src/main.js';
 
 const dataDir = process.argv[2];
@@ -19,7 +19,7 @@ if (!dataDir) {
 const app = await startWattline(
   loadConfig({
     env: process.env,
-    overrides: { dataDir, httpPort: 0, logLevel: 'warn', carbonUrl: process.env.WATTLINE_CARBON_URL ?? '' },
+    overrides: { dataDir, httpPort: 0, logLevel: 'warn', 'carbon.url': process.env.WATTLINE_CARBON_URL ?? '' },
   }),
   { logDestination: pino.destination(2) },
 );

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { apiKeyScopes, ConfigError, loadConfig } from '../core/config.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { apiKeyScopes } from '../core/config.js';
 import { ROLES, type Role } from '../core/module.js';
 import { ApiError, createClient } from './client.js';
 import { ingestFile } from './commands/ingest.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../core/config.js';
+import type { Config } from '../../config.js';
 import type { Role } from '../../core/module.js';
 import { startWattline } from '../../main.js';
 

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { CoreConfig as Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Bus } from './bus.js';
 import { createInProcessBus } from './in-process.js';

@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireKey } from '../../core/auth/hooks.js';
+import type { FastifyPluginAsync } from 'fastify';
 import { NotFound } from '../../core/errors.js';
 import { dateRangeParam, parseDateParam } from '../../core/time/dates.js';
-import type { CoreContext, StartedModule } from '../../core/module.js';
-import { loadMigrations } from '../../core/store/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import { defineModule, type ModuleContext } from '../../core/module.js';
+import type { Store } from '../../core/store/index.js';
 import type { ReadingsService } from '../readings/index.js';
 import type { SourcesService } from '../sources/index.js';
 import { REQUEST_TOPIC, requestFor, startPipeline } from './pipeline.js';
 import { statuses, summaries } from './repository.js';
 import type { DailySummary } from './summary.js';
 
-const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 /** The energy-usage summary with its original field names (`GET /daily-summary/{date}`). */
 function seedShape(s: DailySummary) {
   return {
@@ -41,23 +41,35 @@ function fullShape(s: DailySummary) {
  * local day on `energy_processor`; the pipeline's workers fetch each source's day and the aggregator
  * stores the summary (pipeline.ts). `GET /daily-summary/{date}` and `GET /api/v1/daily` read them.
  */
-export async function startDaily(
-  ctx: CoreContext,
-  readings: Pick<ReadingsService, 'query'>,
-  sources: Pick<SourcesService, 'fetchRange'>,
-): Promise<StartedModule> {
-  const { config, store, bus, http } = ctx;
-  await store.migrate('daily', loadMigrations(migrationsDir, store.kind));
-  const log = ctx.log.child({ module: 'daily' });
-  const stopPipeline = ctx.roles.has('jobs')
-    ? startPipeline({ bus, store, log, zone: config.timezone, mpan: config.octopus.mpan, sources, readings })
-    : () => undefined;
+export const dailyModule = defineModule({
+  name: 'daily',
+  migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
+  create(
+    { store, bus, log, core }: ModuleContext<unknown>,
+    {
+      readings,
+      sources,
+    }: { readings: Pick<ReadingsService, 'query'>; sources: Pick<SourcesService, 'fetchRange' | 'usageSeries'> },
+  ) {
+    const pipeline = { bus, store, log, zone: core.timezone, usageSeries: sources.usageSeries, sources, readings };
+    return {
+      service: undefined,
+      roles: {
+        api: { routes: dailyRoutes({ store, bus }) },
+        jobs: { start: () => startPipeline(pipeline) },
+      },
+    };
+  },
+});
 
-  if (ctx.roles.has('api')) {
+/** Processing on request (admin), and the summaries (reads). */
+const dailyRoutes =
+  ({ store, bus }: { store: Store; bus: Bus }): FastifyPluginAsync =>
+  async (http) => {
     http.post<{ Body: { from: string; to?: string } }>(
       '/api/v1/daily/process',
       {
-        onRequest: requireKey(ctx.keys, 'admin'),
+        config: { access: 'admin' },
         schema: {
           summary: 'Process local days: fetch every source’s day and compute the summary',
           tags: ['daily'],
@@ -101,6 +113,4 @@ export async function startDaily(
         return { days: (await summaries(store, from, to)).map(fullShape) };
       },
     );
-  }
-  return { name: 'daily', stop: async () => stopPipeline() };
-}
+  };

@@ -49,7 +49,8 @@ export interface PipelineDeps {
   store: Store;
   log: Logger;
   zone: string;
-  mpan: string | undefined;
+  /** The meter's half-hourly consumption series (undefined: no meter configured). */
+  usageSeries: string | undefined;
   sources: Pick<SourcesService, 'fetchRange'>;
   readings: Pick<ReadingsService, 'query'>;
 }
@@ -104,7 +105,7 @@ export function startPipeline(deps: PipelineDeps): () => void {
 /** Joins the day's half-hours from the stored readings and summarises them. */
 export async function summarise(deps: PipelineDeps, date: string) {
   const { startMs, endMs } = localDay(date, deps.zone);
-  const usage = `meter/${deps.mpan}/consumption`;
+  const usage = deps.usageSeries ?? 'meter/none/consumption';
   const keys = [
     usage,
     'tariff/unit-rate/inc-vat',
@@ -133,7 +134,7 @@ export async function summarise(deps: PipelineDeps, date: string) {
     );
     slots.push({
       startMs: ts,
-      usageKwh: deps.mpan ? at(usage, ts) : undefined,
+      usageKwh: deps.usageSeries ? at(usage, ts) : undefined,
       rateIncVatP: at('tariff/unit-rate/inc-vat', ts),
       rateExcVatP: at('tariff/unit-rate/exc-vat', ts),
       intensityGPerKwh: at('grid/carbon-intensity/actual', ts),

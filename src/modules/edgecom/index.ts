@@ -1,8 +1,10 @@
 import { InvalidInput, WattlineError } from '../../core/errors.js';
 import { loadProto, toTimestamp, type Timestamp } from '../../core/grpc/proto.js';
-import type { CoreContext, StartedModule } from '../../core/module.js';
+import type { GrpcServer } from '../../core/grpc/server.js';
+import { defineModule, type ModuleContext } from '../../core/module.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import type { ReadingsService } from '../readings/index.js';
+import { type Settings, settings } from './settings.js';
 import { validateTimeSeriesRequest, type TimeSeriesRequest } from './validation.js';
 
 interface TimeSeriesResponse {
@@ -15,31 +17,41 @@ interface TimeSeriesResponse {
  * `edgecom`), or the one named in the `x-wattline-series` metadata. Answers come from the readings
  * query engine and its cache. Role `api`.
  */
-export function startEdgecom(ctx: CoreContext, readings: Pick<ReadingsService, 'query'>): StartedModule {
-  const { config, keys } = ctx;
-  if (ctx.roles.has('api')) {
-    ctx.grpc.addService(loadProto('edgecom/timeseries.proto'), 'edgecom.TimeSeriesService', {
-      QueryTimeSeries: async (request: TimeSeriesRequest, call): Promise<TimeSeriesResponse> => {
-        if (config.requireReadKey) await keys.require(call.authorization, 'read');
-        const q = validateTimeSeriesRequest(request);
-        const series = seriesFrom(call.metadata.get('x-wattline-series'), config.edgecom.series);
-        const results = await readings
-          .query({ series: [series], startMs: q.startMs, endMs: q.endMs, window: q.window, agg: q.agg, fill: 'none' })
-          .catch((err: unknown) => {
-            if (err instanceof WattlineError) throw err;
-            // edgecom's wording; the driver's message stays in the log
-            throw new WattlineError('query_failed', 'query failed: store error', { cause: err });
-          });
-        // buckets are in time order and empty ones are left out (no fill), so every value is a number
-        return {
-          data: results[0].points.flatMap((p) =>
-            p.value === null ? [] : [{ time: toTimestamp(Date.parse(p.time)), value: p.value }],
-          ),
-        };
-      },
-    });
-  }
-  return { name: 'edgecom', stop: async () => undefined };
+export const edgecomModule = defineModule({
+  name: 'edgecom',
+  settings,
+  create: (ctx: ModuleContext<Settings>, { readings }: { readings: Pick<ReadingsService, 'query'> }) => ({
+    service: undefined,
+    roles: { api: { grpc: (server: GrpcServer) => addTimeSeriesService(server, ctx, readings) } },
+  }),
+});
+
+function addTimeSeriesService(
+  server: GrpcServer,
+  { core, keys, settings }: ModuleContext<Settings>,
+  readings: Pick<ReadingsService, 'query'>,
+) {
+  const config = { requireReadKey: core.requireReadKey, edgecom: settings.edgecom };
+  server.addService(loadProto('edgecom/timeseries.proto'), 'edgecom.TimeSeriesService', {
+    QueryTimeSeries: async (request: TimeSeriesRequest, call): Promise<TimeSeriesResponse> => {
+      if (config.requireReadKey) await keys.require(call.authorization, 'read');
+      const q = validateTimeSeriesRequest(request);
+      const series = seriesFrom(call.metadata.get('x-wattline-series'), config.edgecom.series);
+      const results = await readings
+        .query({ series: [series], startMs: q.startMs, endMs: q.endMs, window: q.window, agg: q.agg, fill: 'none' })
+        .catch((err: unknown) => {
+          if (err instanceof WattlineError) throw err;
+          // edgecom's wording; the driver's message stays in the log
+          throw new WattlineError('query_failed', 'query failed: store error', { cause: err });
+        });
+      // buckets are in time order and empty ones are left out (no fill), so every value is a number
+      return {
+        data: results[0].points.flatMap((p) =>
+          p.value === null ? [] : [{ time: toTimestamp(Date.parse(p.time)), value: p.value }],
+        ),
+      };
+    },
+  });
 }
 
 function seriesFrom(values: unknown[], fallback: string): string {

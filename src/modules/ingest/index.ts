@@ -1,31 +1,44 @@
-import type { CoreContext, StartedModule } from '../../core/module.js';
+import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { ReadingsService } from '../readings/index.js';
-import { createParsePool } from './parse-pool.js';
-import { registerIngestRoutes } from './routes.js';
+import { createIngestMetrics } from './metrics.js';
+import { createParsePool, type ParsePool } from './parse-pool.js';
+import { ingestRoutes } from './routes.js';
+import { type Settings, settings } from './settings.js';
 
-/** The ingest module: write endpoints that turn input into reading batches on the bus. */
-export async function startIngest(
-  ctx: CoreContext,
-  readings: Pick<ReadingsService, 'backlogRows'>,
-): Promise<StartedModule> {
-  if (!ctx.roles.has('ingest')) return { name: 'ingest', async stop() {} };
-  const settings = ctx.config.ingest;
-  const parsePool = createParsePool({
-    workers: settings.parseWorkers,
-    settings: {
-      batchSize: settings.batchSize,
-      maxLineBytes: settings.maxLineBytes,
-      maxInvalidReported: settings.maxInvalidReported,
-    },
-    log: ctx.log.child({ module: 'ingest' }),
-  });
-  registerIngestRoutes(ctx.http, {
-    bus: ctx.bus,
-    keys: ctx.keys,
-    metrics: ctx.metrics,
-    settings,
-    parsePool,
-    backlogRows: readings.backlogRows,
-  });
-  return { name: 'ingest', stop: () => parsePool.close() };
-}
+/** The ingest module: write endpoints that turn input into reading batches on the bus (role `ingest`). */
+export const ingestModule = defineModule({
+  name: 'ingest',
+  settings,
+  create(ctx: ModuleContext<Settings>, deps: { readings: Pick<ReadingsService, 'backlogRows'> }) {
+    const { ingest } = ctx.settings;
+    const metrics = createIngestMetrics(ctx.registry);
+    let parsePool!: ParsePool;
+    return {
+      service: undefined,
+      roles: {
+        ingest: {
+          // parse workers are threads: only processes that take writes start them
+          start: () => {
+            parsePool = createParsePool({
+              workers: ingest.parseWorkers,
+              settings: {
+                batchSize: ingest.batchSize,
+                maxLineBytes: ingest.maxLineBytes,
+                maxInvalidReported: ingest.maxInvalidReported,
+              },
+              log: ctx.log,
+            });
+            return () => parsePool.close();
+          },
+          routes: ingestRoutes({
+            bus: ctx.bus,
+            metrics,
+            settings: ingest,
+            parsePool: () => parsePool,
+            backlogRows: deps.readings.backlogRows,
+          }),
+        },
+      },
+    };
+  },
+});

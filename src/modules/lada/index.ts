@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
-import { requireKey } from '../../core/auth/hooks.js';
+import type { FastifyPluginAsync } from 'fastify';
 import { InvalidInput } from '../../core/errors.js';
-import type { CoreContext, StartedModule } from '../../core/module.js';
+import { defineModule, type ModuleContext } from '../../core/module.js';
 import { parseDateParam } from '../../core/time/dates.js';
 import type { ReadingsService } from '../readings/index.js';
 
@@ -20,70 +20,75 @@ const QUARTER_MS = 15 * 60_000;
  * cloud-lada's read API over the readings: latest statistics and location, a day of one sensor in
  * 96 fifteen-minute averages (UTC day, empty quarters 0), and the time of the last reading.
  */
-export function startLada(ctx: CoreContext, readings: Pick<ReadingsService, 'query' | 'catalog'>): StartedModule {
-  if (ctx.roles.has('api')) {
-    const onRequest = requireKey(ctx.keys, 'read', ctx.config.requireReadKey);
-    const latest = async (keys: readonly string[]) => {
-      const entries = await readings.catalog(keys);
-      // a sensor that never reported answers 0, as cloud-lada did
-      return (key: string) => {
-        const e = entries.find((x) => x.key === key);
-        return e && Number.isFinite(e.lastTs) ? e.lastValue : 0;
-      };
-    };
-    const tags = ['cloud-lada'];
+export const ladaModule = defineModule({
+  name: 'lada',
+  create: (_ctx: ModuleContext<unknown>, { readings }: { readings: Pick<ReadingsService, 'query' | 'catalog'> }) => ({
+    service: undefined,
+    roles: { api: { routes: ladaRoutes(readings) } },
+  }),
+});
 
-    ctx.http.get(
-      '/api/statistics/latest',
-      { onRequest, schema: { summary: 'Latest speed, fuel, engine temperature and revolutions', tags } },
-      async () => {
-        const value = await latest(['speed', 'fuel', 'engine_temperature', 'revolution']);
-        return {
-          speed: value('speed'),
-          fuel: value('fuel'),
-          engineTemperature: value('engine_temperature'),
-          revolutions: value('revolution'),
+/** The four read endpoints, at cloud-lada's paths (reads: open unless read keys are required). */
+const ladaRoutes =
+  (readings: Pick<ReadingsService, 'query' | 'catalog'>): FastifyPluginAsync =>
+  async (http) => {
+    {
+      const latest = async (keys: readonly string[]) => {
+        const entries = await readings.catalog(keys);
+        // a sensor that never reported answers 0, as cloud-lada did
+        return (key: string) => {
+          const e = entries.find((x) => x.key === key);
+          return e && Number.isFinite(e.lastTs) ? e.lastValue : 0;
         };
-      },
-    );
+      };
+      const tags = ['cloud-lada'];
 
-    ctx.http.get('/api/location/latest', { onRequest, schema: { summary: 'Latest position', tags } }, async () => {
-      const value = await latest(['location_latitude', 'location_longitude']);
-      return { latitude: value('location_latitude'), longitude: value('location_longitude') };
-    });
+      http.get(
+        '/api/statistics/latest',
+        { schema: { summary: 'Latest speed, fuel, engine temperature and revolutions', tags } },
+        async () => {
+          const value = await latest(['speed', 'fuel', 'engine_temperature', 'revolution']);
+          return {
+            speed: value('speed'),
+            fuel: value('fuel'),
+            engineTemperature: value('engine_temperature'),
+            revolutions: value('revolution'),
+          };
+        },
+      );
 
-    ctx.http.get<{ Params: { sensor: string; date: string } }>(
-      '/api/statistics/sensor/:sensor/date/:date',
-      { onRequest, schema: { summary: 'A UTC day of one sensor in 96 fifteen-minute averages (empty ones 0)', tags } },
-      async (request) => {
-        const { sensor, date } = request.params;
-        if (!(SENSORS as readonly string[]).includes(sensor))
-          throw new InvalidInput(
-            'invalid_sensor',
-            `sensor must be one of ${SENSORS.join(', ')} (got "${sensor.slice(0, 40)}")`,
-            { field: 'sensor' },
-          );
-        const startMs = DateTime.fromISO(parseDateParam(date, 'date'), { zone: 'utc' }).toMillis();
-        const [result] = await readings.query({
-          series: [sensor],
-          startMs,
-          endMs: startMs + 96 * QUARTER_MS - 1,
-          window: '15m',
-          agg: 'avg',
-          fill: '0',
-        });
-        return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: p.time }));
-      },
-    );
+      http.get('/api/location/latest', { schema: { summary: 'Latest position', tags } }, async () => {
+        const value = await latest(['location_latitude', 'location_longitude']);
+        return { latitude: value('location_latitude'), longitude: value('location_longitude') };
+      });
 
-    ctx.http.get(
-      '/api/status',
-      { onRequest, schema: { summary: 'When the last reading was taken', tags } },
-      async () => {
+      http.get<{ Params: { sensor: string; date: string } }>(
+        '/api/statistics/sensor/:sensor/date/:date',
+        { schema: { summary: 'A UTC day of one sensor in 96 fifteen-minute averages (empty ones 0)', tags } },
+        async (request) => {
+          const { sensor, date } = request.params;
+          if (!(SENSORS as readonly string[]).includes(sensor))
+            throw new InvalidInput(
+              'invalid_sensor',
+              `sensor must be one of ${SENSORS.join(', ')} (got "${sensor.slice(0, 40)}")`,
+              { field: 'sensor' },
+            );
+          const startMs = DateTime.fromISO(parseDateParam(date, 'date'), { zone: 'utc' }).toMillis();
+          const [result] = await readings.query({
+            series: [sensor],
+            startMs,
+            endMs: startMs + 96 * QUARTER_MS - 1,
+            window: '15m',
+            agg: 'avg',
+            fill: '0',
+          });
+          return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: p.time }));
+        },
+      );
+
+      http.get('/api/status', { schema: { summary: 'When the last reading was taken', tags } }, async () => {
         const last = Math.max(...(await readings.catalog()).map((e) => e.lastTs));
         return { lastIngestTimestamp: Number.isFinite(last) ? new Date(last).toISOString() : null };
-      },
-    );
-  }
-  return { name: 'lada', stop: async () => undefined };
-}
+      });
+    }
+  };

@@ -1,7 +1,8 @@
 import { InvalidInput } from '../../core/errors.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import { loadProto, toTimestamp, type Timestamp } from '../../core/grpc/proto.js';
-import type { CoreContext, StartedModule } from '../../core/module.js';
+import type { GrpcServer } from '../../core/grpc/server.js';
+import { defineModule, type ModuleContext } from '../../core/module.js';
 import { parseQueryParams, type ReadingsService } from '../readings/index.js';
 
 /** `wattline.v1.QueryRequest` as decoded with `PROTO_OPTIONS`. */
@@ -25,63 +26,68 @@ interface QueryResponse {
  * the same parser, so errors carry the same messages (as INVALID_ARGUMENT); and `Subscribe`, which
  * streams the readings of the chosen series as they are stored. Role `api`.
  */
-export function startReadingsGrpc(
-  ctx: CoreContext,
+export const readingsGrpcModule = defineModule({
+  name: 'readings-grpc',
+  create: (ctx: ModuleContext<unknown>, { readings }: { readings: Pick<ReadingsService, 'query' | 'subscribe'> }) => ({
+    service: undefined,
+    roles: { api: { grpc: (server: GrpcServer) => addReadingsService(server, ctx, readings) } },
+  }),
+});
+
+function addReadingsService(
+  server: GrpcServer,
+  { core: config, keys }: ModuleContext<unknown>,
   readings: Pick<ReadingsService, 'query' | 'subscribe'>,
-): StartedModule {
-  const { config, keys } = ctx;
-  if (ctx.roles.has('api')) {
-    ctx.grpc.addService(loadProto('wattline/v1/readings.proto'), 'wattline.v1.ReadingsService', {
-      Query: async (request: QueryRequest, call): Promise<QueryResponse> => {
+) {
+  server.addService(loadProto('wattline/v1/readings.proto'), 'wattline.v1.ReadingsService', {
+    Query: async (request: QueryRequest, call): Promise<QueryResponse> => {
+      if (config.requireReadKey) await keys.require(call.authorization, 'read');
+      // keys cannot hold commas; one that does must not turn into two series
+      if (request.series.some((s) => s.includes(',')))
+        throw new InvalidInput('invalid_series', 'series keys cannot contain ","; list each key on its own', {
+          field: 'series',
+        });
+      const q = parseQueryParams({
+        series: request.series.join(','),
+        // inclusive bounds in the store's milliseconds, rounded inwards
+        start: request.start
+          ? String(request.start.seconds * 1000 + Math.ceil(request.start.nanos / 1_000_000))
+          : undefined,
+        end: request.end ? String(request.end.seconds * 1000 + Math.floor(request.end.nanos / 1_000_000)) : undefined,
+        window: request.window,
+        agg: request.agg,
+        tz: request.tz,
+        fill: request.fill,
+      });
+      const results = await readings.query(q);
+      return {
+        results: results.map((r) => ({
+          series: r.series,
+          points: r.points.map((p) => ({
+            time: toTimestamp(Date.parse(p.time)),
+            ...(p.value === null ? {} : { value: p.value }),
+          })),
+        })),
+      };
+    },
+    Subscribe: {
+      stream: async (request: { series: string[] }, call) => {
         if (config.requireReadKey) await keys.require(call.authorization, 'read');
-        // keys cannot hold commas; one that does must not turn into two series
-        if (request.series.some((s) => s.includes(',')))
-          throw new InvalidInput('invalid_series', 'series keys cannot contain ","; list each key on its own', {
+        if (!request.series.length)
+          throw new InvalidInput('missing_series', 'series is required: one or more series keys', {
             field: 'series',
           });
-        const q = parseQueryParams({
-          series: request.series.join(','),
-          // inclusive bounds in the store's milliseconds, rounded inwards
-          start: request.start
-            ? String(request.start.seconds * 1000 + Math.ceil(request.start.nanos / 1_000_000))
-            : undefined,
-          end: request.end ? String(request.end.seconds * 1000 + Math.floor(request.end.nanos / 1_000_000)) : undefined,
-          window: request.window,
-          agg: request.agg,
-          tz: request.tz,
-          fill: request.fill,
-        });
-        const results = await readings.query(q);
-        return {
-          results: results.map((r) => ({
-            series: r.series,
-            points: r.points.map((p) => ({
-              time: toTimestamp(Date.parse(p.time)),
-              ...(p.value === null ? {} : { value: p.value }),
-            })),
-          })),
-        };
-      },
-      Subscribe: {
-        stream: async (request: { series: string[] }, call) => {
-          if (config.requireReadKey) await keys.require(call.authorization, 'read');
-          if (!request.series.length)
-            throw new InvalidInput('missing_series', 'series is required: one or more series keys', {
-              field: 'series',
-            });
-          const bad = request.series.find((s) => !SERIES_KEY_PATTERN.test(s));
-          if (bad !== undefined)
-            throw new InvalidInput('invalid_series', `series "${bad.slice(0, 50)}" is not a valid key`, {
-              field: 'series',
-            });
-          const stop = readings.subscribe(request.series, (stored) => {
-            for (const r of stored) call.write({ series: r.series, time: toTimestamp(r.ts), value: r.value });
+        const bad = request.series.find((s) => !SERIES_KEY_PATTERN.test(s));
+        if (bad !== undefined)
+          throw new InvalidInput('invalid_series', `series "${bad.slice(0, 50)}" is not a valid key`, {
+            field: 'series',
           });
-          await call.closed;
-          stop();
-        },
+        const stop = readings.subscribe(request.series, (stored) => {
+          for (const r of stored) call.write({ series: r.series, time: toTimestamp(r.ts), value: r.value });
+        });
+        await call.closed;
+        stop();
       },
-    });
-  }
-  return { name: 'readings-grpc', stop: async () => undefined };
+    },
+  });
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/log.js';
-import type { Metrics } from '../../core/metrics.js';
+import type { ReadingsMetrics as Metrics } from './metrics.js';
 import type { Store } from '../../core/store/index.js';
 import type { SeriesCatalog } from './catalog.js';
 import type { PartitionTracker } from './partitions.js';

@@ -1,14 +1,17 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type Reading, type ReadingBatch } from '../../core/readings.js';
-import type { CoreContext, StartedModule } from '../../core/module.js';
-import { loadMigrations, type Store } from '../../core/store/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import { defineModule, type ModuleContext } from '../../core/module.js';
+import type { Store } from '../../core/store/index.js';
 import { DuckDbReadings } from './duckdb-readings.js';
 import { Persistor } from './persistor.js';
 import { createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
 import { PostgresReadings } from './postgres-readings.js';
-import { registerReadingsRoutes } from './routes.js';
+import { createReadingsMetrics } from './metrics.js';
+import { readingsRoutes } from './routes.js';
+import { type Settings, settings } from './settings.js';
 import type { SeriesEntry } from './catalog.js';
 import type { ReadingsStorage, SeriesDescription } from './storage.js';
 
@@ -20,7 +23,7 @@ const EXPORT_SLICE_MS = 3_600_000;
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /** What other modules may use of readings: queries, and the write backlog for backpressure. */
-export interface ReadingsService extends StartedModule {
+export interface ReadingsService {
   query: ReturnType<typeof createQueryEngine>['run'];
   /** Rows published but not yet committed in this process (0 when this process does not persist). */
   backlogRows(): number;
@@ -47,73 +50,81 @@ export interface ReadingsService extends StartedModule {
  * The readings module: series catalog, persistor (bus → store, group commit), compactor, query
  * engine with its cache, and the query routes.
  */
-export async function startReadings(ctx: CoreContext): Promise<ReadingsService> {
-  const { store, bus, log, metrics, config } = ctx;
-  await store.migrate('readings', loadMigrations(migrationsDir, store.kind));
-  const moduleLog = log.child({ module: 'readings' });
-  const storage: ReadingsStorage =
-    store.kind === 'postgres'
-      ? new PostgresReadings(store)
-      : await DuckDbReadings.open({ store, catalogSaveMs: config.persist.catalogSaveMs });
-  const persisting = ctx.roles.has('persist');
-  const cache = new QueryCache<SeriesPoints[]>(config.query.cacheSize, config.query.cacheTtlMs);
-  // every persistor, in any process, broadcasts what it committed: that is what invalidates answers
-  // (the in-process bus delivers before the ingest request is answered)
-  const stopInvalidating = bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) =>
-    cache.invalidate(touchedRanges(batch)),
-  );
-  const persistor = new Persistor({
-    write: (batches, rows) => storage.write(batches, rows),
-    log: moduleLog,
-    metrics,
-    maxBatchRows: config.persist.maxBatchRows,
-    lingerMs: config.persist.lingerMs,
-    onCommitted: (batches) => {
-      for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
-    },
-  });
-  const stopConsuming = persisting
-    ? bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch))
-    : () => undefined;
-  if (persisting)
-    storage.startBackground({
-      log: moduleLog,
+export const readingsModule = defineModule({
+  name: 'readings',
+  settings,
+  migrations: migrationsDir,
+  async create(ctx: ModuleContext<Settings>, _deps: unknown) {
+    const { store, bus, log } = ctx;
+    const { persist, compaction, query } = ctx.settings;
+    const metrics = createReadingsMetrics(ctx.registry);
+    const storage: ReadingsStorage =
+      store.kind === 'postgres'
+        ? new PostgresReadings(store)
+        : await DuckDbReadings.open({ store, catalogSaveMs: persist.catalogSaveMs });
+    const cache = new QueryCache<SeriesPoints[]>(query.cacheSize, query.cacheTtlMs);
+    // every persistor, in any process, broadcasts what it committed: that is what invalidates answers
+    // (the in-process bus delivers before the ingest request is answered)
+    const stopInvalidating = bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) =>
+      cache.invalidate(touchedRanges(batch)),
+    );
+    const persistor = new Persistor({
+      write: (batches, rows) => storage.write(batches, rows),
+      log,
       metrics,
-      intervalMs: config.compaction.intervalMs,
-      quietMs: config.compaction.quietMs,
+      maxBatchRows: persist.maxBatchRows,
+      lingerMs: persist.lingerMs,
+      onCommitted: (batches) => {
+        for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
+      },
     });
-  const engine = createQueryEngine({ store, storage, cache, metrics, maxPoints: config.query.maxPoints });
-  if (ctx.roles.has('api'))
-    registerReadingsRoutes(ctx.http, { engine, storage, keys: ctx.keys, requireReadKey: config.requireReadKey });
+    const engine = createQueryEngine({ store, storage, cache, metrics, maxPoints: query.maxPoints });
 
-  return {
-    name: 'readings',
-    query: engine.run,
-    backlogRows: () => persistor.backlogRows,
-    compactNow: () => storage.compactNow(),
-    describe: (series) => storage.describe(series),
-    catalog: (keys) => storage.series(keys),
-    exportRange: (range) => exportRange(store, storage, range),
-    subscribe: (series, listener) => {
-      const wanted = new Set(series);
-      return bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => {
-        const keyWanted = batch.keys.map((k) => wanted.has(k));
-        if (!keyWanted.includes(true)) return;
-        const readings: Reading[] = [];
-        for (let i = 0; i < batch.length; i++) {
-          const k = batch.keyIndex[i];
-          if (keyWanted[k]) readings.push({ series: batch.keys[k], ts: batch.ts[i], value: batch.value[i] });
-        }
-        listener(readings);
-      });
-    },
-    async stop() {
-      stopConsuming();
-      stopInvalidating();
-      await persistor.flush();
-      await storage.stop();
-    },
-  };
+    const service: ReadingsService = {
+      query: engine.run,
+      backlogRows: () => persistor.backlogRows,
+      compactNow: () => storage.compactNow(),
+      describe: (series) => storage.describe(series),
+      catalog: (keys) => storage.series(keys),
+      exportRange: (range) => exportRange(store, storage, range),
+      subscribe: (series, listener) => subscribe(bus, series, listener),
+    };
+    return {
+      service,
+      roles: {
+        // bus → store, and the compactor beside it
+        persist: {
+          start: () => {
+            const stopConsuming = bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch));
+            storage.startBackground({ log, metrics, intervalMs: compaction.intervalMs, quietMs: compaction.quietMs });
+            return async () => {
+              stopConsuming();
+              await persistor.flush();
+            };
+          },
+        },
+        api: { routes: readingsRoutes({ engine, storage }) },
+      },
+      close: async () => {
+        stopInvalidating();
+        await storage.stop();
+      },
+    };
+  },
+});
+
+function subscribe(bus: Bus, series: readonly string[], listener: (readings: Reading[]) => void) {
+  const wanted = new Set(series);
+  return bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => {
+    const keyWanted = batch.keys.map((k) => wanted.has(k));
+    if (!keyWanted.includes(true)) return;
+    const readings: Reading[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const k = batch.keyIndex[i];
+      if (keyWanted[k]) readings.push({ series: batch.keys[k], ts: batch.ts[i], value: batch.value[i] });
+    }
+    listener(readings);
+  });
 }
 
 async function* exportRange(

@@ -1,5 +1,5 @@
 import { InvalidInput } from '../../core/errors.js';
-import type { Metrics } from '../../core/metrics.js';
+import type { ReadingsMetrics as Metrics } from './metrics.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import {
   bucketStarts,

@@ -1,6 +1,4 @@
-import type { FastifyInstance } from 'fastify';
-import type { ApiKeys } from '../../core/auth/api-keys.js';
-import { requireKey } from '../../core/auth/hooks.js';
+import type { FastifyPluginAsync } from 'fastify';
 import { NotFound } from '../../core/errors.js';
 import { formatTime } from '../../core/time/buckets.js';
 import { parseQueryParams, type QueryEngine } from './query.js';
@@ -24,107 +22,103 @@ const seriesSchema = {
 } as const;
 
 /** Queries: `/api/v1/query`, the catalog `/api/v1/series`, latest values `/api/v1/series/{key}/latest`. */
-export function registerReadingsRoutes(
-  http: FastifyInstance,
-  deps: { engine: QueryEngine; storage: ReadingsStorage; keys: ApiKeys; requireReadKey: boolean },
-) {
-  const onRequest = requireKey(deps.keys, 'read', deps.requireReadKey);
-
-  http.get(
-    '/api/v1/query',
-    {
-      onRequest,
-      schema: {
-        summary: 'Aggregate or list readings of one or more series',
-        tags: ['readings'],
-        querystring: {
-          type: 'object',
-          properties: {
-            series: { type: 'string', description: 'Series keys, comma-separated' },
-            start: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
-            end: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
-            window: {
-              type: 'string',
-              enum: ['1m', '5m', '15m', '30m', '1h', '1d'],
-              description: 'Bucket width; none: raw points',
-            },
-            agg: { type: 'string', enum: ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'], default: 'avg' },
-            tz: {
-              type: 'string',
-              description: 'IANA time zone: 1d buckets start at local midnight; times shown with its offset',
-            },
-            fill: {
-              type: 'string',
-              enum: ['null', 'previous', '0'],
-              description: 'Fill empty buckets; omitted: left out',
-            },
-          },
-        },
-        response: {
-          200: {
+export const readingsRoutes =
+  (deps: { engine: QueryEngine; storage: ReadingsStorage }): FastifyPluginAsync =>
+  async (http) => {
+    http.get(
+      '/api/v1/query',
+      {
+        schema: {
+          summary: 'Aggregate or list readings of one or more series',
+          tags: ['readings'],
+          querystring: {
             type: 'object',
             properties: {
-              results: {
-                type: 'array',
-                items: { type: 'object', properties: { series: { type: 'string' }, points: pointsSchema } },
+              series: { type: 'string', description: 'Series keys, comma-separated' },
+              start: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
+              end: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
+              window: {
+                type: 'string',
+                enum: ['1m', '5m', '15m', '30m', '1h', '1d'],
+                description: 'Bucket width; none: raw points',
+              },
+              agg: { type: 'string', enum: ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'], default: 'avg' },
+              tz: {
+                type: 'string',
+                description: 'IANA time zone: 1d buckets start at local midnight; times shown with its offset',
+              },
+              fill: {
+                type: 'string',
+                enum: ['null', 'previous', '0'],
+                description: 'Fill empty buckets; omitted: left out',
+              },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                results: {
+                  type: 'array',
+                  items: { type: 'object', properties: { series: { type: 'string' }, points: pointsSchema } },
+                },
               },
             },
           },
         },
+        // parameters are checked by parseQueryParams, which names the parameter in its 400
+        validatorCompiler: () => () => true,
       },
-      // parameters are checked by parseQueryParams, which names the parameter in its 400
-      validatorCompiler: () => () => true,
-    },
-    async (request) => ({ results: await deps.engine.run(parseQueryParams(request.query as Record<string, unknown>)) }),
-  );
+      async (request) => ({
+        results: await deps.engine.run(parseQueryParams(request.query as Record<string, unknown>)),
+      }),
+    );
 
-  http.get(
-    '/api/v1/series',
-    {
-      onRequest,
-      schema: {
-        summary: 'The series catalog',
-        tags: ['readings'],
-        response: { 200: { type: 'object', properties: { series: { type: 'array', items: seriesSchema } } } },
+    http.get(
+      '/api/v1/series',
+      {
+        schema: {
+          summary: 'The series catalog',
+          tags: ['readings'],
+          response: { 200: { type: 'object', properties: { series: { type: 'array', items: seriesSchema } } } },
+        },
       },
-    },
-    async () => ({
-      series: (await deps.storage.series()).map((s) => ({
-        key: s.key,
-        unit: s.unit,
-        kind: s.kind,
-        firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
-        lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
-        count: s.count,
-      })),
-    }),
-  );
+      async () => ({
+        series: (await deps.storage.series()).map((s) => ({
+          key: s.key,
+          unit: s.unit,
+          kind: s.kind,
+          firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
+          lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
+          count: s.count,
+        })),
+      }),
+    );
 
-  // keys may hold '/', so the key is everything between /series/ and /latest
-  http.get(
-    '/api/v1/series/*',
-    {
-      onRequest,
-      schema: {
-        summary: 'Latest value of a series: GET /api/v1/series/{key}/latest',
-        tags: ['readings'],
-        response: {
-          200: {
-            type: 'object',
-            properties: { series: { type: 'string' }, time: { type: 'string' }, value: { type: 'number' } },
+    // keys may hold '/', so the key is everything between /series/ and /latest
+    http.get(
+      '/api/v1/series/*',
+      {
+        schema: {
+          summary: 'Latest value of a series: GET /api/v1/series/{key}/latest',
+          tags: ['readings'],
+          response: {
+            200: {
+              type: 'object',
+              properties: { series: { type: 'string' }, time: { type: 'string' }, value: { type: 'number' } },
+            },
           },
         },
       },
-    },
-    async (request) => {
-      const rest = (request.params as { '*': string })['*'];
-      if (!rest.endsWith('/latest'))
-        throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
-      const key = rest.slice(0, -'/latest'.length); // already percent-decoded by the router
-      const [s] = await deps.storage.series([key]);
-      if (!s || !Number.isFinite(s.lastTs))
-        throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
-      return { series: s.key, time: formatTime(s.lastTs), value: s.lastValue };
-    },
-  );
-}
+      async (request) => {
+        const rest = (request.params as { '*': string })['*'];
+        if (!rest.endsWith('/latest'))
+          throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
+        const key = rest.slice(0, -'/latest'.length); // already percent-decoded by the router
+        const [s] = await deps.storage.series([key]);
+        if (!s || !Number.isFinite(s.lastTs))
+          throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
+        return { series: s.key, time: formatTime(s.lastTs), value: s.lastValue };
+      },
+    );
+  };

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/log.js';
-import type { Metrics } from '../../core/metrics.js';
+import type { ReadingsMetrics as Metrics } from './metrics.js';
 import type { ReadingBatch } from '../../core/readings.js';
 import type { SeriesEntry } from './catalog.js';
 

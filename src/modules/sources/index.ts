@@ -1,17 +1,18 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireKey } from '../../core/auth/hooks.js';
+import type { FastifyPluginAsync } from 'fastify';
 import { InvalidInput, NotFound, UpstreamFailed } from '../../core/errors.js';
-import type { CoreContext, StartedModule } from '../../core/module.js';
-import { loadMigrations } from '../../core/store/index.js';
+import { defineModule, type ModuleContext } from '../../core/module.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
 import type { ReadingsService } from '../readings/index.js';
 import { connectors } from './connectors.js';
 import { createUpstream, UpstreamError } from './http.js';
 import { finishedChunks } from './repository.js';
+import type { ConnectorConfig } from './connector.js';
 import { bootstrap, startPolling, type RunnerDeps } from './runner.js';
+import { type Settings, settings } from './settings.js';
+import type { Settings as EdgecomSettings } from '../edgecom/settings.js';
 
-const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 const DAY_MS = 86_400_000;
 
 /**
@@ -20,61 +21,119 @@ const DAY_MS = 86_400_000;
  * fetches a range on demand, behind `wattline bootstrap`. Start-up never calls upstream.
  */
 /** What other modules may ask of sources. */
-export interface SourcesService extends StartedModule {
+export interface SourcesService {
   /**
    * Fetches `source`'s readings for [fromMs, toMs) now, chunks already fetched skipped, and
    * resolves once they are durable. Throws when the source is off or upstream fails.
    */
   fetchRange(source: string, fromMs: number, toMs: number): Promise<{ readings: number }>;
+  /** The meter's half-hourly consumption series (`meter/<mpan>/consumption`), when a meter is set. */
+  usageSeries: string | undefined;
 }
 
-export async function startSources(
-  ctx: CoreContext,
-  readings: Pick<ReadingsService, 'describe'>,
-): Promise<SourcesService> {
-  const { config, store, bus } = ctx;
-  await store.migrate('sources', loadMigrations(migrationsDir, store.kind));
-  const log = ctx.log.child({ module: 'sources' });
-  const abort = new AbortController();
+export const sourcesModule = defineModule({
+  name: 'sources',
+  settings,
+  migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
+  async create(
+    ctx: ModuleContext<Settings>,
+    { readings, edgecom }: { readings: Pick<ReadingsService, 'describe'>; edgecom: EdgecomSettings['edgecom'] },
+  ) {
+    const { store, bus, log } = ctx;
+    const config: ConnectorConfig = { ...ctx.settings, edgecom };
+    const abort = new AbortController();
+
+    const deps = new Map<string, RunnerDeps>();
+    for (const connector of connectors) {
+      const reason = connector.off(config);
+      if (reason) {
+        log.info({ source: connector.name, reason }, 'connector off');
+        continue;
+      }
+      const upstream = createUpstream({ name: connector.name, ...config.sources, log });
+      deps.set(connector.name, { connector, upstream, config, store, bus, log });
+    }
+
+    const service: SourcesService = {
+      async fetchRange(source, fromMs, toMs) {
+        const d = deps.get(source);
+        if (!d)
+          throw new Error(
+            `source ${source} is off: ${connectors.find((c) => c.name === source)?.off(config) ?? 'unknown source'}`,
+          );
+        return bootstrap(d, fromMs, toMs, abort.signal);
+      },
+      usageSeries: config.octopus.mpan ? `meter/${config.octopus.mpan}/consumption` : undefined,
+    };
+    return {
+      service,
+      roles: {
+        // the catalog learns the units of what the connectors write
+        persist: {
+          start: async () => {
+            for (const d of deps.values()) await readings.describe(d.connector.series(config));
+            return () => undefined;
+          },
+        },
+        jobs: { start: () => startFetching([...deps.values()], { config, store, log, abort }) },
+        api: { routes: sourcesRoutes({ deps, config, signal: abort.signal }) },
+      },
+      close: async () => abort.abort(),
+    };
+  },
+});
+
+/** Bootstraps each connector that has no history yet (in the background), and polls them all. */
+async function startFetching(
+  all: RunnerDeps[],
+  {
+    config,
+    store,
+    log,
+    abort,
+  }: { config: ConnectorConfig; store: RunnerDeps['store']; log: RunnerDeps['log']; abort: AbortController },
+) {
   const stops: (() => void)[] = [];
   const running: Promise<unknown>[] = [];
-
-  const deps = new Map<string, RunnerDeps>();
-  for (const connector of connectors) {
-    const reason = connector.off(config);
-    if (reason) {
-      log.info({ source: connector.name, reason }, 'connector off');
-      continue;
-    }
-    const upstream = createUpstream({ name: connector.name, ...config.sources, log });
-    if (ctx.roles.has('persist')) await readings.describe(connector.series(config));
-    deps.set(connector.name, { connector, upstream, config, store, bus, log });
-  }
-
-  if (ctx.roles.has('jobs')) {
-    for (const d of deps.values()) {
-      // decided during start-up (a cheap query); only the fetching runs in the background
-      const days = d.connector.bootstrapDays(config);
-      if (days > 0 && (await finishedChunks(store, d.connector.name)).size === 0) {
-        const now = Date.now();
-        running.push(
-          bootstrap(d, now - days * DAY_MS, now, abort.signal).catch((err) =>
-            log.error(
-              { err, source: d.connector.name },
-              'bootstrap failed; it resumes at the next start or with `wattline bootstrap`',
-            ),
+  for (const d of all) {
+    // decided during start-up (a cheap query); only the fetching runs in the background
+    const days = d.connector.bootstrapDays(config);
+    if (days > 0 && (await finishedChunks(store, d.connector.name)).size === 0) {
+      const now = Date.now();
+      running.push(
+        bootstrap(d, now - days * DAY_MS, now, abort.signal).catch((err) =>
+          log.error(
+            { err, source: d.connector.name },
+            'bootstrap failed; it resumes at the next start or with `wattline bootstrap`',
           ),
-        );
-      }
-      stops.push(startPolling(d));
+        ),
+      );
     }
+    stops.push(startPolling(d));
   }
+  return async () => {
+    abort.abort(); // a bootstrap under way stops at its next chunk
+    for (const stop of stops) stop();
+    await Promise.all(running);
+  };
+}
 
-  if (ctx.roles.has('api')) {
-    ctx.http.post<{ Params: { name: string }; Body: { from: string; to?: string } }>(
+/** `POST /api/v1/sources/{name}/bootstrap` (admin): a range fetched on demand, behind `wattline bootstrap`. */
+const sourcesRoutes =
+  ({
+    deps,
+    config,
+    signal,
+  }: {
+    deps: Map<string, RunnerDeps>;
+    config: ConnectorConfig;
+    signal: AbortSignal;
+  }): FastifyPluginAsync =>
+  async (http) => {
+    http.post<{ Params: { name: string }; Body: { from: string; to?: string } }>(
       '/api/v1/sources/:name/bootstrap',
       {
-        onRequest: requireKey(ctx.keys, 'admin'),
+        config: { access: 'admin' },
         schema: {
           summary: 'Fetch a source’s history (chunks already fetched are skipped)',
           tags: ['sources'],
@@ -107,7 +166,7 @@ export async function startSources(
             field: 'to',
           });
         try {
-          return await bootstrap(d, fromMs, toMs, abort.signal);
+          return await bootstrap(d, fromMs, toMs, signal);
         } catch (err) {
           // what upstream did wrong is ours to say (after the retries); chunks done so far are kept
           if (err instanceof UpstreamError) throw new UpstreamFailed((err as Error).message, { cause: err });
@@ -115,22 +174,4 @@ export async function startSources(
         }
       },
     );
-  }
-
-  return {
-    name: 'sources',
-    async fetchRange(source, fromMs, toMs) {
-      const d = deps.get(source);
-      if (!d)
-        throw new Error(
-          `source ${source} is off: ${connectors.find((c) => c.name === source)?.off(config) ?? 'unknown source'}`,
-        );
-      return bootstrap(d, fromMs, toMs, abort.signal);
-    },
-    async stop() {
-      abort.abort();
-      for (const stop of stops) stop();
-      await Promise.all(running);
-    },
   };
-}

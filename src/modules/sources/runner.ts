@@ -1,9 +1,8 @@
 import type { Bus } from '../../core/bus/index.js';
-import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/log.js';
 import { READINGS_TOPIC, ReadingBatchBuilder, type Reading } from '../../core/readings.js';
 import type { Store } from '../../core/store/index.js';
-import type { Connector } from './connector.js';
+import type { Connector, ConnectorConfig } from './connector.js';
 import type { Upstream } from './http.js';
 import { finishedChunks, markChunkDone } from './repository.js';
 
@@ -12,7 +11,7 @@ const BATCH_ROWS = 10_000;
 export interface RunnerDeps {
   connector: Connector;
   upstream: Upstream;
-  config: Config;
+  config: ConnectorConfig;
   store: Store;
   bus: Bus;
   log: Logger;

@@ -10,14 +10,14 @@ export const ACTUAL_SERIES = 'grid/carbon-intensity/actual';
 export const FORECAST_SERIES = 'grid/carbon-intensity/forecast';
 
 /**
- * GB grid carbon intensity from the Carbon Intensity API (`GET {carbonUrl}/intensity/{from}/{to}`):
+ * GB grid carbon intensity from the Carbon Intensity API (`GET {carbon.url}/intensity/{from}/{to}`):
  * per half-hour, at its start, `grid/carbon-intensity/forecast` and `grid/carbon-intensity/actual`
  * in gCO2/kWh. A half-hour whose actual is still null gets no actual reading (never a zero); the
  * 24-hour look-back of every poll fills it in if the API has it by then.
  */
 export const connector: Connector = {
   name: 'carbon-intensity',
-  off: (config) => (config.carbonUrl ? undefined : 'WATTLINE_CARBON_URL is empty'),
+  off: (config) => (config.carbon.url ? undefined : 'WATTLINE_CARBON_URL is empty'),
   // the API's documented limit for /intensity/{from}/{to}
   chunkMs: 14 * DAY_MS,
   bootstrapDays: (config) => config.carbon.bootstrapDays,
@@ -31,7 +31,7 @@ export const connector: Connector = {
   async fetch({ fromMs, toMs }, upstream, config) {
     const readings: Reading[] = [];
     for (const range of rangePaths(fromMs, toMs)) {
-      const reply = await upstream.getJson(`${baseUrl(config.carbonUrl)}/intensity/${range}`, intensityReply);
+      const reply = await upstream.getJson(`${baseUrl(config.carbon.url)}/intensity/${range}`, intensityReply);
       for (const slot of reply.data) {
         // the API also answers the half-hour ending at `from`: it belongs to the range before
         if (slot.from < fromMs || slot.from >= toMs) continue;

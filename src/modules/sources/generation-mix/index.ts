@@ -12,13 +12,13 @@ export const FUELS = ['biomass', 'coal', 'imports', 'gas', 'nuclear', 'other', '
 export const fuelSeries = (fuel: string) => `grid/generation/${fuel}`;
 
 /**
- * GB generation mix from the Carbon Intensity API (`GET {carbonUrl}/generation/{from}/{to}`): per
+ * GB generation mix from the Carbon Intensity API (`GET {carbon.url}/generation/{from}/{to}`): per
  * half-hour, at its start, one reading per fuel in `grid/generation/<fuel>` (% of generation;
  * fuels biomass, coal, imports, gas, nuclear, other, hydro, solar, wind).
  */
 export const connector: Connector = {
   name: 'generation-mix',
-  off: (config) => (config.carbonUrl ? undefined : 'WATTLINE_CARBON_URL is empty'),
+  off: (config) => (config.carbon.url ? undefined : 'WATTLINE_CARBON_URL is empty'),
   // no documented limit for /generation/{from}/{to}: the one /intensity has
   chunkMs: 14 * DAY_MS,
   bootstrapDays: (config) => config.carbon.bootstrapDays,
@@ -29,7 +29,7 @@ export const connector: Connector = {
     const readings: Reading[] = [];
     // a request across 1 January loses the new year's half-hours: split there
     for (const range of rangePaths(fromMs, toMs, true)) {
-      const reply = await upstream.getJson(`${baseUrl(config.carbonUrl)}/generation/${range}`, generationReply);
+      const reply = await upstream.getJson(`${baseUrl(config.carbon.url)}/generation/${range}`, generationReply);
       for (const slot of reply.data) {
         // the API also answers the half-hour ending at `from`: it belongs to the range before
         if (slot.from < fromMs || slot.from >= toMs) continue;

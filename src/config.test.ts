@@ -3,8 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from './config.js';
-import { withSettingsTable } from './settings-table.js';
+import { z } from 'zod';
+import { ConfigError, listSettings, loadConfig } from './config.js';
+import { composeSettings } from './core/settings.js';
+import { withSettingsTable } from './core/settings-table.js';
 
 test('defaults give a server on 127.0.0.1:8080 with data in ./data and open reads', () => {
   const c = loadConfig({ env: {} });
@@ -59,6 +61,30 @@ test('a bad value stops start-up with a message naming the variable and what is 
 });
 
 test('the README settings table matches the config schema (run `npm run docs:settings` to fix)', () => {
-  const readme = fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-  assert.equal(readme, withSettingsTable(readme));
+  const readme = fs.readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
+  assert.equal(readme, withSettingsTable(readme, listSettings()));
+});
+
+test('a moved setting still answers to its old YAML name; the new name wins when both are given', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wattline-config-'));
+  const file = path.join(dir, 'old.yaml');
+  fs.writeFileSync(file, 'carbonUrl: http://127.0.0.1:9/old\n');
+  assert.equal(loadConfig({ env: { WATTLINE_CONFIG: file } }).carbon.url, 'http://127.0.0.1:9/old');
+  fs.writeFileSync(file, 'carbonUrl: http://127.0.0.1:9/old\ncarbon:\n  url: http://127.0.0.1:9/new\n');
+  assert.equal(loadConfig({ env: { WATTLINE_CONFIG: file } }).carbon.url, 'http://127.0.0.1:9/new');
+  // its variable is unchanged
+  assert.equal(loadConfig({ env: { WATTLINE_CARBON_URL: '' } }).carbon.url, '');
+});
+
+test('two modules claiming one settings area stop start-up naming both', () => {
+  const a = z.object({ dumps: z.object({ x: z.number().default(1) }) });
+  const b = z.object({ dumps: z.object({ y: z.number().default(2) }) });
+  assert.throws(
+    () =>
+      composeSettings([
+        { owner: 'dumps', schema: a },
+        { owner: 'exports', schema: b },
+      ]),
+    /"dumps" is claimed by both dumps and exports/,
+  );
 });

@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import { coreSettings } from './core/config.js';
+import {
+  composeSettings,
+  type LoadConfigOptions,
+  listSettings as listSettingsOf,
+  loadSettings,
+  type RenamedSettings,
+  type SettingDoc,
+} from './core/settings.js';
+import { settings as dumps } from './modules/dumps/settings.js';
+import { settings as edgecom } from './modules/edgecom/settings.js';
+import { settings as ingest } from './modules/ingest/settings.js';
+import { settings as readings } from './modules/readings/settings.js';
+import { settings as sensorlog } from './modules/sensorlog/settings.js';
+import { renamed as sourcesRenamed, settings as sources } from './modules/sources/settings.js';
+
+/**
+ * Every setting Wattline reads: core's, then each module's own (its `settings.ts`), one schema.
+ * A module added here is a line; two modules claiming one area stop start-up.
+ */
+const parts = [
+  { owner: 'core', schema: coreSettings },
+  { owner: 'readings', schema: readings },
+  { owner: 'ingest', schema: ingest },
+  { owner: 'edgecom', schema: edgecom },
+  { owner: 'sources', schema: sources },
+  { owner: 'sensorlog', schema: sensorlog },
+  { owner: 'dumps', schema: dumps },
+];
+
+type Shape = typeof coreSettings.shape &
+  typeof readings.shape &
+  typeof ingest.shape &
+  typeof edgecom.shape &
+  typeof sources.shape &
+  typeof sensorlog.shape &
+  typeof dumps.shape;
+
+export const configSchema = composeSettings<Shape>(parts);
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+const renamed: RenamedSettings = { ...sourcesRenamed };
+
+/** Reads YAML (optional) and the environment once, validates, and returns a frozen config. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  return loadSettings(configSchema, renamed, options);
+}
+
+/** Every leaf setting with its variable, old names, default and description, in schema order. */
+export function listSettings(): SettingDoc[] {
+  return listSettingsOf(configSchema, renamed);
+}
+
+export { ConfigError } from './core/settings.js';

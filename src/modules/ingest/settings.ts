@@ -1,0 +1,43 @@
+import os from 'node:os';
+import { z } from 'zod';
+import { int } from '../../core/settings.js';
+
+/** The ingest module's settings. */
+export const settings = z.object({
+  ingest: z
+    .object({
+      batchSize: int(
+        10000,
+        1,
+        1_000_000,
+        'Rows an ingest request hands to the persistor at a time; a request streams its body in batches of this size.',
+      ),
+      queueLimit: int(
+        2_000_000,
+        1000,
+        100_000_000,
+        'Rows waiting to be committed before new ingest requests get 503 with `Retry-After`.',
+      ),
+      maxLineBytes: int(
+        65536,
+        64,
+        16 * 1024 * 1024,
+        'Longest accepted NDJSON line; longer lines are rejected by line number and counted in `ingest_rows_invalid_total`.',
+      ),
+      parseWorkers: int(
+        Math.min(2, os.availableParallelism()),
+        0,
+        64,
+        'Worker threads that parse NDJSON bodies beside the main thread (default: 2, or 1 on a one-core machine; 0 parses on the main thread).',
+      ),
+      maxInvalidReported: int(
+        1000,
+        1,
+        1_000_000,
+        'Invalid lines listed in a 400 reply; further bad lines are still counted in `invalidCount`.',
+      ),
+    })
+    .prefault({}),
+});
+
+export type Settings = Readonly<z.output<typeof settings>>;

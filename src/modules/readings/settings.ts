@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { int } from '../../core/settings.js';
+
+/** The readings module's settings: the persistor, the compactor and the query engine. */
+export const settings = z.object({
+  persist: z
+    .object({
+      maxBatchRows: int(
+        200_000,
+        1,
+        10_000_000,
+        'Most rows committed in one store transaction; queued batches are grouped up to this size.',
+      ),
+      lingerMs: int(
+        0,
+        0,
+        10_000,
+        'How long the persistor waits for more rows before committing a small batch (0: commit at once; batches still group while a commit runs).',
+      ),
+      catalogSaveMs: int(
+        1000,
+        0,
+        3_600_000,
+        'How often series stats (count, first/last time, last value) are written to the store; answers always come from memory, and start-up folds in anything written since.',
+      ),
+    })
+    .prefault({}),
+  compaction: z
+    .object({
+      intervalMs: int(5000, 50, 3_600_000, 'How often the compactor looks for partitions to sort and dedupe.'),
+      quietMs: int(
+        10_000,
+        0,
+        86_400_000,
+        'A partition with only in-order appends is sorted once it has had no writes for this long.',
+      ),
+    })
+    .prefault({}),
+  query: z
+    .object({
+      cacheSize: int(1000, 0, 1_000_000, 'Query answers kept in the LRU cache (0 turns caching off).'),
+      cacheTtlMs: int(
+        60_000,
+        0,
+        86_400_000,
+        'Cached answers older than this are recomputed (0: no limit) — the bound on staleness should a commit notice from another process be lost.',
+      ),
+      maxPoints: int(
+        1_000_000,
+        1,
+        100_000_000,
+        'Most points one query may return (raw points or buckets, filled ones included); larger answers get 400.',
+      ),
+    })
+    .prefault({}),
+});
+
+export type Settings = Readonly<z.output<typeof settings>>;
