@@ -33,7 +33,7 @@ export function startEdgecom(ctx: CoreContext, readings: Pick<ReadingsService, '
         // buckets are in time order and empty ones are left out (no fill), so every value is a number
         return {
           data: results[0].points.flatMap((p) =>
-            p.value === null ? [] : [{ time: toTimestamp(Date.parse(p.time)), value: p.value }],
+            p.value === null ? [] : [{ time: toTimestamp(p.ts), value: p.value }],
           ),
         };
       },

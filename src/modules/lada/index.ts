@@ -72,7 +72,7 @@ export function startLada(ctx: CoreContext, readings: Pick<ReadingsService, 'que
           agg: 'avg',
           fill: '0',
         });
-        return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: p.time }));
+        return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: new Date(p.ts).toISOString() }));
       },
     );
 

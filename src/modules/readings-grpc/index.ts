@@ -56,7 +56,7 @@ export function startReadingsGrpc(
           results: results.map((r) => ({
             series: r.series,
             points: r.points.map((p) => ({
-              time: toTimestamp(Date.parse(p.time)),
+              time: toTimestamp(p.ts),
               ...(p.value === null ? {} : { value: p.value }),
             })),
           })),

@@ -2,18 +2,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type Reading, type ReadingBatch } from '../../core/readings.js';
 import type { CoreContext, StartedModule } from '../../core/module.js';
-import { loadMigrations, type Store } from '../../core/store/index.js';
-import { DuckDbReadings } from './duckdb-readings.js';
+import { loadMigrations } from '../../core/store/index.js';
+import { openEngine } from './engines/index.js';
 import { Persistor } from './persistor.js';
 import { createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
-import { PostgresReadings } from './postgres-readings.js';
 import { registerReadingsRoutes } from './routes.js';
-import type { SeriesEntry } from './catalog.js';
-import type { ReadingsStorage, SeriesDescription } from './storage.js';
+import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
 
-export type { ReadingsQuery, SeriesPoints, Aggregation, Fill } from './query.js';
-export type { SeriesDescription } from './storage.js';
+export type { ReadingsQuery, SeriesPoints, Point, Aggregation, Fill } from './query.js';
+export type { SeriesDescription, SeriesEntry } from './storage.js';
 export { parseQueryParams } from './query.js';
 
 const EXPORT_SLICE_MS = 3_600_000;
@@ -51,10 +49,7 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
   const { store, bus, log, metrics, config } = ctx;
   await store.migrate('readings', loadMigrations(migrationsDir, store.kind));
   const moduleLog = log.child({ module: 'readings' });
-  const storage: ReadingsStorage =
-    store.kind === 'postgres'
-      ? new PostgresReadings(store)
-      : await DuckDbReadings.open({ store, catalogSaveMs: config.persist.catalogSaveMs });
+  const storage = await openEngine(store, { catalogSaveMs: config.persist.catalogSaveMs });
   const persisting = ctx.roles.has('persist');
   const cache = new QueryCache<SeriesPoints[]>(config.query.cacheSize, config.query.cacheTtlMs);
   // every persistor, in any process, broadcasts what it committed: that is what invalidates answers
@@ -82,7 +77,7 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
       intervalMs: config.compaction.intervalMs,
       quietMs: config.compaction.quietMs,
     });
-  const engine = createQueryEngine({ store, storage, cache, metrics, maxPoints: config.query.maxPoints });
+  const engine = createQueryEngine({ storage, cache, metrics, maxPoints: config.query.maxPoints });
   if (ctx.roles.has('api'))
     registerReadingsRoutes(ctx.http, { engine, storage, keys: ctx.keys, requireReadKey: config.requireReadKey });
 
@@ -93,7 +88,7 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
     compactNow: () => storage.compactNow(),
     describe: (series) => storage.describe(series),
     catalog: (keys) => storage.series(keys),
-    exportRange: (range) => exportRange(store, storage, range),
+    exportRange: (range) => exportRange(storage, range),
     subscribe: (series, listener) => {
       const wanted = new Set(series);
       return bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) => {
@@ -117,7 +112,6 @@ export async function startReadings(ctx: CoreContext): Promise<ReadingsService> 
 }
 
 async function* exportRange(
-  store: Store,
   storage: ReadingsStorage,
   range: { series?: readonly string[]; startMs: number; endMs: number },
 ): AsyncIterable<ReadingBatch> {
@@ -126,20 +120,15 @@ async function* exportRange(
   if (!known.length) return;
   // the batches' keys are indexed by the store's series id: no lookup per row
   let keys = keysById(known);
-  // inlined values are numbers we produced (ids, epoch ms), never client text
-  const idFilter = range.series ? `series_id IN (${known.map((s) => s.id).join(', ')}) AND ` : '';
+  const seriesIds = range.series ? known.map((s) => s.id) : undefined;
   // an hour at a time: the engine sorts one slice, not the whole range, before the first row comes out
   for (let from = startMs; from < endMs; from += EXPORT_SLICE_MS) {
     const to = Math.min(endMs, from + EXPORT_SLICE_MS) - 1;
-    const source = storage.source(`${idFilter}ts BETWEEN ${from} AND ${to}`, from, to);
-    for await (const chunk of store.streamNumbers(
-      `SELECT series_id, ts, value FROM (${source}) AS src ORDER BY ts, series_id`,
-    )) {
-      const [ids, ts, value] = chunk.columns;
-      const keyIndex = Int32Array.from(ids);
+    for await (const chunk of storage.exportSlice({ seriesIds, startMs: from, endMs: to })) {
+      const keyIndex = Int32Array.from(chunk.seriesId);
       // a series created while the export runs is not known yet: read the catalog again
       if (keyIndex.some((id) => keys[id] === undefined)) keys = keysById(await storage.series());
-      yield { keys, keyIndex, ts, value, length: chunk.length };
+      yield { keys, keyIndex, ts: chunk.ts, value: chunk.value, length: chunk.length };
     }
   }
 }
