@@ -2,7 +2,7 @@ import { createDuckDbStore } from './duckdb.js';
 import { createPostgresStore } from './postgres.js';
 import type { Store } from './store.js';
 
-export type { Store, StoreTx, BulkColumn, Migration, Row, Params, StoreKind } from './store.js';
+export type { Store, StoreTx, BulkColumn, Migration, NumericChunk, Row, Params, StoreKind } from './store.js';
 export { loadMigrations } from './migrations.js';
 
 /** Opens the store the config names: PostgreSQL when `databaseUrl` is set, else the embedded DuckDB file. */

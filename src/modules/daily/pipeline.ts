@@ -121,9 +121,7 @@ export async function summarise(deps: PipelineDeps, date: string) {
     agg: 'last',
     fill: 'none',
   });
-  const byKey = new Map(
-    results.map((r) => [r.series, new Map(r.points.map((p) => [Date.parse(p.time), p.value ?? undefined]))]),
-  );
+  const byKey = new Map(results.map((r) => [r.series, new Map(r.points.map((p) => [p.ts, p.value ?? undefined]))]));
   const at = (key: string, ts: number) => byKey.get(key)?.get(ts) ?? undefined;
   const slots: Slot[] = [];
   for (let ts = startMs; ts < endMs; ts += HALF_HOUR_MS) {

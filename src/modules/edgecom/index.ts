@@ -46,9 +46,7 @@ function addTimeSeriesService(
         });
       // buckets are in time order and empty ones are left out (no fill), so every value is a number
       return {
-        data: results[0].points.flatMap((p) =>
-          p.value === null ? [] : [{ time: toTimestamp(Date.parse(p.time)), value: p.value }],
-        ),
+        data: results[0].points.flatMap((p) => (p.value === null ? [] : [{ time: toTimestamp(p.ts), value: p.value }])),
       };
     },
   });

@@ -82,7 +82,7 @@ const ladaRoutes =
             agg: 'avg',
             fill: '0',
           });
-          return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: p.time }));
+          return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: new Date(p.ts).toISOString() }));
         },
       );
 

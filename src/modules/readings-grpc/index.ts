@@ -64,7 +64,7 @@ function addReadingsService(
         results: results.map((r) => ({
           series: r.series,
           points: r.points.map((p) => ({
-            time: toTimestamp(Date.parse(p.time)),
+            time: toTimestamp(p.ts),
             ...(p.value === null ? {} : { value: p.value }),
           })),
         })),

@@ -3,20 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type Reading, type ReadingBatch } from '../../core/readings.js';
 import type { Bus } from '../../core/bus/index.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
-import type { Store } from '../../core/store/index.js';
-import { DuckDbReadings } from './duckdb-readings.js';
+import { openEngine } from './engines/index.js';
 import { Persistor } from './persistor.js';
 import { createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
-import { PostgresReadings } from './postgres-readings.js';
 import { createReadingsMetrics } from './metrics.js';
 import { readingsRoutes } from './routes.js';
 import { type Settings, settings } from './settings.js';
-import type { SeriesEntry } from './catalog.js';
-import type { ReadingsStorage, SeriesDescription } from './storage.js';
+import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
 
-export type { ReadingsQuery, SeriesPoints, Aggregation, Fill } from './query.js';
-export type { SeriesDescription } from './storage.js';
+export type { ReadingsQuery, SeriesPoints, Point, Aggregation, Fill } from './query.js';
+export type { SeriesDescription, SeriesEntry } from './storage.js';
 export { parseQueryParams } from './query.js';
 
 const EXPORT_SLICE_MS = 3_600_000;
@@ -58,10 +55,7 @@ export const readingsModule = defineModule({
     const { store, bus, log } = ctx;
     const { persist, compaction, query } = ctx.settings;
     const metrics = createReadingsMetrics(ctx.registry);
-    const storage: ReadingsStorage =
-      store.kind === 'postgres'
-        ? new PostgresReadings(store)
-        : await DuckDbReadings.open({ store, catalogSaveMs: persist.catalogSaveMs });
+    const storage = await openEngine(store, { catalogSaveMs: persist.catalogSaveMs });
     const cache = new QueryCache<SeriesPoints[]>(query.cacheSize, query.cacheTtlMs);
     // every persistor, in any process, broadcasts what it committed: that is what invalidates answers
     // (the in-process bus delivers before the ingest request is answered)
@@ -78,7 +72,7 @@ export const readingsModule = defineModule({
         for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
       },
     });
-    const engine = createQueryEngine({ store, storage, cache, metrics, maxPoints: query.maxPoints });
+    const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints });
 
     const service: ReadingsService = {
       query: engine.run,
@@ -86,7 +80,7 @@ export const readingsModule = defineModule({
       compactNow: () => storage.compactNow(),
       describe: (series) => storage.describe(series),
       catalog: (keys) => storage.series(keys),
-      exportRange: (range) => exportRange(store, storage, range),
+      exportRange: (range) => exportRange(storage, range),
       subscribe: (series, listener) => subscribe(bus, series, listener),
     };
     return {
@@ -128,7 +122,6 @@ function subscribe(bus: Bus, series: readonly string[], listener: (readings: Rea
 }
 
 async function* exportRange(
-  store: Store,
   storage: ReadingsStorage,
   range: { series?: readonly string[]; startMs: number; endMs: number },
 ): AsyncIterable<ReadingBatch> {
@@ -137,20 +130,15 @@ async function* exportRange(
   if (!known.length) return;
   // the batches' keys are indexed by the store's series id: no lookup per row
   let keys = keysById(known);
-  // inlined values are numbers we produced (ids, epoch ms), never client text
-  const idFilter = range.series ? `series_id IN (${known.map((s) => s.id).join(', ')}) AND ` : '';
+  const seriesIds = range.series ? known.map((s) => s.id) : undefined;
   // an hour at a time: the engine sorts one slice, not the whole range, before the first row comes out
   for (let from = startMs; from < endMs; from += EXPORT_SLICE_MS) {
     const to = Math.min(endMs, from + EXPORT_SLICE_MS) - 1;
-    const source = storage.source(`${idFilter}ts BETWEEN ${from} AND ${to}`, from, to);
-    for await (const chunk of store.streamNumbers(
-      `SELECT series_id, ts, value FROM (${source}) AS src ORDER BY ts, series_id`,
-    )) {
-      const [ids, ts, value] = chunk.columns;
-      const keyIndex = Int32Array.from(ids);
+    for await (const chunk of storage.exportSlice({ seriesIds, startMs: from, endMs: to })) {
+      const keyIndex = Int32Array.from(chunk.seriesId);
       // a series created while the export runs is not known yet: read the catalog again
       if (keyIndex.some((id) => keys[id] === undefined)) keys = keysById(await storage.series());
-      yield { keys, keyIndex, ts, value, length: chunk.length };
+      yield { keys, keyIndex, ts: chunk.ts, value: chunk.value, length: chunk.length };
     }
   }
 }

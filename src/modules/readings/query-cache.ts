@@ -27,11 +27,13 @@ export class QueryCache<T> {
   private readonly lastWriteGeneration = new Map<string, number>();
   private generation = 0;
 
-  constructor(size: number, ttlMs: number) {
+  /** `now` (milliseconds) measures the TTL; tests pass a clock they move. */
+  constructor(size: number, ttlMs: number, options: { now?: () => number } = {}) {
     if (size > 0) {
       this.lru = new LRUCache<string, Entry<T>>({
         max: size,
         ...(ttlMs > 0 ? { ttl: ttlMs } : {}),
+        ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
         dispose: (entry, key) => {
           for (const s of entry.series) this.keysBySeries.get(s)?.delete(key);
         },

@@ -4,19 +4,17 @@ import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import {
   bucketStarts,
   countBuckets,
-  formatTime,
   isTimeZone,
   isWindowName,
   WINDOWS,
   type WindowName,
 } from '../../core/time/buckets.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
+import { AGGREGATIONS, type Aggregation, type Bucket, type ReadingColumns } from './plan.js';
 import type { QueryCache } from './query-cache.js';
-import type { Store } from '../../core/store/index.js';
 import type { ReadingsStorage } from './storage.js';
 
-export const AGGREGATIONS = ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'] as const;
-export type Aggregation = (typeof AGGREGATIONS)[number];
+export { AGGREGATIONS, type Aggregation } from './plan.js';
 export const FILLS = ['none', 'null', 'previous', '0'] as const;
 export type Fill = (typeof FILLS)[number];
 
@@ -31,8 +29,9 @@ export interface ReadingsQuery {
   fill: Fill;
 }
 
+/** A reading or a bucket: `ts` in UTC epoch ms (a bucket's start); `value` null only in a filled gap. */
 export interface Point {
-  time: string;
+  ts: number;
   value: number | null;
 }
 
@@ -133,28 +132,23 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
   };
 }
 
-const aggregateSql = (agg: Aggregation, storage: ReadingsStorage): string =>
-  ({
-    min: 'min(value)',
-    max: 'max(value)',
-    avg: 'avg(value)',
-    sum: 'sum(value)',
-    count: 'CAST(count(*) AS DOUBLE PRECISION)',
-    first: storage.sql.first,
-    last: storage.sql.last,
-  })[agg];
-
 export interface QueryEngineOptions {
-  store: Store;
   storage: ReadingsStorage;
   cache: QueryCache<SeriesPoints[]>;
   metrics: Metrics;
   maxPoints: number;
 }
 
+/** The bucket a window stands for: `1d` with a zone is a local day, every other window epoch-aligned. */
+function bucketOf(window: WindowName, tz: string | undefined): Bucket {
+  return window === '1d' && tz
+    ? { kind: 'calendar', unit: 'day', zone: tz }
+    : { kind: 'fixed', widthMs: WINDOWS[window] };
+}
+
 /** Answers readings queries: windows × aggregations over one or more series, with gap filling. */
 export function createQueryEngine(options: QueryEngineOptions) {
-  const { store, storage, cache, metrics, maxPoints } = options;
+  const { storage, cache, metrics, maxPoints } = options;
 
   async function run(q: ReadingsQuery): Promise<SeriesPoints[]> {
     const started = performance.now();
@@ -175,58 +169,29 @@ export function createQueryEngine(options: QueryEngineOptions) {
     }
     const token = cache.begin();
     const known = await storage.series(q.series);
-    const idByKey = new Map(known.map((s) => [s.key, s.id]));
-    const rows = known.length
-      ? await store.query<{ series_id: number; t: number; value: number }>(
-          buildSql(
-            q,
-            known.map((s) => s.id),
-          ),
-          q.window === '1d' && q.tz ? [q.tz] : [],
-        )
-      : [];
-    if (!q.window && rows.length > maxPoints) {
+    const range = { seriesIds: known.map((s) => s.id), startMs: q.startMs, endMs: q.endMs };
+    const rows = !known.length
+      ? undefined
+      : q.window
+        ? await storage.aggregate({ ...range, bucket: bucketOf(q.window, q.tz), agg: q.agg })
+        : await storage.raw({ ...range, limit: maxPoints + 1 });
+    if (!q.window && rows && rows.length > maxPoints) {
       throw new InvalidInput(
         'too_many_points',
         `the range holds more than ${maxPoints} points; add a window or shorten the range`,
         { field: 'window' },
       );
     }
-    const byId = new Map<number, { t: number; value: number }[]>();
-    for (const r of rows) {
-      let list = byId.get(r.series_id);
-      if (!list) byId.set(r.series_id, (list = []));
-      list.push(r);
-    }
+    const bySeriesId = rows ? pointsBySeries(rows) : new Map<number, Point[]>();
+    const idByKey = new Map(known.map((s) => [s.key, s.id]));
     const results = q.series.map((key) => {
       const id = idByKey.get(key);
-      const found = (id === undefined ? undefined : byId.get(id)) ?? [];
-      return {
-        series: key,
-        points:
-          q.window && q.fill !== 'none'
-            ? fillBuckets(found, q)
-            : found.map((r) => ({ time: formatTime(r.t, q.tz), value: r.value })),
-      };
+      const found = (id === undefined ? undefined : bySeriesId.get(id)) ?? [];
+      return { series: key, points: q.window && q.fill !== 'none' ? fillBuckets(found, q) : found };
     });
     cache.set(cacheKey, token, q.series, q.startMs, q.endMs, results);
     metrics.queryDuration.observe({ cache: 'miss' }, (performance.now() - started) / 1000);
     return results;
-  }
-
-  function buildSql(q: ReadingsQuery, ids: number[]): string {
-    // every inlined value is a number we produced (ids, epoch ms): nothing from the client reaches the SQL text
-    const source = storage.source(
-      `series_id IN (${ids.join(', ')}) AND ts BETWEEN ${q.startMs} AND ${q.endMs}`,
-      q.startMs,
-      q.endMs,
-    );
-    if (!q.window)
-      return `SELECT series_id, ts AS t, value FROM (${source}) AS src ORDER BY series_id, ts LIMIT ${maxPoints + 1}`;
-    const width = WINDOWS[q.window];
-    const bucket =
-      q.window === '1d' && q.tz ? storage.sql.tzDayBucket : `ts - (((ts % ${width}) + ${width}) % ${width})`;
-    return `SELECT series_id, ${bucket} AS t, ${aggregateSql(q.agg, storage)} AS value FROM (${source}) AS src GROUP BY 1, 2 ORDER BY 1, 2`;
   }
 
   return { run };
@@ -234,17 +199,35 @@ export function createQueryEngine(options: QueryEngineOptions) {
 
 export type QueryEngine = ReturnType<typeof createQueryEngine>;
 
-function fillBuckets(found: { t: number; value: number }[], q: ReadingsQuery): Point[] {
+/** Rows sorted by series id, then time, as points per series id. */
+function pointsBySeries(rows: ReadingColumns): Map<number, Point[]> {
+  const out = new Map<number, Point[]>();
+  const { seriesId, ts, value } = rows;
+  let currentId = Number.NaN;
+  let points: Point[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    if (seriesId[i] !== currentId) {
+      currentId = seriesId[i];
+      points = [];
+      out.set(currentId, points);
+    }
+    points.push({ ts: ts[i], value: value[i] });
+  }
+  return out;
+}
+
+/** One point per bucket of the range: a bucket without readings gets null, the previous value or 0. */
+function fillBuckets(found: Point[], q: ReadingsQuery): Point[] {
   const points: Point[] = [];
   let i = 0;
   let previous: number | null = null;
   for (const t of bucketStarts(q.startMs, q.endMs, q.window!, q.tz)) {
-    while (i < found.length && found[i].t < t) i++;
+    while (i < found.length && found[i].ts < t) i++;
     let value: number | null;
-    if (i < found.length && found[i].t === t) value = found[i++].value;
+    if (i < found.length && found[i].ts === t) value = found[i++].value;
     else value = q.fill === 'previous' ? previous : q.fill === '0' ? 0 : null;
     if (value !== null) previous = value;
-    points.push({ time: formatTime(t, q.tz), value });
+    points.push({ ts: t, value });
   }
   return points;
 }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { NotFound } from '../../core/errors.js';
 import { formatTime } from '../../core/time/buckets.js';
-import { parseQueryParams, type QueryEngine } from './query.js';
+import { createIsoFormatter } from '../../core/time/timestamps.js';
+import { parseQueryParams, type QueryEngine, type SeriesPoints } from './query.js';
 import type { ReadingsStorage } from './storage.js';
 
 const pointsSchema = {
@@ -25,6 +26,9 @@ const seriesSchema = {
 export const readingsRoutes =
   (deps: { engine: QueryEngine; storage: ReadingsStorage }): FastifyPluginAsync =>
   async (http) => {
+    // a cached answer comes back as the same array: its formatted times go with it, made once
+    const formatted = new WeakMap<SeriesPoints[], ReturnType<typeof formatResults>>();
+
     http.get(
       '/api/v1/query',
       {
@@ -69,9 +73,13 @@ export const readingsRoutes =
         // parameters are checked by parseQueryParams, which names the parameter in its 400
         validatorCompiler: () => () => true,
       },
-      async (request) => ({
-        results: await deps.engine.run(parseQueryParams(request.query as Record<string, unknown>)),
-      }),
+      async (request) => {
+        const q = parseQueryParams(request.query as Record<string, unknown>);
+        const results = await deps.engine.run(q);
+        let body = formatted.get(results);
+        if (!body) formatted.set(results, (body = formatResults(results, q.tz)));
+        return { results: body };
+      },
     );
 
     http.get(
@@ -122,3 +130,12 @@ export const readingsRoutes =
       },
     );
   };
+
+/** Points as the API shows them: ISO 8601 times, UTC (`…Z`) or with the offset of `tz` when one was asked for. */
+function formatResults(results: readonly SeriesPoints[], tz: string | undefined) {
+  const format = tz ? (tsMs: number) => formatTime(tsMs, tz) : createIsoFormatter();
+  return results.map((r) => ({
+    series: r.series,
+    points: r.points.map((p) => ({ time: format(p.ts), value: p.value })),
+  }));
+}

@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/log.js';
 import type { ReadingsMetrics as Metrics } from './metrics.js';
 import type { ReadingBatch } from '../../core/readings.js';
-import type { SeriesEntry } from './catalog.js';
+import type { AggregatePlan, ExportSlicePlan, RawPlan, ReadingColumns } from './plan.js';
 
 /** What the catalog says of a series besides its stats. */
 export interface SeriesDescription {
@@ -10,10 +10,25 @@ export interface SeriesDescription {
   kind: 'gauge' | 'counter' | 'interval';
 }
 
+/** A series in the catalog, with its stats. */
+export interface SeriesEntry {
+  id: number;
+  key: string;
+  unit: string | null;
+  kind: string;
+  count: number;
+  /** UTC epoch ms; Infinity / -Infinity while the series has no readings. */
+  firstTs: number;
+  lastTs: number;
+  /** NaN while the series has no readings. */
+  lastValue: number;
+}
+
 /**
- * How readings are kept in one engine. DuckDB appends and dedupes later (duckdb-readings.ts);
- * PostgreSQL upserts on a primary key (postgres-readings.ts). Everything above — group commit,
- * queries, cache, routes — is shared.
+ * How readings are kept and read in one engine: `engines/duckdb` appends and dedupes later,
+ * `engines/postgres` upserts on a primary key. Reads take a typed plan (plan.ts) and each engine
+ * writes its own SQL. Everything above — group commit, query parameters, fill, cache, routes — is
+ * shared. `engines/index.ts` picks the engine for a store.
  */
 export interface ReadingsStorage {
   /** Commits the batches in one transaction; later rows win over earlier ones for the same (series, ts). */
@@ -22,10 +37,12 @@ export interface ReadingsStorage {
   describe(series: readonly SeriesDescription[]): Promise<void>;
   /** The catalog entries of `keys` that exist (all series when `keys` is undefined), sorted by key. */
   series(keys?: readonly string[]): Promise<SeriesEntry[]>;
-  /** SQL yielding (series_id, ts, value), one row per (series, ts), for the readings matching `where`. */
-  source(where: string, startMs: number, endMs: number): string;
-  /** Engine-specific expressions: local-day bucket of `ts` in the zone bound to $1, first and last value. */
-  readonly sql: { tzDayBucket: string; first: string; last: string };
+  /** One value per (series, bucket) that holds readings, sorted by series id, then time. */
+  aggregate(plan: AggregatePlan): Promise<ReadingColumns>;
+  /** The readings of the range, sorted by series id, then time; at most `plan.limit` rows. */
+  raw(plan: RawPlan): Promise<ReadingColumns>;
+  /** The readings of a slice in time order (then series id), streamed a chunk at a time. */
+  exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns>;
   startBackground(options: { log: Logger; metrics: Metrics; intervalMs: number; quietMs: number }): void;
   compactNow(): Promise<void>;
   stop(): Promise<void>;

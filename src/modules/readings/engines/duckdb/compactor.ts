@@ -1,6 +1,6 @@
-import type { Logger } from '../../core/log.js';
-import type { ReadingsMetrics as Metrics } from './metrics.js';
-import type { Store } from '../../core/store/index.js';
+import type { Logger } from '../../../../core/log.js';
+import type { ReadingsMetrics as Metrics } from '../../metrics.js';
+import type { Store } from '../../../../core/store/index.js';
 import type { SeriesCatalog } from './catalog.js';
 import type { PartitionTracker } from './partitions.js';
 import { compactPartition, savePartitionStates } from './repository.js';

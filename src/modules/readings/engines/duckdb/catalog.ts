@@ -1,17 +1,6 @@
-import type { Store, StoreTx } from '../../core/store/index.js';
+import type { Store, StoreTx } from '../../../../core/store/index.js';
+import type { SeriesEntry } from '../../storage.js';
 import { loadCatalogRows, loadStatsSince, saveSeriesStats } from './repository.js';
-
-export interface SeriesEntry {
-  id: number;
-  key: string;
-  unit: string | null;
-  kind: string;
-  count: number;
-  /** UTC epoch ms; Infinity / -Infinity while the series has no readings. */
-  firstTs: number;
-  lastTs: number;
-  lastValue: number;
-}
 
 /** What one commit adds to a series. */
 export interface SeriesDelta {

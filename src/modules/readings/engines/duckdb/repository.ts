@@ -1,4 +1,4 @@
-import type { Store, StoreTx } from '../../core/store/index.js';
+import type { Store, StoreTx } from '../../../../core/store/index.js';
 import type { PartitionState } from './partitions.js';
 
 /** SQL for the readings module's own tables: series, readings, reading_partitions, readings_meta. */

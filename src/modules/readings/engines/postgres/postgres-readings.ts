@@ -1,7 +1,9 @@
-import type { ReadingBatch } from '../../core/readings.js';
-import type { Store, StoreTx } from '../../core/store/index.js';
-import type { SeriesEntry } from './catalog.js';
-import type { ReadingsStorage, SeriesDescription } from './storage.js';
+import type { ReadingBatch } from '../../../../core/readings.js';
+import type { Store, StoreTx } from '../../../../core/store/index.js';
+import type { AggregatePlan, Aggregation, Bucket, ExportSlicePlan, RawPlan, ReadingColumns } from '../../plan.js';
+import type { ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
+import { asReadingColumns, rowsAsColumns } from '../columns.js';
+import { COMMON_AGGREGATE_SQL, fixedBucketSql, rangeCondition } from '../standard-sql.js';
 
 const MONTHS_AHEAD = 2;
 const DEADLOCK = '40P01';
@@ -30,6 +32,18 @@ function partitionName(monthMs: number): string {
   return `readings_p${y < 0 ? 'm' + -y : y}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
+const AGGREGATE_SQL: Record<Aggregation, string> = {
+  ...COMMON_AGGREGATE_SQL,
+  first: '(array_agg(value ORDER BY ts))[1]',
+  last: '(array_agg(value ORDER BY ts DESC))[1]',
+};
+
+/** PostgreSQL's bucket of `ts`; a calendar day's zone is bound to $1. */
+function bucketSql(bucket: Bucket): string {
+  if (bucket.kind === 'fixed') return fixedBucketSql(bucket.widthMs);
+  return `(extract(epoch FROM date_trunc('day', to_timestamp(ts / 1000.0), $1)) * 1000)::bigint`;
+}
+
 /**
  * Readings in PostgreSQL: a COPY into a staging table, then one upsert on the primary key
  * (series, ts), the batch's last row for a key winning — the same last-write-wins the embedded
@@ -37,11 +51,6 @@ function partitionName(monthMs: number): string {
  * same transaction, so any process reads a current catalog.
  */
 export class PostgresReadings implements ReadingsStorage {
-  readonly sql = {
-    tzDayBucket: `(extract(epoch FROM date_trunc('day', to_timestamp(ts / 1000.0), $1)) * 1000)::bigint`,
-    first: '(array_agg(value ORDER BY ts))[1]',
-    last: '(array_agg(value ORDER BY ts DESC))[1]',
-  };
   private readonly ids = new Map<string, number>();
   private readonly partitions = new Set<number>();
 
@@ -75,8 +84,26 @@ export class PostgresReadings implements ReadingsStorage {
     await this.store.query(`UPDATE series SET unit = NULL WHERE unit = ''`);
   }
 
-  source(where: string): string {
-    return `SELECT series_id, ts, value FROM readings WHERE ${where}`;
+  async aggregate(plan: AggregatePlan): Promise<ReadingColumns> {
+    const rows = await this.store.query<{ series_id: number; ts: number; value: number }>(
+      `SELECT series_id, ${bucketSql(plan.bucket)} AS ts, ${AGGREGATE_SQL[plan.agg]} AS value
+       FROM readings WHERE ${rangeCondition(plan)} GROUP BY 1, 2 ORDER BY 1, 2`,
+      plan.bucket.kind === 'calendar' ? [plan.bucket.zone] : [],
+    );
+    return rowsAsColumns(rows);
+  }
+
+  async raw(plan: RawPlan): Promise<ReadingColumns> {
+    if (!Number.isSafeInteger(plan.limit)) throw new Error(`limit ${plan.limit} is not a whole number`);
+    const rows = await this.store.query<{ series_id: number; ts: number; value: number }>(
+      `SELECT series_id, ts, value FROM readings WHERE ${rangeCondition(plan)} ORDER BY series_id, ts LIMIT ${plan.limit}`,
+    );
+    return rowsAsColumns(rows);
+  }
+
+  async *exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns> {
+    const sql = `SELECT series_id, ts, value FROM readings WHERE ${rangeCondition(plan)} ORDER BY ts, series_id`;
+    for await (const chunk of this.store.streamNumbers(sql)) yield asReadingColumns(chunk);
   }
 
   startBackground() {

@@ -1,0 +1,222 @@
+import type { Logger } from '../../../../core/log.js';
+import type { ReadingsMetrics as Metrics } from '../../metrics.js';
+import type { ReadingBatch } from '../../../../core/readings.js';
+import type { Store } from '../../../../core/store/index.js';
+import type { AggregatePlan, Aggregation, Bucket, ExportSlicePlan, RawPlan, ReadingColumns } from '../../plan.js';
+import type { ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
+import { asReadingColumns, readColumns } from '../columns.js';
+import { COMMON_AGGREGATE_SQL, fixedBucketSql, rangeCondition } from '../standard-sql.js';
+import { SeriesCatalog } from './catalog.js';
+import { startCompactor } from './compactor.js';
+import { PartitionTracker, type PartitionState } from './partitions.js';
+import { type PreparedWrite, prepareWrite } from './prepare-write.js';
+import { insertSeries, loadWriteState, savePartitionStates } from './repository.js';
+
+const AGGREGATE_SQL: Record<Aggregation, string> = {
+  ...COMMON_AGGREGATE_SQL,
+  first: 'arg_min(value, ts)',
+  last: 'arg_max(value, ts)',
+};
+
+/** DuckDB's bucket of `ts`; a calendar day's zone is bound to $1. */
+function bucketSql(bucket: Bucket): string {
+  if (bucket.kind === 'fixed') return fixedBucketSql(bucket.widthMs);
+  return `epoch_ms(time_bucket(INTERVAL '1 day', make_timestamptz(ts * 1000), $1))`;
+}
+
+/**
+ * Readings in the embedded DuckDB store, append-first: rows are appended with an ever-increasing
+ * `seq` and no key check; a row not later than its series' last stored time marks its day 'dirty',
+ * and queries dedupe dirty days (highest seq wins) until the compactor has rewritten them.
+ * The series catalog lives in memory (see catalog.ts).
+ */
+export class DuckDbReadings implements ReadingsStorage {
+  private nextSeq: number;
+  private nextSeriesId: number;
+  private lastCatalogSaveMs = Date.now();
+  private compactor: ReturnType<typeof startCompactor> | undefined;
+
+  static async open(options: { store: Store; catalogSaveMs: number }): Promise<DuckDbReadings> {
+    const catalog = await SeriesCatalog.load(options.store);
+    const state = await loadWriteState(options.store);
+    return new DuckDbReadings(
+      options.store,
+      options.catalogSaveMs,
+      catalog,
+      new PartitionTracker(state.partitions),
+      state.nextSeq,
+    );
+  }
+
+  private constructor(
+    private readonly store: Store,
+    private readonly catalogSaveMs: number,
+    readonly catalog: SeriesCatalog,
+    readonly partitions: PartitionTracker,
+    nextSeq: number,
+  ) {
+    this.nextSeq = nextSeq;
+    this.nextSeriesId = catalog.nextId;
+  }
+
+  async series(keys?: readonly string[]): Promise<SeriesEntry[]> {
+    if (!keys) return this.catalog.list();
+    return keys.map((k) => this.catalog.get(k)).filter((s) => s !== undefined);
+  }
+
+  async describe(series: readonly SeriesDescription[]): Promise<void> {
+    const created: SeriesEntry[] = [];
+    await this.store.transaction(async (tx) => {
+      for (const s of series) {
+        const existing = this.catalog.get(s.key);
+        if (existing) {
+          await tx.run(`UPDATE series SET unit = $1, kind = $2 WHERE id = $3`, [s.unit, s.kind, existing.id]);
+        } else {
+          const entry = emptyEntry(this.nextSeriesId++, s.key, s.unit, s.kind);
+          await tx.run(`INSERT INTO series (id, key, unit, kind) VALUES ($1, $2, $3, $4)`, [
+            entry.id,
+            s.key,
+            s.unit,
+            s.kind,
+          ]);
+          created.push(entry);
+        }
+      }
+    });
+    for (const s of series) {
+      const existing = this.catalog.get(s.key);
+      if (existing) Object.assign(existing, { unit: s.unit, kind: s.kind });
+    }
+    for (const entry of created) this.catalog.add(entry);
+  }
+
+  aggregate(plan: AggregatePlan): Promise<ReadingColumns> {
+    const sql = `SELECT series_id, ${bucketSql(plan.bucket)} AS t, ${AGGREGATE_SQL[plan.agg]} AS value
+      FROM (${this.source(plan)}) AS src GROUP BY 1, 2 ORDER BY 1, 2`;
+    return readColumns(this.store, sql, plan.bucket.kind === 'calendar' ? [plan.bucket.zone] : undefined);
+  }
+
+  raw(plan: RawPlan): Promise<ReadingColumns> {
+    if (!Number.isSafeInteger(plan.limit)) throw new Error(`limit ${plan.limit} is not a whole number`);
+    return readColumns(
+      this.store,
+      `SELECT series_id, ts, value FROM (${this.source(plan)}) AS src ORDER BY series_id, ts LIMIT ${plan.limit}`,
+    );
+  }
+
+  async *exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns> {
+    const sql = `SELECT series_id, ts, value FROM (${this.source(plan)}) AS src ORDER BY ts, series_id`;
+    for await (const chunk of this.store.streamNumbers(sql)) yield asReadingColumns(chunk);
+  }
+
+  /** (series_id, ts, value) of a range, one row per (series, ts): dirty days are deduplicated. */
+  private source(range: ExportSlicePlan): string {
+    const where = rangeCondition(range);
+    const plain = `SELECT series_id, ts, value FROM readings WHERE ${where}`;
+    const dirty = this.partitions.dirtyRanges(range.startMs, range.endMs);
+    if (!dirty.length) return plain;
+    // days that may hold late, resent or corrected rows: the highest seq of each (series, ts) wins
+    const inDirty = dirty.map(([lo, hi]) => `(ts >= ${lo} AND ts < ${hi})`).join(' OR ');
+    return `${plain} AND NOT (${inDirty})
+      UNION ALL
+      SELECT series_id, ts, arg_max(value, seq) AS value FROM readings WHERE ${where} AND (${inDirty}) GROUP BY series_id, ts`;
+  }
+
+  startBackground(options: { log: Logger; metrics: Metrics; intervalMs: number; quietMs: number }) {
+    this.compactor = startCompactor({
+      store: this.store,
+      partitions: this.partitions,
+      catalog: this.catalog,
+      ...options,
+    });
+  }
+
+  async compactNow() {
+    await this.compactor?.runNow();
+  }
+
+  /** Stops the compactor and saves the catalog. */
+  async stop() {
+    await this.compactor?.stop();
+    if (this.catalog.hasUnsaved) {
+      const onSaved = await this.store.transaction((tx) => this.catalog.save(tx));
+      onSaved();
+    }
+  }
+
+  /**
+   * Appends a commit: lays it out (prepare-write.ts), marks the days it touches, commits the rows
+   * with whatever else is due, then updates the in-memory state the commit changed.
+   */
+  async write(batches: ReadingBatch[], rows: number): Promise<void> {
+    const nowMs = Date.now();
+    const prepared = prepareWrite(batches, rows, {
+      catalog: this.catalog,
+      firstSeq: this.nextSeq,
+      nextSeriesId: () => this.nextSeriesId++,
+    });
+    this.markDaysWritten(prepared.touchedDays, nowMs);
+    const committed = await this.commit(prepared, nowMs);
+    this.applyCommitted(prepared, committed, nowMs);
+  }
+
+  /**
+   * Day states are made visible before the commit: a query that sees 'dirty' too early only
+   * dedupes needlessly, while one that saw it too late could count a duplicate twice.
+   */
+  private markDaysWritten(touchedDays: ReadonlyMap<number, boolean>, nowMs: number) {
+    const { partitions } = this;
+    for (const [day, mayHoldDuplicate] of touchedDays) {
+      partitions.markWritten(day, mayHoldDuplicate || partitions.get(day) === 'dirty' ? 'dirty' : 'appended', nowMs);
+    }
+  }
+
+  /** One transaction: changed day states, new series, the catalog when a save is due, then the rows. */
+  private async commit(prepared: PreparedWrite, nowMs: number) {
+    const { catalog, partitions } = this;
+    const saveCatalog = nowMs - this.lastCatalogSaveMs >= this.catalogSaveMs && catalog.hasUnsaved;
+    return this.store.transaction(async (tx) => {
+      // decided here, when every earlier transaction (a compaction, say) has committed
+      const savedStates: ReadonlyMap<number, PartitionState> = partitions.unsaved(prepared.touchedDays.keys());
+      await savePartitionStates(tx, savedStates);
+      await insertSeries(tx, prepared.created);
+      const onCatalogSaved = saveCatalog ? await catalog.save(tx) : undefined;
+      // last: in the steady state (known series, no state change) the append is the whole transaction
+      await tx.bulkAppend(
+        'readings',
+        [
+          { type: 'int32', values: prepared.seriesId },
+          { type: 'int64', values: prepared.ts },
+          { type: 'float64', values: prepared.value },
+          { type: 'int64', values: prepared.seq },
+        ],
+        prepared.rows,
+      );
+      return { savedStates, onCatalogSaved };
+    });
+  }
+
+  /**
+   * Runs synchronously after the commit, before the next queued transaction can start, so the
+   * catalog's seq watermark always matches what is committed.
+   */
+  private applyCommitted(
+    prepared: PreparedWrite,
+    committed: { savedStates: ReadonlyMap<number, PartitionState>; onCatalogSaved: (() => void) | undefined },
+    nowMs: number,
+  ) {
+    const { catalog } = this;
+    this.partitions.markSaved(committed.savedStates);
+    if (committed.onCatalogSaved) {
+      committed.onCatalogSaved();
+      this.lastCatalogSaveMs = nowMs;
+    }
+    for (const { id, key } of prepared.created) catalog.add(emptyEntry(id, key, null, 'gauge'));
+    catalog.apply(prepared.deltas.values(), prepared.lastSeq);
+    this.nextSeq = prepared.lastSeq + 1;
+  }
+}
+
+function emptyEntry(id: number, key: string, unit: string | null, kind: string): SeriesEntry {
+  return { id, key, unit, kind, count: 0, firstTs: Infinity, lastTs: -Infinity, lastValue: NaN };
+}
