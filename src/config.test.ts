@@ -88,3 +88,9 @@ test('two modules claiming one settings area stop start-up naming both', () => {
     /"dumps" is claimed by both dumps and exports/,
   );
 });
+
+test('an old environment name still sets a renamed setting; the new name wins', () => {
+  assert.equal(loadConfig({ env: { WATTLINE_CLUSTER_EVERY: '7' } }).sensorlog.clusterEvery, 7);
+  const both = { WATTLINE_CLUSTER_EVERY: '7', WATTLINE_SENSORLOG_CLUSTER_EVERY: '9' };
+  assert.equal(loadConfig({ env: both }).sensorlog.clusterEvery, 9);
+});

@@ -12,7 +12,7 @@ import { settings as dumps } from './modules/dumps/settings.js';
 import { settings as edgecom } from './modules/edgecom/settings.js';
 import { settings as ingest } from './modules/ingest/settings.js';
 import { settings as readings } from './modules/readings/settings.js';
-import { settings as sensorlog } from './modules/sensorlog/settings.js';
+import { renamed as sensorlogRenamed, settings as sensorlog } from './modules/sensorlog/settings.js';
 import { renamed as sourcesRenamed, settings as sources } from './modules/sources/settings.js';
 
 /**
@@ -40,7 +40,7 @@ type Shape = typeof coreSettings.shape &
 export const configSchema = composeSettings<Shape>(parts);
 export type Config = Readonly<z.output<typeof configSchema>>;
 
-const renamed: RenamedSettings = { ...sourcesRenamed };
+const renamed: RenamedSettings = { ...sourcesRenamed, ...sensorlogRenamed };
 
 /** Reads YAML (optional) and the environment once, validates, and returns a frozen config. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {

@@ -103,7 +103,7 @@ test('storing events.txt clusters it off the request path into groups near the o
   assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
   const [{ n }] = await w.app.ctx.store.query<{ n: number }>('SELECT count(*) AS n FROM sensor_events');
   assert.equal(n, 1000);
-  // 1000 stored events (WATTLINE_CLUSTER_EVERY) start a run in a worker thread
+  // 1000 stored events (sensorlog.clusterEvery) start a run in a worker thread
   let clusters: { label: number; count: number; avg_power_active_w: number }[] = [];
   await until(
     async () => (clusters = (await w.request('/clusters/summary')).body.clusters).length > 0,

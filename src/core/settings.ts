@@ -48,7 +48,6 @@ export type RenamedSettings = Readonly<Record<string, string>>;
 const ENV_NAMES: Record<string, string> = {
   databaseUrl: 'DATABASE_URL',
   busUrl: 'BUS_URL',
-  'sensorlog.clusterEvery': 'WATTLINE_CLUSTER_EVERY',
 };
 
 /** Environment variable for a setting path: `ingest.batchSize` → `WATTLINE_INGEST_BATCH_SIZE`. */

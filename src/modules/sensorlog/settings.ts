@@ -20,3 +20,6 @@ export const settings = z.object({
 });
 
 export type Settings = Readonly<z.output<typeof settings>>;
+
+/** Settings that moved: `WATTLINE_CLUSTER_EVERY` became `WATTLINE_SENSORLOG_CLUSTER_EVERY` (the old name still works). */
+export const renamed = { clusterEvery: 'sensorlog.clusterEvery' } as const;
