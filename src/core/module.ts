@@ -47,8 +47,6 @@ export interface ModuleContext<Settings> {
   store: Store;
   bus: Bus;
   keys: ApiKeys;
-  /** The roles this process runs; a module reads them only through `roles` in its parts. */
-  roles: ReadonlySet<Role>;
 }
 
 /**

@@ -44,7 +44,6 @@ export async function startModule<Settings, Deps, Service>(
       store,
       bus: core.bus,
       keys: core.keys,
-      roles,
     },
     deps,
   );
