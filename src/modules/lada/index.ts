@@ -32,63 +32,61 @@ export const ladaModule = defineModule({
 const ladaRoutes =
   (readings: Pick<ReadingsService, 'query' | 'catalog'>): FastifyPluginAsync =>
   async (http) => {
-    {
-      const latest = async (keys: readonly string[]) => {
-        const entries = await readings.catalog(keys);
-        // a sensor that never reported answers 0, as cloud-lada did
-        return (key: string) => {
-          const e = entries.find((x) => x.key === key);
-          return e && Number.isFinite(e.lastTs) ? e.lastValue : 0;
-        };
+    const latest = async (keys: readonly string[]) => {
+      const entries = await readings.catalog(keys);
+      // a sensor that never reported answers 0, as cloud-lada did
+      return (key: string) => {
+        const e = entries.find((x) => x.key === key);
+        return e && Number.isFinite(e.lastTs) ? e.lastValue : 0;
       };
-      const tags = ['cloud-lada'];
+    };
+    const tags = ['cloud-lada'];
 
-      http.get(
-        '/api/statistics/latest',
-        { schema: { summary: 'Latest speed, fuel, engine temperature and revolutions', tags } },
-        async () => {
-          const value = await latest(['speed', 'fuel', 'engine_temperature', 'revolution']);
-          return {
-            speed: value('speed'),
-            fuel: value('fuel'),
-            engineTemperature: value('engine_temperature'),
-            revolutions: value('revolution'),
-          };
-        },
-      );
+    http.get(
+      '/api/statistics/latest',
+      { schema: { summary: 'Latest speed, fuel, engine temperature and revolutions', tags } },
+      async () => {
+        const value = await latest(['speed', 'fuel', 'engine_temperature', 'revolution']);
+        return {
+          speed: value('speed'),
+          fuel: value('fuel'),
+          engineTemperature: value('engine_temperature'),
+          revolutions: value('revolution'),
+        };
+      },
+    );
 
-      http.get('/api/location/latest', { schema: { summary: 'Latest position', tags } }, async () => {
-        const value = await latest(['location_latitude', 'location_longitude']);
-        return { latitude: value('location_latitude'), longitude: value('location_longitude') };
-      });
+    http.get('/api/location/latest', { schema: { summary: 'Latest position', tags } }, async () => {
+      const value = await latest(['location_latitude', 'location_longitude']);
+      return { latitude: value('location_latitude'), longitude: value('location_longitude') };
+    });
 
-      http.get<{ Params: { sensor: string; date: string } }>(
-        '/api/statistics/sensor/:sensor/date/:date',
-        { schema: { summary: 'A UTC day of one sensor in 96 fifteen-minute averages (empty ones 0)', tags } },
-        async (request) => {
-          const { sensor, date } = request.params;
-          if (!(SENSORS as readonly string[]).includes(sensor))
-            throw new InvalidInput(
-              'invalid_sensor',
-              `sensor must be one of ${SENSORS.join(', ')} (got "${sensor.slice(0, 40)}")`,
-              { field: 'sensor' },
-            );
-          const startMs = DateTime.fromISO(parseDateParam(date, 'date'), { zone: 'utc' }).toMillis();
-          const [result] = await readings.query({
-            series: [sensor],
-            startMs,
-            endMs: startMs + 96 * QUARTER_MS - 1,
-            window: '15m',
-            agg: 'avg',
-            fill: '0',
-          });
-          return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: new Date(p.ts).toISOString() }));
-        },
-      );
+    http.get<{ Params: { sensor: string; date: string } }>(
+      '/api/statistics/sensor/:sensor/date/:date',
+      { schema: { summary: 'A UTC day of one sensor in 96 fifteen-minute averages (empty ones 0)', tags } },
+      async (request) => {
+        const { sensor, date } = request.params;
+        if (!(SENSORS as readonly string[]).includes(sensor))
+          throw new InvalidInput(
+            'invalid_sensor',
+            `sensor must be one of ${SENSORS.join(', ')} (got "${sensor.slice(0, 40)}")`,
+            { field: 'sensor' },
+          );
+        const startMs = DateTime.fromISO(parseDateParam(date, 'date'), { zone: 'utc' }).toMillis();
+        const [result] = await readings.query({
+          series: [sensor],
+          startMs,
+          endMs: startMs + 96 * QUARTER_MS - 1,
+          window: '15m',
+          agg: 'avg',
+          fill: '0',
+        });
+        return result.points.map((p) => ({ sensor, value: p.value ?? 0, timestamp: new Date(p.ts).toISOString() }));
+      },
+    );
 
-      http.get('/api/status', { schema: { summary: 'When the last reading was taken', tags } }, async () => {
-        const last = Math.max(...(await readings.catalog()).map((e) => e.lastTs));
-        return { lastIngestTimestamp: Number.isFinite(last) ? new Date(last).toISOString() : null };
-      });
-    }
+    http.get('/api/status', { schema: { summary: 'When the last reading was taken', tags } }, async () => {
+      const last = Math.max(...(await readings.catalog()).map((e) => e.lastTs));
+      return { lastIngestTimestamp: Number.isFinite(last) ? new Date(last).toISOString() : null };
+    });
   };
