@@ -57,7 +57,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     schema: config.store.schema,
   });
   await store.migrate('core', loadMigrations(path.join(root, 'core', 'migrations'), store.kind));
-  const bus = await openBus(config, log);
+  const bus = await openBus(config, log, metrics.registry);
   const keys = await ApiKeys.open({ store, configured: config.apiKeys, dataDir: config.dataDir });
   const http = await createHttpServer({
     log,
@@ -86,7 +86,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
 
   // modules, in dependency order
   const readings = await startReadings(ctx);
-  const ingest = await startIngest(ctx, readings);
+  const ingest = await startIngest(ctx);
   const edgecom = startEdgecom(ctx, readings);
   const readingsGrpc = startReadingsGrpc(ctx, readings);
   const sources = await startSources(ctx, readings);

@@ -113,7 +113,7 @@ export const configSchema = z.object({
         2_000_000,
         1000,
         100_000_000,
-        'Rows waiting to be committed before new ingest requests get 503 with `Retry-After`.',
+        'Rows waiting to be committed before further batches are refused and ingest answers 503 with `Retry-After` (in-process bus; on NATS `bus.maxBytes` and `bus.maxMessages` limit the stream instead).',
       ),
       maxLineBytes: int(
         65536,
@@ -196,6 +196,18 @@ export const configSchema = z.object({
         'Deliveries of a message before it goes to the dead-letter stream with its reason logged.',
       ),
       ackWaitMs: int(30_000, 1000, 3_600_000, 'How long a consumer may take over a message before it is redelivered.'),
+      maxBytes: int(
+        1024 ** 3,
+        1024 ** 2,
+        1024 ** 4,
+        "Most bytes a topic's stream holds unconsumed; beyond it publishes are refused, ingest answers 503 with `Retry-After` and `bus_publish_refused_total` counts them (stored messages are never dropped to make room). At least the NATS `max_payload`, so one message fits.",
+      ),
+      maxMessages: int(
+        1_000_000,
+        1,
+        1_000_000_000,
+        "Most messages (ingest: batches of up to `ingest.batchSize` rows) a topic's stream holds unconsumed; beyond it publishes are refused as with `bus.maxBytes`.",
+      ),
     })
     .prefault({}),
   timezone: z

@@ -23,19 +23,25 @@ export interface StreamSettings {
   /** Longest an unconsumed message is kept (0: no limit). */
   maxAgeS: number;
   replicas: number;
+  /** Most bytes a topic's work-queue stream holds before it refuses publishes. */
+  maxBytes: number;
+  /** Most messages a topic's work-queue stream holds before it refuses publishes. */
+  maxMessages: number;
   /** How long a handler may work on a message before JetStream delivers it again. */
   ackWaitMs: number;
 }
 
+type Limits = Pick<StreamConfig, 'max_bytes' | 'max_msgs'>;
 /** What the bus sets on a stream; the rest is the server's default or the operator's. */
-type WantedStream = Pick<StreamConfig, 'name' | 'subjects' | 'retention'>;
+type WantedStream = Pick<StreamConfig, 'name' | 'subjects' | 'retention' | 'discard'> & Partial<Limits>;
 
 export type Streams = ReturnType<typeof createStreams>;
 
 /**
  * Creates the streams and the shared durable consumers, or brings existing ones in line with the
- * settings, once per bus. Topic streams are work queues; the dead-letter stream keeps messages by
- * age.
+ * settings, once per bus. Topic streams are work queues with discard policy "new": when full they
+ * refuse new messages rather than drop stored ones nobody has acknowledged yet. The dead-letter
+ * stream keeps messages by age only.
  */
 export function createStreams(jsm: JetStreamManager, topics: Topics, settings: StreamSettings, log: Logger) {
   const maxAge = nanos(settings.maxAgeS * 1000);
@@ -55,7 +61,6 @@ export function createStreams(jsm: JetStreamManager, topics: Topics, settings: S
     const wanted: Partial<StreamConfig> & { name: string } = {
       ...config,
       storage: StorageType.File,
-      discard: DiscardPolicy.Old,
       max_age: maxAge,
       num_replicas: settings.replicas,
       // the server refuses a duplicate window longer than the max age
@@ -73,9 +78,14 @@ export function createStreams(jsm: JetStreamManager, topics: Topics, settings: S
         `stream ${config.name} exists with ${have.retention} retention, expected ${config.retention}; delete it or set another WATTLINE_BUS_STREAM`,
       );
     }
+    if (config.max_bytes !== undefined) wanted.max_bytes = safeLimit(existing, 'max_bytes', config.max_bytes);
+    if (config.max_msgs !== undefined) wanted.max_msgs = safeLimit(existing, 'max_msgs', config.max_msgs);
     const differs =
       have.max_age !== wanted.max_age ||
       have.num_replicas !== wanted.num_replicas ||
+      have.discard !== wanted.discard ||
+      (wanted.max_bytes !== undefined && have.max_bytes !== wanted.max_bytes) ||
+      (wanted.max_msgs !== undefined && have.max_msgs !== wanted.max_msgs) ||
       config.subjects.some((s) => !have.subjects.includes(s));
     if (differs) {
       await jsm.streams.update(config.name, {
@@ -85,6 +95,24 @@ export function createStreams(jsm: JetStreamManager, topics: Topics, settings: S
       });
       log.info({ stream: config.name }, 'bus stream updated to the settings');
     }
+  }
+
+  /**
+   * The limit to set on an existing stream. Lowering a limit below what the stream holds makes
+   * the server delete messages to fit, whatever the discard policy (seen on nats-server 2.9), and
+   * those may be unacknowledged readings: a limit is lowered only while the stream holds at most
+   * half the new one (room for publishes racing the update), otherwise the old one stays.
+   */
+  function safeLimit(existing: StreamInfo, field: keyof Limits, want: number): number {
+    const have = existing.config[field];
+    const holds = field === 'max_bytes' ? existing.state.bytes : existing.state.messages;
+    const lowering = have === undefined || have <= 0 || want < have;
+    if (!lowering || holds * 2 <= want) return want;
+    log.warn(
+      { stream: existing.config.name, limit: field, holds, kept: have, wanted: want },
+      'bus stream holds too much to lower its limit safely; the old limit stays until it drains and the bus restarts',
+    );
+    return have;
   }
 
   async function info(stream: string): Promise<StreamInfo | undefined> {
@@ -99,12 +127,24 @@ export function createStreams(jsm: JetStreamManager, topics: Topics, settings: S
       name: topic.stream,
       subjects: [topic.subject],
       retention: RetentionPolicy.Workqueue,
+      discard: DiscardPolicy.New,
+      max_bytes: settings.maxBytes,
+      max_msgs: settings.maxMessages,
     });
 
   return {
     ensureTopicStream,
+    /** Dead letters are kept by age only: a full dead-letter stream would strand them in the work queue. */
     ensureDlqStream: () =>
-      ensureStream({ name: topics.dlqStream, subjects: topics.dlqSubjects, retention: RetentionPolicy.Limits }),
+      ensureStream({
+        name: topics.dlqStream,
+        subjects: topics.dlqSubjects,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+      }),
+
+    /** The topic's stream as the server sees it now; undefined before anyone used the topic. */
+    info: (topic: Topic) => info(topic.stream),
 
     async ensureConsumer(topic: Topic) {
       await ensureTopicStream(topic);

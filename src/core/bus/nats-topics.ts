@@ -33,6 +33,8 @@ export function createTopics(prefix: string, codecs: CodecRegistry) {
     prefix,
     dlqStream,
     dlqSubjects: [`${prefix}.DLQ.>`],
+    /** The topics this bus has published, consumed or subscribed to. */
+    known: () => [...topics.values()],
     of(name: string): Topic {
       let topic = topics.get(name);
       if (topic) return topic;

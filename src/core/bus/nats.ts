@@ -1,9 +1,12 @@
 import { connect, Events, type JetStreamManager, type NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { Bus, Handler } from './bus.js';
 import { defaultCodecs, type CodecRegistry } from './codec.js';
+import { createBusMetrics } from './metrics.js';
 import { createBroadcast } from './nats-broadcast.js';
 import { startWorker, type Worker } from './nats-consumer.js';
+import { createRoomTracker } from './nats-room.js';
 import { createStreams } from './nats-streams.js';
 import { codecHeaders, createTopics, HEADER_ALLOWANCE_BYTES, type Topic } from './nats-topics.js';
 
@@ -15,11 +18,17 @@ export interface NatsBusOptions {
   /** Longest an unconsumed message is kept (`bus.maxAgeS`; 0: no limit). */
   maxAgeS: number;
   replicas: number;
+  /** Most bytes a topic's stream holds (`bus.maxBytes`); publishes beyond it reject with `BusFull`. */
+  maxBytes: number;
+  /** Most messages a topic's stream holds (`bus.maxMessages`); publishes beyond it reject with `BusFull`. */
+  maxMessages: number;
   /** Deliveries of a message before it goes to the dead-letter stream `<prefix>_DLQ`. */
   maxDeliver: number;
   /** How long a handler may work on a message before JetStream delivers it again. */
   ackWaitMs: number;
   log: Logger;
+  /** Where the bus's metrics are registered. */
+  metrics?: Registry;
   /** Messages one consumer works on at once; the persistor groups them into one commit. */
   maxInFlight?: number;
   /** Delay before a failed message is delivered again; doubles per delivery, up to 30 s. */
@@ -32,7 +41,8 @@ const READY_TIMEOUT_MS = 2000;
 /**
  * The JetStream bus. Each topic is a work-queue stream `<prefix>_<TOPIC>` (nats-streams.ts);
  * `publish` resolves on the stream's acknowledgement (the message is stored, replicated as
- * configured). `consume` pulls from one durable consumer per topic that every process shares and dead-letters
+ * configured), and rejects with `BusFull` when the stream is at its limits (nats-room.ts).
+ * `consume` pulls from one durable consumer per topic that every process shares and dead-letters
  * what keeps failing (nats-consumer.ts); broadcasts go over core NATS (nats-broadcast.ts).
  */
 export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
@@ -44,6 +54,8 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
 
   const topics = createTopics(options.stream, options.codecs ?? defaultCodecs);
   const streams = createStreams(jsm, topics, options, log);
+  const metrics = createBusMetrics(options.metrics, () => room.fill(topics.known()));
+  const room = createRoomTracker(streams, metrics, log);
   const live = createBroadcast(nc, topics, maxPayload, log);
   const consumerContext = {
     nc,
@@ -74,7 +86,12 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       await Promise.all(parts.map((part) => publishEncoded(topic, part)));
       return;
     }
-    await js.publish(topic.subject, data, { headers: codecHeaders(topic.codec) });
+    try {
+      await js.publish(topic.subject, data, { headers: codecHeaders(topic.codec) });
+    } catch (err) {
+      throw room.publishFailed(topic, data.length, err);
+    }
+    room.published(topic);
   }
 
   return {
@@ -85,6 +102,10 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       const topic = topics.of(topicName);
       await streams.ensureTopicStream(topic);
       await publishEncoded(topic, message);
+    },
+
+    async checkRoom(topicName: string) {
+      await room.check(topics.of(topicName));
     },
 
     consume<T>(topicName: string, handler: Handler<T>) {

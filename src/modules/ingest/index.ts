@@ -1,13 +1,9 @@
 import type { CoreContext, StartedModule } from '../../core/module.js';
-import type { ReadingsService } from '../readings/index.js';
 import { createParsePool } from './parse-pool.js';
 import { registerIngestRoutes } from './routes.js';
 
 /** The ingest module: write endpoints that turn input into reading batches on the bus. */
-export async function startIngest(
-  ctx: CoreContext,
-  readings: Pick<ReadingsService, 'backlogRows'>,
-): Promise<StartedModule> {
+export async function startIngest(ctx: CoreContext): Promise<StartedModule> {
   if (!ctx.roles.has('ingest')) return { name: 'ingest', async stop() {} };
   const settings = ctx.config.ingest;
   const parsePool = createParsePool({
@@ -23,9 +19,7 @@ export async function startIngest(
     bus: ctx.bus,
     keys: ctx.keys,
     metrics: ctx.metrics,
-    settings,
     parsePool,
-    backlogRows: readings.backlogRows,
   });
   return { name: 'ingest', stop: () => parsePool.close() };
 }

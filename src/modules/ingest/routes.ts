@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireKey } from '../../core/auth/hooks.js';
 import type { Bus } from '../../core/bus/index.js';
-import type { Config } from '../../core/config.js';
 import { InvalidInput, Overloaded } from '../../core/errors.js';
 import type { ApiKeys } from '../../core/auth/api-keys.js';
 import type { Metrics } from '../../core/metrics.js';
@@ -16,16 +15,34 @@ export interface IngestDeps {
   bus: Bus;
   keys: ApiKeys;
   metrics: Metrics;
-  settings: Config['ingest'];
   parsePool: ParsePool;
-  backlogRows: () => number;
 }
 
 /** `POST /ingest`: NDJSON readings, cloud-lada compatible, answered once every good line is durable. */
 export function registerIngestRoutes(http: FastifyInstance, deps: IngestDeps) {
-  const { settings, metrics } = deps;
+  const { metrics } = deps;
   // hand the body through as a stream: a 200 MB upload is parsed as it arrives, never buffered
   http.addContentTypeParser(NDJSON_TYPES, (_request, payload, done) => done(null, payload));
+
+  /**
+   * Parses the body as it arrives and publishes its batches. A full queue (BusFull, an
+   * `Overloaded`) refuses before the body is read; one that fills up meanwhile refuses the batch
+   * that did not fit, and the request answers 503 with no count: the client sends the body again,
+   * and a reading stored twice is stored once.
+   */
+  async function parseAndPublish(request: FastifyRequest) {
+    await deps.bus.checkRoom(READINGS_TOPIC);
+    let body = request.body as Readable;
+    if (/gzip/i.test(String(request.headers['content-encoding'] ?? ''))) body = body.pipe(createGunzip());
+    return deps.parsePool
+      .parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch))
+      .catch((err: NodeJS.ErrnoException) => {
+        // zlib's errors: the client's body, not our fault (lines before the damage may be stored)
+        if (err.code?.startsWith('Z_'))
+          throw new InvalidInput('invalid_body', `the gzip body is damaged: ${err.message}`);
+        throw err;
+      });
+  }
 
   http.post(
     '/ingest',
@@ -58,20 +75,10 @@ export function registerIngestRoutes(http: FastifyInstance, deps: IngestDeps) {
       },
     },
     async (request, reply) => {
-      if (deps.backlogRows() >= settings.queueLimit) {
-        metrics.ingestRequests.inc({ format: 'ndjson', status: '503' });
-        throw new Overloaded(`the write queue holds ${settings.queueLimit} rows or more; retry shortly`, 1);
-      }
-      let body = request.body as Readable;
-      if (/gzip/i.test(String(request.headers['content-encoding'] ?? ''))) body = body.pipe(createGunzip());
-      const parser = await deps.parsePool
-        .parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch))
-        .catch((err: NodeJS.ErrnoException) => {
-          // zlib's errors: the client's body, not our fault (lines before the damage may be stored)
-          if (err.code?.startsWith('Z_'))
-            throw new InvalidInput('invalid_body', `the gzip body is damaged: ${err.message}`);
-          throw err;
-        });
+      const parser = await parseAndPublish(request).catch((err: unknown) => {
+        if (err instanceof Overloaded) metrics.ingestRequests.inc({ format: 'ndjson', status: '503' });
+        throw err;
+      });
       metrics.ingestRows.inc({ format: 'ndjson' }, parser.accepted);
       metrics.ingestRowsInvalid.inc({ format: 'ndjson' }, parser.invalidCount);
       if (parser.invalidCount > 0) {
