@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { coreSettings } from './core/config.js';
+import { renamed as coreRenamed, coreSettings } from './core/config.js';
 import {
   composeSettings,
   type LoadConfigOptions,
@@ -40,7 +40,7 @@ type Shape = typeof coreSettings.shape &
 export const configSchema = composeSettings<Shape>(parts);
 export type Config = Readonly<z.output<typeof configSchema>>;
 
-const renamed: RenamedSettings = { ...sourcesRenamed, ...sensorlogRenamed };
+const renamed: RenamedSettings = { ...coreRenamed, ...sourcesRenamed, ...sensorlogRenamed };
 
 /** Reads YAML (optional) and the environment once, validates, and returns a frozen config. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {

@@ -59,7 +59,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     schema: config.store.schema,
   });
   await store.migrate('core', loadMigrations(path.join(root, 'core', 'migrations'), store.kind));
-  const bus = await openBus(config, log);
+  const bus = await openBus(config, log, metrics.registry);
   const keys = await ApiKeys.open({ store, configured: config.apiKeys, dataDir: config.dataDir });
   const http = await createHttpServer({
     log,
@@ -86,7 +86,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   };
   await start(keysModule, {});
   const readings = await start(readingsModule, {});
-  await start(ingestModule, { readings });
+  await start(ingestModule, {});
   await start(edgecomModule, { readings });
   await start(readingsGrpcModule, { readings });
   const sources = await start(sourcesModule, { readings, edgecom: config.edgecom });

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { connect, headers, NatsError, type JetStreamManager, type NatsConnection } from 'nats';
-import { createInProcessBus, createNatsBus, jsonCodec, NoConsumerError, type Bus } from '../src/core/bus/index.js';
+import { Registry } from 'prom-client';
+import {
+  BusFull,
+  createInProcessBus,
+  createNatsBus,
+  jsonCodec,
+  NoConsumerError,
+  type Bus,
+} from '../src/core/bus/index.js';
+import { Overloaded } from '../src/core/errors.js';
 import { createLogger } from '../src/core/log.js';
 import { READINGS_TOPIC, ReadingBatchBuilder, type ReadingBatch } from '../src/core/readings.js';
 import { until } from './helpers.js';
@@ -27,10 +36,15 @@ interface DeadLetter {
 
 interface World {
   kind: Kind;
-  /** A bus as another process would open it: the same bus in-process, a new connection on NATS. */
-  open(): Promise<Bus>;
+  /**
+   * A bus as another process would open it: the same bus in-process, a new connection on NATS
+   * (where `overrides` replace the world's options for this bus).
+   */
+  open(overrides?: WorldOptions): Promise<Bus>;
   /** JSON log lines the buses wrote. */
   logs: Record<string, unknown>[];
+  /** The metrics a bus exports (each bus has its own registry, as each process has). */
+  metricsOf(bus: Bus): Promise<string>;
   /** NATS only: messages in a topic's work-queue stream (stored, not yet acknowledged). */
   stored(topic: string): Promise<number>;
   /** NATS only: what the dead-letter stream holds. */
@@ -47,6 +61,10 @@ interface World {
 interface WorldOptions {
   maxDeliver?: number;
   ackWaitMs?: number;
+  /** Messages a topic's queue holds before publishes are refused (NATS: `maxMessages`). */
+  queueLimit?: number;
+  /** NATS only: bytes a topic's stream holds before publishes are refused. */
+  maxBytes?: number;
 }
 
 /** The buses of one test; everything they opened is closed and their streams deleted after it. */
@@ -55,14 +73,27 @@ async function world(t: TestContext, kind: Kind, options: WorldOptions = {}): Pr
   const log = createLogger('info', {
     write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
   });
+  const registries = new Map<Bus, Registry>();
+  const metricsOf = (bus: Bus) => registries.get(bus)!.metrics();
   const notNats = () => Promise.reject(new Error('only the NATS bus has streams'));
   if (kind === 'in-process') {
-    const bus = createInProcessBus();
+    const metrics = new Registry();
+    const bus = createInProcessBus({ queueLimit: options.queueLimit, metrics });
+    registries.set(bus, metrics);
     t.after(() => bus.close());
     const settle = async () => {
       for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
     };
-    return { kind, open: async () => bus, logs, settle, stored: notNats, deadLetters: notNats, publishRaw: notNats };
+    return {
+      kind,
+      open: async () => bus,
+      logs,
+      metricsOf,
+      settle,
+      stored: notNats,
+      deadLetters: notNats,
+      publishRaw: notNats,
+    };
   }
 
   if (!(await needService(t, 'nats'))) return undefined;
@@ -84,18 +115,25 @@ async function world(t: TestContext, kind: Kind, options: WorldOptions = {}): Pr
   return {
     kind,
     logs,
-    async open() {
+    metricsOf,
+    async open(overrides = {}) {
+      const metrics = new Registry();
+      const o = { ...options, ...overrides };
       const bus = await createNatsBus({
         url: services.nats.url,
         stream: prefix,
         maxAgeS: 600,
         replicas: 1,
-        maxDeliver: options.maxDeliver ?? 5,
-        ackWaitMs: options.ackWaitMs ?? 30_000,
+        maxDeliver: o.maxDeliver ?? 5,
+        ackWaitMs: o.ackWaitMs ?? 30_000,
+        maxMessages: o.queueLimit ?? 1_000_000,
+        maxBytes: o.maxBytes ?? 1024 ** 3,
         retryDelayMs: 20, // keeps redelivery tests quick; production starts at 1 s
         log,
+        metrics,
       });
       buses.push(bus);
+      registries.set(bus, metrics);
       return bus;
     },
     async settle() {
@@ -324,6 +362,50 @@ for (const kind of KINDS) {
       assert.equal(await w.stored(TOPIC), 0, 'the message was not acknowledged before the connection closed');
   });
 
+  test(`${kind} bus: a full queue refuses publishes with BusFull until its messages are consumed`, LIMIT, async (t) => {
+    const w = await world(t, kind, { queueLimit: 3 });
+    if (!w) return;
+    const bus = await w.open();
+    const release = gate();
+    let started = 0;
+    const handled: number[] = [];
+    bus.consume(TOPIC, async (m: { id: number }) => {
+      started++;
+      await release.opened;
+      handled.push(m.id);
+    });
+    // three messages fill the queue; their handlers hold them, so none has left it
+    const first = [1, 2, 3].map((id) => bus.publish(TOPIC, { id }));
+    await until(() => started === 3, 10_000, 'the three messages to be taken');
+    const isBusFull = (err: unknown) =>
+      err instanceof BusFull && err instanceof Overloaded && err.topic === TOPIC && err.retryAfterS === 1;
+    await assert.rejects(bus.publish(TOPIC, { id: 4 }), isBusFull);
+    // a publisher can ask before it does any work, and the answer is per topic
+    await assert.rejects(bus.checkRoom(TOPIC), isBusFull);
+    await bus.checkRoom('other-topic');
+    assert.match(await w.metricsOf(bus), /^bus_queue_fill_ratio\{topic="meter-events"\} 1$/m);
+
+    release.open();
+    await Promise.all(first);
+    await until(
+      () =>
+        bus.checkRoom(TOPIC).then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      'room once the messages are handled',
+    );
+    await bus.publish(TOPIC, { id: 5 });
+    await until(() => handled.length === 4, 10_000, 'the last message to be handled');
+    assert.deepEqual(
+      handled.sort((a, b) => a - b),
+      [1, 2, 3, 5],
+    );
+    const refused = /^bus_publish_refused_total\{topic="meter-events"\} (\d+)$/m.exec(await w.metricsOf(bus));
+    assert.ok(Number(refused?.[1]) >= 2, 'refusals are counted');
+  });
+
   test(`${kind} bus: a reading batch arrives byte-exact, however large`, LIMIT, async (t) => {
     const w = await world(t, kind);
     if (!w) return;
@@ -344,6 +426,61 @@ for (const kind of KINDS) {
     }
   });
 }
+
+test('nats bus: a stream at its byte limit refuses publishes until its messages are consumed', LIMIT, async (t) => {
+  const w = await world(t, 'nats', { maxBytes: 64 * 1024 });
+  if (!w) return;
+  const bus = await w.open();
+  let refusal: unknown;
+  let published = 0;
+  while (!refusal && published < 100) {
+    await bus.publish(READINGS_TOPIC, readingBatch(500)).then(
+      () => published++,
+      (err: unknown) => (refusal = err),
+    );
+  }
+  assert.ok(refusal instanceof BusFull, `refused with ${String(refusal)}`);
+  assert.match(refusal.message, /maximum bytes exceeded/);
+  assert.ok(published > 0);
+  assert.equal(await w.stored(READINGS_TOPIC), published, 'the stream kept every message it took');
+
+  let handled = 0;
+  bus.consume(READINGS_TOPIC, async () => void handled++);
+  await until(() => handled === published, 10_000, 'the stored batches to be handled');
+  await until(
+    () =>
+      bus.checkRoom(READINGS_TOPIC).then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    'room once the stream drained',
+  );
+  await bus.publish(READINGS_TOPIC, readingBatch(500));
+});
+
+test('nats bus: lowering the stream limits never drops messages nobody has handled', LIMIT, async (t) => {
+  const w = await world(t, 'nats', { queueLimit: 10 });
+  if (!w) return;
+  const first = await w.open();
+  for (let id = 1; id <= 6; id++) await first.publish(TOPIC, { id });
+  await first.close();
+
+  // the server would delete messages to fit a limit below what the stream holds: the old one stays
+  const second = await w.open({ queueLimit: 4 });
+  await second.publish(TOPIC, { id: 7 });
+  assert.equal(await w.stored(TOPIC), 7);
+  assert.ok(w.logs.some((l) => String(l.msg).startsWith('bus stream holds too much to lower its limit safely')));
+  const handled: number[] = [];
+  second.consume(TOPIC, async (m: { id: number }) => void handled.push(m.id));
+  await until(() => handled.length === 7, 10_000, 'every message to be handled');
+  await second.close();
+
+  // drained, the stream takes the lower limit from the next bus that opens it
+  const third = await w.open({ queueLimit: 4 });
+  for (let id = 8; id <= 11; id++) await third.publish(TOPIC, { id });
+  await assert.rejects(third.publish(TOPIC, { id: 12 }), BusFull);
+});
 
 test('nats bus: a message that keeps failing lands in the dead-letter stream with its reason', LIMIT, async (t) => {
   const w = await world(t, 'nats', { maxDeliver: 3 });

@@ -194,7 +194,7 @@ for (const mode of MODES)
   });
 
 test('a full write queue answers 503 with Retry-After instead of buffering more', async (t) => {
-  const w = await build(t, { 'ingest.queueLimit': 1000 });
+  const w = await build(t, { 'bus.queueLimit': 1000 });
   // hold the store's writer so the first request's rows stay queued
   let release!: () => void;
   const held = w.app.ctx.store.transaction(() => new Promise<void>((resolve) => (release = resolve)));

@@ -30,7 +30,7 @@ async function cluster(t: TestContext) {
     for await (const name of jsm.streams.names()) if (name.startsWith(`${stream}_`)) await jsm.streams.delete(name);
     await nc.close();
   });
-  const start = async (roles: string): Promise<Proc> => {
+  const start = async (roles: string, env: Record<string, string> = {}): Promise<Proc> => {
     const dataDir = tempDir();
     t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
     const proc = await startServe(dataDir, {
@@ -45,6 +45,7 @@ async function cluster(t: TestContext) {
         // answers are cached with no expiry: only commit notices from the persistors refresh them
         WATTLINE_QUERY_CACHE_TTL_MS: '0',
         WATTLINE_API_KEYS: KEY,
+        ...env,
       },
     });
     procs.push(proc);
@@ -134,4 +135,42 @@ test('two ingestors and two persistors on NATS and PostgreSQL store every readin
     catalog.series.reduce((a, s) => a + s.count, 0),
     total,
   );
+});
+
+test('an ingest-only process answers 503 with Retry-After while the stream is full, and every reading it accepted is stored', {
+  timeout: 120_000,
+}, async (t) => {
+  if (!(await needService(t, 'postgres')) || !(await needService(t, 'nats'))) return;
+  const { start } = await cluster(t);
+  // 100 lines are one batch, one message: the stream holds four
+  const ingest = await start('ingest', { WATTLINE_BUS_MAX_MESSAGES: '4', WATTLINE_INGEST_BATCH_SIZE: '100' });
+  const api = await start('api');
+  const send = (from: number, count: number) =>
+    fetch(`${ingest.url}/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
+      body: body(from, count),
+    });
+
+  // no persistor runs: nothing leaves the stream, and the ingest process must notice on its own
+  for (const from of [0, 100]) assert.equal((await send(from, 100)).status, 200);
+  // ten batches: two fit, then the stream refuses one midway through the body
+  const refused = await send(200, 1000);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '1');
+  assert.equal(((await refused.json()) as { code: string }).code, 'overloaded');
+  // known to be full now: refused before the body is read
+  assert.equal((await send(1200, 100)).status, 503);
+  const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
+  assert.match(metrics, /^bus_publish_refused_total\{topic="readings"\} [1-9]/m);
+  assert.match(metrics, /^bus_queue_fill_ratio\{topic="readings"\} 1$/m);
+  assert.match(metrics, /^ingest_requests_total\{format="ndjson",status="503"\} 2$/m);
+
+  // a persistor drains the stream; the client sends the refused body again until it is taken
+  await start('persist');
+  await until(async () => (await send(200, 1000)).status === 200, 60_000, 'the refused body to be taken');
+  // every acknowledged reading is stored, and the part of the refused body stored twice only once
+  const rows = 1200;
+  await until(async () => (await stored(api.url)).count === rows, 60_000, `${rows} readings stored`);
+  assert.deepEqual(await stored(api.url), { count: rows, sum: (rows * (rows - 1)) / 2 });
 });

@@ -106,6 +106,24 @@ export const coreSettings = z.object({
         'Deliveries of a message before it goes to the dead-letter stream with its reason logged.',
       ),
       ackWaitMs: int(30_000, 1000, 3_600_000, 'How long a consumer may take over a message before it is redelivered.'),
+      queueLimit: int(
+        2_000_000,
+        1000,
+        100_000_000,
+        'Rows waiting to be committed before further batches are refused and ingest answers 503 with `Retry-After` (the in-process bus; on NATS `bus.maxBytes` and `bus.maxMessages` limit the stream instead).',
+      ),
+      maxBytes: int(
+        1024 ** 3,
+        1024 ** 2,
+        1024 ** 4,
+        "Most bytes a topic's stream holds unconsumed; beyond it publishes are refused, ingest answers 503 with `Retry-After` and `bus_publish_refused_total` counts them (stored messages are never dropped to make room). At least the NATS `max_payload`, so one message fits.",
+      ),
+      maxMessages: int(
+        1_000_000,
+        1,
+        1_000_000_000,
+        "Most messages (ingest: batches of up to `ingest.batchSize` rows) a topic's stream holds unconsumed; beyond it publishes are refused as with `bus.maxBytes`.",
+      ),
     })
     .prefault({}),
   rateLimit: z
@@ -149,5 +167,8 @@ export const coreSettings = z.object({
 });
 
 export type CoreConfig = Readonly<z.output<typeof coreSettings>>;
+
+/** Core settings that moved: the in-process bus's queue limit was `ingest.queueLimit`. */
+export const renamed = { 'ingest.queueLimit': 'bus.queueLimit' } as const;
 
 export { ConfigError } from './settings.js';

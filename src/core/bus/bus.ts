@@ -1,3 +1,5 @@
+import { Overloaded } from '../errors.js';
+
 /**
  * The bus between adapters and consumers. Both implementations keep one contract
  * (test/bus-contract.test.ts), with these differences:
@@ -13,6 +15,12 @@
  * - Messages cross NATS as bytes (see codec.ts: reading batches in a compact binary form, other
  *   topics as JSON); in-process they are passed by reference and must not be mutated after publish.
  *   A reading batch larger than the NATS `max_payload` travels in parts, each handled on its own.
+ * - Each topic's queue has a limit, and a publish on a full queue rejects with `BusFull` (an
+ *   `Overloaded`: HTTP 503 with `Retry-After`) instead of buffering more. In-process: rows of
+ *   reading batches (other messages count 1) published and not yet handled, up to `bus.queueLimit`.
+ *   NATS: the stream's `bus.maxMessages` and `bus.maxBytes`, with discard policy "new", so a full
+ *   stream refuses new messages and never drops stored, unacknowledged ones. A publish split into
+ *   parts may have stored some parts before one is refused; the consumers then handle those.
  */
 export type Handler<T> = (message: T) => Promise<void>;
 
@@ -32,10 +40,29 @@ export interface Bus {
   broadcast<T>(topic: string, message: T): void;
   /** Receives the topic's broadcasts from now on; the returned function unsubscribes. */
   subscribe<T>(topic: string, listener: (message: T) => void): () => void;
+  /**
+   * Rejects with `BusFull` when a publish on the topic would be refused now, so a publisher can say
+   * so before it reads its input. NATS: answered from what this process learnt — a refused publish
+   * marks the topic full, and while it is, the stream is asked again at most every half second.
+   */
+  checkRoom(topic: string): Promise<void>;
   /** True while messages can be published and consumed (NATS: the connection answers). */
   ready(): Promise<boolean>;
   /** Stops consuming, waits for in-flight handlers to finish, then closes. */
   close(): Promise<void>;
+}
+
+/** What a refused publisher is told to wait: about as long as the persistors take to free room. */
+const BUS_FULL_RETRY_AFTER_S = 1;
+
+/** A publish refused because the topic's queue is at its limit; the refused message (or part) was not kept. */
+export class BusFull extends Overloaded {
+  readonly topic: string;
+  constructor(topic: string, limit: string, options: { cause?: unknown } = {}) {
+    super(`the bus queue of ${topic} is full (${limit}); retry shortly`, BUS_FULL_RETRY_AFTER_S);
+    this.topic = topic;
+    if (options.cause) this.cause = options.cause;
+  }
 }
 
 export class NoConsumerError extends Error {

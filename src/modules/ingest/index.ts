@@ -1,5 +1,4 @@
 import { defineModule, type ModuleContext } from '../../core/module.js';
-import type { ReadingsService } from '../readings/index.js';
 import { createIngestMetrics } from './metrics.js';
 import { createParsePool, type ParsePool } from './parse-pool.js';
 import { ingestRoutes } from './routes.js';
@@ -9,7 +8,7 @@ import { type Settings, settings } from './settings.js';
 export const ingestModule = defineModule({
   name: 'ingest',
   settings,
-  create(ctx: ModuleContext<Settings>, deps: { readings: Pick<ReadingsService, 'backlogRows'> }) {
+  create(ctx: ModuleContext<Settings>, _deps: unknown) {
     const { ingest } = ctx.settings;
     const metrics = createIngestMetrics(ctx.registry);
     let parsePool!: ParsePool;
@@ -33,9 +32,7 @@ export const ingestModule = defineModule({
           routes: ingestRoutes({
             bus: ctx.bus,
             metrics,
-            settings: ingest,
             parsePool: () => parsePool,
-            backlogRows: deps.readings.backlogRows,
           }),
         },
       },

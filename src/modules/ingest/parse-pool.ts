@@ -15,6 +15,8 @@ export interface ParseResult {
 interface Session {
   publish: (batch: ReadingBatch) => Promise<void>;
   published: Promise<void>[];
+  /** The first publish that failed: the worker stops on it and reports only its message. */
+  publishFailure?: Error;
   accepted: number;
   chunkDone: (() => void)[];
   resolve: (result: ParseResult) => void;
@@ -81,8 +83,10 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
             session.accepted += batch.length;
             post({ type: 'published', session: message.session, batchNo: message.batchNo });
           },
-          (err: Error) =>
-            post({ type: 'publish-failed', session: message.session, batchNo: message.batchNo, message: err.message }),
+          (err: Error) => {
+            session.publishFailure ??= err;
+            post({ type: 'publish-failed', session: message.session, batchNo: message.batchNo, message: err.message });
+          },
         );
         break;
       }
@@ -100,7 +104,8 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
         break;
       case 'failed':
         entry.sessions.delete(message.session);
-        session.reject(new Error(message.message));
+        // a failed publish keeps its type (a full bus is a 503, not a 500)
+        session.reject(session.publishFailure ?? new Error(message.message));
         break;
     }
   }

@@ -1,29 +1,47 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Bus } from '../../core/bus/index.js';
 import { InvalidInput, Overloaded } from '../../core/errors.js';
 import { READINGS_TOPIC } from '../../core/readings.js';
 import type { IngestMetrics } from './metrics.js';
 import type { ParsePool } from './parse-pool.js';
-import type { Settings } from './settings.js';
 
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/stream+json'];
 
 export interface IngestDeps {
   bus: Bus;
   metrics: IngestMetrics;
-  settings: Settings['ingest'];
   /** The pool the ingest role started. */
   parsePool: () => ParsePool;
-  backlogRows: () => number;
 }
 
 /** `POST /ingest`: NDJSON readings, cloud-lada compatible, answered once every good line is durable. */
 export const ingestRoutes =
   (deps: IngestDeps): FastifyPluginAsync =>
   async (http) => {
-    const { settings, metrics } = deps;
+    const { metrics } = deps;
+    /**
+     * Parses the body as it arrives and publishes its batches. A full queue (BusFull, an
+     * `Overloaded`) refuses before the body is read; one that fills up meanwhile refuses the batch
+     * that did not fit, and the request answers 503 with no count: the client sends the body again,
+     * and a reading stored twice is stored once.
+     */
+    async function parseAndPublish(request: FastifyRequest) {
+      await deps.bus.checkRoom(READINGS_TOPIC);
+      let body = request.body as Readable;
+      if (/gzip/i.test(String(request.headers['content-encoding'] ?? ''))) body = body.pipe(createGunzip());
+      return deps
+        .parsePool()
+        .parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch))
+        .catch((err: NodeJS.ErrnoException) => {
+          // zlib's errors: the client's body, not our fault (lines before the damage may be stored)
+          if (err.code?.startsWith('Z_'))
+            throw new InvalidInput('invalid_body', `the gzip body is damaged: ${err.message}`);
+          throw err;
+        });
+    }
+
     // hand the body through as a stream: a 200 MB upload is parsed as it arrives, never buffered
     http.addContentTypeParser(NDJSON_TYPES, (_request, payload, done) => done(null, payload));
 
@@ -58,21 +76,10 @@ export const ingestRoutes =
         },
       },
       async (request, reply) => {
-        if (deps.backlogRows() >= settings.queueLimit) {
-          metrics.requests.inc({ format: 'ndjson', status: '503' });
-          throw new Overloaded(`the write queue holds ${settings.queueLimit} rows or more; retry shortly`, 1);
-        }
-        let body = request.body as Readable;
-        if (/gzip/i.test(String(request.headers['content-encoding'] ?? ''))) body = body.pipe(createGunzip());
-        const parser = await deps
-          .parsePool()
-          .parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch))
-          .catch((err: NodeJS.ErrnoException) => {
-            // zlib's errors: the client's body, not our fault (lines before the damage may be stored)
-            if (err.code?.startsWith('Z_'))
-              throw new InvalidInput('invalid_body', `the gzip body is damaged: ${err.message}`);
-            throw err;
-          });
+        const parser = await parseAndPublish(request).catch((err: unknown) => {
+          if (err instanceof Overloaded) metrics.requests.inc({ format: 'ndjson', status: '503' });
+          throw err;
+        });
         metrics.rows.inc({ format: 'ndjson' }, parser.accepted);
         metrics.rowsInvalid.inc({ format: 'ndjson' }, parser.invalidCount);
         if (parser.invalidCount > 0) {

@@ -12,12 +12,6 @@ export const settings = z.object({
         1_000_000,
         'Rows an ingest request hands to the persistor at a time; a request streams its body in batches of this size.',
       ),
-      queueLimit: int(
-        2_000_000,
-        1000,
-        100_000_000,
-        'Rows waiting to be committed before new ingest requests get 503 with `Retry-After`.',
-      ),
       maxLineBytes: int(
         65536,
         64,
