@@ -60,7 +60,13 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   });
   await store.migrate('core', loadMigrations(path.join(root, 'core', 'migrations'), store.kind));
   const bus = await openBus(config, log, metrics.registry);
-  const keys = await ApiKeys.open({ store, configured: config.apiKeys, dataDir: config.dataDir });
+  const keys = await ApiKeys.open({
+    store,
+    configured: config.apiKeys,
+    dataDir: config.dataDir,
+    recheckS: config.apiKeyRecheckS,
+    log: log.child({ module: 'keys' }),
+  });
   const http = await createHttpServer({
     log,
     metrics,
@@ -71,6 +77,8 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   const grpc = createGrpcServer({
     log,
     metrics,
+    keys,
+    requireReadKey: config.requireReadKey,
     limiter: createRateLimiter({ perSecond: config.rateLimit.grpcPerSecond, burst: config.rateLimit.grpcBurst }),
   });
   const roles = new Set(options.roles ?? ROLES);

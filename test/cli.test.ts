@@ -257,6 +257,49 @@ test('keys create --scope read prints a key that can read when reads need a key,
   assert.deepEqual(await points(w, 'guarded'), [['2024-01-01T00:00:00.000Z', 42]], 'the refused ingest stored nothing');
 });
 
+test('keys ls prints id, name, scope, created and last used of each key; keys revoke <id> stops a key at once', {
+  timeout: 60_000,
+}, async (t) => {
+  const w = await build(t, { requireReadKey: true });
+  const created = await wattline(['keys', 'create', '--scope', 'read', '--name', 'dashboard', ...at(w)]);
+  assert.equal(created.code, 0, created.stderr);
+  const key = created.stdout.trim();
+  const series = () => w.request('/api/v1/series', { headers: { authorization: `Bearer ${key}` } });
+  assert.equal((await series()).status, 200);
+
+  const ls = await wattline(['keys', 'ls', ...at(w)]);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.ok(!ls.stdout.includes(key) && !ls.stdout.includes(w.key), 'no key is printed');
+  const rows = parseTable(ls.stdout);
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.scope]),
+    [
+      ['generated', 'admin'],
+      ['dashboard', 'read'],
+    ],
+  );
+  const dashboard = rows[1];
+  assert.match(dashboard.id, /^k_[0-9a-f]{12}$/);
+  for (const column of ['created', 'last-used'] as const)
+    assert.ok(Date.parse(dashboard[column]) <= Date.now(), `${column}: ${dashboard[column]}`);
+
+  const revoked = await wattline(['keys', 'revoke', dashboard.id, ...at(w)]);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  assert.equal(revoked.stdout.trim(), `revoked ${dashboard.id}`);
+  assert.equal((await series()).status, 401, 'the revoked key is refused');
+  assert.deepEqual(
+    parseTable((await wattline(['keys', 'ls', ...at(w)])).stdout).map((r) => r.name),
+    ['generated'],
+  );
+
+  const generated = await wattline(['keys', 'revoke', 'generated', ...at(w)]);
+  assert.equal(generated.code, 1);
+  assert.match(generated.stderr, /409.*generated admin key kept in/);
+  const byReader = await wattline(['keys', 'ls', ...at(w, key)]);
+  assert.equal(byReader.code, 1);
+  assert.match(byReader.stderr, /401: invalid api key/);
+});
+
 test('dump --date --to writes one gzipped NDJSON blob per day and prints each; --format parquet and --series narrow it', {
   timeout: 60_000,
 }, async (t) => {

@@ -331,16 +331,68 @@ test('wattline.v1 Query answers several series with every HTTP query option', as
   );
 });
 
-test('with reads requiring a key, gRPC calls without one get UNAUTHENTICATED', async (t) => {
-  const { w, client } = await start(t, { requireReadKey: true });
-  const request = { start: ts(T0), end: ts(T0 + D), window: '1h', aggregation: 'SUM' };
-  await rejects(edgecom(client, request), grpc.status.UNAUTHENTICATED, 'no credentials provided');
-  await rejects(
-    edgecom(client, request, { authorization: 'Bearer wrong-key-123' }),
-    grpc.status.UNAUTHENTICATED,
-    'invalid api key',
+/** Subscribes to `series`; resolves with the first reading streamed, or rejects with the gRPC error. */
+function firstStreamed(
+  client: grpc.Client,
+  series: string[],
+  metadata: Record<string, string> = {},
+): Promise<{ series: string; value: number }> {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  const stream = client.makeServerStreamRequest(
+    READINGS_SUBSCRIBE.path,
+    READINGS_SUBSCRIBE.requestSerialize,
+    READINGS_SUBSCRIBE.responseDeserialize,
+    { series },
+    md,
   );
-  assert.deepEqual(await edgecom(client, request, { authorization: `Bearer ${w.key}` }), { data: [] });
+  return new Promise((resolve, reject) => {
+    stream.on('data', (r: { series: string; value: number }) => {
+      resolve({ series: r.series, value: r.value });
+      stream.on('error', () => undefined); // the cancel ends it with CANCELLED
+      stream.cancel();
+    });
+    stream.once('error', reject);
+  });
+}
+
+test('with reads requiring a key, Query, QueryTimeSeries and Subscribe without one or with a wrong one get UNAUTHENTICATED; a read key works', async (t) => {
+  const { w, client } = await start(t, { requireReadKey: true });
+  const readKey = (
+    await w.request('/api/v1/keys', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'read' }),
+    })
+  ).body.key;
+  await w.ingest([{ series: 'edgecom', value: 7, ts: T0 }]);
+  const request = { start: ts(T0), end: ts(T0 + D), window: '1d', aggregation: 'SUM' };
+  const query = { series: ['edgecom'], start: ts(T0), end: ts(T0 + D), window: '1d', agg: 'sum' };
+  const queryOf = (metadata?: Record<string, string>) => unary(client, READINGS_QUERY, query, metadata);
+  const subscribe = (metadata?: Record<string, string>) => firstStreamed(client, ['guarded'], metadata);
+
+  for (const [what, metadata, details] of [
+    ['no key', {}, 'no credentials provided'],
+    ['a wrong key', { authorization: 'Bearer wrong-key-123' }, 'invalid api key'],
+  ] as const) {
+    await t.test(what, async () => {
+      await rejects(edgecom(client, request, metadata), grpc.status.UNAUTHENTICATED, details);
+      await rejects(queryOf(metadata), grpc.status.UNAUTHENTICATED, details);
+      await rejects(subscribe(metadata), grpc.status.UNAUTHENTICATED, details);
+    });
+  }
+
+  const auth = { authorization: `Bearer ${readKey}` };
+  assert.deepEqual(points(await edgecom(client, request, auth)), [['2024-01-01T00:00:00.000Z', 7]]);
+  const [result] = ((await queryOf(auth)) as { results: { series: string; points: { value: number }[] }[] }).results;
+  assert.deepEqual([result.series, result.points.map((p) => p.value)], ['edgecom', [7]]);
+  let streamed: object | undefined;
+  void subscribe(auth).then((r) => (streamed = r));
+  // the key is checked before the subscription is made: store readings until one is streamed
+  await until(async () => (await w.ingest([{ series: 'guarded', value: 1, ts: T0 }])) && streamed !== undefined);
+  assert.deepEqual(streamed, { series: 'guarded', value: 1 });
+  // health stays public
+  assert.deepEqual(await unary(client, HEALTH_CHECK, { service: '' }), { status: 'SERVING' });
 });
 
 test('reflection lists the services and health answers SERVING', async (t) => {

@@ -6,6 +6,7 @@ import { apiKeyScopes } from '../core/config.js';
 import { ROLES, type Role } from '../core/module.js';
 import { ApiError, createClient } from './client.js';
 import { ingestFile } from './commands/ingest.js';
+import { formatKeysTable, type KeyInfo } from './commands/keys.js';
 import { formatQueryTable, runQuery } from './commands/query.js';
 import { serve } from './commands/serve.js';
 
@@ -187,6 +188,22 @@ clientOptions(
     name: opts.name,
   });
   console.log(created.key);
+});
+
+clientOptions(
+  keys.command('ls').description('list the API keys: id, name, scope, created, last used (needs an admin key)'),
+).action(async (opts: { url: string; key?: string }) => {
+  const reply = await clientFrom(opts).json<{ keys: KeyInfo[] }>('GET', '/api/v1/keys');
+  console.log(formatKeysTable(reply.keys));
+});
+
+clientOptions(
+  keys
+    .command('revoke <id>')
+    .description('revoke an API key by its id (from `keys ls`); it stops working at once (needs an admin key)'),
+).action(async (id: string, opts: { url: string; key?: string }) => {
+  await clientFrom(opts).json('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
+  console.log(`revoked ${id}`);
 });
 
 program.parseAsync().catch((err: unknown) => {

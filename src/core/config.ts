@@ -64,6 +64,12 @@ export const coreSettings = z.object({
     .regex(/^nats:\/\//, { error: 'expected nats://host:port' })
     .optional()
     .describe('NATS URL for the JetStream bus; unset: the in-process bus.'),
+  apiKeyRecheckS: int(
+    30,
+    1,
+    3600,
+    'How often a process re-checks a key it knows against the store; a key revoked by another process sharing the store stops working within this many seconds.',
+  ),
   requireReadKey: flag(false, 'Require a key (any scope) for reads too; by default queries are open.'),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -49,6 +49,13 @@ export class NotFound extends WattlineError {
   }
 }
 
+/** The request clashes with the state of what it names (a key that cannot be revoked through the API, say). */
+export class Conflict extends WattlineError {
+  constructor(code: string, message: string) {
+    super(code, message, { status: 409 });
+  }
+}
+
 export class Overloaded extends WattlineError {
   readonly retryAfterS: number;
   constructor(message: string, retryAfterS: number) {

@@ -27,6 +27,7 @@ async function coreWith(t: TestContext, roles: Role[]): Promise<Core> {
     await store.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
+  const keys = await ApiKeys.open({ store, configured: [], dataDir });
   return {
     config: coreSettings.parse({ dataDir }),
     log,
@@ -34,8 +35,8 @@ async function coreWith(t: TestContext, roles: Role[]): Promise<Core> {
     store,
     bus: createInProcessBus(),
     http,
-    grpc: createGrpcServer({ log, metrics, limiter: undefined }),
-    keys: await ApiKeys.open({ store, configured: [], dataDir }),
+    grpc: createGrpcServer({ log, metrics, limiter: undefined, keys, requireReadKey: false }),
+    keys,
     roles: new Set(roles),
   };
 }

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiKeyScope, ConfiguredKey } from '../config.js';
-import { Forbidden, Unauthorized } from '../errors.js';
+import { Conflict, Forbidden, NotFound, Unauthorized } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 
 const rank: Record<ApiKeyScope, number> = { read: 1, write: 2, admin: 3 };
@@ -27,15 +28,52 @@ export function keyFromAuthorization(header: string | undefined): string | undef
   return undefined;
 }
 
+/** A key as `GET /api/v1/keys` lists it: never the key or its hash. */
+export interface KeyInfo {
+  id: string;
+  /** `settings` and `generated` for the keys that do not live in the store. */
+  name: string | null;
+  scope: ApiKeyScope;
+  /** ISO 8601; null for keys from settings. */
+  created: string | null;
+  /** ISO 8601, at most a minute stale; null if never used (keys outside the store: by this process). */
+  lastUsed: string | null;
+}
+
+interface KnownKey {
+  id: string;
+  scope: ApiKeyScope;
+  /** Where the key lives: only `store` keys can be revoked, and only they are re-checked. */
+  source: 'settings' | 'generated' | 'store';
+  checkedMs: number;
+  lastUsedMs: number | null;
+}
+
+interface KeyRow {
+  id: string;
+  key_hash: string;
+  name: string | null;
+  scope: ApiKeyScope;
+  created_at: unknown;
+  last_used_at: unknown;
+}
+
+// last use is written to the store at most this often per key, not on every request
+const LAST_USED_WRITE_MS = 60_000;
+
 /**
  * API keys: those from settings, the generated one kept in the data directory when no key is set,
  * and those created through the API (stored hashed). Scopes nest: admin ⊇ write ⊇ read.
+ * A process keeps the keys it has seen; a stored key is re-checked against the store at most every
+ * `recheckS` seconds, so one revoked by another process sharing the store stops working within that.
  */
 export class ApiKeys {
-  private readonly known = new Map<string, ApiKeyScope>();
+  private readonly known = new Map<string, KnownKey>();
 
   private constructor(
     private readonly store: Store,
+    private readonly recheckMs: number,
+    private readonly log: Logger | undefined,
     /** The key generated on first start, when no keys are configured. */
     readonly generatedKey: { key: string; file: string; createdNow: boolean } | undefined,
   ) {}
@@ -44,6 +82,9 @@ export class ApiKeys {
     store: Store;
     configured: readonly ConfiguredKey[];
     dataDir: string;
+    /** Default 30 s (setting `apiKeyRecheckS`). */
+    recheckS?: number;
+    log?: Logger;
   }): Promise<ApiKeys> {
     let generated: ApiKeys['generatedKey'];
     if (options.configured.length === 0) {
@@ -56,14 +97,26 @@ export class ApiKeys {
       }
       generated = { key: fs.readFileSync(file, 'utf8').trim(), file, createdNow };
     }
-    const keys = new ApiKeys(options.store, generated);
-    for (const k of options.configured) keys.known.set(hash(k.key), k.scope);
-    if (generated) keys.known.set(hash(generated.key), 'admin');
-    for (const row of await options.store.query<{ key_hash: string; scope: ApiKeyScope }>(
-      `SELECT key_hash, scope FROM api_keys`,
-    )) {
-      keys.known.set(row.key_hash, row.scope);
+    const keys = new ApiKeys(options.store, (options.recheckS ?? 30) * 1000, options.log, generated);
+    const now = Date.now();
+    for (const [i, k] of options.configured.entries()) {
+      const known: KnownKey = {
+        id: `settings-${i + 1}`,
+        scope: k.scope,
+        source: 'settings',
+        checkedMs: now,
+        lastUsedMs: null,
+      };
+      keys.known.set(hash(k.key), known);
     }
+    if (generated)
+      keys.known.set(hash(generated.key), {
+        id: 'generated',
+        scope: 'admin',
+        source: 'generated',
+        checkedMs: now,
+        lastUsedMs: null,
+      });
     return keys;
   }
 
@@ -72,16 +125,42 @@ export class ApiKeys {
     const key = keyFromAuthorization(authorization);
     if (!key) throw new Unauthorized('no credentials provided');
     const h = hash(key);
-    let scope = this.known.get(h);
-    if (!scope) {
-      // another process may have created it (shared store)
-      const [row] = await this.store.query<{ scope: ApiKeyScope }>(`SELECT scope FROM api_keys WHERE key_hash = $1`, [
-        h,
-      ]);
-      if (row) this.known.set(h, (scope = row.scope));
+    const now = Date.now();
+    let known = this.known.get(h);
+    // unknown here: another process may have created it; known from the store: it may have been revoked since
+    if (!known || (known.source === 'store' && now - known.checkedMs >= this.recheckMs))
+      known = await this.lookUp(h, now);
+    if (!known) throw new Unauthorized('invalid api key');
+    if (known.lastUsedMs === null || now - known.lastUsedMs >= LAST_USED_WRITE_MS) {
+      known.lastUsedMs = now;
+      if (known.source === 'store') {
+        // a failed bookkeeping write must not fail the request it was made for
+        await this.store
+          .transaction((tx) => tx.run(`UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1`, [h]))
+          .catch((err: unknown) => this.log?.warn({ err, keyId: known?.id }, 'api key last use not recorded'));
+      }
     }
-    if (!scope) throw new Unauthorized('invalid api key');
-    return scope;
+    return known.scope;
+  }
+
+  private async lookUp(h: string, now: number): Promise<KnownKey | undefined> {
+    const [row] = await this.store.query<{ id: string; scope: ApiKeyScope }>(
+      `SELECT id, scope FROM api_keys WHERE key_hash = $1`,
+      [h],
+    );
+    if (!row) {
+      this.known.delete(h);
+      return undefined;
+    }
+    const known: KnownKey = {
+      id: row.id,
+      scope: row.scope,
+      source: 'store',
+      checkedMs: now,
+      lastUsedMs: this.known.get(h)?.lastUsedMs ?? null,
+    };
+    this.known.set(h, known);
+    return known;
   }
 
   async require(authorization: string | undefined, needed: ApiKeyScope): Promise<void> {
@@ -91,10 +170,71 @@ export class ApiKeys {
 
   async create(scope: ApiKeyScope, name?: string): Promise<string> {
     const key = `wl_${randomBytes(24).toString('base64url')}`;
+    const id = `k_${randomBytes(6).toString('hex')}`;
     await this.store.transaction((tx) =>
-      tx.run(`INSERT INTO api_keys (key_hash, scope, name) VALUES ($1, $2, $3)`, [hash(key), scope, name ?? null]),
+      tx.run(`INSERT INTO api_keys (id, key_hash, scope, name) VALUES ($1, $2, $3, $4)`, [
+        id,
+        hash(key),
+        scope,
+        name ?? null,
+      ]),
     );
-    this.known.set(hash(key), scope);
+    this.known.set(hash(key), { id, scope, source: 'store', checkedMs: Date.now(), lastUsedMs: null });
     return key;
   }
+
+  /** Every key: those from settings and the generated one first, then the stored ones by creation. */
+  async list(): Promise<KeyInfo[]> {
+    const outside = [...this.known.values()]
+      .filter((k) => k.source !== 'store')
+      .map((k) => ({
+        id: k.id,
+        name: k.source,
+        scope: k.scope,
+        created:
+          k.source === 'generated' && this.generatedKey ? isoTime(fs.statSync(this.generatedKey.file).mtime) : null,
+        lastUsed: k.lastUsedMs === null ? null : new Date(k.lastUsedMs).toISOString(),
+      }))
+      .sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+    const rows = await this.store.query<KeyRow>(
+      `SELECT id, key_hash, name, scope, created_at, last_used_at FROM api_keys ORDER BY created_at, id`,
+    );
+    return [
+      ...outside,
+      ...rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        scope: r.scope,
+        created: isoTime(r.created_at),
+        lastUsed: isoTime(r.last_used_at),
+      })),
+    ];
+  }
+
+  /**
+   * Revokes a stored key: it answers 401 at once in this process, and in others sharing the store
+   * within `recheckS`. Keys from settings or the generated key are not revocable here (409).
+   */
+  async revoke(id: string): Promise<void> {
+    const outside = [...this.known.values()].find((k) => k.id === id && k.source !== 'store');
+    if (outside?.source === 'settings')
+      throw new Conflict(
+        'key_not_revocable',
+        `key ${id} comes from the settings (WATTLINE_API_KEYS); remove it there and restart to revoke it`,
+      );
+    if (outside?.source === 'generated')
+      throw new Conflict(
+        'key_not_revocable',
+        `key ${id} is the generated admin key kept in ${this.generatedKey?.file}; set WATTLINE_API_KEYS to replace it`,
+      );
+    const [row] = await this.store.query<{ key_hash: string }>(`SELECT key_hash FROM api_keys WHERE id = $1`, [id]);
+    if (!row) throw new NotFound(`no API key with id ${id}`, { field: 'id' });
+    await this.store.transaction((tx) => tx.run(`DELETE FROM api_keys WHERE id = $1`, [id]));
+    this.known.delete(row.key_hash);
+  }
+}
+
+function isoTime(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return (value instanceof Date ? value : new Date(String(value))).toISOString();
 }

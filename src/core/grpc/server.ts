@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import { keyFromAuthorization } from '../auth/api-keys.js';
+import { type Access, checkAccess } from '../auth/access.js';
+import { type ApiKeys, keyFromAuthorization } from '../auth/api-keys.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { clientId, type RateLimiter } from '../rate-limit.js';
@@ -14,14 +15,20 @@ import { toGrpcStatus } from './status.js';
 export interface GrpcCallContext {
   requestId: string;
   metadata: grpc.Metadata;
-  /** The `authorization` metadata (`Bearer <key>` or basic), for `keys.require`. */
+  /** The `authorization` metadata (`Bearer <key>` or basic), already checked against the method's `access`. */
   authorization: string | undefined;
   /** Carries the request id. */
   log: Logger;
 }
 
-/** A unary method: returns the response or throws (`WattlineError` classes become gRPC codes). */
-export type UnaryHandler<Request, Response> = (request: Request, call: GrpcCallContext) => Promise<Response>;
+/**
+ * A unary method: returns the response or throws (`WattlineError` classes become gRPC codes).
+ * `access` is checked against the `authorization` metadata before `unary` runs, as for HTTP routes.
+ */
+export interface UnaryHandler<Request, Response> {
+  access: Access;
+  unary: (request: Request, call: GrpcCallContext) => Promise<Response>;
+}
 
 /** What a server-streaming handler gets: `write` sends a message; `closed` resolves when the stream ends. */
 export interface GrpcStreamContext<Message> extends GrpcCallContext {
@@ -30,8 +37,9 @@ export interface GrpcStreamContext<Message> extends GrpcCallContext {
   closed: Promise<void>;
 }
 
-/** A server-streaming method: resolves when it has nothing more to send (or throws). */
+/** A server-streaming method: resolves when it has nothing more to send (or throws). `access` as for unary. */
 export interface StreamHandler<Request, Message> {
+  access: Access;
   stream: (request: Request, call: GrpcStreamContext<Message>) => Promise<void>;
 }
 
@@ -40,7 +48,8 @@ export type Handler = UnaryHandler<never, unknown> | StreamHandler<never, unknow
 export interface GrpcServer {
   /**
    * Adds the service `serviceName` (fully qualified, `edgecom.TimeSeriesService`) of a loaded proto,
-   * one handler per method. Reflection and health list it once the server listens.
+   * one handler per method, each declaring its `access` (checked before it runs; `read` is open unless
+   * `requireReadKey`). Reflection and health list it once the server listens; they are public.
    */
   addService(proto: protoLoader.PackageDefinition, serviceName: string, handlers: Record<string, Handler>): void;
   /** Binds `host:port` (port 0 picks a free one) and resolves with the port bound. */
@@ -56,12 +65,14 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * The gRPC server every module registers on, the counterpart of core/http: each call gets a request
  * id (`x-request-id` metadata, taken from the client when it sends one), the per-client rate limit,
  * `grpc_requests_total` / `grpc_request_duration_seconds`, and one mapping of errors to gRPC codes.
- * Server reflection (v1 and v1alpha) and `grpc.health.v1.Health` are on.
+ * Server reflection (v1 and v1alpha) and `grpc.health.v1.Health` are on, and public.
  */
 export function createGrpcServer(options: {
   log: Logger;
   metrics: Metrics;
   limiter: RateLimiter | undefined;
+  keys: ApiKeys;
+  requireReadKey: boolean;
 }): GrpcServer {
   const { log, metrics, limiter } = options;
   const server = new grpc.Server();
@@ -75,6 +86,7 @@ export function createGrpcServer(options: {
   function begin(
     call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
     method: string,
+    access: Access,
   ) {
     const started = performance.now();
     const requestId = firstText(call.metadata.get('x-request-id')) ?? randomUUID();
@@ -84,7 +96,11 @@ export function createGrpcServer(options: {
     call.sendMetadata(idMetadata);
     const authorization = firstText(call.metadata.get('authorization'));
     const context: GrpcCallContext = { requestId, metadata: call.metadata, authorization, log: reqLog };
-    const admit = () => limiter?.consume(clientId(keyFromAuthorization(authorization), peerAddress(call.getPeer())));
+    // rate limit first, as on HTTP: a client guessing keys is held to its rate too
+    const admit = async () => {
+      await limiter?.consume(clientId(keyFromAuthorization(authorization), peerAddress(call.getPeer())));
+      await checkAccess(options, access, authorization);
+    };
     const done = (code: grpc.status) => {
       const seconds = (performance.now() - started) / 1000;
       metrics.grpcRequests.inc({ method });
@@ -105,7 +121,7 @@ export function createGrpcServer(options: {
     handler: StreamHandler<never, unknown>,
   ): grpc.handleServerStreamingCall<unknown, unknown> {
     return (call) => {
-      const { context, admit, done, failure } = begin(call, method);
+      const { context, admit, done, failure } = begin(call, method, handler.access);
       let end!: () => void;
       const closed = new Promise<void>((resolve) => (end = resolve));
       call.on('cancelled', end);
@@ -136,10 +152,10 @@ export function createGrpcServer(options: {
 
   function wrap(method: string, handler: UnaryHandler<never, unknown>): grpc.handleUnaryCall<unknown, unknown> {
     return (call, callback) => {
-      const { context, admit, done, failure } = begin(call, method);
+      const { context, admit, done, failure } = begin(call, method, handler.access);
       const answer = async () => {
         await admit();
-        return handler(call.request as never, context);
+        return handler.unary(call.request as never, context);
       };
       answer().then(
         (response) => {

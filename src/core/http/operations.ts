@@ -3,13 +3,18 @@ import type { Bus } from '../bus/index.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
 
-/** `/health` (the process answers), `/ready` (store and bus usable), `/metrics`, `/openapi.json`. */
+/**
+ * `/health` (the process answers), `/ready` (store and bus usable), `/metrics`, `/openapi.json`:
+ * public, whatever `requireReadKey` says, so probes, scrapers and API clients need no key.
+ */
 export function registerOperations(http: FastifyInstance, deps: { store: Store; bus: Bus; metrics: Metrics }) {
-  const hide = { hide: true };
-  http.get('/health', { schema: { summary: 'Liveness', tags: ['operations'] } }, async () => ({ status: 'ok' }));
+  const config = { access: 'public' } as const;
+  http.get('/health', { config, schema: { summary: 'Liveness', tags: ['operations'] } }, async () => ({
+    status: 'ok',
+  }));
   http.get(
     '/ready',
-    { schema: { summary: 'Readiness: store and bus usable', tags: ['operations'] } },
+    { config, schema: { summary: 'Readiness: store and bus usable', tags: ['operations'] } },
     async (_request, reply) => {
       const [store, bus] = await Promise.all([deps.store.ready(), deps.bus.ready()]);
       reply.code(store && bus ? 200 : 503);
@@ -20,9 +25,15 @@ export function registerOperations(http: FastifyInstance, deps: { store: Store; 
       };
     },
   );
-  http.get('/metrics', { schema: { ...hide } }, async (_request, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
-  http.get('/openapi.json', { schema: { ...hide } }, async () => http.swagger());
+  http.get(
+    '/metrics',
+    { config, schema: { summary: 'Prometheus metrics', tags: ['operations'] } },
+    async (_request, reply) => {
+      reply.header('content-type', deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
+  http.get('/openapi.json', { config, schema: { summary: 'This OpenAPI document', tags: ['operations'] } }, async () =>
+    http.swagger(),
+  );
 }

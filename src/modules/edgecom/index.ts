@@ -28,26 +28,29 @@ export const edgecomModule = defineModule({
 
 function addTimeSeriesService(
   server: GrpcServer,
-  { core, keys, settings }: ModuleContext<Settings>,
+  { settings }: ModuleContext<Settings>,
   readings: Pick<ReadingsService, 'query'>,
 ) {
-  const config = { requireReadKey: core.requireReadKey, edgecom: settings.edgecom };
   server.addService(loadProto('edgecom/timeseries.proto'), 'edgecom.TimeSeriesService', {
-    QueryTimeSeries: async (request: TimeSeriesRequest, call): Promise<TimeSeriesResponse> => {
-      if (config.requireReadKey) await keys.require(call.authorization, 'read');
-      const q = validateTimeSeriesRequest(request);
-      const series = seriesFrom(call.metadata.get('x-wattline-series'), config.edgecom.series);
-      const results = await readings
-        .query({ series: [series], startMs: q.startMs, endMs: q.endMs, window: q.window, agg: q.agg, fill: 'none' })
-        .catch((err: unknown) => {
-          if (err instanceof WattlineError) throw err;
-          // edgecom's wording; the driver's message stays in the log
-          throw new WattlineError('query_failed', 'query failed: store error', { cause: err });
-        });
-      // buckets are in time order and empty ones are left out (no fill), so every value is a number
-      return {
-        data: results[0].points.flatMap((p) => (p.value === null ? [] : [{ time: toTimestamp(p.ts), value: p.value }])),
-      };
+    QueryTimeSeries: {
+      access: 'read',
+      unary: async (request: TimeSeriesRequest, call): Promise<TimeSeriesResponse> => {
+        const q = validateTimeSeriesRequest(request);
+        const series = seriesFrom(call.metadata.get('x-wattline-series'), settings.edgecom.series);
+        const results = await readings
+          .query({ series: [series], startMs: q.startMs, endMs: q.endMs, window: q.window, agg: q.agg, fill: 'none' })
+          .catch((err: unknown) => {
+            if (err instanceof WattlineError) throw err;
+            // edgecom's wording; the driver's message stays in the log
+            throw new WattlineError('query_failed', 'query failed: store error', { cause: err });
+          });
+        // buckets are in time order and empty ones are left out (no fill), so every value is a number
+        return {
+          data: results[0].points.flatMap((p) =>
+            p.value === null ? [] : [{ time: toTimestamp(p.ts), value: p.value }],
+          ),
+        };
+      },
     },
   });
 }

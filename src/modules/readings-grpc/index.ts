@@ -36,43 +36,45 @@ export const readingsGrpcModule = defineModule({
 
 function addReadingsService(
   server: GrpcServer,
-  { core: config, keys }: ModuleContext<unknown>,
+  _ctx: ModuleContext<unknown>,
   readings: Pick<ReadingsService, 'query' | 'subscribe'>,
 ) {
   server.addService(loadProto('wattline/v1/readings.proto'), 'wattline.v1.ReadingsService', {
-    Query: async (request: QueryRequest, call): Promise<QueryResponse> => {
-      if (config.requireReadKey) await keys.require(call.authorization, 'read');
-      // keys cannot hold commas; one that does must not turn into two series
-      if (request.series.some((s) => s.includes(',')))
-        throw new InvalidInput('invalid_series', 'series keys cannot contain ","; list each key on its own', {
-          field: 'series',
+    Query: {
+      access: 'read',
+      unary: async (request: QueryRequest): Promise<QueryResponse> => {
+        // keys cannot hold commas; one that does must not turn into two series
+        if (request.series.some((s) => s.includes(',')))
+          throw new InvalidInput('invalid_series', 'series keys cannot contain ","; list each key on its own', {
+            field: 'series',
+          });
+        const q = parseQueryParams({
+          series: request.series.join(','),
+          // inclusive bounds in the store's milliseconds, rounded inwards
+          start: request.start
+            ? String(request.start.seconds * 1000 + Math.ceil(request.start.nanos / 1_000_000))
+            : undefined,
+          end: request.end ? String(request.end.seconds * 1000 + Math.floor(request.end.nanos / 1_000_000)) : undefined,
+          window: request.window,
+          agg: request.agg,
+          tz: request.tz,
+          fill: request.fill,
         });
-      const q = parseQueryParams({
-        series: request.series.join(','),
-        // inclusive bounds in the store's milliseconds, rounded inwards
-        start: request.start
-          ? String(request.start.seconds * 1000 + Math.ceil(request.start.nanos / 1_000_000))
-          : undefined,
-        end: request.end ? String(request.end.seconds * 1000 + Math.floor(request.end.nanos / 1_000_000)) : undefined,
-        window: request.window,
-        agg: request.agg,
-        tz: request.tz,
-        fill: request.fill,
-      });
-      const results = await readings.query(q);
-      return {
-        results: results.map((r) => ({
-          series: r.series,
-          points: r.points.map((p) => ({
-            time: toTimestamp(p.ts),
-            ...(p.value === null ? {} : { value: p.value }),
+        const results = await readings.query(q);
+        return {
+          results: results.map((r) => ({
+            series: r.series,
+            points: r.points.map((p) => ({
+              time: toTimestamp(p.ts),
+              ...(p.value === null ? {} : { value: p.value }),
+            })),
           })),
-        })),
-      };
+        };
+      },
     },
     Subscribe: {
+      access: 'read',
       stream: async (request: { series: string[] }, call) => {
-        if (config.requireReadKey) await keys.require(call.authorization, 'read');
         if (!request.series.length)
           throw new InvalidInput('missing_series', 'series is required: one or more series keys', {
             field: 'series',
