@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
-import { openStore, type Store } from '../src/core/store/index.js';
+import { openStore, type BulkColumn, type Store } from '../src/core/store/index.js';
 import { tempDir } from './helpers.js';
 import { needService, services } from './services.js';
 
@@ -31,6 +31,15 @@ async function open(t: TestContext, kind: 'duckdb' | 'postgres'): Promise<Store 
 }
 
 const table = `CREATE TABLE samples (id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL)`;
+
+/** Columns for `samples` rows with these ids (ts and value equal to the id). */
+function sampleColumns(ids: number[]): BulkColumn[] {
+  return [
+    { type: 'int32', values: Int32Array.from(ids) },
+    { type: 'int64', values: Float64Array.from(ids) },
+    { type: 'float64', values: Float64Array.from(ids) },
+  ];
+}
 
 for (const kind of ['duckdb', 'postgres'] as const) {
   test(`migrations apply once, in version order (${kind})`, async (t) => {
@@ -165,6 +174,58 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     // and the store is usable afterwards
     await store.transaction((tx) => tx.run(`INSERT INTO samples VALUES (3, 3, 3)`));
     assert.deepEqual(await store.query(`SELECT id FROM samples`), [{ id: 3 }]);
+  });
+
+  test(`a transaction whose only write is an append, rejected, leaves the table unchanged (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    await store.transaction((tx) => tx.bulkAppend('samples', sampleColumns([1, 2]), 2));
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.bulkAppend('samples', sampleColumns([10, 11, 12]), 3);
+        throw new Error('rejected');
+      }),
+      /rejected/,
+    );
+    assert.deepEqual(await store.query(`SELECT id FROM samples ORDER BY id`), [{ id: 1 }, { id: 2 }]);
+  });
+
+  test(`an append followed by a statement that fails leaves the table unchanged (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.bulkAppend('samples', sampleColumns([1, 2, 3]), 3);
+        await tx.run(`INSERT INTO samples VALUES (4, NULL, 4)`);
+      }),
+      /null/i,
+    );
+    assert.deepEqual(await store.query(`SELECT id FROM samples`), []);
+    // and the store is usable afterwards, the fast single-append path included
+    await store.transaction((tx) => tx.bulkAppend('samples', sampleColumns([5]), 1));
+    assert.deepEqual(await store.query(`SELECT id FROM samples`), [{ id: 5 }]);
+  });
+
+  test(`work after an append in the same transaction sees the appended rows and commits with them (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    const seen = await store.transaction(async (tx) => {
+      await tx.bulkAppend('samples', sampleColumns([1, 2]), 2);
+      await tx.bulkAppend('samples', sampleColumns([3]), 1);
+      const [{ n }] = await tx.query<{ n: number }>(`SELECT count(*) AS n FROM samples`);
+      await tx.run(`INSERT INTO samples VALUES (4, 4, 4)`);
+      return n;
+    });
+    assert.equal(seen, 3);
+    assert.deepEqual(await store.query(`SELECT id FROM samples ORDER BY id`), [
+      { id: 1 },
+      { id: 2 },
+      { id: 3 },
+      { id: 4 },
+    ]);
   });
 
   test(`ready is true while open and false once closed (${kind})`, async (t) => {
