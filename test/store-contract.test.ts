@@ -236,3 +236,33 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     assert.equal(await store.ready(), false);
   });
 }
+
+// PostgreSQL only: several processes share one database, while a DuckDB file has a single writer process
+test('stores opened at once on a new schema all apply its migrations, each once (postgres)', async (t) => {
+  if (!(await needService(t, 'postgres'))) return;
+  const schema = `wattline_store_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  t.after(async () => {
+    const client = new pg.Client({ connectionString: services.postgres.url });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+  const migrations = [
+    { version: 1, name: 'samples', sql: table },
+    { version: 2, name: 'first row', sql: `INSERT INTO samples VALUES (1, 1, 1)` },
+  ];
+  const opened = await Promise.allSettled(
+    Array.from({ length: 5 }, async () => {
+      const store = await openStore({ dataDir: '', databaseUrl: services.postgres.url, poolSize: 2, schema });
+      t.after(() => store.close());
+      await store.migrate('contract', migrations);
+      return store;
+    }),
+  );
+  assert.deepEqual(
+    opened.map((r) => (r.status === 'rejected' ? String(r.reason) : 'migrated')),
+    Array(5).fill('migrated'),
+  );
+  const [first] = opened as PromiseFulfilledResult<Store>[];
+  assert.deepEqual(await first.value.query(`SELECT id FROM samples`), [{ id: 1 }]);
+});
