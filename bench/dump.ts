@@ -31,6 +31,7 @@ import { pollCatalog, type CatalogEntry } from './lib/catalog.js';
 import { withServerProcess, withStackDataDir } from './lib/bench-server.js';
 import type { HttpClient } from './lib/http-client.js';
 import { DAY_MS, generatePowerReadings, type NdjsonBody } from './lib/power-readings.js';
+import { readMemory, resetHighWaterMark } from './lib/process-memory.js';
 import { describeMachine, formatRowsPerSecond, printTable, writeResults } from './lib/report.js';
 import type { ServerProcess } from './lib/server-process.js';
 import {
@@ -479,27 +480,6 @@ async function readHeap(client: HttpClient): Promise<HeapSample> {
     return Number(match[1]);
   };
   return { totalBytes: value('nodejs_heap_size_total_bytes'), usedBytes: value('nodejs_heap_size_used_bytes') };
-}
-
-/** VmRSS and VmHWM of a process, in bytes. */
-function readMemory(pid: number): { rssBytes: number; hwmBytes: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
-    if (!match) throw new Error(`/proc/${pid}/status has no ${field}`);
-    return Number(match[1]) * 1024;
-  };
-  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
-}
-
-/** Sets the process's VmHWM to its current RSS (Linux 4.0+, own processes); false when not allowed. */
-function resetHighWaterMark(pid: number): boolean {
-  try {
-    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The blob on disk is the size the server said, and holds the rows: a line each (NDJSON, CSV after its header), or Parquet's magic at both ends. */

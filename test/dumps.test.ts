@@ -351,25 +351,51 @@ test('a dump killed half way leaves the previous dump whole under its name', { t
   for (let i = 0; i < 400_000; i++)
     lines.push(`{"series":"m/${i % 50}","value":${i},"ts":${day + 1 + Math.floor(i / 50) * 10}}`);
   assert.equal((await post('/ingest', lines.join('\n') + '\n', 'application/x-ndjson')).status, 200);
-  const dumping = post('/api/v1/dumps', JSON.stringify({ date: '2026-03-29' }), 'application/json').catch(
-    () => undefined,
+  // Killed as soon as the new dump's temporary file holds some bytes: the dump is then certainly
+  // being written. The directory is watched so the kill follows the first write closely; the
+  // condition is also checked while waiting, in case a watch event is missed.
+  const dir = path.dirname(file);
+  let killedWhileWriting: string | undefined;
+  const killIfWriting = () => {
+    if (killedWhileWriting) return true;
+    const part = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('.2026-03-29.json.gz.') && f.endsWith('.part'))
+      .map((f) => path.join(dir, f))
+      .find((f) => (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0) > 0);
+    if (!part) return false;
+    server.child.kill('SIGKILL');
+    killedWhileWriting = part;
+    return true;
+  };
+  const watcher = fs.watch(dir, () => killIfWriting());
+  t.after(() => watcher.close());
+  const dumping = post('/api/v1/dumps', JSON.stringify({ date: '2026-03-29' }), 'application/json').then(
+    (r) => r.status,
+    () => 'connection lost',
   );
-  // killed as soon as the new dump is being written, wherever it is written
-  const mtime = fs.statSync(file).mtimeMs;
-  await until(
-    () => fs.readdirSync(path.dirname(file)).length > 1 || fs.statSync(file).mtimeMs !== mtime,
-    30_000,
-    'the dump to start writing',
-  );
-  server.child.kill('SIGKILL');
+  await until(killIfWriting, 30_000, 'the new dump to be written to its temporary file');
+  watcher.close();
   await server.exited;
-  await dumping;
 
+  // the kill landed mid-dump: the request got no answer, and the writer never renamed its file
+  assert.equal(await dumping, 'connection lost');
+  assert.ok(fs.existsSync(killedWhileWriting!), "the killed dump's temporary file is still there");
   assert.deepEqual(fs.readFileSync(file), before, 'the previous dump is still there, whole');
   assert.deepEqual(readNdjson(file), [{ sensor: 'speed', value: 1, timestamp: '2026-03-29T00:00:00.000Z' }]);
   assert.ok(
-    !fs.readdirSync(path.dirname(file)).some((f) => f.endsWith('.json.gz') && f !== '2026-03-29.json.gz'),
+    !fs.readdirSync(dir).some((f) => f.endsWith('.json.gz') && f !== '2026-03-29.json.gz'),
     'no other name looks like a dump',
+  );
+  // after a restart the dump list still shows the previous dump, not the one that was killed
+  const again = await startServe(dataDir, { env: { WATTLINE_DUMPS_TIMEZONE: 'UTC' } });
+  t.after(() => again.child.kill('SIGKILL'));
+  const list = (await (
+    await fetch(`${again.url}/api/v1/dumps`, { headers: { authorization: `Bearer ${server.key}` } })
+  ).json()) as { dumps: { date: string; rows: number }[] };
+  assert.deepEqual(
+    list.dumps.map((d) => ({ date: d.date, rows: d.rows })),
+    [{ date: '2026-03-29', rows: 1 }],
   );
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import { test } from 'node:test';
 import { tempDir, until } from './helpers.js';
 import { startServe, type ServeProcess } from './serve.js';
@@ -19,13 +20,34 @@ function body(batch: number, rows: number): string {
   return text;
 }
 
-async function post(server: Server, text: string) {
+async function post(server: Server, text: string | ReadableStream<Uint8Array>) {
   const r = await fetch(`${server.url}/ingest`, {
     method: 'POST',
     headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/x-ndjson' },
     body: text,
-  });
+    // a streamed body needs half-duplex; Node 20's RequestInit type does not know the option yet
+    ...(typeof text === 'string' ? {} : { duplex: 'half' }),
+  } as RequestInit);
   return { status: r.status, body: (await r.json()) as { accepted: number } };
+}
+
+/** Whether a new TCP connection to the server's HTTP port is accepted. */
+function acceptsConnections(server: Server): Promise<boolean> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** `persist_rows_total` from the server's /metrics: rows committed to the store so far. */
+async function persistedRows(server: Server): Promise<number> {
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^persist_rows_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
 }
 
 async function totalCount(server: Server): Promise<number> {
@@ -95,10 +117,25 @@ test('SIGTERM finishes in-flight requests and their batches before the process e
   const dataDir = tempDir();
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const server = await startServer(dataDir);
-  const inFlight = post(server, body(0, 200_000));
-  // wait until the server has the request in hand (rows queued or committed), then ask it to stop
-  await new Promise((r) => setTimeout(r, 50));
+  // The body is sent in two halves, the second held back until the server has committed readings
+  // from the first: SIGTERM then lands while the request is certainly in flight, its body half read.
+  let sendSecondHalf!: () => void;
+  const secondHalfReleased = new Promise<void>((resolve) => (sendSecondHalf = resolve));
+  const halves = [body(0, 100_000), body(1, 100_000)]; // together the same rows as body(0, 200_000)
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent === halves.length) return controller.close();
+      if (sent === 1) await secondHalfReleased;
+      controller.enqueue(new TextEncoder().encode(halves[sent++]));
+    },
+  });
+  const inFlight = post(server, stream);
+  await until(async () => (await persistedRows(server)) > 0, 60_000, 'readings from the first half committed');
   server.child.kill('SIGTERM');
+  // the shutdown has begun (the server no longer listens) before the rest of the body is sent
+  await until(async () => !(await acceptsConnections(server)), 30_000, 'the server to stop listening');
+  sendSecondHalf();
   const reply = await inFlight;
   assert.deepEqual(reply, { status: 200, body: { accepted: 200_000 } });
   assert.equal(await server.exited, 0);

@@ -117,10 +117,26 @@ for (const mode of MODES)
     ]);
   });
 
-for (const [name, day, hours] of [
-  ['spring forward', '2024-03-31', 23],
-  ['fall back', '2024-10-27', 25],
-  ['an ordinary day', '2024-06-01', 24],
+// the day before, the day and the day after, at local midnight with the offset then in force
+for (const [name, day, hours, localMidnights] of [
+  [
+    'spring forward',
+    '2024-03-31',
+    23,
+    ['2024-03-30T00:00:00.000+00:00', '2024-03-31T00:00:00.000+00:00', '2024-04-01T00:00:00.000+01:00'],
+  ],
+  [
+    'fall back',
+    '2024-10-27',
+    25,
+    ['2024-10-26T00:00:00.000+01:00', '2024-10-27T00:00:00.000+01:00', '2024-10-28T00:00:00.000+00:00'],
+  ],
+  [
+    'an ordinary day',
+    '2024-06-01',
+    24,
+    ['2024-05-31T00:00:00.000+01:00', '2024-06-01T00:00:00.000+01:00', '2024-06-02T00:00:00.000+01:00'],
+  ],
 ] as const) {
   for (const mode of MODES)
     test(`a London day at the ${name} has ${hours} hourly buckets and one daily bucket (${mode})`, async (t) => {
@@ -145,8 +161,16 @@ for (const [name, day, hours] of [
       assert.equal(points[1].value, hours);
       assert.equal(Date.parse(points[1].time), localMidnight);
       assert.equal(Date.parse(points[2].time), nextMidnight);
-      // times come back with the local offset
-      assert.match(points[1].time, name === 'spring forward' ? /^2024-03-31T00:00:00\.000Z|\+00:00$/ : /\+01:00$/);
+      // times come back as local time with the offset in force then, +00:00 in winter (never a Z)
+      assert.deepEqual(
+        points.map((p: { time: string }) => p.time),
+        localMidnights,
+      );
+      // in UTC the same hours make one 24-hour day, its time in UTC with a Z
+      const utc = await w.request(
+        `/api/v1/query?series=uk&start=${Date.parse(`${day}T00:00:00Z`)}&end=${Date.parse(`${day}T23:59:59.999Z`)}&window=1d&agg=sum&tz=UTC`,
+      );
+      assert.deepEqual(utc.body.results[0].points, [{ time: `${day}T00:00:00.000Z`, value: 24 }]);
     });
 }
 

@@ -54,6 +54,17 @@ async function cluster(t: TestContext) {
   return { start };
 }
 
+/**
+ * Starts the processes at once. If one fails, waits for the rest before failing, so that every
+ * process that did start is stopped when the test ends.
+ */
+async function startAll(start: (roles: string) => Promise<Proc>, roles: string[]): Promise<Proc[]> {
+  const started = await Promise.allSettled(roles.map(start));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return started.map((r) => (r as PromiseFulfilledResult<Proc>).value);
+}
+
 function body(from: number, count: number): string {
   let text = '';
   for (let n = from; n < from + count; n++) text += `{"series":"roles/${n % 7}","value":${n},"ts":${T0 + n * 1000}}\n`;
@@ -90,9 +101,9 @@ test('two ingestors and two persistors on NATS and PostgreSQL store every readin
 }, async (t) => {
   if (!(await needService(t, 'postgres')) || !(await needService(t, 'nats'))) return;
   const { start } = await cluster(t);
-  const [ingestA, ingestB] = [await start('ingest'), await start('ingest')];
-  const [persistA] = [await start('persist'), await start('persist')];
-  const api = await start('api');
+  // all five start at once on an empty schema: each applies the migrations, and the migration lock
+  // must let exactly one of them apply each while the others wait and then see it applied
+  const [ingestA, ingestB, persistA, , api] = await startAll(start, ['ingest', 'ingest', 'persist', 'persist', 'api']);
 
   const rows = 1000;
   const acknowledged: number[] = []; // first reading number of each acknowledged body

@@ -40,7 +40,12 @@ export async function startServe(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await until(() => /Metrics\s+\S+\n/.test(out) || child.exitCode !== null, 30_000, 'the server banner');
+  try {
+    await until(() => /Metrics\s+\S+\n/.test(out) || child.exitCode !== null, 30_000, 'the server banner');
+  } catch (err) {
+    child.kill('SIGKILL'); // nobody else holds the child yet: a server that never got ready must not outlive the test
+    throw err;
+  }
   if (child.exitCode !== null) throw new Error(`serve exited early with ${child.exitCode}:\n${out}`);
   return { child, banner: out, url: /HTTP API\s+(\S+)/.exec(out)![1], key: /API key\s+(\S+)/.exec(out)?.[1], exited };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
-import { openStore, type Store } from '../src/core/store/index.js';
+import { openStore, type BulkColumn, type Store } from '../src/core/store/index.js';
 import { tempDir } from './helpers.js';
 import { needService, services } from './services.js';
 
@@ -31,6 +31,15 @@ async function open(t: TestContext, kind: 'duckdb' | 'postgres'): Promise<Store 
 }
 
 const table = `CREATE TABLE samples (id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL)`;
+
+/** Columns for `samples` rows with these ids (ts and value equal to the id). */
+function sampleColumns(ids: number[]): BulkColumn[] {
+  return [
+    { type: 'int32', values: Int32Array.from(ids) },
+    { type: 'int64', values: Float64Array.from(ids) },
+    { type: 'float64', values: Float64Array.from(ids) },
+  ];
+}
 
 for (const kind of ['duckdb', 'postgres'] as const) {
   test(`migrations apply once, in version order (${kind})`, async (t) => {
@@ -167,6 +176,58 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     assert.deepEqual(await store.query(`SELECT id FROM samples`), [{ id: 3 }]);
   });
 
+  test(`a transaction whose only write is an append, rejected, leaves the table unchanged (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    await store.transaction((tx) => tx.bulkAppend('samples', sampleColumns([1, 2]), 2));
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.bulkAppend('samples', sampleColumns([10, 11, 12]), 3);
+        throw new Error('rejected');
+      }),
+      /rejected/,
+    );
+    assert.deepEqual(await store.query(`SELECT id FROM samples ORDER BY id`), [{ id: 1 }, { id: 2 }]);
+  });
+
+  test(`an append followed by a statement that fails leaves the table unchanged (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.bulkAppend('samples', sampleColumns([1, 2, 3]), 3);
+        await tx.run(`INSERT INTO samples VALUES (4, NULL, 4)`);
+      }),
+      /null/i,
+    );
+    assert.deepEqual(await store.query(`SELECT id FROM samples`), []);
+    // and the store is usable afterwards, the fast single-append path included
+    await store.transaction((tx) => tx.bulkAppend('samples', sampleColumns([5]), 1));
+    assert.deepEqual(await store.query(`SELECT id FROM samples`), [{ id: 5 }]);
+  });
+
+  test(`work after an append in the same transaction sees the appended rows and commits with them (${kind})`, async (t) => {
+    const store = await open(t, kind);
+    if (!store) return;
+    await store.migrate('contract', [{ version: 1, name: 'samples', sql: table }]);
+    const seen = await store.transaction(async (tx) => {
+      await tx.bulkAppend('samples', sampleColumns([1, 2]), 2);
+      await tx.bulkAppend('samples', sampleColumns([3]), 1);
+      const [{ n }] = await tx.query<{ n: number }>(`SELECT count(*) AS n FROM samples`);
+      await tx.run(`INSERT INTO samples VALUES (4, 4, 4)`);
+      return n;
+    });
+    assert.equal(seen, 3);
+    assert.deepEqual(await store.query(`SELECT id FROM samples ORDER BY id`), [
+      { id: 1 },
+      { id: 2 },
+      { id: 3 },
+      { id: 4 },
+    ]);
+  });
+
   test(`ready is true while open and false once closed (${kind})`, async (t) => {
     const store = await open(t, kind);
     if (!store) return;
@@ -175,3 +236,33 @@ for (const kind of ['duckdb', 'postgres'] as const) {
     assert.equal(await store.ready(), false);
   });
 }
+
+// PostgreSQL only: several processes share one database, while a DuckDB file has a single writer process
+test('stores opened at once on a new schema all apply its migrations, each once (postgres)', async (t) => {
+  if (!(await needService(t, 'postgres'))) return;
+  const schema = `wattline_store_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  t.after(async () => {
+    const client = new pg.Client({ connectionString: services.postgres.url });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+  const migrations = [
+    { version: 1, name: 'samples', sql: table },
+    { version: 2, name: 'first row', sql: `INSERT INTO samples VALUES (1, 1, 1)` },
+  ];
+  const opened = await Promise.allSettled(
+    Array.from({ length: 5 }, async () => {
+      const store = await openStore({ dataDir: '', databaseUrl: services.postgres.url, poolSize: 2, schema });
+      t.after(() => store.close());
+      await store.migrate('contract', migrations);
+      return store;
+    }),
+  );
+  assert.deepEqual(
+    opened.map((r) => (r.status === 'rejected' ? String(r.reason) : 'migrated')),
+    Array(5).fill('migrated'),
+  );
+  const [first] = opened as PromiseFulfilledResult<Store>[];
+  assert.deepEqual(await first.value.query(`SELECT id FROM samples`), [{ id: 1 }]);
+});

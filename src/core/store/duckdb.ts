@@ -22,6 +22,13 @@ const TWO_POW_32 = 4294967296;
 // transaction: all of it or nothing.
 const AUTOCOMMIT_APPEND_MAX_ROWS = 100 * CHUNK_ROWS;
 
+/** A bulk append held back until the transaction's next statement or its end. */
+interface PendingAppend {
+  table: string;
+  columns: readonly BulkColumn[];
+  length: number;
+}
+
 /** The embedded store: one DuckDB file in the data directory. */
 export async function createDuckDbStore(dataDir: string): Promise<Store> {
   fs.mkdirSync(dataDir, { recursive: true });
@@ -51,16 +58,39 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
     else idleReaders.push(c);
   }
 
-  // A transaction begins lazily: one whose only write is a single bulk append lets the appender
-  // commit on its own, saving the BEGIN and COMMIT round trips on the ingest hot path.
+  // A transaction begins lazily, and a bulk append waits for whatever comes next. If nothing does,
+  // the append is the transaction's only write: once `fn` has resolved, the appender's flush
+  // commits it on its own, saving the BEGIN and COMMIT round trips on the ingest hot path. If `fn`
+  // rejects, the waiting append is dropped unwritten. Any later statement first BEGINs and writes
+  // the waiting append inside the transaction, so it commits or rolls back with the rest.
   let begun = false;
-  let autocommitted = false;
+  let pendingAppend: PendingAppend | undefined;
   async function begin() {
-    if (autocommitted)
-      throw new Error('a bulk append that committed on its own must be the last write of its transaction');
     if (!begun) {
       await writer.run('BEGIN TRANSACTION');
       begun = true;
+    }
+    const pending = pendingAppend;
+    pendingAppend = undefined;
+    if (pending) await appendNow(pending);
+  }
+
+  async function appendNow({ table, columns, length }: PendingAppend) {
+    // appenders stay open between transactions: making one is a round trip to DuckDB's thread
+    let appender = appenders.get(table);
+    if (!appender) appenders.set(table, (appender = await writer.createAppender(table)));
+    try {
+      appendColumns(columns, length, (chunk) => appender.appendDataChunk(chunk));
+      appender.flushSync();
+    } catch (err) {
+      // a failed flush leaves the appender unusable: drop it, the next append makes a new one
+      appenders.delete(table);
+      try {
+        appender.closeSync();
+      } catch {
+        // already broken
+      }
+      throw err;
     }
   }
 
@@ -74,24 +104,13 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
       return readRows<T>(writer, sql, params);
     },
     async bulkAppend(table, columns, length) {
-      if (!begun && length > AUTOCOMMIT_APPEND_MAX_ROWS) await begin();
-      // appenders stay open between transactions: making one is a round trip to DuckDB's thread
-      let appender = appenders.get(table);
-      if (!appender) appenders.set(table, (appender = await writer.createAppender(table)));
-      try {
-        appendColumns(columns, length, (chunk) => appender.appendDataChunk(chunk));
-        appender.flushSync();
-      } catch (err) {
-        // a failed flush leaves the appender unusable: drop it, the next append makes a new one
-        appenders.delete(table);
-        try {
-          appender.closeSync();
-        } catch {
-          // already broken
-        }
-        throw err;
+      // a larger append would be flushed in parts by DuckDB, so it is never committed on its own
+      if (!begun && !pendingAppend && length <= AUTOCOMMIT_APPEND_MAX_ROWS) {
+        pendingAppend = { table, columns, length };
+        return;
       }
-      if (!begun) autocommitted = true;
+      await begin();
+      await appendNow({ table, columns, length });
     },
   };
 
@@ -158,16 +177,19 @@ export async function createDuckDbStore(dataDir: string): Promise<Store> {
       return serialised(async () => {
         if (closed) throw new Error('store is closed');
         begun = false;
-        autocommitted = false;
+        pendingAppend = undefined;
         try {
           const result = await fn(tx);
           if (begun) await writer.run('COMMIT');
+          // the transaction's only write: the appender commits it, all or nothing (see AUTOCOMMIT_APPEND_MAX_ROWS)
+          else if (pendingAppend) await appendNow(pendingAppend);
           return result;
         } catch (err) {
           if (begun) await writer.run('ROLLBACK').catch(() => undefined);
           throw err;
         } finally {
           begun = false;
+          pendingAppend = undefined;
         }
       });
     },

@@ -43,8 +43,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   });
   // an idle client's error (server restart) must not crash the process; the next query reconnects
   pool.on('error', () => undefined);
-  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   let closed = false;
+
+  /**
+   * Runs `fn` in a transaction holding the migration lock. Several processes may start at once on a
+   * new schema, and PostgreSQL's CREATE … IF NOT EXISTS is not safe against a concurrent create of
+   * the same name (it fails on a catalog unique index): under the lock the first creates, the rest
+   * see it created.
+   */
+  async function withMigrationLock<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return store.transaction(async (tx) => {
+      await tx.run(`SELECT pg_advisory_xact_lock(hashtext('wattline_migrations'))`);
+      return fn(tx);
+    });
+  }
 
   const txFor = (client: pg.PoolClient): StoreTx => ({
     async run(sql, params) {
@@ -64,13 +76,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     kind: 'postgres',
 
     async migrate(module: string, migrations: readonly Migration[]) {
-      await pool.query(
-        `CREATE TABLE IF NOT EXISTS wattline_migrations (module TEXT, version INTEGER, name TEXT, applied_at TIMESTAMPTZ DEFAULT now(), PRIMARY KEY (module, version))`,
+      await withMigrationLock((tx) =>
+        tx.run(
+          `CREATE TABLE IF NOT EXISTS wattline_migrations (module TEXT, version INTEGER, name TEXT, applied_at TIMESTAMPTZ DEFAULT now(), PRIMARY KEY (module, version))`,
+        ),
       );
       for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-        await store.transaction(async (tx) => {
-          // several processes may start at once: the first to take the lock applies, the rest see it applied
-          await tx.run(`SELECT pg_advisory_xact_lock(hashtext('wattline_migrations'))`);
+        // several processes may start at once: the first to take the lock applies, the rest see it applied
+        await withMigrationLock(async (tx) => {
           const done = await tx.query(`SELECT 1 FROM wattline_migrations WHERE module = $1 AND version = $2`, [
             module,
             m.version,
@@ -141,6 +154,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await pool.end();
     },
   };
+  if (schema) {
+    try {
+      await withMigrationLock((tx) => tx.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+  }
   return store;
 }
 

@@ -20,12 +20,21 @@ export interface NumericChunk {
   columns: Float64Array[];
 }
 
+/**
+ * The statements of one transaction: all of them commit when `fn` resolves, none if it rejects,
+ * appends included, on both engines.
+ */
 export interface StoreTx {
   run(sql: string, params?: Params): Promise<void>;
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /**
-   * Appends `length` rows to `table`; columns in table order. As the only write of a transaction
-   * it may commit on its own (no BEGIN/COMMIT round trips); nothing may be written after it then.
+   * Appends `length` rows to `table`; columns in table order. Statements after it in the same
+   * transaction see the rows. Keep the arrays unchanged until the transaction has resolved: DuckDB
+   * holds an append back until the next statement or the end of `fn`, so that an append that is a
+   * transaction's only write (the readings persistor's steady state) commits as a single
+   * statement once `fn` has resolved, with no BEGIN/COMMIT round trips, and is dropped unwritten
+   * if `fn` rejects. An append's own failure may therefore surface from `transaction` rather than
+   * from this call.
    */
   bulkAppend(table: string, columns: readonly BulkColumn[], length: number): Promise<void>;
 }
