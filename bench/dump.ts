@@ -31,7 +31,7 @@ import { pollCatalog, type CatalogEntry } from './lib/catalog.js';
 import { withServerProcess, withStackDataDir } from './lib/bench-server.js';
 import type { HttpClient } from './lib/http-client.js';
 import { DAY_MS, generatePowerReadings, type NdjsonBody } from './lib/power-readings.js';
-import { readMemory, resetHighWaterMark } from './lib/process-memory.js';
+import { type MemoryWatch as RssWatch, watchMemory } from './lib/process-memory.js';
 import { describeMachine, formatRowsPerSecond, printTable, writeResults } from './lib/report.js';
 import type { ServerProcess } from './lib/server-process.js';
 import {
@@ -418,14 +418,7 @@ async function dumpWatched(
   const body = Buffer.from(JSON.stringify({ date: DAY, tz: 'UTC', format }));
   const headers = { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' };
   const heapBefore = await readHeap(client);
-  const hwmReset = resetHighWaterMark(server.pid);
-  const baselineBytes = readMemory(server.pid).rssBytes;
-  let peakSampledBytes = baselineBytes;
-  let samples = 0;
-  const sampler = setInterval(() => {
-    peakSampledBytes = Math.max(peakSampledBytes, readMemory(server.pid).rssBytes);
-    samples++;
-  }, SAMPLE_MS);
+  const rss = watchMemory(server.pid, SAMPLE_MS);
   let dumping = true;
   let heapPeak = heapBefore;
   const heapSampler = (async () => {
@@ -440,31 +433,25 @@ async function dumpWatched(
   })();
   const started = performance.now();
   let res: Awaited<ReturnType<typeof client.post>>;
+  let measured: ReturnType<RssWatch['stop']>;
   try {
     res = await client.post('/api/v1/dumps', body, headers);
   } finally {
-    clearInterval(sampler);
+    measured = rss.stop();
     dumping = false;
     await heapSampler.catch(() => undefined);
   }
   const seconds = (performance.now() - started) / 1000;
-  const after = readMemory(server.pid);
-  peakSampledBytes = Math.max(peakSampledBytes, after.rssBytes);
   if (res.status !== 200)
     throw new Error(`POST /api/v1/dumps (${format}) answered ${res.status}: ${res.text.slice(0, 500)}`);
   const dumps = (JSON.parse(res.text) as { dumps: DumpAnswer[] }).dumps;
   if (dumps.length !== 1)
     throw new Error(`POST /api/v1/dumps answered ${dumps.length} dumps for one day: ${res.text.slice(0, 500)}`);
-  const peakHwmBytes = hwmReset ? after.hwmBytes : null;
   return {
     ...dumps[0],
     seconds,
     memory: {
-      baselineBytes,
-      peakBytes: Math.max(peakSampledBytes, peakHwmBytes ?? 0),
-      peakSampledBytes,
-      peakHwmBytes,
-      samples,
+      ...measured,
       heapBefore,
       heapPeak,
     },

@@ -16,7 +16,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { withServerProcess, withStackDataDir } from './lib/bench-server.js';
-import { readMemory, resetHighWaterMark } from './lib/process-memory.js';
+import { type MemoryWatch, watchMemory } from './lib/process-memory.js';
 import { describeMachine, printTable, writeResults } from './lib/report.js';
 import type { ServerProcess } from './lib/server-process.js';
 import { checkServices, describeStack, EMBEDDED, isEmbedded, type Stack } from './lib/server-stack.js';
@@ -119,31 +119,22 @@ export async function run(options: { stack?: Stack } = {}): Promise<void> {
 
 /** Streams the body to the server while sampling its RSS; checks the answer counts every line. */
 async function sendWatched(server: ServerProcess): Promise<Omit<LargeBodyRun, 'stack'>> {
-  const hwmReset = resetHighWaterMark(server.pid);
-  const baselineBytes = readMemory(server.pid).rssBytes;
-  let peakSampledBytes = baselineBytes;
-  let samples = 0;
-  const sampler = setInterval(() => {
-    peakSampledBytes = Math.max(peakSampledBytes, readMemory(server.pid).rssBytes);
-    samples++;
-  }, SAMPLE_MS);
+  const memory = watchMemory(server.pid, SAMPLE_MS);
   const started = performance.now();
   let sent: Awaited<ReturnType<typeof streamBody>>;
+  let measured: ReturnType<MemoryWatch['stop']>;
   try {
     sent = await streamBody(server);
   } finally {
-    clearInterval(sampler);
+    measured = memory.stop();
   }
   const seconds = (performance.now() - started) / 1000;
-  const after = readMemory(server.pid);
-  peakSampledBytes = Math.max(peakSampledBytes, after.rssBytes);
+  const { baselineBytes, peakBytes, peakHwmBytes, samples } = measured;
   const { status, reply, lines, good, bytes } = sent;
   if (status !== 400 || reply.accepted !== good || reply.invalidCount !== lines - good)
     throw new Error(
       `POST /ingest answered ${status} accepted ${reply.accepted}, invalid ${reply.invalidCount}; expected 400, ${good} and ${lines - good}`,
     );
-  const peakHwmBytes = hwmReset ? after.hwmBytes : null;
-  const peakBytes = Math.max(peakSampledBytes, peakHwmBytes ?? 0);
   const growthBytes = peakBytes - baselineBytes;
   return {
     seconds,

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pg from 'pg';
-import { build, type TestApp, until } from './helpers.js';
+import { build, dropSchema, type TestApp, uniqueSchema, until } from './helpers.js';
 import { needService, services } from './services.js';
 
 type Access = 'public' | 'read' | 'write' | 'admin';
@@ -221,13 +220,8 @@ test('the generated key cannot be revoked through the API (409 naming its file)'
 
 test('a key revoked by another process sharing the store stops working there within apiKeyRecheckS', async (t) => {
   if (!(await needService(t, 'postgres'))) return;
-  const schema = `wattline_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  t.after(async () => {
-    const client = new pg.Client({ connectionString: services.postgres.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  const schema = uniqueSchema();
+  t.after(() => dropSchema(schema));
   const shared = {
     databaseUrl: services.postgres.url,
     'store.schema': schema,

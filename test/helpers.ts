@@ -88,6 +88,19 @@ export async function until(
 
 export const sampleFile = (name: string) => path.join(import.meta.dirname, '..', 'samples', name);
 
+/** A PostgreSQL schema name no other test (or test process) uses. */
+export function uniqueSchema(prefix = 'wattline_test'): string {
+  return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Drops a test's PostgreSQL schema and everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: services.postgres.url });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+
 /** The store/bus combinations a test body runs against: embedded (DuckDB), server (PostgreSQL). */
 export const MODES = ['embedded', 'postgres'] as const;
 export type Mode = (typeof MODES)[number];
@@ -103,12 +116,7 @@ export async function buildMode(
 ): Promise<TestApp | undefined> {
   if (mode === 'embedded') return build(t, overrides);
   if (!(await needService(t, 'postgres'))) return undefined;
-  const schema = `wattline_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  t.after(async () => {
-    const client = new pg.Client({ connectionString: services.postgres.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  const schema = uniqueSchema();
+  t.after(() => dropSchema(schema));
   return build(t, { databaseUrl: services.postgres.url, 'store.schema': schema, ...overrides });
 }

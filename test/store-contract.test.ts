@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import pg from 'pg';
 import { openStore, type BulkColumn, type Store } from '../src/core/store/index.js';
-import { tempDir } from './helpers.js';
+import { dropSchema, tempDir, uniqueSchema } from './helpers.js';
 import { needService, services } from './services.js';
 
 /** The same cases against both stores: what modules may rely on, whatever the engine. */
@@ -18,14 +17,11 @@ async function open(t: TestContext, kind: 'duckdb' | 'postgres'): Promise<Store 
     return store;
   }
   if (!(await needService(t, 'postgres'))) return undefined;
-  const schema = `wattline_store_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const schema = uniqueSchema('wattline_store');
   const store = await openStore({ dataDir: '', databaseUrl: services.postgres.url, poolSize: 4, schema });
   t.after(async () => {
     await store.close();
-    const client = new pg.Client({ connectionString: services.postgres.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+    await dropSchema(schema);
   });
   return store;
 }
@@ -240,13 +236,8 @@ for (const kind of ['duckdb', 'postgres'] as const) {
 // PostgreSQL only: several processes share one database, while a DuckDB file has a single writer process
 test('stores opened at once on a new schema all apply its migrations, each once (postgres)', async (t) => {
   if (!(await needService(t, 'postgres'))) return;
-  const schema = `wattline_store_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  t.after(async () => {
-    const client = new pg.Client({ connectionString: services.postgres.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  const schema = uniqueSchema('wattline_store');
+  t.after(() => dropSchema(schema));
   const migrations = [
     { version: 1, name: 'samples', sql: table },
     { version: 2, name: 'first row', sql: `INSERT INTO samples VALUES (1, 1, 1)` },

@@ -20,3 +20,30 @@ export function resetHighWaterMark(pid: number): boolean {
     return false;
   }
 }
+
+export interface MemoryWatch {
+  /** Stops sampling and returns the baseline and the peak: sampled RSS, or VmHWM where it could be reset. */
+  stop(): { baselineBytes: number; peakBytes: number; peakSampledBytes: number; peakHwmBytes: number | null; samples: number };
+}
+
+/** Samples a process's RSS every `everyMs` from now until `stop`, with its high-water mark reset first. */
+export function watchMemory(pid: number, everyMs: number): MemoryWatch {
+  const hwmReset = resetHighWaterMark(pid);
+  const baselineBytes = readMemory(pid).rssBytes;
+  let peakSampledBytes = baselineBytes;
+  let samples = 0;
+  const sampler = setInterval(() => {
+    peakSampledBytes = Math.max(peakSampledBytes, readMemory(pid).rssBytes);
+    samples++;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(sampler);
+      const after = readMemory(pid);
+      peakSampledBytes = Math.max(peakSampledBytes, after.rssBytes);
+      const peakHwmBytes = hwmReset ? after.hwmBytes : null;
+      const peakBytes = Math.max(peakSampledBytes, peakHwmBytes ?? 0);
+      return { baselineBytes, peakBytes, peakSampledBytes, peakHwmBytes, samples };
+    },
+  };
+}

@@ -1,3 +1,4 @@
+import { formatTable } from '../table.js';
 /** A key as `GET /api/v1/keys` lists it. */
 export interface KeyInfo {
   id: string;
@@ -13,13 +14,5 @@ export function formatKeysTable(keys: readonly KeyInfo[]): string {
     ['id', 'name', 'scope', 'created', 'last-used'],
     ...keys.map((k) => [k.id, k.name ?? '-', k.scope, k.created ?? '-', k.lastUsed ?? '-']),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(rows);
 }

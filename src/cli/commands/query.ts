@@ -1,3 +1,4 @@
+import { formatTable } from '../table.js';
 import type { Client } from '../client.js';
 
 interface QueryReply {
@@ -12,15 +13,7 @@ export function formatQueryTable(reply: QueryReply): string {
     ['time', ...reply.results.map((r) => r.series)],
     ...times.map((t) => [t, ...columns.map((c) => (c.has(t) ? String(c.get(t)) : ''))]),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(rows);
 }
 
 export async function runQuery(client: Client, params: Record<string, string | undefined>): Promise<QueryReply> {
