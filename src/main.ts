@@ -95,9 +95,9 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   await start(keysModule, {});
   const readings = await start(readingsModule, {});
   await start(ingestModule, {});
-  await start(edgecomModule, { readings });
+  const edgecom = await start(edgecomModule, { readings });
   await start(readingsGrpcModule, { readings });
-  const sources = await start(sourcesModule, { readings, edgecom: config.edgecom });
+  const sources = await start(sourcesModule, { readings, connectors: edgecom.connectors });
   await start(dailyModule, { readings, sources });
   await start(sensorlogModule, { readings });
   await start(ladaModule, { readings });

@@ -23,7 +23,13 @@ export function resetHighWaterMark(pid: number): boolean {
 
 export interface MemoryWatch {
   /** Stops sampling and returns the baseline and the peak: sampled RSS, or VmHWM where it could be reset. */
-  stop(): { baselineBytes: number; peakBytes: number; peakSampledBytes: number; peakHwmBytes: number | null; samples: number };
+  stop(): {
+    baselineBytes: number;
+    peakBytes: number;
+    peakSampledBytes: number;
+    peakHwmBytes: number | null;
+    samples: number;
+  };
 }
 
 /** Samples a process's RSS every `everyMs` from now until `stop`, with its high-water mark reset first. */

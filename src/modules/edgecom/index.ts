@@ -4,7 +4,9 @@ import type { GrpcServer } from '../../core/grpc/server.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import type { ReadingsService } from '../readings/index.js';
+import type { Connector } from '../sources/index.js';
 import { type Settings, settings } from './settings.js';
+import { createEdgecomConnector } from './upstream/index.js';
 import { validateTimeSeriesRequest, type TimeSeriesRequest } from './validation.js';
 
 interface TimeSeriesResponse {
@@ -15,16 +17,22 @@ interface TimeSeriesResponse {
  * edgecom's gRPC query service, wire-compatible with `proto/edgecom/timeseries.proto`:
  * `edgecom.TimeSeriesService/QueryTimeSeries` answers for the series `edgecom.series` (default
  * `edgecom`), or the one named in the `x-wattline-series` metadata. Answers come from the readings
- * query engine and its cache. Role `api`.
+ * query engine and its cache. Role `api`. Its service is the connector that fills that series from
+ * the EdgeCom Energy API (`upstream/`), which the sources module runs.
  */
 export const edgecomModule = defineModule({
   name: 'edgecom',
   settings,
   create: (ctx: ModuleContext<Settings>, { readings }: { readings: Pick<ReadingsService, 'query'> }) => ({
-    service: undefined,
+    service: { connectors: [createEdgecomConnector(ctx.settings.edgecom)] } satisfies EdgecomService,
     roles: { api: { grpc: (server: GrpcServer) => addTimeSeriesService(server, ctx, readings) } },
   }),
 });
+
+/** What edgecom gives other modules: the pull source of its series, for the sources module to run. */
+export interface EdgecomService {
+  connectors: Connector[];
+}
 
 function addTimeSeriesService(
   server: GrpcServer,

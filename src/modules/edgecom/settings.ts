@@ -17,7 +17,12 @@ export const settings = z.object({
         .url({ error: 'expected the full URL of the EdgeCom series, http(s)://…' })
         .optional()
         .describe('EdgeCom Energy API series URL (`GET <url>?start=…&end=…`); unset: the EdgeCom connector is off.'),
-      bootstrapDays: int(730, 0, 3650, 'Days of EdgeCom history fetched on first start.'),
+      bootstrapDays: int(
+        730,
+        0,
+        3650,
+        'Days of EdgeCom history kept filled: fetched at start where missing, an outage healed back to its last stored reading.',
+      ),
       pollMs: int(300_000, 1000, 86_400_000, 'How often the EdgeCom connector fetches the latest readings.'),
     })
     .prefault({}),

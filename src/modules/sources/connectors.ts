@@ -1,14 +1,16 @@
+import { createCarbonIntensityConnector } from './carbon-intensity/index.js';
 import type { Connector } from './connector.js';
-import { connector as carbonIntensity } from './carbon-intensity/index.js';
-import { connector as edgecom } from './edgecom/index.js';
-import { connector as generationMix } from './generation-mix/index.js';
-import { consumptionConnector as octopusConsumption, tariffConnector as octopusTariff } from './octopus/index.js';
+import { createGenerationMixConnector } from './generation-mix/index.js';
+import { createConsumptionConnector, createTariffConnector } from './octopus/index.js';
+import type { Settings } from './settings.js';
 
-/** Every pull source: a new connector is a folder and a line here. */
-export const connectors: readonly Connector[] = [
-  edgecom,
-  octopusTariff,
-  octopusConsumption,
-  carbonIntensity,
-  generationMix,
+/**
+ * The sources module's own pull sources, each created with its settings area: a new connector is a
+ * folder and a line here. Connectors of other modules (EdgeCom's) come in as `deps.connectors`.
+ */
+export const builtInConnectors = (settings: Settings): Connector[] => [
+  createTariffConnector(settings.octopus),
+  createConsumptionConnector(settings.octopus),
+  createCarbonIntensityConnector(settings.carbon),
+  createGenerationMixConnector(settings.carbon),
 ];

@@ -9,6 +9,8 @@ export interface UpstreamOptions {
   retryBaseMs: number;
   minIntervalMs: number;
   log: Logger;
+  /** Stops waiting for upstream at once (on shutdown); the request then fails without retries. */
+  signal?: AbortSignal;
 }
 
 /** An upstream answered in a way no retry will fix (4xx other than 429, or a body of the wrong shape). */
@@ -41,13 +43,16 @@ export function createUpstream(options: UpstreamOptions) {
 
   async function attempt(url: string, headers: Record<string, string>): Promise<unknown> {
     await waitForSlot();
+    if (options.signal?.aborted) throw new AbortError(new UpstreamError(`${options.name}: stopped`));
+    const timeout = AbortSignal.timeout(options.timeoutMs);
     let response: Response;
     try {
       response = await fetch(url, {
         headers: { accept: 'application/json', ...headers },
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
       });
     } catch (err) {
+      if (options.signal?.aborted) throw new AbortError(new UpstreamError(`${options.name}: stopped`));
       // fetch's own message is just "fetch failed"; the cause says why (ENOTFOUND, ECONNREFUSED, …)
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why =

@@ -5,20 +5,20 @@ import { InvalidInput, NotFound, UpstreamFailed } from '../../core/errors.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
 import type { ReadingsService } from '../readings/index.js';
-import { connectors } from './connectors.js';
+import type { Connector } from './connector.js';
+import { builtInConnectors } from './connectors.js';
 import { createUpstream, UpstreamError } from './http.js';
-import { finishedChunks } from './repository.js';
-import type { ConnectorConfig } from './connector.js';
-import { bootstrap, startPolling, type RunnerDeps } from './runner.js';
+import { bootstrap, type RunnerDeps, startHealing } from './runner.js';
 import { type Settings, settings } from './settings.js';
-import type { Settings as EdgecomSettings } from '../edgecom/settings.js';
 
-const DAY_MS = 86_400_000;
+export type { Connector } from './connector.js';
+export type { Upstream } from './http.js';
 
 /**
- * Pull sources (see connectors.ts): each enabled connector bootstraps its history on first
- * start and then polls (role `jobs`); `POST /api/v1/sources/{name}/bootstrap` (admin, role `api`)
- * fetches a range on demand, behind `wattline bootstrap`. Start-up never calls upstream.
+ * Pull sources (see connectors.ts): each enabled connector keeps its readings filled from its last
+ * stored reading to now, backfills its history and polls (role `jobs`);
+ * `POST /api/v1/sources/{name}/bootstrap` (admin, role `api`) fetches a range on demand, behind
+ * `wattline bootstrap`. Start-up never calls upstream.
  */
 /** What other modules may ask of sources. */
 export interface SourcesService {
@@ -37,21 +37,27 @@ export const sourcesModule = defineModule({
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
   async create(
     ctx: ModuleContext<Settings>,
-    { readings, edgecom }: { readings: Pick<ReadingsService, 'describe'>; edgecom: EdgecomSettings['edgecom'] },
+    {
+      readings,
+      connectors: others = [],
+    }: {
+      readings: Pick<ReadingsService, 'describe' | 'catalog'>;
+      /** Connectors other modules own (EdgeCom's), run alongside the built-in ones. */
+      connectors?: readonly Connector[];
+    },
   ) {
     const { store, bus, log } = ctx;
-    const config: ConnectorConfig = { ...ctx.settings, edgecom };
+    const connectors = [...others, ...builtInConnectors(ctx.settings)];
     const abort = new AbortController();
 
     const deps = new Map<string, RunnerDeps>();
     for (const connector of connectors) {
-      const reason = connector.off(config);
-      if (reason) {
-        log.info({ source: connector.name, reason }, 'connector off');
+      if (connector.off) {
+        log.info({ source: connector.name, reason: connector.off }, 'connector off');
         continue;
       }
-      const upstream = createUpstream({ name: connector.name, ...config.sources, log });
-      deps.set(connector.name, { connector, upstream, config, store, bus, log });
+      const upstream = createUpstream({ name: connector.name, ...ctx.settings.sources, log, signal: abort.signal });
+      deps.set(connector.name, { connector, upstream, store, bus, log });
     }
 
     const service: SourcesService = {
@@ -59,11 +65,11 @@ export const sourcesModule = defineModule({
         const d = deps.get(source);
         if (!d)
           throw new Error(
-            `source ${source} is off: ${connectors.find((c) => c.name === source)?.off(config) ?? 'unknown source'}`,
+            `source ${source} is off: ${connectors.find((c) => c.name === source)?.off ?? 'unknown source'}`,
           );
         return bootstrap(d, fromMs, toMs, abort.signal);
       },
-      usageSeries: config.octopus.mpan ? `meter/${config.octopus.mpan}/consumption` : undefined,
+      usageSeries: ctx.settings.octopus.mpan ? `meter/${ctx.settings.octopus.mpan}/consumption` : undefined,
     };
     return {
       service,
@@ -71,50 +77,34 @@ export const sourcesModule = defineModule({
         // the catalog learns the units of what the connectors write
         persist: {
           start: async () => {
-            for (const d of deps.values()) await readings.describe(d.connector.series(config));
+            for (const d of deps.values()) await readings.describe(d.connector.series);
             return () => undefined;
           },
         },
-        jobs: { start: () => startFetching([...deps.values()], { config, store, log, abort }) },
-        api: { routes: sourcesRoutes({ deps, config, signal: abort.signal }) },
+        jobs: { start: () => startFetching([...deps.values()], readings, abort) },
+        api: { routes: sourcesRoutes({ deps, connectors, signal: abort.signal }) },
       },
       close: async () => abort.abort(),
     };
   },
 });
 
-/** Bootstraps each connector that has no history yet (in the background), and polls them all. */
-async function startFetching(
-  all: RunnerDeps[],
-  {
-    config,
-    store,
-    log,
-    abort,
-  }: { config: ConnectorConfig; store: RunnerDeps['store']; log: RunnerDeps['log']; abort: AbortController },
-) {
-  const stops: (() => void)[] = [];
-  const running: Promise<unknown>[] = [];
-  for (const d of all) {
-    // decided during start-up (a cheap query); only the fetching runs in the background
-    const days = d.connector.bootstrapDays(config);
-    if (days > 0 && (await finishedChunks(store, d.connector.name)).size === 0) {
-      const now = Date.now();
-      running.push(
-        bootstrap(d, now - days * DAY_MS, now, abort.signal).catch((err) =>
-          log.error(
-            { err, source: d.connector.name },
-            'bootstrap failed; it resumes at the next start or with `wattline bootstrap`',
-          ),
-        ),
-      );
-    }
-    stops.push(startPolling(d));
-  }
+/** Starts keeping every enabled connector filled (see `startHealing`); fetching runs in the background. */
+function startFetching(all: RunnerDeps[], readings: Pick<ReadingsService, 'catalog'>, abort: AbortController) {
+  const stops = all.map((d) =>
+    startHealing(
+      d,
+      async () => {
+        const entries = await readings.catalog(d.connector.series.map((s) => s.key));
+        const last = Math.max(...entries.map((e) => e.lastTs));
+        return Number.isFinite(last) ? last : undefined;
+      },
+      abort.signal,
+    ),
+  );
   return async () => {
-    abort.abort(); // a bootstrap under way stops at its next chunk
-    for (const stop of stops) stop();
-    await Promise.all(running);
+    abort.abort(); // fetching under way stops at once; finished chunks keep their checkpoints
+    await Promise.all(stops.map((stop) => stop()));
   };
 }
 
@@ -122,11 +112,11 @@ async function startFetching(
 const sourcesRoutes =
   ({
     deps,
-    config,
+    connectors,
     signal,
   }: {
     deps: Map<string, RunnerDeps>;
-    config: ConnectorConfig;
+    connectors: readonly Connector[];
     signal: AbortSignal;
   }): FastifyPluginAsync =>
   async (http) => {
@@ -149,7 +139,7 @@ const sourcesRoutes =
         if (!d) {
           const known = connectors.find((c) => c.name === request.params.name);
           if (known)
-            throw new InvalidInput('source_off', `source ${known.name} is off: ${known.off(config)}`, {
+            throw new InvalidInput('source_off', `source ${known.name} is off: ${known.off}`, {
               field: 'name',
             });
           throw new NotFound(

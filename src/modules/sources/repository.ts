@@ -18,3 +18,12 @@ export async function markChunkDone(store: Store, source: string, fromMs: number
     ),
   );
 }
+
+/** The end of `source`'s latest finished chunk, or undefined before the first. */
+export async function lastFinishedMs(store: Store, source: string): Promise<number | undefined> {
+  const [row] = await store.query<{ to_ms: number | string | null }>(
+    `SELECT max(to_ms) AS to_ms FROM source_checkpoints WHERE source = $1`,
+    [source],
+  );
+  return row?.to_ms == null ? undefined : Number(row.to_ms);
+}

@@ -2,16 +2,16 @@ import type { Bus } from '../../core/bus/index.js';
 import type { Logger } from '../../core/log.js';
 import { READINGS_TOPIC, ReadingBatchBuilder, type Reading } from '../../core/readings.js';
 import type { Store } from '../../core/store/index.js';
-import type { Connector, ConnectorConfig } from './connector.js';
+import type { Connector } from './connector.js';
 import type { Upstream } from './http.js';
-import { finishedChunks, markChunkDone } from './repository.js';
+import { finishedChunks, lastFinishedMs, markChunkDone } from './repository.js';
 
 const BATCH_ROWS = 10_000;
+const DAY_MS = 86_400_000;
 
 export interface RunnerDeps {
   connector: Connector;
   upstream: Upstream;
-  config: ConnectorConfig;
   store: Store;
   bus: Bus;
   log: Logger;
@@ -27,6 +27,20 @@ async function publish(bus: Bus, readings: Reading[]) {
 }
 
 /**
+ * Fetches one piece of chunk `start` and stores it; a whole chunk in the past also gets its
+ * checkpoint, written after its readings are durable. Returns the readings stored.
+ */
+async function fetchChunkPiece(deps: RunnerDeps, start: number, fromMs: number, toMs: number): Promise<number> {
+  const { connector, upstream, store, bus } = deps;
+  const readings = await connector.fetch({ fromMs, toMs }, upstream);
+  await publish(bus, readings);
+  // a chunk reaching into the future is never final: it is fetched again next time
+  const complete = fromMs === start && toMs === start + connector.chunkMs && toMs <= Date.now();
+  if (complete) await markChunkDone(store, connector.name, start, toMs, readings.length);
+  return readings.length;
+}
+
+/**
  * Fetches [fromMs, toMs) chunk by chunk, oldest first, skipping chunks already checkpointed; each
  * chunk's readings are durable before its checkpoint is written, so a restart loses nothing and
  * refetches nothing finished. Chunks are aligned to the connector's chunk size, so a later
@@ -38,52 +52,119 @@ export async function bootstrap(
   toMs: number,
   signal?: AbortSignal,
 ): Promise<{ chunks: number; skipped: number; readings: number }> {
-  const { connector, upstream, config, store, bus, log } = deps;
+  const { connector, store, log } = deps;
   const done = await finishedChunks(store, connector.name);
   const first = Math.floor(fromMs / connector.chunkMs) * connector.chunkMs;
   let chunks = 0;
   let skipped = 0;
   let total = 0;
   for (let start = first; start < toMs && !signal?.aborted; start += connector.chunkMs) {
-    const end = Math.min(start + connector.chunkMs, toMs);
-    // a chunk reaching into the future is never final: it is fetched again next time
-    const complete = end === start + connector.chunkMs && end <= Date.now();
     if (done.has(start)) {
       skipped++;
       continue;
     }
-    const readings = await connector.fetch({ fromMs: start, toMs: end }, upstream, config);
-    await publish(bus, readings);
-    if (complete) await markChunkDone(store, connector.name, start, end, readings.length);
+    const readings = await fetchChunkPiece(deps, start, start, Math.min(start + connector.chunkMs, toMs));
     chunks++;
-    total += readings.length;
-    log.info(
-      { source: connector.name, from: new Date(start).toISOString(), readings: readings.length },
-      'bootstrap chunk stored',
-    );
+    total += readings;
+    log.info({ source: connector.name, from: new Date(start).toISOString(), readings }, 'bootstrap chunk stored');
   }
   return { chunks, skipped, readings: total };
 }
 
-/** Fetches the last `lookbackMs` now and every `pollMs`; a failed poll is logged and tried next time. */
-export function startPolling(deps: RunnerDeps): () => void {
-  const { connector, upstream, config, bus, log } = deps;
-  let running = false;
+/**
+ * Fetches [fromMs, toMs) newest chunk first (pieces of the same aligned chunks as `bootstrap`), so
+ * after an outage the current readings are there first and the hole fills backwards.
+ */
+async function catchUp(deps: RunnerDeps, fromMs: number, toMs: number, signal: AbortSignal): Promise<number> {
+  const { chunkMs } = deps.connector;
+  let total = 0;
+  for (let start = Math.floor((toMs - 1) / chunkMs) * chunkMs; start + chunkMs > fromMs; start -= chunkMs) {
+    if (signal.aborted) break;
+    total += await fetchChunkPiece(deps, start, Math.max(start, fromMs), Math.min(start + chunkMs, toMs));
+  }
+  return total;
+}
+
+/**
+ * Keeps a connector's readings filled, whatever happened while it was not running (role `jobs`):
+ *
+ * 1. At start it fetches from where its stored data ends (the last reading of its series, or the
+ *    end of its latest finished chunk, whichever is later; at least `lookbackMs` back, and not
+ *    before the `bootstrapDays` window) to now, newest chunk first, so current data shows within
+ *    seconds however long the outage was.
+ * 2. Then it backfills the `bootstrapDays` window before that, oldest unfinished chunk first
+ *    (finished chunks are checkpointed and skipped), so an interrupted bootstrap resumes by itself.
+ * 3. Every `pollMs` it fetches again from the last good point: the end of the last poll that
+ *    succeeded, or `lookbackMs` back if that is earlier. A failed poll is retried next time from
+ *    the same point, and a failed backfill is started again at the next poll.
+ *
+ * `lastReadingMs` says when the connector's series last have a reading (undefined: none yet).
+ * Returns the function that stops it (and waits for what is under way).
+ */
+export function startHealing(
+  deps: RunnerDeps,
+  lastReadingMs: () => Promise<number | undefined>,
+  signal: AbortSignal,
+): () => Promise<void> {
+  const { connector, store, log } = deps;
+  /** Where the stored data is known to be complete up to; undefined before the first poll found out. */
+  let goodUntilMs: number | undefined;
+  let backfillWindow: { fromMs: number; toMs: number } | undefined;
+  let backfill: Promise<void> | undefined;
+  let polling: Promise<void> | undefined;
+
+  const startBackfill = () => {
+    if (!backfillWindow || backfill || signal.aborted) return;
+    const { fromMs, toMs } = backfillWindow;
+    backfill = bootstrap(deps, fromMs, toMs, signal).then(
+      (r) => {
+        if (signal.aborted) return;
+        backfillWindow = undefined;
+        if (r.chunks > 0) log.info({ source: connector.name, ...r }, 'history filled');
+      },
+      (err) => {
+        backfill = undefined; // started again at the next poll, finished chunks skipped
+        if (!signal.aborted) log.warn({ err, source: connector.name }, 'backfill failed; it resumes at the next poll');
+      },
+    );
+  };
+
   const poll = async () => {
-    if (running) return;
-    running = true;
+    const nowMs = Date.now();
     try {
-      const toMs = Date.now();
-      const readings = await connector.fetch({ fromMs: toMs - connector.lookbackMs, toMs }, upstream, config);
-      await publish(bus, readings);
-      log.debug({ source: connector.name, readings: readings.length }, 'poll stored');
+      if (goodUntilMs === undefined) {
+        const [reading, finished] = await Promise.all([lastReadingMs(), lastFinishedMs(store, connector.name)]);
+        const stored = Math.max(reading ?? -Infinity, finished ?? -Infinity);
+        // what lies before the window kept filled is left to `wattline bootstrap`
+        const windowFromMs = nowMs - connector.bootstrapDays * DAY_MS;
+        goodUntilMs = Number.isFinite(stored) ? Math.max(stored, windowFromMs) : nowMs - connector.lookbackMs;
+        const toMs = Math.min(goodUntilMs, nowMs - connector.lookbackMs);
+        if (windowFromMs < toMs) backfillWindow = { fromMs: windowFromMs, toMs };
+      }
+      const fromMs = Math.min(goodUntilMs, nowMs - connector.lookbackMs);
+      const readings = await catchUp(deps, fromMs, nowMs, signal);
+      if (signal.aborted) return;
+      goodUntilMs = nowMs;
+      log.debug({ source: connector.name, from: new Date(fromMs).toISOString(), readings }, 'poll stored');
     } catch (err) {
-      log.warn({ err, source: connector.name }, 'poll failed; trying again at the next interval');
-    } finally {
-      running = false;
+      if (!signal.aborted)
+        log.warn({ err, source: connector.name }, 'poll failed; the next poll fetches from the last good point');
     }
   };
-  const timer = setInterval(() => void poll(), connector.pollMs(config));
+
+  const tick = () => {
+    if (polling || signal.aborted) return;
+    polling = poll().finally(() => {
+      polling = undefined;
+      startBackfill();
+    });
+  };
+  tick(); // at start, not only after the first interval
+  const timer = setInterval(tick, connector.pollMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await polling;
+    await backfill;
+  };
 }

@@ -40,7 +40,12 @@ export const settings = z.object({
       tariff: z.string().optional().describe('Octopus tariff code, e.g. E-1R-AGILE-FLEX-22-11-25-C.'),
       mpan: z.string().optional().describe('Electricity meter point (MPAN) for consumption.'),
       serial: z.string().optional().describe('Electricity meter serial number for consumption.'),
-      bootstrapDays: int(30, 0, 3650, 'Days of tariff and consumption history fetched on first start.'),
+      bootstrapDays: int(
+        30,
+        0,
+        3650,
+        'Days of tariff and consumption history kept filled: fetched at start where missing, an outage healed back to its last stored reading.',
+      ),
       pollMs: int(1_800_000, 1000, 86_400_000, 'How often the Octopus connectors fetch recent data.'),
     })
     .prefault({}),
@@ -59,7 +64,7 @@ export const settings = z.object({
         30,
         0,
         3650,
-        'Days of carbon intensity and generation mix history fetched on first start (0: none; `wattline bootstrap` fetches any range).',
+        'Days of carbon intensity and generation mix history kept filled: fetched at start where missing, an outage healed back to its last stored reading (0: only the last 24 hours; `wattline bootstrap` fetches any range).',
       ),
       pollMs: int(
         30 * 60_000,

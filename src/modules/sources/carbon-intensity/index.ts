@@ -1,5 +1,6 @@
 import type { Reading } from '../../../core/readings.js';
 import type { Connector } from '../connector.js';
+import type { Settings } from '../settings.js';
 import { baseUrl, rangePaths } from './range.js';
 import { intensityReply } from './upstream.js';
 
@@ -15,23 +16,23 @@ export const FORECAST_SERIES = 'grid/carbon-intensity/forecast';
  * in gCO2/kWh. A half-hour whose actual is still null gets no actual reading (never a zero); the
  * 24-hour look-back of every poll fills it in if the API has it by then.
  */
-export const connector: Connector = {
+export const createCarbonIntensityConnector = (carbon: Settings['carbon']): Connector => ({
   name: 'carbon-intensity',
-  off: (config) => (config.carbon.url ? undefined : 'WATTLINE_CARBON_URL is empty'),
+  off: carbon.url ? undefined : 'WATTLINE_CARBON_URL is empty',
   // the API's documented limit for /intensity/{from}/{to}
   chunkMs: 14 * DAY_MS,
-  bootstrapDays: (config) => config.carbon.bootstrapDays,
-  pollMs: (config) => config.carbon.pollMs,
+  bootstrapDays: carbon.bootstrapDays,
+  pollMs: carbon.pollMs,
   // actuals arrive after their half-hour (and may be revised): look back a day
   lookbackMs: DAY_MS,
-  series: () => [
+  series: [
     { key: FORECAST_SERIES, unit: 'gCO2/kWh', kind: 'gauge' },
     { key: ACTUAL_SERIES, unit: 'gCO2/kWh', kind: 'gauge' },
   ],
-  async fetch({ fromMs, toMs }, upstream, config) {
+  async fetch({ fromMs, toMs }, upstream) {
     const readings: Reading[] = [];
     for (const range of rangePaths(fromMs, toMs)) {
-      const reply = await upstream.getJson(`${baseUrl(config.carbon.url)}/intensity/${range}`, intensityReply);
+      const reply = await upstream.getJson(`${baseUrl(carbon.url)}/intensity/${range}`, intensityReply);
       for (const slot of reply.data) {
         // the API also answers the half-hour ending at `from`: it belongs to the range before
         if (slot.from < fromMs || slot.from >= toMs) continue;
@@ -42,4 +43,4 @@ export const connector: Connector = {
     }
     return readings;
   },
-};
+});

@@ -1,6 +1,7 @@
 import type { Reading } from '../../../core/readings.js';
 import { baseUrl, rangePaths } from '../carbon-intensity/range.js';
 import type { Connector } from '../connector.js';
+import type { Settings } from '../settings.js';
 import { generationReply } from './upstream.js';
 
 const DAY_MS = 86_400_000;
@@ -16,20 +17,20 @@ export const fuelSeries = (fuel: string) => `grid/generation/${fuel}`;
  * half-hour, at its start, one reading per fuel in `grid/generation/<fuel>` (% of generation;
  * fuels biomass, coal, imports, gas, nuclear, other, hydro, solar, wind).
  */
-export const connector: Connector = {
+export const createGenerationMixConnector = (carbon: Settings['carbon']): Connector => ({
   name: 'generation-mix',
-  off: (config) => (config.carbon.url ? undefined : 'WATTLINE_CARBON_URL is empty'),
+  off: carbon.url ? undefined : 'WATTLINE_CARBON_URL is empty',
   // no documented limit for /generation/{from}/{to}: the one /intensity has
   chunkMs: 14 * DAY_MS,
-  bootstrapDays: (config) => config.carbon.bootstrapDays,
-  pollMs: (config) => config.carbon.pollMs,
+  bootstrapDays: carbon.bootstrapDays,
+  pollMs: carbon.pollMs,
   lookbackMs: DAY_MS,
-  series: () => FUELS.map((fuel) => ({ key: fuelSeries(fuel), unit: '%', kind: 'gauge' as const })),
-  async fetch({ fromMs, toMs }, upstream, config) {
+  series: FUELS.map((fuel) => ({ key: fuelSeries(fuel), unit: '%', kind: 'gauge' as const })),
+  async fetch({ fromMs, toMs }, upstream) {
     const readings: Reading[] = [];
     // a request across 1 January loses the new year's half-hours: split there
     for (const range of rangePaths(fromMs, toMs, true)) {
-      const reply = await upstream.getJson(`${baseUrl(config.carbon.url)}/generation/${range}`, generationReply);
+      const reply = await upstream.getJson(`${baseUrl(carbon.url)}/generation/${range}`, generationReply);
       for (const slot of reply.data) {
         // the API also answers the half-hour ending at `from`: it belongs to the range before
         if (slot.from < fromMs || slot.from >= toMs) continue;
@@ -39,4 +40,4 @@ export const connector: Connector = {
     }
     return readings;
   },
-};
+});

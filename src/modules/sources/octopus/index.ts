@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Reading } from '../../../core/readings.js';
 import type { Connector } from '../connector.js';
 import type { Upstream } from '../http.js';
+import type { Settings } from '../settings.js';
 import { consumptionPage, pricePage } from './upstream.js';
 
 const HALF_HOUR_MS = 1_800_000;
@@ -30,24 +31,24 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * half-hours is split into its slots; `valid_to: null` runs to the end of the range) and standing
  * charges (p/day, one reading where each charge starts). On when product and tariff are set.
  */
-export const tariffConnector: Connector = {
+export const createTariffConnector = (octopus: Settings['octopus']): Connector => ({
   name: 'octopus-tariff',
-  off: (config) =>
-    config.octopus.product && config.octopus.tariff
+  off:
+    octopus.product && octopus.tariff
       ? undefined
       : 'WATTLINE_OCTOPUS_PRODUCT and WATTLINE_OCTOPUS_TARIFF are not both set',
   chunkMs: 7 * DAY_MS,
-  bootstrapDays: (config) => config.octopus.bootstrapDays,
-  pollMs: (config) => config.octopus.pollMs,
+  bootstrapDays: octopus.bootstrapDays,
+  pollMs: octopus.pollMs,
   lookbackMs: DAY_MS,
-  series: () => [
+  series: [
     { key: 'tariff/unit-rate/inc-vat', unit: 'p/kWh', kind: 'gauge' },
     { key: 'tariff/unit-rate/exc-vat', unit: 'p/kWh', kind: 'gauge' },
     { key: 'tariff/standing-charge/inc-vat', unit: 'p/day', kind: 'gauge' },
     { key: 'tariff/standing-charge/exc-vat', unit: 'p/day', kind: 'gauge' },
   ],
-  async fetch({ fromMs, toMs }, upstream, config) {
-    const { url, product, tariff } = config.octopus;
+  async fetch({ fromMs, toMs }, upstream) {
+    const { url, product, tariff } = octopus;
     const base = `${url.replace(/\/$/, '')}/v1/products/${encodeURIComponent(product!)}/electricity-tariffs/${encodeURIComponent(tariff!)}`;
     const range = `period_from=${iso(fromMs)}&period_to=${iso(toMs)}`;
     const readings: Reading[] = [];
@@ -74,25 +75,25 @@ export const tariffConnector: Connector = {
     }
     return readings;
   },
-};
+});
 
 /**
  * Octopus half-hourly meter consumption (kWh) into `meter/<mpan>/consumption`, basic auth with the
  * API key as the user. On when the API key, MPAN and serial are set.
  */
-export const consumptionConnector: Connector = {
+export const createConsumptionConnector = (octopus: Settings['octopus']): Connector => ({
   name: 'octopus-consumption',
-  off: (config) =>
-    config.octopus.apiKey && config.octopus.mpan && config.octopus.serial
+  off:
+    octopus.apiKey && octopus.mpan && octopus.serial
       ? undefined
       : 'WATTLINE_OCTOPUS_API_KEY, WATTLINE_OCTOPUS_MPAN and WATTLINE_OCTOPUS_SERIAL are not all set',
   chunkMs: 7 * DAY_MS,
-  bootstrapDays: (config) => config.octopus.bootstrapDays,
-  pollMs: (config) => config.octopus.pollMs,
+  bootstrapDays: octopus.bootstrapDays,
+  pollMs: octopus.pollMs,
   lookbackMs: 2 * DAY_MS, // meters report a day or so late
-  series: (config) => [{ key: `meter/${config.octopus.mpan}/consumption`, unit: 'kWh', kind: 'interval' }],
-  async fetch({ fromMs, toMs }, upstream, config) {
-    const { url, apiKey, mpan, serial } = config.octopus;
+  series: [{ key: `meter/${octopus.mpan}/consumption`, unit: 'kWh', kind: 'interval' }],
+  async fetch({ fromMs, toMs }, upstream) {
+    const { url, apiKey, mpan, serial } = octopus;
     const first = `${url.replace(/\/$/, '')}/v1/electricity-meter-points/${encodeURIComponent(mpan!)}/meters/${encodeURIComponent(serial!)}/consumption/?period_from=${iso(fromMs)}&period_to=${iso(toMs)}&order_by=period`;
     const auth = { authorization: `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}` };
     const series = `meter/${mpan}/consumption`;
@@ -102,4 +103,4 @@ export const consumptionConnector: Connector = {
       value: c.consumption,
     }));
   },
-};
+});

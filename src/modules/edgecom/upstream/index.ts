@@ -1,4 +1,5 @@
-import type { Connector } from '../connector.js';
+import type { Connector } from '../../sources/index.js';
+import type { Settings } from '../settings.js';
 import { edgecomReply } from './upstream.js';
 
 const DAY_MS = 86_400_000;
@@ -12,20 +13,20 @@ function upstreamTime(ms: number): string {
  * The EdgeCom Energy API series: `GET <url>?start=…&end=…` → readings of `edgecom.series`, the series
  * the edgecom gRPC service answers for, so the pair works end to end as the original did.
  */
-export const connector: Connector = {
+export const createEdgecomConnector = (edgecom: Settings['edgecom']): Connector => ({
   name: 'edgecom',
-  off: (config) => (config.edgecom.url ? undefined : 'WATTLINE_EDGECOM_URL is not set'),
+  off: edgecom.url ? undefined : 'WATTLINE_EDGECOM_URL is not set',
   chunkMs: 7 * DAY_MS,
-  bootstrapDays: (config) => config.edgecom.bootstrapDays,
-  pollMs: (config) => config.edgecom.pollMs,
+  bootstrapDays: edgecom.bootstrapDays,
+  pollMs: edgecom.pollMs,
   lookbackMs: 15 * 60_000,
   // the EdgeCom API does not say its unit; the catalog leaves it open rather than guess
-  series: (config) => [{ key: config.edgecom.series, unit: null, kind: 'gauge' }],
-  async fetch({ fromMs, toMs }, upstream, config) {
-    const url = new URL(config.edgecom.url!);
+  series: [{ key: edgecom.series, unit: null, kind: 'gauge' }],
+  async fetch({ fromMs, toMs }, upstream) {
+    const url = new URL(edgecom.url!);
     url.searchParams.set('start', upstreamTime(fromMs));
     url.searchParams.set('end', upstreamTime(toMs));
     const reply = await upstream.getJson(url.toString(), edgecomReply);
-    return reply.result.map((r) => ({ series: config.edgecom.series, ts: r.time * 1000, value: r.value }));
+    return reply.result.map((r) => ({ series: edgecom.series, ts: r.time * 1000, value: r.value }));
   },
-};
+});
