@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import { InvalidInput } from '../../core/errors.js';
-import { parseSensorLog, type SensorLogEvent } from './parser.js';
+import { parseSensorLog, type SensorLogEvent, scanSectionName } from './parser.js';
 
 const EVENTS = fs
   .readFileSync(new URL('./testcases/events.txt', import.meta.url), 'utf8')
@@ -186,4 +186,55 @@ test('recorded events keep their differing powers and peaks', () => {
   assert.equal((parseSensorLog(EVENTS[5]!).Peaks as number[])[0], 14.3940001);
   // the clusters SEEDS §5 expects span roughly 270 W to 3590 W
   assert.ok(Math.min(...active) < 400 && Math.max(...active) > 3400, `${Math.min(...active)}–${Math.max(...active)}`);
+});
+
+test('a long run of words is read in one pass: without a ":" it has no section, with one it is a name', () => {
+  // issue #11: this line took 23 s when a backtracking regex looked for the first section name
+  const words = `a${' a'.repeat(100_000)}`;
+  check(`${words}!`, 'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"');
+  check(`${words}: 1`, { [words]: [1] });
+  check(`Peaks: 1; ${words}!`, { Peaks: [1, `${words}!`] });
+  check(`Peaks: 1; ${words}: 2`, { Peaks: [1], [words]: [2] });
+});
+
+test('section names are found where the regex the scanner replaced found them', () => {
+  // the regexes parser.ts used before issue #11, quadratic on long lines but exact on short ones
+  const NAME = '[A-Za-z][A-Za-z0-9_]*(?: [A-Za-z0-9_]+)*';
+  const anywhere = new RegExp(`(?<![A-Za-z0-9_])(${NAME}):`);
+  const atStart = new RegExp(`^(${NAME}):`);
+  const regexFinds = (regex: RegExp, text: string) => {
+    const match = regex.exec(text);
+    return match ? { index: match.index, name: match[1]! } : undefined;
+  };
+  // every string of up to 7 characters over an alphabet that exercises each rule
+  const alphabet = ['a', 'B', '1', '_', ' ', ':', '-'];
+  let texts = [''];
+  for (let length = 1; length <= 7; length++) {
+    texts = texts.flatMap((text) => (text.length === length - 1 ? alphabet.map((c) => text + c) : []));
+    for (const text of texts) {
+      assert.deepEqual(scanSectionName(text, 'anywhere'), regexFinds(anywhere, text), JSON.stringify(text));
+      assert.deepEqual(scanSectionName(text, 'at-start'), regexFinds(atStart, text), JSON.stringify(text));
+    }
+  }
+});
+
+test('a line longer than maxLineBytes is refused by its UTF-8 length, before it is read', () => {
+  const refused = (line: string, maxLineBytes: number, bytes: number) =>
+    assert.throws(
+      () => parseSensorLog(line, { maxLineBytes }),
+      (err: unknown) =>
+        err instanceof InvalidInput &&
+        err.code === 'log_line_too_long' &&
+        err.message ===
+          `line is ${bytes} bytes long; at most ${maxLineBytes} bytes are accepted (sensorlog.maxLineBytes)`,
+    );
+  const longest = Math.max(...EVENTS.map((line) => Buffer.byteLength(line)));
+  for (const line of EVENTS) parseSensorLog(line, { maxLineBytes: longest });
+  refused(EVENTS[0]!, 100, Buffer.byteLength(EVENTS[0]!));
+  // 2 bytes per "é": 40 characters, 46 bytes
+  const note = `Note: ${'é'.repeat(20)}`;
+  assert.deepEqual(parseSensorLog(note, { maxLineBytes: 46 }), { Note: ['é'.repeat(20)] });
+  refused(note, 45, 46);
+  // the hostile line is refused unread, with its size
+  refused(`a${' a'.repeat(100_000)}!`, 4096, 200_002);
 });
