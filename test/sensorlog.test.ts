@@ -128,3 +128,96 @@ test('storing events.txt clusters it off the request path into groups near the o
   assert.equal(outliers.body.events.length, clusters.find((c) => c.label === -1)?.count ?? 0);
   assert.ok(outliers.body.events.every((e: { cluster: number }) => e.cluster === -1));
 });
+
+const text = (body: string) => ({ method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+// issue #11: 200 KB of this took 23 s to parse and held up every other request meanwhile
+const hostile = `a${' a'.repeat(100_000)}!`;
+
+test('a log line over sensorlog.maxLineBytes is refused by name, and /log/store keeps the other lines', async (t) => {
+  const w = await build(t);
+  const parse = await w.request('/log/parse', text(hostile));
+  assert.equal(parse.status, 400);
+  assert.deepEqual(parse.body, {
+    error: 'log line is 200002 bytes long; at most 4096 bytes are accepted (sensorlog.maxLineBytes)',
+    code: 'log_line_too_long',
+    field: 'body',
+  });
+  const store = await w.request('/log/store', text(`${line1}\n${hostile}\n${line2}`));
+  assert.equal(store.status, 400);
+  assert.deepEqual(store.body, {
+    stored: 2,
+    errors: [{ line: 2, error: 'line is 200002 bytes long; at most 4096 bytes are accepted (sensorlog.maxLineBytes)' }],
+  });
+  const [{ n }] = await w.app.ctx.store.query<{ n: number }>('SELECT count(*) AS n FROM sensor_events');
+  assert.equal(Number(n), 2);
+  // the limit is a setting, and counts bytes: line 1 is 457
+  const small = await build(t, { 'sensorlog.maxLineBytes': 456 });
+  assert.equal((await small.request('/log/parse', text(line1))).status, 400);
+  assert.equal((await small.request('/log/parse', text(line1.replace('Dummy: 20', 'Dummy: 2')))).status, 200);
+});
+
+test('a body over sensorlog.maxBodyBytes is refused with 413', async (t) => {
+  // two lines are 916 bytes, four 1833
+  const w = await build(t, { 'sensorlog.maxBodyBytes': 1024 });
+  assert.equal((await w.request('/log/store', text(`${line1}\n${line2}`))).status, 200);
+  const big = await w.request('/log/store', text(`${line1}\n${line2}\n${line1}\n${line2}`));
+  assert.equal(big.status, 413);
+});
+
+test('/log/store with an empty body, or only blank lines, is refused naming the body', async (t) => {
+  const w = await build(t);
+  for (const body of ['', '\n \r\n\t\n', JSON.stringify('')]) {
+    const r = await w.request('/log/store', {
+      method: 'POST',
+      headers: { 'content-type': body.startsWith('"') ? 'application/json' : 'text/plain' },
+      body,
+    });
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(r.body.field, 'body', JSON.stringify(body));
+    assert.match(r.body.error, /no event/);
+  }
+});
+
+test('device, firmware and event numbers must be whole numbers in the safe range, named when not', async (t) => {
+  const w = await build(t);
+  const withId = (id: string) => line1.replace('ID=1;', `ID=${id};`);
+  assert.notEqual(withId('x'), line1);
+  for (const [field, line] of [
+    ['Device.ID', withId('1e21')],
+    ['Device.ID', withId('1.5')],
+    ['Device.ID', withId('9007199254740992')],
+    ['Device.Fw', line1.replace('Fw=16071801', 'Fw=1e300')],
+    ['Device.Evt', line1.replace('Evt=2', 'Evt=2,5')],
+  ]) {
+    const r = await w.request('/log/store', text(line));
+    assert.equal(r.status, 400, `${line.slice(0, 40)}: ${JSON.stringify(r.body)}`);
+    assert.match(r.body.error, new RegExp(`^${field.replace('.', '\\.')}: expected a whole number`), line.slice(0, 40));
+  }
+  const json = await w.request('/log/store', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      ...(await w.request('/log/parse', text(line1))).body,
+      Device: { ID: 1e21 },
+    }),
+  });
+  assert.equal(json.status, 400);
+  assert.match(json.body.error, /^Device\.ID: expected a whole number/);
+  // nothing was stored: no row, no `sensorlog/1.5/…` series
+  const [{ n }] = await w.app.ctx.store.query<{ n: number }>('SELECT count(*) AS n FROM sensor_events');
+  assert.equal(Number(n), 0);
+  assert.equal((await w.request('/api/v1/series/sensorlog/1.5/power_active_w/latest')).status, 404);
+  // the largest safe integer is a device like any other
+  assert.equal((await w.request('/log/store', text(withId('9007199254740991')))).status, 200);
+});
+
+test('/api/v1/sensorlog/events takes a cluster label as written, and names cluster otherwise', async (t) => {
+  const w = await build(t);
+  for (const cluster of ['1e30', '1.5', '', '0x10', ' 1', '-2', '2147483648', '99999999999999999999']) {
+    const r = await w.request(`/api/v1/sensorlog/events?cluster=${encodeURIComponent(cluster)}`);
+    assert.equal(r.status, 400, `cluster=${JSON.stringify(cluster)}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.field, 'cluster');
+  }
+  for (const cluster of ['-1', '0', '2147483647'])
+    assert.deepEqual((await w.request(`/api/v1/sensorlog/events?cluster=${cluster}`)).body, { events: [] });
+});

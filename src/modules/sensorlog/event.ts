@@ -3,12 +3,16 @@ import { InvalidInput } from '../../core/errors.js';
 import type { SensorLogEvent } from './parser.js';
 
 const num = z.number({ error: 'expected a number' });
+// stored as BIGINT and written into series keys: a safe integer, so `1.5` and `1e21` are refused, not rounded
+const whole = z
+  .number({ error: 'expected a whole number' })
+  .int({ error: `expected a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}` });
 const list = z.array(num, { error: 'expected a list of numbers' });
 const one = <T extends z.ZodType>(item: T) => z.tuple([item], { error: 'expected one value' });
 
 /** The fields energy-sensors stored per event, read from a parsed line (section and key names as devices send them). */
 const storedEvent = z.object({
-  Device: z.object({ ID: num, Fw: num.optional(), Evt: num.optional() }),
+  Device: z.object({ ID: whole, Fw: whole.optional(), Evt: whole.optional() }),
   Alarms: z.object({ CoilRevesed: z.boolean() }).partial().optional(),
   Power: z.object({ Active: num, Reactive: num, Appearent: num }),
   Line: z.object({ Current: num, Voltage: num, Phase: num }),

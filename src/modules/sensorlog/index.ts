@@ -50,7 +50,12 @@ export const sensorlogModule = defineModule({
             clustering.stored(n);
             return () => undefined;
           },
-          routes: writeRoutes({ open: sensorlog.open, storeEvents }),
+          routes: writeRoutes({
+            open: sensorlog.open,
+            maxLineBytes: sensorlog.maxLineBytes,
+            maxBodyBytes: sensorlog.maxBodyBytes,
+            storeEvents,
+          }),
         },
       },
       close: () => clustering.stop(),

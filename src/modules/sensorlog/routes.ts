@@ -32,6 +32,21 @@ function bodyOf(request: FastifyRequest): { kind: 'text'; text: string } | { kin
   return typeof value === 'string' ? { kind: 'text', text: value } : { kind: 'json', value };
 }
 
+// labels are -1 (outliers) and 0, 1, … in an INTEGER column
+const MAX_CLUSTER = 2 ** 31 - 1;
+
+/** `cluster` as written: digits with an optional `-`, no fraction, exponent, hex or blank (`Number` takes them all). */
+function clusterLabel(raw: string): number {
+  const label = /^-?\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(label >= -1 && label <= MAX_CLUSTER))
+    throw new InvalidInput(
+      'invalid_cluster',
+      `cluster must be a whole number from -1 (outliers) to ${MAX_CLUSTER} (got "${raw.slice(0, 40)}")`,
+      { field: 'cluster' },
+    );
+  return label;
+}
+
 /** `/clusters/summary` and `/api/v1/sensorlog/events` (reads). */
 export const readRoutes =
   (store: Store): FastifyPluginAsync =>
@@ -46,11 +61,7 @@ export const readRoutes =
       { schema: { summary: 'Stored sensor events with their cluster label (at most 1000)', tags: ['sensorlog'] } },
       async (request) => {
         const { cluster, from, to } = request.query;
-        const label = cluster === undefined ? undefined : Number(cluster);
-        if (label !== undefined && !Number.isInteger(label))
-          throw new InvalidInput('invalid_cluster', 'cluster must be a whole number (-1: outliers)', {
-            field: 'cluster',
-          });
+        const label = cluster === undefined ? undefined : clusterLabel(cluster);
         const time = (v: string | undefined, field: string) => {
           if (v === undefined) return undefined;
           const ms = parseTimestamp(v);
@@ -72,15 +83,19 @@ export const readRoutes =
 export const writeRoutes =
   ({
     open,
+    maxLineBytes,
+    maxBodyBytes,
     storeEvents,
   }: {
     open: boolean;
+    maxLineBytes: number;
+    maxBodyBytes: number;
     storeEvents: (events: SensorEvent[]) => Promise<void>;
   }): FastifyPluginAsync =>
   async (scope) => {
     // the original clients send text/plain, JSON, or no Content-Type at all: take them all as text
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_request, body, done) =>
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxBodyBytes }, (_request, body, done) =>
       done(null, body),
     );
 
@@ -92,7 +107,14 @@ export const writeRoutes =
         const body = bodyOf(request);
         if (body.kind !== 'text')
           throw new InvalidInput('invalid_body', 'send the log line as text/plain or a JSON string', { field: 'body' });
-        return parseSensorLog(body.text);
+        try {
+          return parseSensorLog(body.text, { maxLineBytes });
+        } catch (err) {
+          // the body is the one line: name it as the field
+          if (err instanceof WattlineError && err.code === 'log_line_too_long')
+            throw new InvalidInput(err.code, `log ${err.message}`, { field: 'body', cause: err });
+          throw err;
+        }
       },
     );
 
@@ -111,13 +133,17 @@ export const writeRoutes =
           await storeEvents([toSensorEvent(body.value)]);
           return {};
         }
-        const lines = body.text.split('\n').map((l) => l.replace(/\r$/, ''));
+        const lines = body.text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
         const numbered = lines.map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.trim() !== '');
+        if (numbered.length === 0) {
+          const message = 'the body holds no event: send one log line per event, or a parsed event as JSON';
+          throw new InvalidInput('invalid_body', message, { field: 'body' });
+        }
         const good: SensorEvent[] = [];
         const errors: { line: number; error: string }[] = [];
         for (const { text, line } of numbered) {
           try {
-            good.push(toSensorEvent(parseSensorLog(text)));
+            good.push(toSensorEvent(parseSensorLog(text, { maxLineBytes })));
           } catch (err) {
             if (!(err instanceof WattlineError)) throw err;
             errors.push({ line, error: err.message });

@@ -15,6 +15,18 @@ export const settings = z.object({
         100_000_000,
         'Stored sensor events between two clustering runs (MeanShift over every event, in a worker thread).',
       ),
+      maxLineBytes: int(
+        4096,
+        64,
+        1024 * 1024,
+        'Longest sensor-log line in UTF-8 bytes (the recorded events are at most 539); a longer line is refused with 400 naming it, unread, and `/log/store` keeps the other lines.',
+      ),
+      maxBodyBytes: int(
+        16 * 1024 * 1024,
+        1024,
+        1024 * 1024 * 1024,
+        'Largest `/log/parse` and `/log/store` body in bytes; a larger one is refused with 413.',
+      ),
     })
     .prefault({}),
 });
