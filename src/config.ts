@@ -12,6 +12,7 @@ import { settings as dumps } from './modules/dumps/settings.js';
 import { settings as edgecom } from './modules/edgecom/settings.js';
 import { settings as ingest } from './modules/ingest/settings.js';
 import { settings as readings } from './modules/readings/settings.js';
+import { settings as readingsGrpc } from './modules/readings-grpc/settings.js';
 import { renamed as sensorlogRenamed, settings as sensorlog } from './modules/sensorlog/settings.js';
 import { renamed as sourcesRenamed, settings as sources } from './modules/sources/settings.js';
 
@@ -22,6 +23,7 @@ import { renamed as sourcesRenamed, settings as sources } from './modules/source
 const parts = [
   { owner: 'core', schema: coreSettings },
   { owner: 'readings', schema: readings },
+  { owner: 'readings-grpc', schema: readingsGrpc },
   { owner: 'ingest', schema: ingest },
   { owner: 'edgecom', schema: edgecom },
   { owner: 'sources', schema: sources },
@@ -31,6 +33,7 @@ const parts = [
 
 type Shape = typeof coreSettings.shape &
   typeof readings.shape &
+  typeof readingsGrpc.shape &
   typeof ingest.shape &
   typeof edgecom.shape &
   typeof sources.shape &

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { build, dropSchema, type TestApp, uniqueSchema, until } from './helpers.js';
 import { needService, services } from './services.js';
@@ -246,3 +247,66 @@ test('a key revoked by another process sharing the store stops working there wit
   assert.equal((await a.request(`/api/v1/keys/${listed.id}`, { method: 'DELETE', headers: admin })).status, 204);
   await until(async () => (await read()).status === 401, 10_000, 'the revoked key to be refused by the other process');
 });
+
+test('POST /api/v1/keys refuses a name that is not a string and fields it does not know, naming the field', async (t) => {
+  const w = await build(t);
+  const post = (body: object) =>
+    w.request('/api/v1/keys', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const numeric = await post({ scope: 'read', name: 12 });
+  assert.equal(numeric.status, 400, JSON.stringify(numeric.body));
+  assert.equal(numeric.body.field, 'name');
+  const typo = await post({ scope: 'read', nmae: 'dashboard' });
+  assert.equal(typo.status, 400, JSON.stringify(typo.body));
+  assert.deepEqual(typo.body, { error: 'body has an unknown field "nmae"', code: 'unknown_field', field: 'nmae' });
+  assert.deepEqual(
+    (await w.request('/api/v1/keys')).body.keys.map((k: { id: string }) => k.id),
+    ['generated'],
+    'no key was made',
+  );
+});
+
+for (const mode of ['embedded', 'server'] as const) {
+  test(`${mode}: keys are stored as a keyed hash, not a plain SHA-256 of the key, and keys stored as SHA-256 keep working and are rehashed`, async (t) => {
+    const overrides: Record<string, unknown> = { apiKeys: 'admin-key-0001:admin', requireReadKey: true };
+    if (mode === 'server') {
+      if (!(await needService(t, 'postgres'))) return;
+      const schema = uniqueSchema();
+      t.after(() => dropSchema(schema));
+      Object.assign(overrides, { databaseUrl: services.postgres.url, 'store.schema': schema });
+    }
+    const w = await build(t, overrides);
+    const admin = bearer('admin-key-0001');
+    const created = await w.request('/api/v1/keys', {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'read', name: 'new' }),
+    });
+    const key: string = created.body.key;
+    const sha256 = (k: string) => createHash('sha256').update(k).digest('hex');
+    const stored = async () =>
+      (await w.app.ctx.store.query<{ name: string; key_hash: string }>(`SELECT name, key_hash FROM api_keys`)).map(
+        (r) => [r.name, r.key_hash],
+      );
+    const [[, newHash]] = await stored();
+    assert.notEqual(newHash, sha256(key), 'a leaked table cannot be checked against a guessed key with SHA-256');
+    assert.ok(!newHash.includes(key));
+
+    // a key stored by an earlier version, as its bare SHA-256
+    const old = 'wl_an_old_key_made_before_keyed_hashes';
+    await w.app.ctx.store.transaction((tx) =>
+      tx.run(`INSERT INTO api_keys (id, key_hash, scope, name) VALUES ('k_0123456789ab', $1, 'read', 'old')`, [
+        sha256(old),
+      ]),
+    );
+    assert.equal((await w.request('/api/v1/series', { headers: bearer(old) })).status, 200, 'the old key works');
+    const oldHash = (await stored()).find(([name]) => name === 'old')?.[1];
+    assert.notEqual(oldHash, sha256(old), 'rehashed on first use');
+    assert.equal((await w.request('/api/v1/series', { headers: bearer(old) })).status, 200, 'and still works');
+    assert.equal((await w.request('/api/v1/series', { headers: bearer(key) })).status, 200);
+    assert.equal((await w.request('/api/v1/series', { headers: bearer(`${key}x`) })).status, 401);
+  });
+}

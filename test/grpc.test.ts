@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -490,4 +491,75 @@ test('wattline.v1 Subscribe without series is INVALID_ARGUMENT naming the field'
   const err = await new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
   assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
   assert.match(err.details, /series is required/);
+});
+
+test('a Subscribe client that stops reading is cut with RESOURCE_EXHAUSTED and the reason once it falls behind; a reading subscriber keeps receiving', {
+  timeout: 120_000,
+}, async (t) => {
+  const { w, client } = await start(t, { 'grpc.subscribeMaxQueuedBytes': 256 * 1024 });
+  // a client that stops reading its socket: a plain HTTP/2 stream, paused, so flow control holds
+  // the server's frames (grpc-js reads on into its own buffer even when its stream is paused)
+  const session = http2.connect(w.app.grpcUrl!.replace(/^(grpc:\/\/)?/, 'http://'));
+  t.after(() => session.destroy());
+  const idle = session.request({
+    ':method': 'POST',
+    ':path': READINGS_SUBSCRIBE.path,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  const body = READINGS_SUBSCRIBE.requestSerialize({ series: ['busy/power'] });
+  const frame = Buffer.alloc(5 + body.length);
+  frame.writeUInt32BE(body.length, 1);
+  body.copy(frame, 5);
+  idle.end(frame);
+  idle.pause();
+  let trailers: http2.IncomingHttpHeaders | undefined;
+  idle.on('trailers', (h) => (trailers = h));
+  const reader = client.makeServerStreamRequest(
+    READINGS_SUBSCRIBE.path,
+    READINGS_SUBSCRIBE.requestSerialize,
+    READINGS_SUBSCRIBE.responseDeserialize,
+    { series: ['busy/power'] },
+  );
+  t.after(() => reader.cancel());
+  let readerError: grpc.ServiceError | undefined;
+  reader.on('error', (err: grpc.ServiceError) => (readerError = err)); // the cancel at the end: CANCELLED
+  let received = 0;
+  reader.on('data', () => received++);
+  await until(
+    async () => {
+      await w.ingest([{ series: 'busy/power', value: -1, ts: T0 }]);
+      return received > 0;
+    },
+    10_000,
+    'the subscriptions to start',
+  );
+
+  // ~40 bytes a reading: 20 batches of 1,000 are far more than 256 KB and the socket buffers;
+  // each is sent once the reader has the one before, so the reader is never behind by more than one
+  const before = received;
+  for (let batch = 0; batch < 20; batch++) {
+    await w.ingest(
+      Array.from({ length: 1000 }, (_, i) => ({ series: 'busy/power', value: i, ts: T0 + (batch * 1000 + i) * 1000 })),
+    );
+    await until(() => received - before >= (batch + 1) * 1000, 30_000, `the reader to get batch ${batch + 1}`);
+  }
+
+  // the idle client reads again: what was queued, then the reason it was cut
+  let drainedBytes = 0;
+  idle.on('data', (chunk: Buffer) => (drainedBytes += chunk.length));
+  idle.resume();
+  await until(() => trailers !== undefined, 30_000, 'the idle subscriber to end');
+  assert.equal(trailers?.['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED), JSON.stringify(trailers));
+  assert.match(
+    decodeURIComponent(String(trailers?.['grpc-message'])),
+    /subscriber fell behind: .* over grpc\.subscribeMaxQueuedBytes \(262144\)/,
+  );
+  assert.ok(drainedBytes < 20_000 * 40, `it was cut before getting everything (${drainedBytes} bytes)`);
+
+  // and the one that reads is still subscribed
+  const after = received;
+  await w.ingest([{ series: 'busy/power', value: 42, ts: T0 + D }]);
+  await until(() => received === after + 1, 10_000, 'the reader to get a reading sent after the cut');
+  assert.equal(readerError, undefined);
 });

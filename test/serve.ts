@@ -47,5 +47,11 @@ export async function startServe(
     throw err;
   }
   if (child.exitCode !== null) throw new Error(`serve exited early with ${child.exitCode}:\n${out}`);
-  return { child, banner: out, url: /HTTP API\s+(\S+)/.exec(out)![1], key: /API key\s+(\S+)/.exec(out)?.[1], exited };
+  return {
+    child,
+    banner: out,
+    url: /HTTP API\s+(\S+)/.exec(out)![1],
+    key: /API key\s+(?!kept in)(\S+)/.exec(out)?.[1],
+    exited,
+  };
 }

@@ -21,7 +21,9 @@ export async function serve(config: Config, roles?: Role[]) {
   ];
   if (app.grpcUrl)
     lines.push(`  gRPC       ${app.grpcUrl}   (edgecom.TimeSeriesService, wattline.v1.ReadingsService; reflection on)`);
-  if (generated) lines.push(`  API key    ${generated.key}   (admin; kept in ${generated.file})`);
+  // the secret is shown once, when it is made; later banners (and the logs they end up in) only say where it is
+  if (generated?.createdNow) lines.push(`  API key    ${generated.key}   (admin; kept in ${generated.file})`);
+  else if (generated) lines.push(`  API key    kept in ${generated.file}   (admin; created at first start)`);
   if (firstStart) {
     const key = generated?.key ?? '<your key>';
     const readAuth = config.requireReadKey ? `-u ${key}: ` : '';

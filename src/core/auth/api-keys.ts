@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiKeyScope, ConfiguredKey } from '../config.js';
@@ -9,8 +9,18 @@ import type { Store } from '../store/index.js';
 const rank: Record<ApiKeyScope, number> = { read: 1, write: 2, admin: 3 };
 const BOOTSTRAP_KEY_FILE = 'api-key';
 
-function hash(key: string): string {
+// keys stored as `hmac:` + HMAC-SHA256(secret, key) in hex; before, as bare SHA-256 in hex
+const HMAC_PREFIX = 'hmac:';
+
+function legacyHash(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/** Digests compared without an early exit, so the time taken says nothing about where they differ. */
+function sameDigest(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** The key a request carries: HTTP basic with the key as username (cloud-lada), or a bearer token. */
@@ -71,6 +81,7 @@ export class ApiKeys {
   private readonly known = new Map<string, KnownKey>();
 
   private constructor(
+    private readonly secret: Buffer,
     private readonly store: Store,
     private readonly recheckMs: number,
     private readonly log: Logger | undefined,
@@ -97,7 +108,13 @@ export class ApiKeys {
       }
       generated = { key: fs.readFileSync(file, 'utf8').trim(), file, createdNow };
     }
-    const keys = new ApiKeys(options.store, (options.recheckS ?? 30) * 1000, options.log, generated);
+    const keys = new ApiKeys(
+      await loadSecret(options.store),
+      options.store,
+      (options.recheckS ?? 30) * 1000,
+      options.log,
+      generated,
+    );
     const now = Date.now();
     for (const [i, k] of options.configured.entries()) {
       const known: KnownKey = {
@@ -107,10 +124,10 @@ export class ApiKeys {
         checkedMs: now,
         lastUsedMs: null,
       };
-      keys.known.set(hash(k.key), known);
+      keys.known.set(keys.hash(k.key), known);
     }
     if (generated)
-      keys.known.set(hash(generated.key), {
+      keys.known.set(keys.hash(generated.key), {
         id: 'generated',
         scope: 'admin',
         source: 'generated',
@@ -124,12 +141,12 @@ export class ApiKeys {
   async authenticate(authorization: string | undefined): Promise<ApiKeyScope> {
     const key = keyFromAuthorization(authorization);
     if (!key) throw new Unauthorized('no credentials provided');
-    const h = hash(key);
+    const h = this.hash(key);
     const now = Date.now();
     let known = this.known.get(h);
     // unknown here: another process may have created it; known from the store: it may have been revoked since
     if (!known || (known.source === 'store' && now - known.checkedMs >= this.recheckMs))
-      known = await this.lookUp(h, now);
+      known = (await this.lookUp(h, now)) ?? (await this.rehashLegacy(key, h, now));
     if (!known) throw new Unauthorized('invalid api key');
     if (known.lastUsedMs === null || now - known.lastUsedMs >= LAST_USED_WRITE_MS) {
       known.lastUsedMs = now;
@@ -143,12 +160,17 @@ export class ApiKeys {
     return known.scope;
   }
 
+  /** HMAC-SHA256 of the key under this installation's secret, as stored. */
+  private hash(key: string): string {
+    return HMAC_PREFIX + createHmac('sha256', this.secret).update(key).digest('hex');
+  }
+
   private async lookUp(h: string, now: number): Promise<KnownKey | undefined> {
-    const [row] = await this.store.query<{ id: string; scope: ApiKeyScope }>(
-      `SELECT id, scope FROM api_keys WHERE key_hash = $1`,
+    const [row] = await this.store.query<{ id: string; scope: ApiKeyScope; key_hash: string }>(
+      `SELECT id, scope, key_hash FROM api_keys WHERE key_hash = $1`,
       [h],
     );
-    if (!row) {
+    if (!row || !sameDigest(row.key_hash, h)) {
       this.known.delete(h);
       return undefined;
     }
@@ -163,6 +185,24 @@ export class ApiKeys {
     return known;
   }
 
+  /**
+   * A key stored before keyed hashing (bare SHA-256) is accepted once more and rehashed in place, so
+   * existing keys keep working and each moves to HMAC on its first use; keys never used stay SHA-256.
+   */
+  private async rehashLegacy(key: string, h: string, now: number): Promise<KnownKey | undefined> {
+    const legacy = legacyHash(key);
+    const [row] = await this.store.query<{ id: string; key_hash: string }>(
+      `SELECT id, key_hash FROM api_keys WHERE key_hash = $1`,
+      [legacy],
+    );
+    if (!row || !sameDigest(row.key_hash, legacy)) return undefined;
+    await this.store.transaction((tx) =>
+      tx.run(`UPDATE api_keys SET key_hash = $1 WHERE id = $2 AND key_hash = $3`, [h, row.id, legacy]),
+    );
+    this.log?.info({ keyId: row.id }, 'api key rehashed with the installation secret');
+    return this.lookUp(h, now);
+  }
+
   async require(authorization: string | undefined, needed: ApiKeyScope): Promise<void> {
     const scope = await this.authenticate(authorization);
     if (rank[scope] < rank[needed]) throw new Forbidden(`this key has scope ${scope}; ${needed} is needed`);
@@ -174,12 +214,12 @@ export class ApiKeys {
     await this.store.transaction((tx) =>
       tx.run(`INSERT INTO api_keys (id, key_hash, scope, name) VALUES ($1, $2, $3, $4)`, [
         id,
-        hash(key),
+        this.hash(key),
         scope,
         name ?? null,
       ]),
     );
-    this.known.set(hash(key), { id, scope, source: 'store', checkedMs: Date.now(), lastUsedMs: null });
+    this.known.set(this.hash(key), { id, scope, source: 'store', checkedMs: Date.now(), lastUsedMs: null });
     return key;
   }
 
@@ -232,6 +272,23 @@ export class ApiKeys {
     await this.store.transaction((tx) => tx.run(`DELETE FROM api_keys WHERE id = $1`, [id]));
     this.known.delete(row.key_hash);
   }
+}
+
+/** The installation's secret for key hashes: made once by whichever process starts first. */
+async function loadSecret(store: Store): Promise<Buffer> {
+  const read = async () =>
+    (await store.query<{ secret: string }>(`SELECT secret FROM api_key_secret WHERE id = 1`))[0]?.secret;
+  let secret = await read();
+  if (secret === undefined) {
+    const made = randomBytes(32).toString('base64url');
+    // another process may be making it at the same moment: the first one stored wins
+    await store.transaction((tx) =>
+      tx.run(`INSERT INTO api_key_secret (id, secret) VALUES (1, $1) ON CONFLICT DO NOTHING`, [made]),
+    );
+    secret = await read();
+  }
+  if (secret === undefined) throw new Error('api_key_secret is empty after it was written');
+  return Buffer.from(secret, 'base64url');
 }
 
 function isoTime(value: unknown): string | null {

@@ -32,7 +32,11 @@ export interface UnaryHandler<Request, Response> {
 
 /** What a server-streaming handler gets: `write` sends a message; `closed` resolves when the stream ends. */
 export interface GrpcStreamContext<Message> extends GrpcCallContext {
-  write(message: Message): void;
+  /**
+   * Queues `message`; `sent` is called once HTTP/2 flow control let it out (or the stream ended), so a
+   * handler can bound what a slow client holds (core/live/bounded-subscriber.ts).
+   */
+  write(message: Message, sent?: () => void): void;
   /** Resolves when the client cancels or the server shuts down. */
   closed: Promise<void>;
 }
@@ -131,7 +135,7 @@ export function createGrpcServer(options: {
         await handler.stream(call.request as never, {
           ...context,
           closed,
-          write: (message) => void call.write(message),
+          write: (message, sent) => void call.write(message, sent && (() => sent())),
         });
       };
       run()

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { Forbidden, InvalidInput, NotFound, Overloaded, RateLimited, Unauthorized, WattlineError } from '../errors.js';
+import { SubscriberTooSlow } from '../live/bounded-subscriber.js';
 import { peerAddress } from './server.js';
 import { toGrpcStatus } from './status.js';
 
@@ -13,6 +14,7 @@ test('each error class becomes the gRPC code its HTTP status stands for, with it
   check(new Forbidden('needs the admin scope'), status.PERMISSION_DENIED, 'needs the admin scope');
   check(new NotFound('no such series'), status.NOT_FOUND, 'no such series');
   check(new RateLimited(1), status.RESOURCE_EXHAUSTED, 'rate limit exceeded');
+  check(new SubscriberTooSlow('subscriber fell behind'), status.RESOURCE_EXHAUSTED, 'subscriber fell behind');
   check(new Overloaded('write queue full', 1), status.UNAVAILABLE, 'write queue full');
   check(
     new WattlineError('query_failed', 'query failed: store error'),

@@ -6,6 +6,7 @@ import { keyFromAuthorization } from '../auth/api-keys.js';
 import { Overloaded, RateLimited, UpstreamFailed, WattlineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { createValidatorCompiler } from './validation.js';
 import { clientId, type RateLimiter } from '../rate-limit.js';
 
 /**
@@ -42,6 +43,7 @@ export async function createHttpServer(options: {
     },
   }) as unknown as FastifyInstance;
 
+  http.setValidatorCompiler(createValidatorCompiler());
   await http.register(swagger, {
     openapi: {
       info: {
@@ -99,9 +101,17 @@ export async function createHttpServer(options: {
     const fe = error as FastifyError;
     if (fe.validation) {
       const first = fe.validation[0];
-      const field =
-        (first?.instancePath?.replace(/^\//, '') || (first?.params as { missingProperty?: string })?.missingProperty) ??
-        undefined;
+      const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+      const at = first?.instancePath?.replace(/^\//, '').replaceAll('/', '.') ?? '';
+      if (params?.additionalProperty !== undefined) {
+        const field = at ? `${at}.${params.additionalProperty}` : params.additionalProperty;
+        return reply.code(400).send({
+          error: `${fe.validationContext ?? 'body'} has an unknown field "${field.slice(0, 100)}"`,
+          code: 'unknown_field',
+          field,
+        });
+      }
+      const field = at || params?.missingProperty || undefined;
       return reply.code(400).send({ error: fe.message, code: 'invalid_request', ...(field ? { field } : {}) });
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {

@@ -1,9 +1,11 @@
 import { InvalidInput } from '../../core/errors.js';
+import { createBoundedSubscriber } from '../../core/live/bounded-subscriber.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import { loadProto, toTimestamp, type Timestamp } from '../../core/grpc/proto.js';
 import type { GrpcServer } from '../../core/grpc/server.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import { parseQueryParams, type ReadingsService } from '../readings/index.js';
+import { type Settings, settings } from './settings.js';
 
 /** `wattline.v1.QueryRequest` as decoded with `PROTO_OPTIONS`. */
 interface QueryRequest {
@@ -16,6 +18,16 @@ interface QueryRequest {
   fill: string;
 }
 
+interface Streamed {
+  series: string;
+  time: Timestamp;
+  value: number;
+}
+
+// a streamed reading's encoded size, near enough: the key, plus field tags, the timestamp's two
+// varints, the double and gRPC's 5-byte frame header come to under 32 bytes
+const streamedBytes = (m: Streamed) => Buffer.byteLength(m.series) + 32;
+
 interface QueryResponse {
   results: { series: string; points: { time: Timestamp; value?: number }[] }[];
 }
@@ -24,11 +36,13 @@ interface QueryResponse {
  * `wattline.v1.ReadingsService` (`proto/wattline/v1/readings.proto`): the full readings query of
  * `GET /api/v1/query` over gRPC (several series, every window and aggregation, tz, fill), checked by
  * the same parser, so errors carry the same messages (as INVALID_ARGUMENT); and `Subscribe`, which
- * streams the readings of the chosen series as they are stored. Role `api`.
+ * streams the readings of the chosen series as they are stored; a subscriber further behind than
+ * `grpc.subscribeMaxQueuedBytes` is cut with RESOURCE_EXHAUSTED and the reason. Role `api`.
  */
 export const readingsGrpcModule = defineModule({
   name: 'readings-grpc',
-  create: (ctx: ModuleContext<unknown>, { readings }: { readings: Pick<ReadingsService, 'query' | 'subscribe'> }) => ({
+  settings,
+  create: (ctx: ModuleContext<Settings>, { readings }: { readings: Pick<ReadingsService, 'query' | 'subscribe'> }) => ({
     service: undefined,
     roles: { api: { grpc: (server: GrpcServer) => addReadingsService(server, ctx, readings) } },
   }),
@@ -36,7 +50,7 @@ export const readingsGrpcModule = defineModule({
 
 function addReadingsService(
   server: GrpcServer,
-  _ctx: ModuleContext<unknown>,
+  ctx: ModuleContext<Settings>,
   readings: Pick<ReadingsService, 'query' | 'subscribe'>,
 ) {
   server.addService(loadProto('wattline/v1/readings.proto'), 'wattline.v1.ReadingsService', {
@@ -84,11 +98,23 @@ function addReadingsService(
           throw new InvalidInput('invalid_series', `series "${bad.slice(0, 50)}" is not a valid key`, {
             field: 'series',
           });
-        const stop = readings.subscribe(request.series, (stored) => {
-          for (const r of stored) call.write({ series: r.series, time: toTimestamp(r.ts), value: r.value });
+        const subscriber = createBoundedSubscriber<Streamed>({
+          maxQueuedBytes: ctx.settings.grpc.subscribeMaxQueuedBytes,
+          setting: 'grpc.subscribeMaxQueuedBytes',
+          sizeOf: streamedBytes,
+          write: (message, sent) => call.write(message, sent),
         });
-        await call.closed;
+        const stop = readings.subscribe(request.series, (stored) => {
+          for (const r of stored)
+            if (!subscriber.send({ series: r.series, time: toTimestamp(r.ts), value: r.value })) return;
+        });
+        const tooSlow = await Promise.race([call.closed.then(() => undefined), subscriber.cut]);
         stop();
+        if (tooSlow) {
+          call.log.warn({ series: request.series.length, queuedBytes: subscriber.queuedBytes }, 'slow subscriber cut');
+          // the status follows the readings already queued: the client learns why once it reads them
+          throw tooSlow;
+        }
       },
     },
   });
