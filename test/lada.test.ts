@@ -56,3 +56,16 @@ test('an unknown sensor or a bad date is 400 naming it', async (t) => {
   assert.equal(date.status, 400);
   assert.equal(date.body.field, 'date');
 });
+
+test('the last ingest time comes from a catalog of 150,000 series (too many to spread into Math.max)', async (t) => {
+  const w = await build(t);
+  const lines = Array.from({ length: 150_000 }, (_, i) => ({
+    series: `many/${i}`,
+    value: i,
+    ts: 1_700_000_000_000 + i,
+  }));
+  assert.equal((await w.ingest(lines)).status, 200);
+  const status = await w.request('/api/status');
+  assert.equal(status.status, 200, JSON.stringify(status.body));
+  assert.deepEqual(status.body, { lastIngestTimestamp: new Date(1_700_000_000_000 + 149_999).toISOString() });
+});

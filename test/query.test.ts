@@ -278,3 +278,109 @@ for (const mode of MODES)
       ],
     );
   });
+
+for (const mode of MODES)
+  test(`a query whose buckets, filled ones included, exceed query.maxPoints gets a 400 naming the limit (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    // the issue's query: two years of 1-minute buckets of a series that need not exist, all filled
+    const r = await w.request('/api/v1/query?series=oom1&start=2022-03-09&end=2024-01-31&window=1m&fill=null');
+    assert.equal(r.status, 400, `answered ${r.status} with ${JSON.stringify(r.body).length} bytes`);
+    assert.equal(r.body.code, 'too_many_points');
+    assert.equal(r.body.field, 'window');
+    assert.match(r.body.error, /997921 1m buckets/);
+    assert.match(r.body.error, /query\.maxPoints \(100000\)/);
+    // the limit counts every series asked for, and is a setting
+    const small = await buildMode(t, mode, { 'query.maxPoints': 100 });
+    if (!small) return;
+    const day = `start=${T0}&end=${T0 + 24 * H - 1}&window=1h&fill=0`;
+    assert.equal((await small.request(`/api/v1/query?series=a,b,c,d&${day}`)).status, 200);
+    const five = await small.request(`/api/v1/query?series=a,b,c,d,e&${day}`);
+    assert.equal(five.status, 400);
+    assert.match(five.body.error, /120 1h buckets across 5 series/);
+  });
+
+for (const mode of MODES)
+  test(`a sum too large for a double is a 422 naming the series and the bucket, never a null (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.ingest([
+      { series: 'huge', value: 1.7e308, ts: T0 },
+      { series: 'huge', value: 1.7e308, ts: T0 + 20 * M },
+      { series: 'huge', value: -1.7e308, ts: T0 + 2 * H },
+      { series: 'huge', value: -1.7e308, ts: T0 + 2 * H + M },
+      { series: 'small', value: 1, ts: T0 },
+    ]);
+    const q = (agg: string, series = 'small,huge') =>
+      w.request(`/api/v1/query?series=${series}&start=${T0}&end=${T0 + 3 * H}&window=1h&agg=${agg}&fill=null`);
+    const sum = await q('sum');
+    assert.equal(sum.status, 422, JSON.stringify(sum.body));
+    assert.equal(sum.body.code, 'value_overflow');
+    assert.equal(sum.body.field, 'series');
+    assert.match(sum.body.error, /sum of series "huge" in the 1h bucket at 2024-01-01T00:00:00\.000Z/);
+    // the others still answer, and -1.7e308 twice overflows the other way
+    assert.deepEqual(
+      (await q('max')).body.results[1].points.map((p: { value: number | null }) => p.value),
+      [1.7e308, null, -1.7e308, null],
+    );
+    const fromTwo = await w.request(
+      `/api/v1/query?series=huge&start=${T0 + 2 * H}&end=${T0 + 3 * H}&window=1h&agg=sum`,
+    );
+    assert.equal(fromTwo.status, 422);
+    assert.match(fromTwo.body.error, /at 2024-01-01T02:00:00\.000Z/);
+    assert.equal((await q('sum', 'small')).body.results[0].points[0].value, 1);
+  });
+
+for (const mode of MODES)
+  test(`the catalog comes in pages: limit, an opaque next cursor and a key prefix (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.app.readings.describe(
+      ['a/1', 'a/2', 'a/3', 'b/1', 'b/2'].map((key) => ({ key, unit: null, kind: 'gauge' as const })),
+    );
+    const pages = async (query: string) => {
+      const out: string[][] = [];
+      let next: string | null = null;
+      do {
+        const r: { status: number; body: { series: { key: string }[]; next: string | null } } = await w.request(
+          `/api/v1/series?${query}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`,
+        );
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        out.push(r.body.series.map((s: { key: string }) => s.key));
+        next = r.body.next;
+      } while (next && out.length < 10);
+      return out;
+    };
+    assert.deepEqual(await pages('limit=2'), [['a/1', 'a/2'], ['a/3', 'b/1'], ['b/2']]);
+    assert.deepEqual(await pages('limit=2&prefix=a/'), [['a/1', 'a/2'], ['a/3']]);
+    assert.deepEqual(await pages('prefix=b'), [['b/1', 'b/2']]);
+    assert.deepEqual(await pages('prefix=c'), [[]]);
+    const bad = async (query: string, field: string) => {
+      const r = await w.request(`/api/v1/series?${query}`);
+      assert.equal(r.status, 400, query);
+      assert.equal(r.body.field, field, query);
+      assert.match(r.body.error, new RegExp(field), query);
+    };
+    await bad('limit=0', 'limit');
+    await bad('limit=10001', 'limit');
+    await bad('limit=ten', 'limit');
+    await bad('cursor=not-a-cursor', 'cursor');
+  });
+
+for (const mode of MODES)
+  test(`the catalog answers 1000 series a page unless asked for more (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    const keys = Array.from({ length: 1001 }, (_, i) => `s/${String(i).padStart(4, '0')}`);
+    await w.app.readings.describe(keys.map((key) => ({ key, unit: null, kind: 'gauge' as const })));
+    const first = await w.request('/api/v1/series');
+    assert.equal(first.body.series.length, 1000);
+    assert.equal(first.body.series[999].key, 's/0999');
+    const rest = await w.request(`/api/v1/series?cursor=${encodeURIComponent(first.body.next)}`);
+    assert.deepEqual(
+      rest.body.series.map((s: { key: string }) => s.key),
+      ['s/1000'],
+    );
+    assert.equal(rest.body.next, null);
+    assert.equal((await w.request('/api/v1/series?limit=10000')).body.series.length, 1001);
+  });

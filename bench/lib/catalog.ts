@@ -8,10 +8,18 @@ export interface CatalogEntry {
 /** How often the catalog is polled while waiting for rows to be stored. */
 const POLL_MS = 50;
 
+/** The whole catalog, page after page. */
 export async function readCatalog(client: HttpClient): Promise<CatalogEntry[]> {
-  const res = await client.get('/api/v1/series');
-  if (res.status !== 200) throw new Error(`GET /api/v1/series answered ${res.status}: ${res.text.slice(0, 500)}`);
-  return (JSON.parse(res.text) as { series: CatalogEntry[] }).series;
+  const out: CatalogEntry[] = [];
+  for (let cursor: string | null = ''; cursor !== null; ) {
+    const path = `/api/v1/series?limit=10000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await client.get(path);
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${res.text.slice(0, 500)}`);
+    const page = JSON.parse(res.text) as { series: CatalogEntry[]; next?: string | null };
+    for (const e of page.series) out.push(e);
+    cursor = page.next ?? null;
+  }
+  return out;
 }
 
 /**

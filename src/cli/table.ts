@@ -1,6 +1,7 @@
 /** Rows as aligned columns (two spaces apart, no trailing blanks), the first row the header. */
 export function formatTable(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  // a loop, not Math.max(...column): a long listing would overflow the call stack
+  const widths = rows[0].map((_, i) => rows.reduce((width, r) => Math.max(width, r[i].length), 0));
   return rows
     .map((r) =>
       r

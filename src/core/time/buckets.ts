@@ -48,10 +48,16 @@ export function bucketStarts(startMs: number, endMs: number, window: WindowName,
   return out;
 }
 
-/** How many buckets a range spans, without listing them (1d in a zone counted as UTC days, ±1). */
-export function countBuckets(startMs: number, endMs: number, window: WindowName): number {
+/** How many buckets `bucketStarts` would list for a range, without listing them. */
+export function countBuckets(startMs: number, endMs: number, window: WindowName, zone?: string): number {
+  if (endMs < startMs) return 0;
+  if (window === '1d' && zone) {
+    const first = DateTime.fromMillis(startMs, { zone }).startOf('day');
+    const last = DateTime.fromMillis(endMs, { zone }).startOf('day');
+    return Math.round(last.diff(first, 'days').days) + 1;
+  }
   const width = WINDOWS[window];
-  return Math.floor((alignToWindow(endMs, width) - alignToWindow(startMs, width)) / width) + 2;
+  return (alignToWindow(endMs, width) - alignToWindow(startMs, width)) / width + 1;
 }
 
 /** ISO 8601 for an API reply: UTC (`…Z`), or with the zone's offset when a zone was asked for. */

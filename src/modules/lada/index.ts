@@ -22,7 +22,10 @@ const QUARTER_MS = 15 * 60_000;
  */
 export const ladaModule = defineModule({
   name: 'lada',
-  create: (_ctx: ModuleContext<unknown>, { readings }: { readings: Pick<ReadingsService, 'query' | 'catalog'> }) => ({
+  create: (
+    _ctx: ModuleContext<unknown>,
+    { readings }: { readings: Pick<ReadingsService, 'query' | 'catalog' | 'lastReadingTs'> },
+  ) => ({
     service: undefined,
     roles: { api: { routes: ladaRoutes(readings) } },
   }),
@@ -30,7 +33,7 @@ export const ladaModule = defineModule({
 
 /** The four read endpoints, at cloud-lada's paths (reads: open unless read keys are required). */
 const ladaRoutes =
-  (readings: Pick<ReadingsService, 'query' | 'catalog'>): FastifyPluginAsync =>
+  (readings: Pick<ReadingsService, 'query' | 'catalog' | 'lastReadingTs'>): FastifyPluginAsync =>
   async (http) => {
     const latest = async (keys: readonly string[]) => {
       const entries = await readings.catalog(keys);
@@ -86,7 +89,7 @@ const ladaRoutes =
     );
 
     http.get('/api/status', { schema: { summary: 'When the last reading was taken', tags } }, async () => {
-      const last = Math.max(...(await readings.catalog()).map((e) => e.lastTs));
+      const last = await readings.lastReadingTs();
       return { lastIngestTimestamp: Number.isFinite(last) ? new Date(last).toISOString() : null };
     });
   };

@@ -5,7 +5,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import { openEngine } from './engines/index.js';
 import { Persistor } from './persistor.js';
-import { createQueryEngine, type SeriesPoints } from './query.js';
+import { answerBytes, createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
 import { createReadingsMetrics } from './metrics.js';
 import { readingsRoutes } from './routes.js';
@@ -33,8 +33,13 @@ export interface ReadingsService {
   subscribe(series: readonly string[], listener: (readings: Reading[]) => void): () => void;
   /** Sets units and kinds in the catalog (creating the series if need be), e.g. `{key, unit: 'gCO2/kWh', kind: 'gauge'}`. */
   describe(series: readonly SeriesDescription[]): Promise<void>;
-  /** The catalog entries (last time and value, count, unit) of the `keys` that exist; all when undefined. */
+  /**
+   * The catalog entries (last time and value, count, unit) of the `keys` that exist; all when
+   * undefined (which may be hundreds of thousands: never spread the answer into arguments).
+   */
   catalog(keys?: readonly string[]): Promise<SeriesEntry[]>;
+  /** The time of the latest reading of any series, UTC epoch ms; -Infinity when nothing is stored. */
+  lastReadingTs(): Promise<number>;
   /**
    * Every reading of `series` (all series when undefined) with `startMs ≤ ts < endMs`, in time
    * order, streamed from the store a chunk at a time: memory stays flat whatever the range holds.
@@ -56,7 +61,13 @@ export const readingsModule = defineModule({
     const { persist, compaction, query } = ctx.settings;
     const metrics = createReadingsMetrics(ctx.registry);
     const storage = await openEngine(store, { catalogSaveMs: persist.catalogSaveMs });
-    const cache = new QueryCache<SeriesPoints[]>(query.cacheSize, query.cacheTtlMs);
+    const cache = new QueryCache<SeriesPoints[]>({
+      maxEntries: query.cacheSize,
+      maxBytes: query.cacheMaxBytes,
+      maxEntryBytes: query.cacheMaxEntryBytes,
+      ttlMs: query.cacheTtlMs,
+      sizeOf: answerBytes,
+    });
     // every persistor, in any process, broadcasts what it committed: that is what invalidates answers
     // (the in-process bus delivers before the ingest request is answered)
     const stopInvalidating = bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, (batch) =>
@@ -80,6 +91,7 @@ export const readingsModule = defineModule({
       compactNow: () => storage.compactNow(),
       describe: (series) => storage.describe(series),
       catalog: (keys) => storage.series(keys),
+      lastReadingTs: () => storage.lastTs(),
       exportRange: (range) => exportRange(storage, range),
       subscribe: (series, listener) => subscribe(bus, series, listener),
     };

@@ -7,7 +7,14 @@ const H = 3_600_000;
 /** A cache holding one answer per key, each over `[startMs, endMs]` of its series. */
 function cacheWith(answers: { key: string; series: string[]; startMs: number; endMs: number }[], ttlMs = 0) {
   let nowMs = 1_000_000; // lru-cache takes a start time of 0 for "never set"
-  const cache = new QueryCache<string>(100, ttlMs, { now: () => nowMs });
+  const cache = new QueryCache<string>({
+    maxEntries: 100,
+    maxBytes: 1_000_000,
+    maxEntryBytes: 1_000_000,
+    ttlMs,
+    sizeOf: (answer) => answer.length,
+    now: () => nowMs,
+  });
   for (const a of answers) cache.set(a.key, cache.begin(), a.series, a.startMs, a.endMs, `answer ${a.key}`);
   return {
     cache,
@@ -64,7 +71,70 @@ test('an answer expires after the TTL even when no commit touched it', () => {
 });
 
 test('a cache of size 0 keeps nothing', () => {
-  const cache = new QueryCache<string>(0, 60_000);
+  const cache = new QueryCache<string>({
+    maxEntries: 0,
+    maxBytes: 1000,
+    maxEntryBytes: 1000,
+    ttlMs: 60_000,
+    sizeOf: (a) => a.length,
+  });
   cache.set('a-day', cache.begin(), ['a'], 0, 24 * H, 'answer');
   assert.equal(cache.get('a-day'), undefined);
+});
+
+/** A cache of answers whose size is their length, bounded to `maxBytes` in all and `maxEntryBytes` each. */
+function byteBoundCache(maxBytes: number, maxEntryBytes: number, ttlMs = 0) {
+  let nowMs = 1_000_000;
+  const cache = new QueryCache<string>({
+    maxEntries: 1000,
+    maxBytes,
+    maxEntryBytes,
+    ttlMs,
+    sizeOf: (answer) => answer.length,
+    now: () => nowMs,
+  });
+  const put = (key: string, series: string, bytes: number) =>
+    cache.set(key, cache.begin(), [series], 0, H, key.padEnd(bytes, '.'));
+  return {
+    cache,
+    put,
+    advance: (ms: number) => {
+      nowMs += ms;
+    },
+  };
+}
+
+test('the cache holds at most maxBytes of answers, dropping the least recently used first', () => {
+  const { cache, put } = byteBoundCache(1000, 1000);
+  for (let i = 0; i < 10; i++) put(`q${i}`, `s${i}`, 300);
+  assert.ok(cache.stats().bytes <= 1000, `${cache.stats().bytes} bytes cached`);
+  assert.deepEqual(
+    Array.from({ length: 10 }, (_, i) => `q${i}`).filter((k) => cache.get(k) !== undefined),
+    ['q7', 'q8', 'q9'],
+  );
+});
+
+test('an answer larger than maxEntryBytes is answered but not kept', () => {
+  const { cache, put } = byteBoundCache(1000, 400);
+  put('small', 'a', 400);
+  put('big', 'b', 401);
+  assert.equal(cache.get('big'), undefined);
+  assert.ok(cache.get('small'));
+  assert.deepEqual(cache.stats(), { entries: 1, bytes: 400, indexedSeries: 1 });
+});
+
+test('expired answers are purged, and their series forgotten, without anyone asking for them again', () => {
+  const { cache, put, advance } = byteBoundCache(10_000, 10_000, 60_000);
+  for (let i = 0; i < 5; i++) put(`q${i}`, `s${i}`, 100);
+  advance(60_001);
+  put('fresh', 'f', 100); // any later write sweeps what expired
+  assert.deepEqual(cache.stats(), { entries: 1, bytes: 100, indexedSeries: 1 });
+});
+
+test('an answer evicted or invalidated leaves nothing behind for its series', () => {
+  const { cache, put } = byteBoundCache(1000, 1000);
+  for (let i = 0; i < 100; i++) put(`q${i}`, `never-existed-${i}`, 100);
+  assert.equal(cache.stats().indexedSeries, 10);
+  cache.invalidate([{ series: 'never-existed-99', minTs: 0, maxTs: H }]);
+  assert.deepEqual(cache.stats(), { entries: 9, bytes: 900, indexedSeries: 9 });
 });

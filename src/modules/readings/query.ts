@@ -1,9 +1,10 @@
-import { InvalidInput } from '../../core/errors.js';
+import { InvalidInput, WattlineError } from '../../core/errors.js';
 import type { ReadingsMetrics as Metrics } from './metrics.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import {
   bucketStarts,
   countBuckets,
+  formatTime,
   isTimeZone,
   isWindowName,
   WINDOWS,
@@ -139,6 +140,32 @@ export interface QueryEngineOptions {
   maxPoints: number;
 }
 
+/**
+ * Heap bytes one point of an answer holds: about 70 for the `{ts, value}` object and 90 for the
+ * `{time, value}` copy routes.ts formats once and keeps beside it (measured with
+ * `process.memoryUsage().heapUsed` over a million points, Node 20).
+ */
+const BYTES_PER_POINT = 160;
+const BYTES_PER_SERIES = 200;
+
+/** The memory a cached answer holds, for the cache's byte bound (`query.cacheMaxBytes`). */
+export function answerBytes(results: readonly SeriesPoints[]): number {
+  let bytes = 0;
+  for (const r of results) bytes += BYTES_PER_SERIES + r.series.length + r.points.length * BYTES_PER_POINT;
+  return bytes;
+}
+
+/** A sum (or an average) too large for a double: answered as an error, never as a null that reads as "no data". */
+export class ValueOverflow extends WattlineError {
+  constructor(series: string, q: ReadingsQuery, bucketTs: number, value: number) {
+    super(
+      'value_overflow',
+      `the ${q.agg} of series "${series}" in the ${q.window} bucket at ${formatTime(bucketTs, q.tz)} is ${value > 0 ? '+' : '-'}Infinity, beyond a 64-bit float (±1.8e308); use a narrower window or another agg`,
+      { status: 422, field: 'series' },
+    );
+  }
+}
+
 /** The bucket a window stands for: `1d` with a zone is a local day, every other window epoch-aligned. */
 function bucketOf(window: WindowName, tz: string | undefined): Bucket {
   return window === '1d' && tz
@@ -160,10 +187,12 @@ export function createQueryEngine(options: QueryEngineOptions) {
       return cached;
     }
     metrics.queryCacheMisses.inc();
-    if (q.window && countBuckets(q.startMs, q.endMs, q.window) * q.series.length > maxPoints) {
+    // checked before anything is read or built: filled buckets count as much as stored ones
+    const buckets = q.window ? countBuckets(q.startMs, q.endMs, q.window, q.tz) * q.series.length : 0;
+    if (buckets > maxPoints) {
       throw new InvalidInput(
         'too_many_points',
-        `the range holds more than ${maxPoints} ${q.window} buckets; use a wider window or a shorter range`,
+        `the range holds ${buckets} ${q.window} buckets${q.series.length > 1 ? ` across ${q.series.length} series` : ''}, more than query.maxPoints (${maxPoints}); use a wider window, a shorter range or fewer series`,
         { field: 'window' },
       );
     }
@@ -178,10 +207,11 @@ export function createQueryEngine(options: QueryEngineOptions) {
     if (!q.window && rows && rows.length > maxPoints) {
       throw new InvalidInput(
         'too_many_points',
-        `the range holds more than ${maxPoints} points; add a window or shorten the range`,
+        `the range holds more than query.maxPoints (${maxPoints}) points; add a window or shorten the range`,
         { field: 'window' },
       );
     }
+    if (q.window && rows) throwOnOverflow(rows, known, q);
     const bySeriesId = rows ? pointsBySeries(rows) : new Map<number, Point[]>();
     const idByKey = new Map(known.map((s) => [s.key, s.id]));
     const results = q.series.map((key) => {
@@ -198,6 +228,17 @@ export function createQueryEngine(options: QueryEngineOptions) {
 }
 
 export type QueryEngine = ReturnType<typeof createQueryEngine>;
+
+/** An aggregate beyond a double (the engines give ±Infinity) would read as null in JSON: refuse it, naming where. */
+function throwOnOverflow(rows: ReadingColumns, known: readonly { id: number; key: string }[], q: ReadingsQuery) {
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows.value[i];
+    if (v === Infinity || v === -Infinity) {
+      const key = known.find((s) => s.id === rows.seriesId[i])?.key ?? String(rows.seriesId[i]);
+      throw new ValueOverflow(key, q, rows.ts[i], v);
+    }
+  }
+}
 
 /** Rows sorted by series id, then time, as points per series id. */
 function pointsBySeries(rows: ReadingColumns): Map<number, Point[]> {

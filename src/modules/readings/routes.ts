@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { NotFound } from '../../core/errors.js';
 import { formatTime } from '../../core/time/buckets.js';
 import { createIsoFormatter } from '../../core/time/timestamps.js';
+import { CATALOG_DEFAULT_LIMIT, CATALOG_MAX_LIMIT, encodeCursor, parseCatalogParams } from './catalog-page.js';
 import { parseQueryParams, type QueryEngine, type SeriesPoints } from './query.js';
 import type { ReadingsStorage } from './storage.js';
 
@@ -86,21 +87,51 @@ export const readingsRoutes =
       '/api/v1/series',
       {
         schema: {
-          summary: 'The series catalog',
+          summary: 'The series catalog, a page at a time',
+          description:
+            'Sorted by key. Follow `next` (null on the last page) as `cursor` for the next page. `count` is exact on PostgreSQL; on the embedded store a reading written again (resent or corrected) is counted again until compaction rewrites its day (`compaction.quietMs` after the last write to it).',
           tags: ['readings'],
-          response: { 200: { type: 'object', properties: { series: { type: 'array', items: seriesSchema } } } },
+          querystring: {
+            type: 'object',
+            properties: {
+              limit: {
+                type: 'string',
+                description: `Most series in the answer, 1–${CATALOG_MAX_LIMIT} (default ${CATALOG_DEFAULT_LIMIT})`,
+              },
+              prefix: { type: 'string', description: 'Only keys starting with this' },
+              cursor: { type: 'string', description: 'The `next` of the previous page' },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                series: { type: 'array', items: seriesSchema },
+                next: { type: ['string', 'null'] },
+              },
+            },
+          },
         },
+        // parameters are checked by parseCatalogParams, which names the parameter in its 400
+        validatorCompiler: () => () => true,
       },
-      async () => ({
-        series: (await deps.storage.series()).map((s) => ({
-          key: s.key,
-          unit: s.unit,
-          kind: s.kind,
-          firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
-          lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
-          count: s.count,
-        })),
-      }),
+      async (request) => {
+        const page = parseCatalogParams(request.query as Record<string, unknown>);
+        // one more than asked: whether there is a next page, without a count over the catalog
+        const entries = await deps.storage.listSeries({ ...page, limit: page.limit + 1 });
+        const shown = entries.length > page.limit ? entries.slice(0, page.limit) : entries;
+        return {
+          series: shown.map((s) => ({
+            key: s.key,
+            unit: s.unit,
+            kind: s.kind,
+            firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
+            lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
+            count: s.count,
+          })),
+          next: entries.length > page.limit ? encodeCursor(shown[shown.length - 1].key) : null,
+        };
+      },
     );
 
     // keys may hold '/', so the key is everything between /series/ and /latest

@@ -39,17 +39,31 @@ export const settings = z.object({
   query: z
     .object({
       cacheSize: int(1000, 0, 1_000_000, 'Query answers kept in the LRU cache (0 turns caching off).'),
+      cacheMaxBytes: int(
+        64 * 2 ** 20,
+        0,
+        2 ** 40,
+        'Most memory the query cache holds, in bytes (estimated at 160 per point); the least recently used answers are dropped first (0 turns caching off).',
+      ),
+      cacheMaxEntryBytes: int(
+        8 * 2 ** 20,
+        0,
+        2 ** 40,
+        'Answers estimated larger than this (bytes, 160 per point) are answered but not cached.',
+      ),
       cacheTtlMs: int(
         60_000,
         0,
         86_400_000,
         'Cached answers older than this are recomputed (0: no limit) — the bound on staleness should a commit notice from another process be lost.',
       ),
+      // 100,000 points are about 5 MB of JSON and 16 MB of heap while answered: a client without a
+      // key cannot make one request cost much (two years of 1m buckets, filled, were 49 MB of JSON)
       maxPoints: int(
-        1_000_000,
+        100_000,
         1,
         100_000_000,
-        'Most points one query may return (raw points or buckets, filled ones included); larger answers get 400.',
+        'Most points one query may return (raw points or buckets, filled ones included, summed over its series); larger queries get 400 `too_many_points` before anything is read.',
       ),
     })
     .prefault({}),

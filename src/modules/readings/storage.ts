@@ -24,6 +24,13 @@ export interface SeriesEntry {
   lastValue: number;
 }
 
+/** Which part of the catalog to list (`ReadingsStorage.listSeries`). */
+export interface CatalogPage {
+  prefix?: string;
+  afterKey?: string;
+  limit: number;
+}
+
 /**
  * How readings are kept and read in one engine: `engines/duckdb` appends and dedupes later,
  * `engines/postgres` upserts on a primary key. Reads take a typed plan (plan.ts) and each engine
@@ -37,6 +44,10 @@ export interface ReadingsStorage {
   describe(series: readonly SeriesDescription[]): Promise<void>;
   /** The catalog entries of `keys` that exist (all series when `keys` is undefined), sorted by key. */
   series(keys?: readonly string[]): Promise<SeriesEntry[]>;
+  /** A page of the catalog: at most `limit` entries whose key starts with `prefix` and sorts after `afterKey`, sorted by key. */
+  listSeries(page: CatalogPage): Promise<SeriesEntry[]>;
+  /** The time of the latest reading of any series, UTC epoch ms; -Infinity when there is none. */
+  lastTs(): Promise<number>;
   /** One value per (series, bucket) that holds readings, sorted by series id, then time. */
   aggregate(plan: AggregatePlan): Promise<ReadingColumns>;
   /** The readings of the range, sorted by series id, then time; at most `plan.limit` rows. */

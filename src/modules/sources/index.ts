@@ -96,7 +96,7 @@ function startFetching(all: RunnerDeps[], readings: Pick<ReadingsService, 'catal
       d,
       async () => {
         const entries = await readings.catalog(d.connector.series.map((s) => s.key));
-        const last = Math.max(...entries.map((e) => e.lastTs));
+        const last = entries.reduce((max, e) => Math.max(max, e.lastTs), -Infinity);
         return Number.isFinite(last) ? last : undefined;
       },
       abort.signal,

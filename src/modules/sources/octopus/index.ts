@@ -18,7 +18,7 @@ async function allPages<T extends { next: string | null; results: unknown[] }>(
   const results: T['results'] = [];
   for (let next: string | null = url; next; ) {
     const reply: T = await upstream.getJson(next, schema, headers);
-    results.push(...reply.results);
+    for (const r of reply.results) results.push(r); // upstream decides the page size: no spread
     next = reply.next;
   }
   return results;

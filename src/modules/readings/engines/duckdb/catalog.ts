@@ -1,5 +1,5 @@
 import type { Store, StoreTx } from '../../../../core/store/index.js';
-import type { SeriesEntry } from '../../storage.js';
+import type { CatalogPage, SeriesEntry } from '../../storage.js';
 import { loadCatalogRows, loadStatsSince, saveSeriesStats } from './repository.js';
 
 /** What one commit adds to a series. */
@@ -21,6 +21,8 @@ export class SeriesCatalog {
   private readonly byKey = new Map<string, SeriesEntry>();
   private readonly entries: SeriesEntry[] = [];
   private readonly unsaved = new Set<number>();
+  /** Every entry sorted by key, made again only after a series was added. */
+  private sorted: SeriesEntry[] | undefined;
   /** Stats include every committed reading with seq ≤ this. */
   appliedSeq = 0;
 
@@ -55,12 +57,45 @@ export class SeriesCatalog {
 
   /** Every series, sorted by key. */
   list(): SeriesEntry[] {
-    return [...this.byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...this.sortedEntries()];
+  }
+
+  /** At most `limit` series whose key starts with `prefix` and sorts after `afterKey`, sorted by key. */
+  page(page: CatalogPage): SeriesEntry[] {
+    const sorted = this.sortedEntries();
+    const prefix = page.prefix ?? '';
+    const from = page.afterKey !== undefined && page.afterKey >= prefix ? page.afterKey : prefix;
+    // first entry after `from` (or at it, when starting at the prefix itself)
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const key = sorted[mid].key;
+      if (key < from || (key === from && from === page.afterKey)) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: SeriesEntry[] = [];
+    for (let i = lo; i < sorted.length && out.length < page.limit && sorted[i].key.startsWith(prefix); i++)
+      out.push(sorted[i]);
+    return out;
+  }
+
+  /** The latest reading's time over every series; -Infinity when there is none. */
+  lastTs(): number {
+    let last = -Infinity;
+    for (const e of this.byKey.values()) if (e.lastTs > last) last = e.lastTs;
+    return last;
   }
 
   add(entry: SeriesEntry) {
     this.byKey.set(entry.key, entry);
     this.entries[entry.id] = entry;
+    this.sorted = undefined;
+  }
+
+  private sortedEntries(): readonly SeriesEntry[] {
+    this.sorted ??= [...this.byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return this.sorted;
   }
 
   /** Folds in a committed batch's per-series stats; `uptoSeq` is its highest seq. */

@@ -3,7 +3,7 @@ import type { ReadingsMetrics as Metrics } from '../../metrics.js';
 import type { ReadingBatch } from '../../../../core/readings.js';
 import type { Store } from '../../../../core/store/index.js';
 import type { AggregatePlan, Aggregation, Bucket, ExportSlicePlan, RawPlan, ReadingColumns } from '../../plan.js';
-import type { ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
+import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, readColumns } from '../columns.js';
 import { COMMON_AGGREGATE_SQL, fixedBucketSql, rangeCondition } from '../standard-sql.js';
 import { SeriesCatalog } from './catalog.js';
@@ -62,6 +62,14 @@ export class DuckDbReadings implements ReadingsStorage {
   async series(keys?: readonly string[]): Promise<SeriesEntry[]> {
     if (!keys) return this.catalog.list();
     return keys.map((k) => this.catalog.get(k)).filter((s) => s !== undefined);
+  }
+
+  async listSeries(page: CatalogPage): Promise<SeriesEntry[]> {
+    return this.catalog.page(page);
+  }
+
+  async lastTs(): Promise<number> {
+    return this.catalog.lastTs();
   }
 
   async describe(series: readonly SeriesDescription[]): Promise<void> {

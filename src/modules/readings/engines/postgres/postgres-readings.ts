@@ -1,12 +1,13 @@
 import type { ReadingBatch } from '../../../../core/readings.js';
 import type { Store, StoreTx } from '../../../../core/store/index.js';
 import type { AggregatePlan, Aggregation, Bucket, ExportSlicePlan, RawPlan, ReadingColumns } from '../../plan.js';
-import type { ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
+import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, rowsAsColumns } from '../columns.js';
 import { COMMON_AGGREGATE_SQL, fixedBucketSql, rangeCondition } from '../standard-sql.js';
 
 const MONTHS_AHEAD = 2;
 const DEADLOCK = '40P01';
+const NUMERIC_OUT_OF_RANGE = '22003';
 const COMMIT_ATTEMPTS = 3;
 
 interface SeriesRow {
@@ -18,6 +19,21 @@ interface SeriesRow {
   first_ts: number | null;
   last_ts: number | null;
   last_value: number | null;
+}
+
+const SERIES_COLUMNS = 'id, key, unit, kind, count, first_ts, last_ts, last_value';
+
+function seriesEntry(r: SeriesRow): SeriesEntry {
+  return {
+    id: r.id,
+    key: r.key,
+    unit: r.unit,
+    kind: r.kind,
+    count: r.count,
+    firstTs: r.first_ts ?? Infinity,
+    lastTs: r.last_ts ?? -Infinity,
+    lastValue: r.last_value ?? NaN,
+  };
 }
 
 /** Start (UTC epoch ms) of the month holding `tsMs`, and of the month `add` months later. */
@@ -36,6 +52,16 @@ const AGGREGATE_SQL: Record<Aggregation, string> = {
   ...COMMON_AGGREGATE_SQL,
   first: '(array_agg(value ORDER BY ts))[1]',
   last: '(array_agg(value ORDER BY ts DESC))[1]',
+};
+
+/**
+ * sum and avg again, accumulated in numeric: PostgreSQL raises "value out of range: overflow" where
+ * a float8 sum passes ±1.8e308, DuckDB answers ±Infinity. Read back as text, such a value is
+ * ±Infinity here too, and the query engine answers both the same way (422 `value_overflow`).
+ */
+const NUMERIC_AGGREGATE_SQL: Partial<Record<Aggregation, string>> = {
+  sum: 'sum(value::numeric)::text',
+  avg: 'avg(value::numeric)::text',
 };
 
 /** PostgreSQL's bucket of `ts`; a calendar day's zone is bound to $1. */
@@ -58,19 +84,25 @@ export class PostgresReadings implements ReadingsStorage {
 
   async series(keys?: readonly string[]): Promise<SeriesEntry[]> {
     const rows = await this.store.query<SeriesRow>(
-      `SELECT id, key, unit, kind, count, first_ts, last_ts, last_value FROM series ${keys ? 'WHERE key = ANY($1)' : ''} ORDER BY key`,
+      `SELECT ${SERIES_COLUMNS} FROM series ${keys ? 'WHERE key = ANY($1)' : ''} ORDER BY key`,
       keys ? [keys] : [],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      key: r.key,
-      unit: r.unit,
-      kind: r.kind,
-      count: r.count,
-      firstTs: r.first_ts ?? Infinity,
-      lastTs: r.last_ts ?? -Infinity,
-      lastValue: r.last_value ?? NaN,
-    }));
+    return rows.map(seriesEntry);
+  }
+
+  async listSeries(page: CatalogPage): Promise<SeriesEntry[]> {
+    if (!Number.isSafeInteger(page.limit)) throw new Error(`limit ${page.limit} is not a whole number`);
+    const rows = await this.store.query<SeriesRow>(
+      `SELECT ${SERIES_COLUMNS} FROM series
+       WHERE starts_with(key, $1) AND ($2::text IS NULL OR key > $2) ORDER BY key LIMIT ${page.limit}`,
+      [page.prefix ?? '', page.afterKey ?? null],
+    );
+    return rows.map(seriesEntry);
+  }
+
+  async lastTs(): Promise<number> {
+    const [row] = await this.store.query<{ last: number | null }>(`SELECT max(last_ts) AS last FROM series`);
+    return row?.last ?? -Infinity;
   }
 
   async describe(series: readonly SeriesDescription[]): Promise<void> {
@@ -85,12 +117,20 @@ export class PostgresReadings implements ReadingsStorage {
   }
 
   async aggregate(plan: AggregatePlan): Promise<ReadingColumns> {
-    const rows = await this.store.query<{ series_id: number; ts: number; value: number }>(
-      `SELECT series_id, ${bucketSql(plan.bucket)} AS ts, ${AGGREGATE_SQL[plan.agg]} AS value
-       FROM readings WHERE ${rangeCondition(plan)} GROUP BY 1, 2 ORDER BY 1, 2`,
-      plan.bucket.kind === 'calendar' ? [plan.bucket.zone] : [],
-    );
-    return rowsAsColumns(rows);
+    const select = <V>(aggregateSql: string) =>
+      this.store.query<{ series_id: number; ts: number; value: V }>(
+        `SELECT series_id, ${bucketSql(plan.bucket)} AS ts, ${aggregateSql} AS value
+         FROM readings WHERE ${rangeCondition(plan)} GROUP BY 1, 2 ORDER BY 1, 2`,
+        plan.bucket.kind === 'calendar' ? [plan.bucket.zone] : [],
+      );
+    const numeric = NUMERIC_AGGREGATE_SQL[plan.agg];
+    try {
+      return rowsAsColumns(await select<number>(AGGREGATE_SQL[plan.agg]));
+    } catch (err) {
+      if ((err as { code?: string }).code !== NUMERIC_OUT_OF_RANGE || !numeric) throw err;
+    }
+    // the rare overflow: numeric text beyond a double becomes ±Infinity as a number
+    return rowsAsColumns((await select<string>(numeric)).map((r) => ({ ...r, value: Number(r.value) })));
   }
 
   async raw(plan: RawPlan): Promise<ReadingColumns> {

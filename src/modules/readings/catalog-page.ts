@@ -1,0 +1,55 @@
+import { InvalidInput } from '../../core/errors.js';
+import type { CatalogPage } from './storage.js';
+
+export const CATALOG_DEFAULT_LIMIT = 1000;
+export const CATALOG_MAX_LIMIT = 10_000;
+const MAX_PREFIX_CHARS = 200;
+
+/**
+ * The page of `GET /api/v1/series` its query string asks for, or a 400 naming the parameter:
+ * `limit` (1–10000, default 1000), `prefix` (keys starting with it) and `cursor` (a previous
+ * answer's `next`: opaque, it holds the last key shown).
+ */
+export function parseCatalogParams(params: Record<string, unknown>): CatalogPage {
+  const text = (name: string): string | undefined => {
+    const v = params[name];
+    if (v === undefined || v === '') return undefined;
+    if (typeof v !== 'string') throw new InvalidInput(`invalid_${name}`, `${name} must be given once`, { field: name });
+    return v;
+  };
+  const limitText = text('limit');
+  const limit = limitText === undefined ? CATALOG_DEFAULT_LIMIT : Number(limitText);
+  if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > CATALOG_MAX_LIMIT)
+    throw new InvalidInput(
+      'invalid_limit',
+      `limit must be a whole number from 1 to ${CATALOG_MAX_LIMIT} (got "${String(limitText).slice(0, 20)}")`,
+      { field: 'limit' },
+    );
+  const prefix = text('prefix');
+  if (prefix !== undefined && prefix.length > MAX_PREFIX_CHARS)
+    throw new InvalidInput('invalid_prefix', `prefix must be at most ${MAX_PREFIX_CHARS} characters`, {
+      field: 'prefix',
+    });
+  const cursor = text('cursor');
+  return { limit, prefix, afterKey: cursor === undefined ? undefined : decodeCursor(cursor) };
+}
+
+/** The `next` of an answer: where the page after the one ending at `lastKey` starts. */
+export function encodeCursor(lastKey: string): string {
+  return Buffer.from(JSON.stringify({ after: lastKey })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  const after = (decoded as { after?: unknown } | undefined)?.after;
+  if (typeof after !== 'string')
+    throw new InvalidInput('invalid_cursor', 'cursor must be the "next" of a previous answer, unchanged', {
+      field: 'cursor',
+    });
+  return after;
+}
