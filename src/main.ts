@@ -57,6 +57,8 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     databaseUrl: config.databaseUrl,
     poolSize: config.store.poolSize,
     schema: config.store.schema,
+    duckdbMemoryLimit: config.store.duckdbMemoryLimit,
+    duckdbThreads: config.store.duckdbThreads,
   });
   await store.migrate('core', loadMigrations(path.join(root, 'core', 'migrations'), store.kind));
   const bus = await openBus(config, log, metrics.registry);

@@ -94,6 +94,24 @@ export const coreSettings = z.object({
         .describe(
           "PostgreSQL schema for Wattline's tables (created if missing), so several installations can share a database.",
         ),
+      // unset: sized from the machine when the store opens (src/core/store/duckdb.ts says why), so the
+      // schema's defaults, and the README table made from them, are the same on every machine
+      duckdbMemoryLimit: z
+        .string()
+        .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, { error: 'expected a size such as 512MB or 2GB' })
+        .optional()
+        .describe(
+          "Memory DuckDB may use for its buffers, sorts and aggregates (embedded store), e.g. `2GB`; beyond it, work spills to `<data dir>/wattline.duckdb.tmp`. Unset: a quarter of the machine's RAM (DuckDB's own default, 80 %, leaves too little for Node, the parse workers and the OS).",
+        ),
+      duckdbThreads: z.coerce
+        .number()
+        .int({ error: 'expected a whole number' })
+        .min(1)
+        .max(1024)
+        .optional()
+        .describe(
+          "Threads DuckDB runs queries and compactions on (embedded store). Unset: the machine's available parallelism; lower it where Wattline shares the machine.",
+        ),
     })
     .prefault({}),
   bus: z

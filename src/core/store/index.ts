@@ -11,8 +11,15 @@ export async function openStore(options: {
   databaseUrl?: string;
   poolSize: number;
   schema?: string;
+  /** The embedded store's DuckDB `memory_limit` (e.g. `2GB`); unset: a quarter of the machine's RAM. */
+  duckdbMemoryLimit?: string;
+  /** The embedded store's DuckDB `threads`; unset: the machine's available parallelism. */
+  duckdbThreads?: number;
 }): Promise<Store> {
   if (options.databaseUrl)
     return createPostgresStore({ url: options.databaseUrl, poolSize: options.poolSize, schema: options.schema });
-  return createDuckDbStore(options.dataDir);
+  return createDuckDbStore(options.dataDir, {
+    memoryLimit: options.duckdbMemoryLimit,
+    threads: options.duckdbThreads,
+  });
 }

@@ -102,7 +102,13 @@ export const readingsModule = defineModule({
         persist: {
           start: () => {
             const stopConsuming = bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch));
-            storage.startBackground({ log, metrics, intervalMs: compaction.intervalMs, quietMs: compaction.quietMs });
+            storage.startBackground({
+              log,
+              metrics,
+              intervalMs: compaction.intervalMs,
+              quietMs: compaction.quietMs,
+              sliceRows: compaction.sliceRows,
+            });
             return async () => {
               stopConsuming();
               await persistor.flush();

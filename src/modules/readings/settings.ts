@@ -34,6 +34,12 @@ export const settings = z.object({
         86_400_000,
         'A partition with only in-order appends is sorted once it has had no writes for this long.',
       ),
+      sliceRows: int(
+        5_000_000,
+        1,
+        1_000_000_000,
+        'A day of more rows than this is compacted a slice of about this many rows at a time (by series, then by time), so DuckDB never sorts a whole large day at once; it is still one transaction, and the result is the same.',
+      ),
     })
     .prefault({}),
   query: z

@@ -54,7 +54,13 @@ export interface ReadingsStorage {
   raw(plan: RawPlan): Promise<ReadingColumns>;
   /** The readings of a slice in time order (then series id), streamed a chunk at a time. */
   exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns>;
-  startBackground(options: { log: Logger; metrics: Metrics; intervalMs: number; quietMs: number }): void;
+  startBackground(options: {
+    log: Logger;
+    metrics: Metrics;
+    intervalMs: number;
+    quietMs: number;
+    sliceRows: number;
+  }): void;
   compactNow(): Promise<void>;
   stop(): Promise<void>;
 }

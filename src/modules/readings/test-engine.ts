@@ -24,7 +24,7 @@ export function batchOf(readings: readonly Reading[]): ReadingBatch {
  * removed when the test ends. `restart` reopens the same directory: `'clean'` stops the engine first
  * (catalog saved), `'killed'` only closes the store, as a process killed after its last commit.
  */
-export async function openTestEngine(t: TestContext, options: { catalogSaveMs?: number } = {}) {
+export async function openTestEngine(t: TestContext, options: { catalogSaveMs?: number; sliceRows?: number } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wattline-readings-'));
   const log = createLogger('silent');
   const metrics = createReadingsMetrics(new Registry());
@@ -36,7 +36,13 @@ export async function openTestEngine(t: TestContext, options: { catalogSaveMs?: 
     await store.migrate('readings', loadMigrations(migrationsDir, store.kind));
     storage = await openEngine(store, { catalogSaveMs: options.catalogSaveMs ?? 3_600_000 });
     // the compactor runs only when asked (compactNow)
-    storage.startBackground({ log, metrics, intervalMs: 3_600_000, quietMs: 0 });
+    storage.startBackground({
+      log,
+      metrics,
+      intervalMs: 3_600_000,
+      quietMs: 0,
+      sliceRows: options.sliceRows ?? 5_000_000,
+    });
   }
 
   async function close(how: 'clean' | 'killed') {
@@ -55,6 +61,10 @@ export async function openTestEngine(t: TestContext, options: { catalogSaveMs?: 
     metrics,
     get storage(): ReadingsStorage {
       return storage!;
+    },
+    /** The store underneath, to look at the tables themselves. */
+    get store(): Store {
+      return store!;
     },
     async restart(how: 'clean' | 'killed') {
       await close(how);

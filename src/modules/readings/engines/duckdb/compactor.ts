@@ -13,6 +13,8 @@ export interface CompactorOptions {
   metrics: Metrics;
   intervalMs: number;
   quietMs: number;
+  /** Days of more rows than this are rewritten a slice at a time (see compactPartition). */
+  sliceRows: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export function startCompactor(options: CompactorOptions) {
     const { removed, onCatalogSaved, sortedSaved } = await store.transaction(async (tx) => {
       // save the catalog first so the removed duplicates are taken off counts that include them
       const saved = await catalog.save(tx);
-      const gone = await compactPartition(tx, day, catalog.appliedSeq);
+      const gone = await compactPartition(tx, day, catalog.appliedSeq, options.sliceRows);
       const unchanged = partitions.version(day) === version;
       if (unchanged) await savePartitionStates(tx, new Map([[day, 'sorted']]));
       return { removed: gone, onCatalogSaved: saved, sortedSaved: unchanged };

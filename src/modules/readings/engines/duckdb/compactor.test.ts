@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Reading } from '../../../../core/readings.js';
+import type { AggregatePlan } from '../../plan.js';
+import { batchOf, openTestEngine } from '../../test-engine.js';
+import { planSlices } from './repository.js';
+
+const DAY = Date.UTC(2024, 0, 1);
+const M = 60_000;
+const H = 60 * M;
+
+test('slices pack whole series up to the row budget and cut a larger series into spans of its day', () => {
+  const day = DAY / 86_400_000;
+  const slices = planSlices(
+    [
+      { seriesId: 1, rows: 4 },
+      { seriesId: 2, rows: 2 },
+      { seriesId: 3, rows: 3 },
+      { seriesId: 4, rows: 9 },
+      { seriesId: 5, rows: 1 },
+    ],
+    day,
+    5,
+  );
+  const all = { fromTs: DAY, toTs: DAY + 24 * H };
+  assert.deepEqual(slices, [
+    { firstSeries: 1, lastSeries: 1, ...all },
+    { firstSeries: 2, lastSeries: 3, ...all },
+    { firstSeries: 4, lastSeries: 4, fromTs: DAY, toTs: DAY + 12 * H },
+    { firstSeries: 4, lastSeries: 4, fromTs: DAY + 12 * H, toTs: DAY + 24 * H },
+    { firstSeries: 5, lastSeries: 5, ...all },
+  ]);
+});
+
+/** A day with in-order data, exact duplicates, corrections, late readings and a neighbouring day. */
+const writes: Reading[][] = [
+  [
+    ...Array.from({ length: 40 }, (_, i) => ({ series: 'big', ts: DAY + 6 * H + i * 30 * M, value: i })),
+    ...['a', 'b', 'c', 'd'].flatMap((series, s) =>
+      Array.from({ length: 4 }, (_, i) => ({ series, ts: DAY + 10 * H + i * M, value: 100 * s + i })),
+    ),
+  ],
+  [
+    { series: 'big', ts: DAY + 6 * H, value: 0 }, // an exact duplicate
+    { series: 'big', ts: DAY + 20 * H, value: -28 }, // a correction in the second half of the day
+    { series: 'big', ts: DAY + H, value: -1 }, // late
+    { series: 'b', ts: DAY + 10 * H + M, value: 1001 }, // a correction
+    { series: 'c', ts: DAY + 10 * H, value: 200 }, // a duplicate
+    { series: 'c', ts: DAY + 2 * H, value: 199 }, // late
+    { series: 'a', ts: DAY + 24 * H + M, value: 5 }, // the next day
+  ],
+  [
+    { series: 'b', ts: DAY + 10 * H + M, value: 1002 }, // corrected again: the last write wins
+    { series: 'd', ts: DAY + 23 * H, value: 399 },
+    { series: 'e', ts: DAY + 12 * H, value: 500 }, // a new series, late
+  ],
+];
+
+/** Compacts `writes` with `sliceRows`; what the table holds afterwards, in its own order, and the answers. */
+async function compacted(t: import('node:test').TestContext, sliceRows: number) {
+  const engine = await openTestEngine(t, { sliceRows });
+  for (const readings of writes) await engine.storage.write([batchOf(readings)], readings.length);
+  await engine.storage.compactNow();
+  const series = await engine.storage.series();
+  const ids = series.map((s) => s.id);
+  const range = { seriesIds: ids, startMs: DAY - 24 * H, endMs: DAY + 48 * H };
+  const answers = await Promise.all(
+    (['sum', 'count', 'first', 'last'] as const).map(async (agg) => {
+      const plan: AggregatePlan = { ...range, bucket: { kind: 'fixed', widthMs: H }, agg };
+      return columns(await engine.storage.aggregate(plan));
+    }),
+  );
+  return {
+    // no ORDER BY: the rows in the order the rewrite left them
+    table: await engine.store.query(`SELECT series_id, ts, value, seq FROM readings`),
+    raw: columns(await engine.storage.raw({ ...range, limit: 1000 })),
+    answers,
+    series: series.map(({ key, count, firstTs, lastTs, lastValue }) => ({ key, count, firstTs, lastTs, lastValue })),
+  };
+}
+
+function columns(c: { length: number; seriesId: Float64Array; ts: Float64Array; value: Float64Array }) {
+  return Array.from({ length: c.length }, (_, i) => [c.seriesId[i], c.ts[i], c.value[i]]);
+}
+
+test('a day compacted in slices holds the same rows in the same order as one compacted whole, and answers the same', async (t) => {
+  const whole = await compacted(t, 5_000_000);
+  const sliced = await compacted(t, 5); // 'big' in 9 spans of time, the small series packed
+  assert.deepEqual(sliced.table, whole.table);
+  assert.deepEqual(sliced.raw, whole.raw);
+  assert.deepEqual(sliced.answers, whole.answers);
+  assert.deepEqual(sliced.series, whole.series);
+
+  // and both are sorted by (series, ts) with one row per (series, ts), the last write winning
+  const latest = new Map<string, [number, number, number]>();
+  const idOf = new Map<string, number>();
+  for (const readings of writes) for (const r of readings) if (!idOf.has(r.series)) idOf.set(r.series, idOf.size + 1);
+  for (const readings of writes)
+    for (const r of readings) latest.set(`${r.series}@${r.ts}`, [idOf.get(r.series)!, r.ts, r.value]);
+  const expected = [...latest.values()].sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  assert.equal(whole.series.length, 6);
+  const rowsOfDay = whole.table
+    .map((r) => r as { series_id: number; ts: number; value: number })
+    .filter((r) => r.ts < DAY + 24 * H)
+    .map((r) => [r.series_id, r.ts, r.value]);
+  assert.deepEqual(
+    rowsOfDay,
+    expected.filter(([, ts]) => ts < DAY + 24 * H),
+  );
+  assert.equal(whole.series.find((s) => s.key === 'big')?.count, 41);
+  assert.equal(whole.series.find((s) => s.key === 'b')?.count, 4);
+});
