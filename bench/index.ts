@@ -1,6 +1,7 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`
- * (`ingest-query`, `clustering`, `dump`, `large-body`, `sensorlog-parse`, `abuse-reads`, `compaction`).
+ * (`ingest-query`, `clustering`, `dump`, `large-body`, `sensorlog-parse`, `abuse-reads`, `compaction`,
+ * `subscribe`).
  * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
  * one (DuckDB, in-process bus): when either names the server stack, the ingest and dump benchmarks
  * run on both and print them side by side (`npm run bench -- --store postgres --bus nats`). PostgreSQL is
@@ -27,6 +28,7 @@ const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> =
   'sensorlog-parse': async () => (await import('./sensorlog-parse.js')).run(),
   'abuse-reads': async () => (await import('./abuse-reads.js')).run(),
   compaction: async () => (await import('./compaction.js')).run(),
+  subscribe: async () => (await import('./subscribe.js')).run(),
 };
 
 const { values } = parseArgs({

@@ -11,6 +11,8 @@ const COMPACT_TIMEOUT_MS = 600_000;
 
 export interface ServerProcess {
   url: string;
+  /** `host:port` of its gRPC server (the bench environment asks for a free port). */
+  grpcUrl?: string;
   /** The admin key the server generated in its fresh data directory. */
   key: string;
   pid: number;
@@ -96,10 +98,15 @@ export async function startServerProcess(options: {
     })());
 
   try {
-    const ready = JSON.parse(await nextLine(START_TIMEOUT_MS, 'start')) as { url?: string; key?: string };
+    const ready = JSON.parse(await nextLine(START_TIMEOUT_MS, 'start')) as {
+      url?: string;
+      grpcUrl?: string;
+      key?: string;
+    };
     if (!ready.url || !ready.key) throw new Error(`server process printed no url and key: ${JSON.stringify(ready)}`);
     return {
       url: ready.url,
+      grpcUrl: ready.grpcUrl,
       key: ready.key,
       pid: child.pid!,
       async compact() {

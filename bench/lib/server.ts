@@ -1,7 +1,7 @@
 /**
  * A Wattline server in its own process for benchmarks, so the client's event loop never shares a
  * core with the server's. Usage: `node --import tsx bench/lib/server.ts <data dir>`.
- * Prints one JSON line `{"url","key"}` on stdout once listening, then takes commands on stdin:
+ * Prints one JSON line `{"url","grpcUrl","key"}` on stdout once listening, then takes commands on stdin:
  * `compact` (answers `compacted` when every due partition is rewritten) and `close`; a closed stdin
  * (the parent went away) also closes the server. Logs go to stderr.
  */
@@ -24,7 +24,7 @@ const app = await startWattline(
   { logDestination: pino.destination(2) },
 );
 const key = app.ctx.keys.generatedKey?.key;
-process.stdout.write(JSON.stringify({ url: app.url, key }) + '\n');
+process.stdout.write(JSON.stringify({ url: app.url, grpcUrl: app.grpcUrl, key }) + '\n');
 
 for await (const command of readline.createInterface({ input: process.stdin })) {
   if (command === 'compact') {
