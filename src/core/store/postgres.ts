@@ -137,8 +137,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           yield { length: rows.length, columns };
         }
       } finally {
-        await cursor.close().catch(() => undefined);
-        release(client, failure);
+        if (failure === undefined) {
+          await cursor.close().catch(() => undefined);
+          client.release();
+        } else {
+          // closing a failed cursor waits for a reply a dropped connection never sends: discard the client
+          client.release(failure instanceof Error ? failure : new Error(String(failure)));
+        }
       }
     },
 
