@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { denyByDefault } from './core/auth/access.js';
 import { ApiKeys } from './core/auth/api-keys.js';
 import { keysModule } from './core/auth/routes.js';
+import { dlqModule } from './core/bus/dlq-routes.js';
 import { openBus } from './core/bus/index.js';
 import type { Config } from './config.js';
 import { createGrpcServer } from './core/grpc/server.js';
@@ -95,6 +96,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     return started.service;
   };
   await start(keysModule, {});
+  await start(dlqModule, {});
   const readings = await start(readingsModule, {});
   await start(ingestModule, {});
   const edgecom = await start(edgecomModule, { readings });

@@ -16,6 +16,8 @@ const expectedAccess: Record<string, Access> = {
   'POST /api/v1/keys': 'admin',
   'GET /api/v1/keys': 'admin',
   'DELETE /api/v1/keys/{id}': 'admin',
+  'GET /api/v1/dlq': 'admin',
+  'POST /api/v1/dlq/replay': 'admin',
   'GET /api/v1/query': 'read',
   'GET /api/v1/series': 'read',
   'GET /api/v1/series/{*}': 'read',

@@ -11,7 +11,7 @@ import {
   NoConsumerError,
   type Bus,
 } from '../src/core/bus/index.js';
-import { Overloaded } from '../src/core/errors.js';
+import { Overloaded, Unavailable } from '../src/core/errors.js';
 import { createLogger } from '../src/core/log.js';
 import { READINGS_TOPIC, ReadingBatchBuilder, type ReadingBatch } from '../src/core/readings.js';
 import { until } from './helpers.js';
@@ -333,6 +333,50 @@ for (const kind of KINDS) {
     assert.equal(attempts, 3);
   });
 
+  test(
+    `${kind} bus: a store outage loses nothing and dead-letters nothing, however long it lasts`,
+    LIMIT,
+    async (t) => {
+      const w = await world(t, kind, { maxDeliver: 2 });
+      if (!w) return;
+      const bus = await w.open();
+      let storeUp = false;
+      let attempts = 0;
+      const handled: number[] = [];
+      bus.consume(TOPIC, async (m: { id: number }) => {
+        attempts++;
+        if (!storeUp) throw new Unavailable('store', 'the store is unavailable; retry shortly');
+        handled.push(m.id);
+      });
+      if (w.kind === 'in-process') {
+        // the publisher hears it (ingest answers 503 with Retry-After) and sends again
+        await assert.rejects(
+          bus.publish(TOPIC, { id: 1 }),
+          (err: unknown) => err instanceof Unavailable && err.status === 503 && err.retryAfterS > 0,
+        );
+        storeUp = true;
+        await bus.publish(TOPIC, { id: 1 });
+      } else {
+        await bus.publish(TOPIC, { id: 1 });
+        await bus.publish(TOPIC, { id: 2 });
+        // held well past maxDeliver attempts: none of them counts as a delivery
+        await until(() => attempts > 6, 20_000, 'the messages to be tried through the outage');
+        assert.deepEqual(await w.deadLetters(), []);
+        storeUp = true;
+        await until(() => handled.length === 2, 20_000, 'the held messages to be handled once the store is back');
+        await until(async () => (await w.stored(TOPIC)) === 0, 10_000, 'handled messages to leave the stream');
+        assert.deepEqual(await w.deadLetters(), []);
+        assert.ok(w.logs.some((l) => String(l.msg).startsWith('bus consumer holds its messages')));
+        assert.ok(!w.logs.some((l) => l.msg === 'bus message dead-lettered'));
+      }
+      assert.deepEqual(
+        handled.sort((a, b) => a - b),
+        w.kind === 'nats' ? [1, 2] : [1],
+      );
+      assert.deepEqual(await bus.deadLetters(), []);
+    },
+  );
+
   test(`${kind} bus: close() waits for the handlers still running`, LIMIT, async (t) => {
     const w = await world(t, kind);
     if (!w) return;
@@ -542,3 +586,38 @@ test('nats bus: a message whose handler never answers is dead-lettered, not deli
   assert.equal(attempts, 1);
   release.open();
 });
+
+test(
+  'nats bus: a message the store refuses is dead-lettered with its reason, listed, and put back by replay',
+  LIMIT,
+  async (t) => {
+    const w = await world(t, 'nats', { maxDeliver: 2 });
+    if (!w) return;
+    const bus = await w.open();
+    let fixed = false;
+    const handled: unknown[] = [];
+    bus.consume(TOPIC, async (m: unknown) => {
+      // a refusal, not an outage: the store answered, and will answer the same next time
+      if (!fixed) throw new Error('value violates check constraint "readings_value_check"');
+      handled.push(m);
+    });
+    const message = { id: 7, meter: 'Zähler 7' };
+    await bus.publish(TOPIC, message);
+    await until(async () => (await bus.deadLetters()).length === 1, 10_000, 'the refused message to be dead-lettered');
+    const [dead] = await bus.deadLetters({ topic: TOPIC });
+    assert.equal(dead.topic, TOPIC);
+    assert.equal(dead.reason, 'handler failed 2 times, last: value violates check constraint "readings_value_check"');
+    assert.equal(dead.deliveries, 2);
+    assert.equal(dead.bytes, jsonCodec.encode(message).length);
+    assert.ok(Math.abs(Date.parse(dead.time) - Date.now()) < 60_000, `time ${dead.time}`);
+    assert.deepEqual(await bus.deadLetters({ topic: 'another-topic' }), []);
+    assert.deepEqual(handled, []);
+
+    fixed = true; // say the operator fixed what made the store refuse it
+    assert.equal(await bus.replayDeadLetters({ topic: TOPIC, ids: [dead.id] }), 1);
+    await until(() => handled.length === 1, 10_000, 'the replayed message to be handled');
+    assert.deepEqual(handled, [message]);
+    assert.deepEqual(await bus.deadLetters(), []);
+    assert.equal(await bus.replayDeadLetters(), 0);
+  },
+);

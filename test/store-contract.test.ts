@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
+import pg from 'pg';
+import { Unavailable } from '../src/core/errors.js';
 import { openStore, type BulkColumn, type Store } from '../src/core/store/index.js';
 import { dropSchema, tempDir, uniqueSchema } from './helpers.js';
 import { needService, services } from './services.js';
@@ -256,4 +258,42 @@ test('stores opened at once on a new schema all apply its migrations, each once 
   );
   const [first] = opened as PromiseFulfilledResult<Store>[];
   assert.deepEqual(await first.value.query(`SELECT id FROM samples`), [{ id: 1 }]);
+});
+
+test('a connection dropped under a streamed read or a transaction rejects with Unavailable; the process lives on and the store reconnects (postgres)', {
+  timeout: 30_000, // a safety net: a read that never ends fails instead of stalling the suite
+}, async (t) => {
+  const store = await open(t, 'postgres');
+  if (!store) return;
+  const admin = new pg.Client({ connectionString: services.postgres.url });
+  await admin.connect();
+  t.after(() => admin.end());
+  // what `pg_ctl stop -m fast` does to every session: SQLSTATE 57P01, then the socket closes
+  const terminate = (marker: string) =>
+    admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
+      [`%${marker}%`],
+    );
+  const isStoreDown = (err: unknown) => err instanceof Unavailable && err.service === 'store';
+
+  // a streamed read, its client checked out of the pool
+  await assert.rejects(async () => {
+    for await (const _chunk of store.streamNumbers(`SELECT g /* stream-marker */ FROM generate_series(1, 10000000) g`))
+      await terminate('stream-marker');
+  }, isStoreDown);
+
+  // a transaction, its client checked out between statements
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      await tx.run(`SELECT 1 /* tx-marker */`);
+      await terminate('tx-marker');
+      await tx.run(`SELECT 2`);
+    }),
+    isStoreDown,
+  );
+
+  // the broken clients were discarded: the next statements get fresh connections
+  assert.deepEqual(await store.query(`SELECT 1 AS one`), [{ one: 1 }]);
+  assert.equal(await store.transaction((tx) => tx.query<{ two: number }>(`SELECT 2 AS two`)).then((r) => r[0].two), 2);
+  assert.equal(await store.ready(), true);
 });

@@ -6,6 +6,7 @@ import { apiKeyScopes } from '../core/config.js';
 import { ROLES, type Role } from '../core/module.js';
 import { ApiError, createClient } from './client.js';
 import { ingestFile } from './commands/ingest.js';
+import { formatDeadLettersTable, type DeadLetterInfo } from './commands/dlq.js';
 import { formatKeysTable, type KeyInfo } from './commands/keys.js';
 import { formatQueryTable, runQuery } from './commands/query.js';
 import { serve } from './commands/serve.js';
@@ -204,6 +205,34 @@ clientOptions(
 ).action(async (id: string, opts: { url: string; key?: string }) => {
   await clientFrom(opts).json('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
   console.log(`revoked ${id}`);
+});
+
+const dlq = program.command('dlq').description('bus messages that failed to be handled (the dead-letter stream)');
+clientOptions(
+  dlq
+    .command('ls')
+    .description('list dead-lettered messages: id, topic, time, size, deliveries, reason (needs an admin key)')
+    .option('--topic <topic>', 'only this topic, e.g. readings')
+    .option('--limit <n>', 'most to list', '100'),
+).action(async (opts: { url: string; key?: string; topic?: string; limit: string }) => {
+  const query = new URLSearchParams({ limit: opts.limit, ...(opts.topic ? { topic: opts.topic } : {}) });
+  const reply = await clientFrom(opts).json<{ deadLetters: DeadLetterInfo[] }>('GET', `/api/v1/dlq?${query}`);
+  console.log(formatDeadLettersTable(reply.deadLetters));
+});
+
+clientOptions(
+  dlq
+    .command('replay [ids...]')
+    .description(
+      'publish dead-lettered messages to their topic again and remove them; all unless ids or --topic (needs an admin key)',
+    )
+    .option('--topic <topic>', 'only this topic'),
+).action(async (ids: string[], opts: { url: string; key?: string; topic?: string }) => {
+  const reply = await clientFrom(opts).json<{ replayed: number }>('POST', '/api/v1/dlq/replay', {
+    topic: opts.topic,
+    ids: ids.length ? ids : undefined,
+  });
+  console.log(`replayed ${reply.replayed}`);
 });
 
 program.parseAsync().catch((err: unknown) => {

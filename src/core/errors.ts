@@ -58,9 +58,22 @@ export class Conflict extends WattlineError {
 
 export class Overloaded extends WattlineError {
   readonly retryAfterS: number;
-  constructor(message: string, retryAfterS: number) {
-    super('overloaded', message, { status: 503 });
+  constructor(message: string, retryAfterS: number, options: { code?: string; cause?: unknown } = {}) {
+    super(options.code ?? 'overloaded', message, { status: 503, cause: options.cause });
     this.retryAfterS = retryAfterS;
+  }
+}
+
+/**
+ * A service Wattline depends on (the store, the bus) cannot be reached now: HTTP 503 with
+ * `Retry-After`, gRPC UNAVAILABLE. Not the message's fault: a bus consumer whose handler throws
+ * this keeps the message and tries again once the service is back, without counting a delivery.
+ */
+export class Unavailable extends Overloaded {
+  readonly service: 'store' | 'bus';
+  constructor(service: 'store' | 'bus', message: string, options: { retryAfterS?: number; cause?: unknown } = {}) {
+    super(message, options.retryAfterS ?? 2, { code: `${service}_unavailable`, cause: options.cause });
+    this.service = service;
   }
 }
 

@@ -10,7 +10,11 @@ import { Overloaded } from '../errors.js';
  *   stream stored it; a consumer started later (in any process) gets it.
  * - A handler failure on NATS leads to redelivery after a short, growing delay; after
  *   `bus.maxDeliver` deliveries the message goes to the dead-letter stream `<prefix>_DLQ` with the
- *   reason in its headers, and the reason is logged. A message is handled at least once: a handler
+ *   reason in its headers, and the reason is logged. A handler that throws `Unavailable` (the store
+ *   is down: core/errors.ts) did not refuse the message: NATS keeps it in flight (no delivery is
+ *   counted), stops pulling more, tries again with a growing pause (up to 5 s) and resumes pulling
+ *   once an attempt succeeds; in-process the publisher gets the `Unavailable` (HTTP 503 with
+ *   `Retry-After`), as it gets every failure. A message is handled at least once: a handler
  *   that outlives `bus.ackWaitMs` sees it again, so handlers must be idempotent (the persistor is).
  * - Messages cross NATS as bytes (see codec.ts: reading batches in a compact binary form, other
  *   topics as JSON); in-process they are passed by reference and must not be mutated after publish.
@@ -23,6 +27,28 @@ import { Overloaded } from '../errors.js';
  *   parts may have stored some parts before one is refused; the consumers then handle those.
  */
 export type Handler<T> = (message: T) => Promise<void>;
+
+/** A message in the dead-letter stream, as `deadLetters` lists it (its data stays on the bus). */
+export interface DeadLetter {
+  /** What `replayDeadLetters({ ids })` takes (NATS: the dead-letter stream's sequence). */
+  id: string;
+  topic: string;
+  /** Why it was dead-lettered, e.g. `handler failed 5 times, last: …`. */
+  reason: string;
+  deliveries: number;
+  /** When it was dead-lettered, ISO 8601. */
+  time: string;
+  bytes: number;
+}
+
+export interface DeadLetterQuery {
+  /** Only this topic's dead letters (default: every topic). */
+  topic?: string;
+  /** Only these ids (replay; default: all that match `topic`). */
+  ids?: readonly string[];
+  /** Most to list (default 100). */
+  limit?: number;
+}
 
 export interface Bus {
   readonly kind: 'in-process' | 'nats';
@@ -46,6 +72,16 @@ export interface Bus {
    * marks the topic full, and while it is, the stream is asked again at most every half second.
    */
   checkRoom(topic: string): Promise<void>;
+  /**
+   * The dead letters, oldest first. In-process there are none: a failure reaches the publisher,
+   * so nothing is ever dead-lettered there.
+   */
+  deadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]>;
+  /**
+   * Publishes the matching dead letters to their topics again, byte for byte, and removes each
+   * from the dead-letter stream once its topic stored it. Resolves with how many were replayed.
+   */
+  replayDeadLetters(query?: DeadLetterQuery): Promise<number>;
   /** True while messages can be published and consumed (NATS: the connection answers). */
   ready(): Promise<boolean>;
   /** Stops consuming, waits for in-flight handlers to finish, then closes. */

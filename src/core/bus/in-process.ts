@@ -98,6 +98,13 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
       set.add(l);
       return () => void set.delete(l);
     },
+    // failures reach their publishers: nothing is ever dead-lettered in-process
+    async deadLetters() {
+      return [];
+    },
+    async replayDeadLetters() {
+      return 0;
+    },
     async ready() {
       return !closed;
     },

@@ -5,7 +5,7 @@ import type { Bus } from './bus.js';
 import { createInProcessBus } from './in-process.js';
 import { createNatsBus } from './nats.js';
 
-export type { Bus, Handler } from './bus.js';
+export type { Bus, DeadLetter, DeadLetterQuery, Handler } from './bus.js';
 export { BusFull, NoConsumerError } from './bus.js';
 export { createInProcessBus, type InProcessBusOptions } from './in-process.js';
 export { createNatsBus, type NatsBusOptions } from './nats.js';

@@ -1,4 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import { Unavailable } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Handler } from './bus.js';
 import { DURABLE, type Streams } from './nats-streams.js';
@@ -6,6 +7,8 @@ import { CODEC_HEADER, codecHeaders, type Topic, type Topics } from './nats-topi
 
 /** Longest wait before a failed message is delivered again, or a failed consumer starts again. */
 const MAX_RETRY_DELAY_MS = 30_000;
+/** Longest pause between attempts on a held message while a dependency is down: resuming is prompt. */
+const MAX_HOLD_DELAY_MS = 5_000;
 
 export interface ConsumerSettings {
   /** Deliveries of a message before it goes to the dead-letter stream `<prefix>_DLQ`. */
@@ -39,6 +42,11 @@ export interface Worker {
  * handlers at once, acks a message once its handler resolved and naks it (delayed, growing) when
  * the handler failed. A message that failed `maxDeliver` deliveries, was never answered in time,
  * or cannot be decoded is dead-lettered. When pulling fails the worker starts again, backing off.
+ *
+ * A handler that throws `Unavailable` (the store is down) has not refused the message: the worker
+ * keeps it (telling JetStream it is still being worked on, so no redelivery counts against
+ * `maxDeliver`), stops pulling, tries the held messages again with a growing pause, and pulls again
+ * once one succeeds. An outage of any length dead-letters nothing.
  */
 export function startWorker(ctx: ConsumerContext, topic: Topic, handler: Handler<unknown>): Worker {
   const { nc, js, settings } = ctx;
@@ -47,6 +55,8 @@ export function startWorker(ctx: ConsumerContext, topic: Topic, handler: Handler
   let messages: ConsumerMessages | undefined;
   let stopping = false;
   let failing = false;
+  /** Set while a handler reports a dependency down; resolved when an attempt succeeds again. */
+  let outage: { over: Promise<void>; end: () => void } | undefined;
   const log = ctx.log.child({ topic: topic.name, stream: topic.stream });
   const retryDelay = (deliveries: number) =>
     Math.min(settings.retryDelayMs * 2 ** (deliveries - 1), MAX_RETRY_DELAY_MS);
@@ -75,6 +85,33 @@ export function startWorker(ctx: ConsumerContext, topic: Topic, handler: Handler
     m.term();
   }
 
+  function outageBegins(err: Unavailable) {
+    if (outage) return;
+    let end!: () => void;
+    const over = new Promise<void>((resolve) => (end = resolve));
+    outage = { over, end };
+    log.warn({ err }, `bus consumer holds its messages while the ${err.service} is unavailable`);
+    messages?.stop(); // pull nothing more; the loop waits for the outage to end before pulling again
+  }
+
+  function outageEnds() {
+    if (!outage) return;
+    outage.end();
+    outage = undefined;
+    log.info('bus consumer resumes: the outage is over');
+  }
+
+  /** Waits `ms` (or until stopping) while telling JetStream the message is still being worked on. */
+  async function hold(m: JsMsg, ms: number) {
+    const tick = setInterval(() => m.working(), Math.max(250, Math.floor(settings.ackWaitMs / 3)));
+    m.working();
+    try {
+      await delay(ms, abort.signal);
+    } finally {
+      clearInterval(tick);
+    }
+  }
+
   async function handle(m: JsMsg) {
     const deliveries = m.info.deliveryCount;
     let message: unknown;
@@ -90,20 +127,32 @@ export function startWorker(ctx: ConsumerContext, topic: Topic, handler: Handler
       // earlier deliveries were never answered: the handler outlived ackWaitMs, or its process stopped
       return deadLetter(m, `not acknowledged in ${deliveries - 1} deliveries (ack wait ${settings.ackWaitMs} ms)`);
     }
-    try {
-      await handler(message);
-    } catch (err) {
-      if (deliveries >= settings.maxDeliver)
-        return deadLetter(
-          m,
-          `handler failed ${deliveries} times, last: ${(err as Error)?.message ?? String(err)}`,
-          err,
-        );
-      log.warn({ err, deliveries, seq: m.seq }, 'bus message failed; it will be delivered again');
-      m.nak(retryDelay(deliveries));
-      return;
+    for (let held = 0; ; held++) {
+      try {
+        await handler(message);
+        break;
+      } catch (err) {
+        if (!(err instanceof Unavailable)) {
+          outageEnds(); // the dependency answered, if only to refuse
+          return failed(m, deliveries, err);
+        }
+        if (stopping) {
+          m.nak(); // another consumer takes it; this delivery is counted, as any cut short by a stop
+          return;
+        }
+        outageBegins(err);
+        await hold(m, Math.min(settings.retryDelayMs * 2 ** held, MAX_HOLD_DELAY_MS));
+      }
     }
+    outageEnds();
     m.ack();
+  }
+
+  function failed(m: JsMsg, deliveries: number, err: unknown) {
+    if (deliveries >= settings.maxDeliver)
+      return deadLetter(m, `handler failed ${deliveries} times, last: ${(err as Error)?.message ?? String(err)}`, err);
+    log.warn({ err, deliveries, seq: m.seq }, 'bus message failed; it will be delivered again');
+    m.nak(retryDelay(deliveries));
   }
 
   const loop = (async () => {
@@ -117,13 +166,24 @@ export function startWorker(ctx: ConsumerContext, topic: Topic, handler: Handler
         failing = false;
         attempt = 0;
         for await (const m of messages) {
-          while (inFlight.size >= settings.maxInFlight) await Promise.race(inFlight);
+          if (inFlight.size >= settings.maxInFlight) {
+            // pulled already: keep it ours while the handlers (held through an outage, perhaps) finish
+            const tick = setInterval(() => m.working(), Math.max(250, Math.floor(settings.ackWaitMs / 3)));
+            while (inFlight.size >= settings.maxInFlight) await Promise.race(inFlight);
+            clearInterval(tick);
+          }
           if (stopping) {
             m.nak(); // pulled but not started: hand it straight to another consumer
             continue;
           }
           const running: Promise<void> = handle(m).finally(() => inFlight.delete(running));
           inFlight.add(running);
+        }
+        if (outage && !stopping) {
+          // stopped on purpose: the held messages are tried again; pull once one got through (and
+          // after a while anyway, should every held message have been taken from this worker)
+          await Promise.race([outage.over, delay(MAX_RETRY_DELAY_MS * 10, abort.signal)]);
+          continue;
         }
         if (!stopping) throw new Error('the consumer stopped pulling');
       } catch (err) {

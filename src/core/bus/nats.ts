@@ -1,10 +1,12 @@
-import { connect, Events, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect, ErrorCode, Events, NatsError, type JetStreamManager, type NatsConnection } from 'nats';
+import { Unavailable } from '../errors.js';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { Bus, Handler } from './bus.js';
 import { defaultCodecs, type CodecRegistry } from './codec.js';
 import { createBusMetrics } from './metrics.js';
 import { createBroadcast } from './nats-broadcast.js';
+import { createDeadLetters } from './nats-dlq.js';
 import { startWorker, type Worker } from './nats-consumer.js';
 import { createRoomTracker } from './nats-room.js';
 import { createStreams } from './nats-streams.js';
@@ -37,6 +39,28 @@ export interface NatsBusOptions {
 }
 
 const READY_TIMEOUT_MS = 2000;
+/**
+ * Longest a publish waits for the stream's acknowledgement. A healthy server answers in
+ * milliseconds; beyond this the client is told 503 (retry) rather than held (nats.js waits 5 s).
+ */
+const PUBLISH_TIMEOUT_MS = 2000;
+// what nats.js answers when the server or JetStream is not there, as opposed to a refusal
+const OUTAGE_CODES = new Set<string>([
+  ErrorCode.Timeout,
+  ErrorCode.NoResponders,
+  ErrorCode.Disconnect,
+  ErrorCode.ConnectionClosed,
+  ErrorCode.ConnectionRefused,
+  ErrorCode.ConnectionTimeout,
+  ErrorCode.JetStreamNotEnabled,
+]);
+
+/** `err` as a publisher should see it: `Unavailable` (503, retry) when NATS could not be reached. */
+function busError(err: unknown): unknown {
+  if (err instanceof NatsError && OUTAGE_CODES.has(err.code))
+    return new Unavailable('bus', 'the bus is unavailable; retry shortly', { cause: err });
+  return err;
+}
 
 /**
  * The JetStream bus. Each topic is a work-queue stream `<prefix>_<TOPIC>` (nats-streams.ts);
@@ -50,13 +74,19 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   const { nc, jsm } = await connectJetStream(options.url);
   const js = nc.jetstream();
   const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
-  void watchConnection(nc, log);
+  const connection = { up: true };
+  void watchConnection(nc, log, connection);
+  /** Refuses at once while disconnected: nats.js would buffer the publish and time out later. */
+  const mustBeConnected = () => {
+    if (!connection.up || nc.isClosed()) throw new Unavailable('bus', 'the bus is unavailable; retry shortly');
+  };
 
   const topics = createTopics(options.stream, options.codecs ?? defaultCodecs);
   const streams = createStreams(jsm, topics, options, log);
   const metrics = createBusMetrics(options.metrics, () => room.fill(topics.known()));
   const room = createRoomTracker(streams, metrics, log);
   const live = createBroadcast(nc, topics, maxPayload, log);
+  const deadLetters = createDeadLetters(jsm, js, topics, streams);
   const consumerContext = {
     nc,
     js,
@@ -87,9 +117,9 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       return;
     }
     try {
-      await js.publish(topic.subject, data, { headers: codecHeaders(topic.codec) });
+      await js.publish(topic.subject, data, { headers: codecHeaders(topic.codec), timeout: PUBLISH_TIMEOUT_MS });
     } catch (err) {
-      throw room.publishFailed(topic, data.length, err);
+      throw busError(room.publishFailed(topic, data.length, err));
     }
     room.published(topic);
   }
@@ -100,13 +130,20 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     async publish<T>(topicName: string, message: T) {
       if (closed) throw new Error('bus is closed');
       const topic = topics.of(topicName);
-      await streams.ensureTopicStream(topic);
+      mustBeConnected();
+      await streams.ensureTopicStream(topic).catch((err: unknown) => {
+        throw busError(err);
+      });
       await publishEncoded(topic, message);
     },
 
     async checkRoom(topicName: string) {
+      mustBeConnected();
       await room.check(topics.of(topicName));
     },
+
+    deadLetters: (query) => deadLetters.list(query),
+    replayDeadLetters: (query) => deadLetters.replay(query),
 
     consume<T>(topicName: string, handler: Handler<T>) {
       if (closed) throw new Error('bus is closed');
@@ -125,7 +162,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     },
 
     async ready() {
-      if (closed || nc.isClosed() || [...workers].some((w) => w.failing)) return false;
+      if (closed || !connection.up || nc.isClosed() || [...workers].some((w) => w.failing)) return false;
       return withTimeout(
         nc.flush().then(
           () => true,
@@ -163,11 +200,15 @@ async function connectJetStream(url: string): Promise<{ nc: NatsConnection; jsm:
   }
 }
 
-async function watchConnection(nc: NatsConnection, log: Logger) {
+async function watchConnection(nc: NatsConnection, log: Logger, connection: { up: boolean }) {
   for await (const s of nc.status()) {
-    if (s.type === Events.Disconnect) log.warn({ server: s.data }, 'bus disconnected; reconnecting');
-    else if (s.type === Events.Reconnect) log.info({ server: s.data }, 'bus reconnected');
-    else if (s.type === Events.Error) log.warn({ err: s.data }, 'bus connection error');
+    if (s.type === Events.Disconnect) {
+      connection.up = false;
+      log.warn({ server: s.data }, 'bus disconnected; reconnecting');
+    } else if (s.type === Events.Reconnect) {
+      connection.up = true;
+      log.info({ server: s.data }, 'bus reconnected');
+    } else if (s.type === Events.Error) log.warn({ err: s.data }, 'bus connection error');
   }
 }
 

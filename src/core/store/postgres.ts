@@ -4,6 +4,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkColumn, Migration, Params, Row, Store, StoreTx } from './store.js';
+import { isStoreUnreachable, storeError } from './unavailable.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -41,8 +42,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     // every connection starts in the schema, before its first query
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  // an idle client's error (server restart) must not crash the process; the next query reconnects
+  // A client whose connection drops emits 'error'. The pool listens only while a client is idle;
+  // one checked out by a transaction or a streamed read would crash the process with an unhandled
+  // 'error' event. Every client gets a listener for its whole life: the failure reaches whoever
+  // awaits its query, the client is discarded on release, and the next connect reconnects.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  /** Hands a client back; one whose connection failed is discarded, not reused. */
+  const release = (client: pg.PoolClient, err?: unknown) =>
+    client.release(err !== undefined && isStoreUnreachable(err) ? (err as Error) : undefined);
   let closed = false;
 
   /**
@@ -100,41 +108,62 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async query<T = Row>(sql: string, params?: Params) {
-      return (await pool.query(sql, params as unknown[] | undefined)).rows as T[];
+      try {
+        return (await pool.query(sql, params as unknown[] | undefined)).rows as T[];
+      } catch (err) {
+        throw storeError(err);
+      }
     },
 
     async *streamNumbers(sql: string, params?: Params) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => {
+        throw storeError(err);
+      });
       // a server-side cursor: PostgreSQL hands over a chunk of rows per round trip, as arrays
       const cursor = client.query(
         new Cursor<unknown[]>(sql, params as unknown[] | undefined, { types, rowMode: 'array' }),
       );
+      // its failure reaches read() below; without a listener an 'error' event would crash the process
+      cursor.on('error', () => undefined);
+      let failure: unknown;
       try {
         for (;;) {
-          const rows = await cursor.read(STREAM_ROWS_PER_CHUNK);
+          const rows = await cursor.read(STREAM_ROWS_PER_CHUNK).catch((err: unknown) => {
+            failure = err;
+            throw storeError(err);
+          });
           if (!rows.length) break;
           const columns = rows[0].map((_, c) => Float64Array.from(rows, (row) => Number(row[c])));
           yield { length: rows.length, columns };
         }
       } finally {
-        await cursor.close().catch(() => undefined);
-        client.release();
+        if (failure === undefined) {
+          await cursor.close().catch(() => undefined);
+          client.release();
+        } else {
+          // closing a failed cursor waits for a reply a dropped connection never sends: discard the client
+          client.release(failure instanceof Error ? failure : new Error(String(failure)));
+        }
       }
     },
 
     async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       if (closed) throw new Error('store is closed');
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => {
+        throw storeError(err);
+      });
+      let failure: unknown;
       try {
         await client.query('BEGIN');
         const result = await fn(txFor(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {
+        failure = err;
         await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+        throw storeError(err);
       } finally {
-        client.release();
+        release(client, failure);
       }
     },
 

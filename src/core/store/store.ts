@@ -45,6 +45,11 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * Every method rejects with `Unavailable` (core/errors.ts) when the store cannot be reached now
+ * (connection refused or dropped, server shutting down, out of connections: see unavailable.ts),
+ * and with the engine's own error when it refused the statement.
+ */
 export interface Store {
   readonly kind: StoreKind;
   /** Applies the module's migrations not yet applied, in version order, each in a transaction. */

@@ -1,3 +1,4 @@
+import { Unavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ReadingsMetrics as Metrics } from './metrics.js';
 import type { ReadingBatch } from '../../core/readings.js';
@@ -76,7 +77,9 @@ export class Persistor {
           this.options.onCommitted(batches);
           for (const p of group) p.resolve();
         } catch (err) {
-          this.options.log.error({ err, rows }, 'batch commit failed');
+          // an unreachable store is an outage the bus waits out (its messages are kept), not a lost batch
+          if (err instanceof Unavailable) this.options.log.warn({ err, rows }, 'batch commit waits for the store');
+          else this.options.log.error({ err, rows }, 'batch commit failed');
           for (const p of group) p.reject(err);
         } finally {
           this.queuedRows -= rows;
