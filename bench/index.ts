@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`
- * (`ingest-query`, `clustering`, `dump`, `large-body`).
+ * (`ingest-query`, `clustering`, `dump`, `large-body`, `overload`).
  * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
  * one (DuckDB, in-process bus): when either names the server stack, the ingest and dump benchmarks
  * run on both and print them side by side (`npm run bench -- --store postgres --bus nats`). PostgreSQL is
@@ -24,6 +24,7 @@ const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> =
   clustering: async () => (await import('./clustering.js')).run(),
   dump: async (options) => (await import('./dump.js')).run(options),
   'large-body': async (options) => (await import('./large-body.js')).run(options),
+  overload: async () => (await import('./overload.js')).run(),
 };
 
 const { values } = parseArgs({
