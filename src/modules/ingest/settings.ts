@@ -24,6 +24,12 @@ export const settings = z.object({
         64,
         'Worker threads that parse NDJSON bodies beside the main thread (default: 2, or 1 on a one-core machine; 0 parses on the main thread).',
       ),
+      maxDecompressedBytes: int(
+        1024 ** 3,
+        1024 ** 2,
+        1024 ** 4,
+        'Most bytes a compressed body (`Content-Encoding` gzip, deflate or br) may decode to; beyond it the request answers 413 with the lines stored before that point in `accepted` (a small body that inflates to gigabytes is refused).',
+      ),
       maxInvalidReported: int(
         1000,
         1,
