@@ -1,7 +1,7 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`
  * (`ingest-query`, `clustering`, `dump`, `large-body`, `sensorlog-parse`, `abuse-reads`, `compaction`,
- * `subscribe`).
+ * `subscribe`, `overload`).
  * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
  * one (DuckDB, in-process bus): when either names the server stack, the ingest and dump benchmarks
  * run on both and print them side by side (`npm run bench -- --store postgres --bus nats`). PostgreSQL is
@@ -29,6 +29,7 @@ const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> =
   'abuse-reads': async () => (await import('./abuse-reads.js')).run(),
   compaction: async () => (await import('./compaction.js')).run(),
   subscribe: async () => (await import('./subscribe.js')).run(),
+  overload: async () => (await import('./overload.js')).run(),
 };
 
 const { values } = parseArgs({

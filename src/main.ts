@@ -75,6 +75,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     metrics,
     version,
     limiter: createRateLimiter({ perSecond: config.rateLimit.httpPerSecond, burst: config.rateLimit.httpBurst }),
+    timeouts: config.http,
   });
   denyByDefault(http, { keys, requireReadKey: config.requireReadKey, publicPrefixes: ['/docs'] });
   const grpc = createGrpcServer({

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -119,4 +120,26 @@ export async function buildMode(
   const schema = uniqueSchema();
   t.after(() => dropSchema(schema));
   return build(t, { databaseUrl: services.postgres.url, 'store.schema': schema, ...overrides });
+}
+
+/** A raw TCP connection to the app, for clients no HTTP library would be: what the server wrote so far, and whether it closed the connection. */
+export function rawConnection(url: string) {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  const state = { text: '', closed: false };
+  socket.on('data', (d: Buffer) => (state.text += d.toString('utf8')));
+  socket.on('error', () => undefined);
+  socket.on('close', () => (state.closed = true));
+  return {
+    socket,
+    state,
+    /** Waits for the server to close the connection; if it never does, closes it (so the app can close). */
+    closedByServer: () =>
+      until(() => state.closed, 10_000, 'the server to close the connection').catch((err) => {
+        socket.destroy();
+        throw err;
+      }),
+    status: () => Number(/^HTTP\/1\.1 (\d{3})/.exec(state.text)?.[1] ?? 0),
+    body: () => JSON.parse(state.text.slice(state.text.indexOf('\r\n\r\n') + 4)),
+  };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { test } from 'node:test';
-import { build, buildMode, MODES, sampleFile, until } from './helpers.js';
+import { build, buildMode, MODES, rawConnection, sampleFile, until } from './helpers.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -143,6 +143,57 @@ test('an unsupported content type gets 415 and a gzip body is accepted', async (
   assert.match(damaged.body.error, /gzip/);
 });
 
+async function ingestEncoded(w: Awaited<ReturnType<typeof build>>, encoding: string, body: Uint8Array<ArrayBuffer>) {
+  return w.request('/ingest', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson', 'content-encoding': encoding },
+    body,
+  });
+}
+
+const ndjsonLines = (series: string, n: number) =>
+  Buffer.from(Array.from({ length: n }, (_, i) => `{"series":"${series}","value":${i},"ts":${T0 + i}}\n`).join(''));
+
+test('a gzip body with a bad checksum says how many of its lines were stored', async (t) => {
+  const w = await build(t);
+  const body = gzipSync(ndjsonLines('crc', 20_000));
+  body[body.length - 8] ^= 0xff; // the CRC-32 in the gzip trailer
+  const r = await ingestEncoded(w, 'gzip', body);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.code, 'invalid_body');
+  assert.match(r.body.error, /gzip body is damaged/);
+  // zlib checks the CRC at the end, so (nearly) every line was decoded and stored before the damage showed
+  assert.ok(r.body.accepted > 19_000, `accepted ${r.body.accepted}`);
+  assert.equal(r.body.accepted, await countOf(w, 'crc'));
+});
+
+test('deflate and br bodies are decoded, encodings are matched exactly, and others get 415', async (t) => {
+  const w = await build(t);
+  const lines = ndjsonLines('enc', 3);
+  assert.deepEqual((await ingestEncoded(w, 'deflate', deflateSync(lines))).body, { accepted: 3 });
+  assert.deepEqual((await ingestEncoded(w, 'br', brotliCompressSync(lines))).body, { accepted: 3 });
+  assert.deepEqual((await ingestEncoded(w, 'GZip', gzipSync(lines))).body, { accepted: 3 });
+  assert.deepEqual((await ingestEncoded(w, 'identity', lines)).body, { accepted: 3 });
+  assert.deepEqual((await ingestEncoded(w, 'gzip, br', brotliCompressSync(gzipSync(lines)))).body, { accepted: 3 });
+  for (const encoding of ['compress', 'not-gzip', 'gzipped']) {
+    const r = await ingestEncoded(w, encoding, gzipSync(lines));
+    assert.equal(r.status, 415, encoding);
+    assert.equal(r.body.code, 'unsupported_encoding');
+    assert.equal(r.body.field, 'content-encoding');
+    assert.match(r.body.error, new RegExp(`got "${encoding}"`));
+  }
+});
+
+test('a compressed body that decodes past ingest.maxDecompressedBytes gets 413 saying what was stored', async (t) => {
+  const w = await build(t, { 'ingest.maxDecompressedBytes': 1024 ** 2, 'ingest.batchSize': 1000 });
+  const lines = ndjsonLines('bomb', 100_000); // about 5 MB, far past the 1 MB cap
+  const r = await ingestEncoded(w, 'gzip', gzipSync(lines));
+  assert.equal(r.status, 413);
+  assert.equal(r.body.code, 'body_too_large');
+  assert.ok(r.body.accepted > 0 && r.body.accepted < 100_000, `accepted ${r.body.accepted}`);
+  assert.equal(await countOf(w, 'bomb'), r.body.accepted);
+});
+
 for (const mode of MODES)
   test(`resending the same file leaves the same number of readings (${mode})`, async (t) => {
     const w = await buildMode(t, mode);
@@ -209,3 +260,56 @@ test('a full write queue answers 503 with Retry-After instead of buffering more'
   assert.deepEqual((await big).body, { accepted: 2000 });
   assert.equal(await countOf(w, 'q'), 2000);
 });
+
+test('an NDJSON body that stops arriving gets 408 saying how many of its lines were stored', async (t) => {
+  const w = await build(t, { 'http.bodyTimeoutMs': 300, 'ingest.batchSize': 2 });
+  const c = rawConnection(w.url);
+  const lines = [0, 1, 2, 3].map((i) => `{"series":"slow","value":${i},"ts":${T0 + i}}\n`).join('');
+  c.socket.write(
+    `POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${w.key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 100000\r\n\r\n${lines}`,
+  );
+  await c.closedByServer();
+  assert.equal(c.status(), 408);
+  assert.deepEqual(c.body(), { error: c.body().error, code: 'request_timeout', accepted: 4 });
+  const q = await w.request(`/api/v1/query?series=slow&start=${T0}&end=${T0 + 3_600_000}&window=1d&agg=count`);
+  assert.equal(q.body.results[0].points[0].value, 4);
+});
+
+test('a body in flight when the write queue fills stops being read and answers 503 at once, not at its end', async (t) => {
+  const w = await build(t, { 'bus.queueLimit': 1000, 'ingest.batchSize': 1000 });
+  let release!: () => void;
+  const held = w.app.ctx.store.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+  t.after(() => release());
+  const c = rawConnection(w.url);
+  const line = (i: number) => `{"series":"inflight","value":${i},"ts":${T0 + i}}\n`;
+  // a body announced as 10 MB: its first 1,000 lines fill the queue while the store is held
+  c.socket.write(
+    `POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${w.key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 10000000\r\n\r\n`,
+  );
+  c.socket.write(Array.from({ length: 1000 }, (_, i) => line(i)).join(''));
+  await until(() => w.app.readings.backlogRows() >= 1000, 10_000, 'the first batch to be queued');
+  c.socket.write(line(1000));
+  await c.closedByServer();
+  assert.equal(c.status(), 503);
+  assert.match(c.state.text, /retry-after: 1/i);
+  release();
+  await held;
+});
+
+for (const parseWorkers of [0, 2])
+  test(`a body waiting behind its own batches answers 503 as soon as the write queue is full (${parseWorkers} parse workers)`, async (t) => {
+    const w = await build(t, { 'bus.queueLimit': 1000, 'ingest.batchSize': 500, 'ingest.parseWorkers': parseWorkers });
+    let release!: () => void;
+    const held = w.app.ctx.store.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+    t.after(() => release());
+    const c = rawConnection(w.url);
+    const lines = Array.from({ length: 20_000 }, (_, i) => `{"series":"behind","value":${i},"ts":${T0 + i}}\n`);
+    // its first two batches fill the queue; the rest of the body is sent, and more is announced
+    c.socket.write(
+      `POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${w.key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 10000000\r\n\r\n${lines.join('')}`,
+    );
+    // the store is released whatever happens: the app cannot close while it is held
+    await c.closedByServer().finally(release);
+    assert.equal(c.status(), 503);
+    await held;
+  });

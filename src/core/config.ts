@@ -84,6 +84,34 @@ export const coreSettings = z.object({
     .describe(
       'Time zone of calendar days: the daily energy report covers local days (46 or 50 half-hours at clock changes).',
     ),
+  http: z
+    .object({
+      headersTimeoutMs: int(
+        30_000,
+        1000,
+        600_000,
+        "Longest a client may take to send a request's headers; slower, it gets 408 and the connection is closed.",
+      ),
+      bodyTimeoutMs: int(
+        20_000,
+        100,
+        3_600_000,
+        "Longest the server waits for a request body's bytes, plus a second for every `http.bodyMinBytesPerSecond` bytes received (Apache's mod_reqtimeout rule): a body trickling slower than that rate is cut after about this long with 408 and the connection closed; a large upload at a normal rate is never cut. Only time spent waiting for the client counts, not time the server holds the body back (ingest backpressure); lines of an NDJSON body stored before the cut are counted in the reply's `accepted`.",
+      ),
+      bodyMinBytesPerSecond: int(
+        500,
+        1,
+        1024 ** 3,
+        'The slowest average rate a request body may arrive at, in bytes per second (see `http.bodyTimeoutMs`).',
+      ),
+      keepAliveTimeoutMs: int(
+        72_000,
+        1000,
+        3_600_000,
+        'How long an idle keep-alive connection stays open between requests (longer than the 60 s idle timeout of common load balancers, so none reuses a connection the server has just closed).',
+      ),
+    })
+    .prefault({}),
   store: z
     .object({
       poolSize: int(10, 1, 1000, 'PostgreSQL connections per process; queries beyond it wait for a free one.'),

@@ -77,6 +77,13 @@ export class Unavailable extends Overloaded {
   }
 }
 
+/** The client took too long to send its request body (`http.bodyTimeoutMs`): HTTP 408, and the connection is closed. */
+export class RequestTimeout extends WattlineError {
+  constructor(message: string) {
+    super('request_timeout', message, { status: 408 });
+  }
+}
+
 /** A client over its request rate (`rateLimit.*` settings): HTTP 429 with `Retry-After`, gRPC RESOURCE_EXHAUSTED. */
 export class RateLimited extends WattlineError {
   readonly retryAfterS: number;

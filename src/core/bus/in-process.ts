@@ -30,10 +30,13 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
   /** Per topic, the weight of the messages published and not yet handled. */
   const queued = new Map<string, number>();
   const listeners = new Map<string, Set<(message: unknown) => void>>();
-  const metrics = createBusMetrics(options.metrics, async () =>
-    Number.isFinite(queueLimit)
-      ? [...queued].map(([topic, weight]) => ({ topic, ratio: Math.min(1, weight / queueLimit) }))
-      : [],
+  const metrics = createBusMetrics(
+    options.metrics,
+    async () =>
+      Number.isFinite(queueLimit)
+        ? [...queued].map(([topic, weight]) => ({ topic, ratio: Math.min(1, weight / queueLimit) }))
+        : [],
+    () => queued,
   );
   let next = 0;
   let closed = false;

@@ -7,7 +7,12 @@ export interface QueueFill {
 }
 
 /** The bus's own metrics, on the registry the bus is given (none: counted but not exported). */
-export function createBusMetrics(registry: Registry | undefined, fill: () => Promise<QueueFill[]>) {
+export function createBusMetrics(
+  registry: Registry | undefined,
+  fill: () => Promise<QueueFill[]>,
+  /** The in-process bus's queue depth per topic (rows for `readings`, messages otherwise). */
+  depth?: () => Iterable<[topic: string, weight: number]>,
+) {
   const registers = registry ? [registry] : [];
   const refused = new Counter({
     name: 'bus_publish_refused_total',
@@ -25,6 +30,17 @@ export function createBusMetrics(registry: Registry | undefined, fill: () => Pro
       for (const f of await fill()) this.set({ topic: f.topic }, f.ratio);
     },
   });
+  if (depth)
+    new Gauge({
+      name: 'bus_queue_depth',
+      help: 'Published and not yet handled, per topic of the in-process bus: rows for readings, messages otherwise (the queue limit counts this)',
+      labelNames: ['topic'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [topic, weight] of depth()) this.set({ topic }, weight);
+      },
+    });
   return {
     refused: (topic: string) => refused.inc({ topic }),
   };

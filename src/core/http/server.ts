@@ -1,25 +1,34 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { keyFromAuthorization } from '../auth/api-keys.js';
-import { Overloaded, RateLimited, UpstreamFailed, WattlineError } from '../errors.js';
+import { coreSettings } from '../config.js';
+import { Overloaded, RateLimited, RequestTimeout, UpstreamFailed, WattlineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { createValidatorCompiler } from './validation.js';
+import { withBodyDeadline } from './body-deadline.js';
 import { clientId, type RateLimiter } from '../rate-limit.js';
 
 /**
  * The HTTP server every module registers on: request ids, the OpenAPI document, and the one place
  * that turns errors into replies (`{"error","code","field"}`; 5xx never shows a driver's message).
  * With a `limiter`, each client (API key, else address) is held to its rate: over it, 429 with `Retry-After`.
+ * `timeouts` (the `http.*` settings) bound slow clients: headers, bodies (`body-deadline.ts`) and idle
+ * keep-alive connections; a reply sent before its request body was read closes the connection.
  */
 export async function createHttpServer(options: {
   log: Logger;
   metrics: Metrics;
   version: string;
   limiter?: RateLimiter;
+  /** Default: the `http.*` settings' defaults. */
+  timeouts?: HttpTimeouts;
 }): Promise<FastifyInstance> {
+  const timeouts = options.timeouts ?? coreSettings.shape.http.parse({});
   const http = Fastify({
     loggerInstance: options.log,
     // one debug line per request (onResponse below) instead of two info lines: ingest is high-rate
@@ -29,6 +38,10 @@ export async function createHttpServer(options: {
     // NDJSON bodies are streamed, not buffered; this bounds the JSON bodies Fastify parses itself
     bodyLimit: 10 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    // Node checks header (and request) timeouts on this interval: a tenth of the timeout keeps it close
+    http: { connectionsCheckingInterval: Math.max(100, Math.floor(timeouts.headersTimeoutMs / 10)) },
+    clientErrorHandler: replyToClientError,
     // errors raised before routing (a malformed URL, say) get the same reply shape as the rest
     frameworkErrors: (error, request, reply) => {
       const r = reply as unknown as {
@@ -42,6 +55,10 @@ export async function createHttpServer(options: {
       });
     },
   }) as unknown as FastifyInstance;
+  http.server.headersTimeout = timeouts.headersTimeoutMs;
+  // whole-request time is left unbounded (Fastify's default): a large upload at a good rate may take
+  // long; slow bodies are cut by the deadline below instead
+  http.server.requestTimeout = 0;
 
   http.setValidatorCompiler(createValidatorCompiler());
   await http.register(swagger, {
@@ -71,8 +88,15 @@ export async function createHttpServer(options: {
         await limiter.consume(clientId(keyFromAuthorization(request.headers.authorization), request.ip));
     });
   }
+  // runs after the access check (onRequest): an unauthorised body is refused before it is read
+  http.addHook('preParsing', async (request, _reply, payload) =>
+    hasBody(request.headers) ? withBodyDeadline(payload, timeouts) : payload,
+  );
   http.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // answered before its body was read (refused, timed out, overloaded): the rest of the body is not
+    // read to find the next request, the connection ends with this reply
+    if (!request.raw.complete) reply.header('connection', 'close');
   });
   http.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -92,6 +116,7 @@ export async function createHttpServer(options: {
       error instanceof WattlineError &&
       (error.status < 500 || error instanceof Overloaded || error instanceof UpstreamFailed)
     ) {
+      if (error instanceof RequestTimeout) request.log.debug({ err: error }, 'request body timed out');
       if (error instanceof Overloaded || error instanceof RateLimited)
         reply.header('retry-after', String(error.retryAfterS));
       return reply
@@ -125,4 +150,38 @@ export async function createHttpServer(options: {
     return reply.code(500).send({ error: 'internal error', requestId: request.id });
   });
   return http;
+}
+
+/** How long slow clients may take (core's `http.*` settings). */
+export interface HttpTimeouts {
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  bodyMinBytesPerSecond: number;
+  keepAliveTimeoutMs: number;
+}
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  return headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
+}
+
+/**
+ * Errors Node raises before a request exists (headers too slow or too large, a malformed request):
+ * the usual `{"error","code"}` reply, written on the socket, which is then closed.
+ */
+function replyToClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'the request headers arrived too slowly']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'the request headers are too large']
+        : [400, 'bad_request', 'the request is not valid HTTP/1.1'];
+  this.log.debug({ err }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify({ error: message, code });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

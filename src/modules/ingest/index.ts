@@ -31,6 +31,7 @@ export const ingestModule = defineModule({
           },
           routes: ingestRoutes({
             bus: ctx.bus,
+            maxDecompressedBytes: ingest.maxDecompressedBytes,
             metrics,
             parsePool: () => parsePool,
           }),

@@ -74,3 +74,24 @@ test('a key seen only on bad lines does not reach the batch', async () => {
     ['real'],
   );
 });
+
+test('the line limit counts UTF-8 bytes, not characters', async () => {
+  // 30 "⚡" are 90 bytes: the line is over a 100-byte limit although it has under 100 characters
+  const wide = `{"series":"w","value":1,"ts":1,"n":"${'⚡'.repeat(30)}"}`;
+  assert.ok(wide.length < 100 && Buffer.byteLength(wide) > 100);
+  const narrow = `{"series":"n","value":2,"ts":2,"n":"${'a'.repeat(20)}"}`;
+  for (const piece of [7, 4096]) {
+    const r = await parse([narrow, wide, narrow].join('\n'), piece, { maxLineBytes: 100 });
+    assert.deepEqual(r.invalid, [{ line: 2, error: 'line is longer than 100 bytes' }], `pieces of ${piece}`);
+    assert.equal(r.accepted, 2);
+  }
+});
+
+test('a UTF-8 byte order mark before the first line is skipped', async () => {
+  const text = '\uFEFF{"series":"bom","value":1,"ts":1}\n{"series":"bom","value":2,"ts":2}\n';
+  for (const piece of [1, 2, 4096]) {
+    const r = await parse(text, piece);
+    assert.deepEqual(r.invalid, [], `pieces of ${piece}`);
+    assert.equal(r.accepted, 2);
+  }
+});

@@ -28,6 +28,7 @@ export class NdjsonReadings {
   private lineNo = 0;
   private tail = '';
   private skippingLongLine = false;
+  private atStart = true;
   private builder: ReadingBatchBuilder;
   private inFlight: Promise<void>[] = [];
   private failure: unknown;
@@ -38,6 +39,11 @@ export class NdjsonReadings {
 
   /** Feeds decoded text; resolves when the parser may take more. */
   async write(text: string): Promise<void> {
+    if (this.atStart && text.length > 0) {
+      this.atStart = false;
+      // a UTF-8 byte order mark (some Windows tools write one) is not part of line 1
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
     let start = 0;
     let nl = text.indexOf('\n');
     while (nl >= 0) {
@@ -54,7 +60,7 @@ export class NdjsonReadings {
     if (start < text.length) {
       if (this.skippingLongLine) return;
       this.tail += text.slice(start);
-      if (this.tail.length > this.options.maxLineBytes) {
+      if (this.isTooLong(this.tail)) {
         this.skippingLongLine = true;
         this.tail = '';
       }
@@ -89,8 +95,7 @@ export class NdjsonReadings {
     this.lineNo++;
     const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (line.length === 0 || line.trim() === '') return;
-    if (line.length > this.options.maxLineBytes)
-      return this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
+    if (this.isTooLong(line)) return this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
@@ -118,6 +123,14 @@ export class NdjsonReadings {
     if (Number.isNaN(ts)) return this.reject('ts must be ISO 8601 or epoch milliseconds');
     keyId ??= this.builder.addKey(series);
     this.builder.push(keyId, ts, value);
+  }
+
+  /** Whether `text` is longer than `maxLineBytes` in UTF-8 (not in characters: "ä" is 2 bytes, "⚡" 3). */
+  private isTooLong(text: string): boolean {
+    const max = this.options.maxLineBytes;
+    // a UTF-16 code unit is 1 to 3 UTF-8 bytes: count bytes only when the length leaves it open
+    if (text.length > max) return true;
+    return text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max;
   }
 
   private reject(error: string) {

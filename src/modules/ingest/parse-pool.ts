@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/log.js';
@@ -30,6 +29,30 @@ interface PooledWorker {
 
 // chunks a request may have handed to its worker before it waits (bounds memory per request)
 const MAX_CHUNKS_AHEAD = 4;
+// while a request waits for its batches to be durable, how often it asks whether the bus is full
+const ROOM_POLL_MS = 50;
+
+/**
+ * `work`, unless `checkRoom` throws first: a request blocked behind its own batches, with more body
+ * to read, gives up (503) as soon as the bus is full instead of waiting for its turn to be refused.
+ */
+async function unlessFull<T>(work: Promise<T>, checkRoom: () => Promise<void>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let settled = false;
+  const full = new Promise<never>((_, reject) => {
+    const poll = () =>
+      checkRoom().then(() => {
+        if (!settled) timer = setTimeout(poll, ROOM_POLL_MS);
+      }, reject);
+    timer = setTimeout(poll, ROOM_POLL_MS);
+  });
+  try {
+    return await Promise.race([work, full]);
+  } finally {
+    settled = true;
+    clearTimeout(timer);
+  }
+}
 const workerEntry = new URL('./parse-worker-entry.js', import.meta.url);
 
 /**
@@ -122,20 +145,37 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
     return pool.reduce((a, b) => (b.sessions.size < a.sessions.size ? b : a));
   }
 
-  async function parseOnMainThread(body: Readable, publish: Session['publish']): Promise<ParseResult> {
+  async function parseOnMainThread(
+    body: AsyncIterable<Uint8Array>,
+    publish: Session['publish'],
+    checkRoom: () => Promise<void>,
+  ): Promise<ParseResult> {
     const parser = new NdjsonReadings({ ...options.settings, publish });
     const decoder = new StringDecoder('utf8');
-    for await (const chunk of body) await parser.write(decoder.write(chunk as Buffer));
+    for await (const chunk of body) {
+      await checkRoom();
+      await unlessFull(parser.write(decoder.write(chunk as Buffer)), checkRoom);
+    }
     await parser.write(decoder.end());
     await parser.end();
     return parser;
   }
 
   return {
-    /** Parses `body`, handing full batches to `publish`; resolves once every batch is published. */
-    async parse(body: Readable, publish: (batch: ReadingBatch) => Promise<void>): Promise<ParseResult> {
+    /**
+     * Parses `body`, handing full batches to `publish`; resolves once every batch is published.
+     * `checkRoom` is asked before each chunk is taken, and every ROOM_POLL_MS while the request
+     * waits for its batches to be durable: when it throws (the bus is full), reading stops at once,
+     * the client's unread bytes wait in the socket, and `parse` rejects with its error (whatever
+     * was handed over already is still published).
+     */
+    async parse(
+      body: AsyncIterable<Uint8Array>,
+      publish: (batch: ReadingBatch) => Promise<void>,
+      checkRoom: () => Promise<void> = async () => undefined,
+    ): Promise<ParseResult> {
       if (closed) throw new Error('parse pool is closed');
-      if (options.workers === 0) return parseOnMainThread(body, publish);
+      if (options.workers === 0) return parseOnMainThread(body, publish, checkRoom);
       const entry = pick();
       const id = nextSession++;
       let ended = false;
@@ -151,10 +191,11 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
       try {
         for await (const chunk of body) {
           if (!entry.sessions.has(id)) break; // failed: stop reading
+          await checkRoom();
           const bytes = new Uint8Array(chunk as Buffer); // a copy of just this chunk, to transfer
           ahead.push(new Promise<void>((r) => session.chunkDone.push(r)));
           post({ type: 'chunk', session: id, bytes }, [bytes.buffer]);
-          if (ahead.length >= MAX_CHUNKS_AHEAD) await Promise.race([ahead.shift()!, result]);
+          if (ahead.length >= MAX_CHUNKS_AHEAD) await unlessFull(Promise.race([ahead.shift()!, result]), checkRoom);
         }
         ended = true;
         if (entry.sessions.has(id)) post({ type: 'end', session: id });

@@ -1,16 +1,109 @@
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Bus } from '../../core/bus/index.js';
-import { InvalidInput, Overloaded } from '../../core/errors.js';
+import { InvalidInput, Overloaded, RequestTimeout, WattlineError } from '../../core/errors.js';
 import { READINGS_TOPIC } from '../../core/readings.js';
 import type { IngestMetrics } from './metrics.js';
 import type { ParsePool } from './parse-pool.js';
 
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/stream+json'];
 
+/** The `Content-Encoding`s a body may have, and how each is undone. */
+const DECODERS: Record<string, () => Transform> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+/**
+ * The decoders for a `Content-Encoding` header, in the order to apply them: each token matched
+ * exactly (case-insensitive), `identity` ignored, several undone last first (RFC 9110 §8.4);
+ * anything else is a 415.
+ */
+export function decodersFor(header: string | undefined): { name: string; create: () => Transform }[] {
+  const names = (header ?? '')
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter((token) => token !== '' && token !== 'identity');
+  return names.reverse().map((name) => {
+    const create = DECODERS[name];
+    if (!create)
+      throw new WattlineError(
+        'unsupported_encoding',
+        `Content-Encoding must be gzip, deflate, br or identity (got "${name}")`,
+        { status: 415, field: 'content-encoding' },
+      );
+    return { name, create };
+  });
+}
+
+/**
+ * The body, decoded and capped at `maxDecodedBytes` when it is encoded. A body that cannot be read
+ * to its end (damaged, over the cap, too slow) ends early with the reason in `stop`: the lines
+ * before it are parsed and stored, and the reply says how many.
+ */
+function readBody(raw: Readable, header: string | undefined, maxDecodedBytes: number) {
+  const decoders = decodersFor(header);
+  const state: { stop?: WattlineError } = {};
+  async function* chunks(): AsyncGenerator<Buffer> {
+    const stream = decoders.length
+      ? (pipeline([raw, ...decoders.map((d) => d.create())], () => undefined) as unknown as Readable)
+      : raw;
+    let bytes = 0;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (decoders.length && bytes > maxDecodedBytes) {
+          state.stop = new WattlineError(
+            'body_too_large',
+            `the decoded body is larger than ${maxDecodedBytes} bytes (ingest.maxDecompressedBytes); lines before that point were stored`,
+            { status: 413 },
+          );
+          return;
+        }
+        yield chunk;
+      }
+    } catch (err) {
+      if (err instanceof RequestTimeout) {
+        state.stop = err;
+        return;
+      }
+      // zlib's errors: the client's body, not our fault (lines before the damage are stored)
+      if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+        state.stop = new InvalidInput(
+          'invalid_body',
+          `the ${decoders.map((d) => d.name).join(', ')} body is damaged: ${(err as Error).message}`,
+        );
+        return;
+      }
+      throw err;
+    }
+  }
+  return { chunks: chunks(), stopped: () => state.stop };
+}
+
+/** A reply naming what was stored: bad lines (400), or a body that ended early (400, 408, 413). */
+const partialReply = {
+  type: 'object',
+  properties: {
+    accepted: { type: 'integer' },
+    invalid: {
+      type: 'array',
+      items: { type: 'object', properties: { line: { type: 'integer' }, error: { type: 'string' } } },
+    },
+    invalidCount: { type: 'integer' },
+    error: { type: 'string' },
+    code: { type: 'string' },
+    field: { type: 'string' },
+  },
+} as const;
+
 export interface IngestDeps {
   bus: Bus;
+  /** Most bytes an encoded body may decode to (`ingest.maxDecompressedBytes`). */
+  maxDecompressedBytes: number;
   metrics: IngestMetrics;
   /** The pool the ingest role started. */
   parsePool: () => ParsePool;
@@ -23,23 +116,24 @@ export const ingestRoutes =
     const { metrics } = deps;
     /**
      * Parses the body as it arrives and publishes its batches. A full queue (BusFull, an
-     * `Overloaded`) refuses before the body is read; one that fills up meanwhile refuses the batch
-     * that did not fit, and the request answers 503 with no count: the client sends the body again,
-     * and a reading stored twice is stored once.
+     * `Overloaded`) refuses before the body is read; one that fills up meanwhile stops reading the
+     * body at its next chunk (the client's bytes wait in the socket) or refuses the batch that did
+     * not fit, and the request answers 503 with no count: the client sends the body again, and a
+     * reading stored twice is stored once.
      */
     async function parseAndPublish(request: FastifyRequest) {
+      const body = readBody(
+        request.body as Readable,
+        request.headers['content-encoding'] as string | undefined,
+        deps.maxDecompressedBytes,
+      );
       await deps.bus.checkRoom(READINGS_TOPIC);
-      let body = request.body as Readable;
-      if (/gzip/i.test(String(request.headers['content-encoding'] ?? ''))) body = body.pipe(createGunzip());
-      return deps
-        .parsePool()
-        .parse(body, (batch) => deps.bus.publish(READINGS_TOPIC, batch))
-        .catch((err: NodeJS.ErrnoException) => {
-          // zlib's errors: the client's body, not our fault (lines before the damage may be stored)
-          if (err.code?.startsWith('Z_'))
-            throw new InvalidInput('invalid_body', `the gzip body is damaged: ${err.message}`);
-          throw err;
-        });
+      const result = await deps.parsePool().parse(
+        body.chunks,
+        (batch) => deps.bus.publish(READINGS_TOPIC, batch),
+        () => deps.bus.checkRoom(READINGS_TOPIC),
+      );
+      return { ...result, stopped: body.stopped() };
     }
 
     // hand the body through as a stream: a 200 MB upload is parsed as it arrives, never buffered
@@ -53,25 +147,16 @@ export const ingestRoutes =
           summary: 'Send readings as NDJSON',
           description:
             'One JSON object per line: {"sensor","value","timestamp"} or {"series","value","ts"}; ts is ISO 8601 or epoch ms. ' +
-            'Content-Type application/x-ndjson or application/stream+json; Content-Encoding gzip accepted. ' +
-            'Good lines are stored even when others are bad (400 lists the bad ones by line number).',
+            'Content-Type application/x-ndjson or application/stream+json; Content-Encoding gzip, deflate, br or identity (others: 415). ' +
+            'Good lines are stored even when others are bad (400 lists the bad ones by line number). ' +
+            'A body that ends early — damaged encoding (400), decoding past ingest.maxDecompressedBytes (413), ' +
+            'arriving too slowly (408) — answers {error, code, accepted} with the lines stored before that point.',
           tags: ['ingest'],
           response: {
             200: { type: 'object', properties: { accepted: { type: 'integer' } } },
-            400: {
-              type: 'object',
-              properties: {
-                accepted: { type: 'integer' },
-                invalid: {
-                  type: 'array',
-                  items: { type: 'object', properties: { line: { type: 'integer' }, error: { type: 'string' } } },
-                },
-                invalidCount: { type: 'integer' },
-                error: { type: 'string' },
-                code: { type: 'string' },
-                field: { type: 'string' },
-              },
-            },
+            400: partialReply,
+            408: partialReply,
+            413: partialReply,
           },
         },
       },
@@ -82,14 +167,20 @@ export const ingestRoutes =
         });
         metrics.rows.inc({ format: 'ndjson' }, parser.accepted);
         metrics.rowsInvalid.inc({ format: 'ndjson' }, parser.invalidCount);
+        const invalid = {
+          invalid: parser.invalid,
+          ...(parser.invalidCount > parser.invalid.length ? { invalidCount: parser.invalidCount } : {}),
+        };
+        if (parser.stopped) {
+          const { status, message, code } = parser.stopped;
+          metrics.requests.inc({ format: 'ndjson', status: String(status) });
+          reply.code(status as 400 | 408 | 413);
+          return { error: message, code, accepted: parser.accepted, ...(parser.invalidCount > 0 ? invalid : {}) };
+        }
         if (parser.invalidCount > 0) {
           metrics.requests.inc({ format: 'ndjson', status: '400' });
           reply.code(400);
-          return {
-            accepted: parser.accepted,
-            invalid: parser.invalid,
-            ...(parser.invalidCount > parser.invalid.length ? { invalidCount: parser.invalidCount } : {}),
-          };
+          return { accepted: parser.accepted, ...invalid };
         }
         metrics.requests.inc({ format: 'ndjson', status: '200' });
         return { accepted: parser.accepted };

@@ -16,13 +16,19 @@ export const settings = z.object({
         65536,
         64,
         16 * 1024 * 1024,
-        'Longest accepted NDJSON line; longer lines are rejected by line number and counted in `ingest_rows_invalid_total`.',
+        'Longest accepted NDJSON line in UTF-8 bytes; longer lines are rejected by line number and counted in `ingest_rows_invalid_total`.',
       ),
       parseWorkers: int(
         Math.min(2, os.availableParallelism()),
         0,
         64,
         'Worker threads that parse NDJSON bodies beside the main thread (default: 2, or 1 on a one-core machine; 0 parses on the main thread).',
+      ),
+      maxDecompressedBytes: int(
+        1024 ** 3,
+        1024 ** 2,
+        1024 ** 4,
+        'Most bytes a compressed body (`Content-Encoding` gzip, deflate or br) may decode to; beyond it the request answers 413 with the lines stored before that point in `accepted` (a small body that inflates to gigabytes is refused).',
       ),
       maxInvalidReported: int(
         1000,
