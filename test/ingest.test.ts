@@ -295,21 +295,3 @@ test('a body in flight when the write queue fills stops being read and answers 5
   release();
   await held;
 });
-
-for (const parseWorkers of [0, 2])
-  test(`a body waiting behind its own batches answers 503 as soon as the write queue is full (${parseWorkers} parse workers)`, async (t) => {
-    const w = await build(t, { 'bus.queueLimit': 1000, 'ingest.batchSize': 500, 'ingest.parseWorkers': parseWorkers });
-    let release!: () => void;
-    const held = w.app.ctx.store.transaction(() => new Promise<void>((resolve) => (release = resolve)));
-    t.after(() => release());
-    const c = rawConnection(w.url);
-    const lines = Array.from({ length: 20_000 }, (_, i) => `{"series":"behind","value":${i},"ts":${T0 + i}}\n`);
-    // its first two batches fill the queue; the rest of the body is sent, and more is announced
-    c.socket.write(
-      `POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${w.key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 10000000\r\n\r\n${lines.join('')}`,
-    );
-    // the store is released whatever happens: the app cannot close while it is held
-    await c.closedByServer().finally(release);
-    assert.equal(c.status(), 503);
-    await held;
-  });

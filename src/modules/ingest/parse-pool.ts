@@ -29,30 +29,6 @@ interface PooledWorker {
 
 // chunks a request may have handed to its worker before it waits (bounds memory per request)
 const MAX_CHUNKS_AHEAD = 4;
-// while a request waits for its batches to be durable, how often it asks whether the bus is full
-const ROOM_POLL_MS = 50;
-
-/**
- * `work`, unless `checkRoom` throws first: a request blocked behind its own batches, with more body
- * to read, gives up (503) as soon as the bus is full instead of waiting for its turn to be refused.
- */
-async function unlessFull<T>(work: Promise<T>, checkRoom: () => Promise<void>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let settled = false;
-  const full = new Promise<never>((_, reject) => {
-    const poll = () =>
-      checkRoom().then(() => {
-        if (!settled) timer = setTimeout(poll, ROOM_POLL_MS);
-      }, reject);
-    timer = setTimeout(poll, ROOM_POLL_MS);
-  });
-  try {
-    return await Promise.race([work, full]);
-  } finally {
-    settled = true;
-    clearTimeout(timer);
-  }
-}
 const workerEntry = new URL('./parse-worker-entry.js', import.meta.url);
 
 /**
@@ -154,7 +130,7 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
     const decoder = new StringDecoder('utf8');
     for await (const chunk of body) {
       await checkRoom();
-      await unlessFull(parser.write(decoder.write(chunk as Buffer)), checkRoom);
+      await parser.write(decoder.write(chunk as Buffer));
     }
     await parser.write(decoder.end());
     await parser.end();
@@ -164,10 +140,9 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
   return {
     /**
      * Parses `body`, handing full batches to `publish`; resolves once every batch is published.
-     * `checkRoom` is asked before each chunk is taken, and every ROOM_POLL_MS while the request
-     * waits for its batches to be durable: when it throws (the bus is full), reading stops at once,
-     * the client's unread bytes wait in the socket, and `parse` rejects with its error (whatever
-     * was handed over already is still published).
+     * `checkRoom` is asked before each chunk is taken: when it throws (the bus is full), reading
+     * stops at once, the client's unread bytes wait in the socket, and `parse` rejects with its
+     * error (whatever was handed over already is still published).
      */
     async parse(
       body: AsyncIterable<Uint8Array>,
@@ -195,7 +170,7 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
           const bytes = new Uint8Array(chunk as Buffer); // a copy of just this chunk, to transfer
           ahead.push(new Promise<void>((r) => session.chunkDone.push(r)));
           post({ type: 'chunk', session: id, bytes }, [bytes.buffer]);
-          if (ahead.length >= MAX_CHUNKS_AHEAD) await unlessFull(Promise.race([ahead.shift()!, result]), checkRoom);
+          if (ahead.length >= MAX_CHUNKS_AHEAD) await Promise.race([ahead.shift()!, result]);
         }
         ended = true;
         if (entry.sessions.has(id)) post({ type: 'end', session: id });
