@@ -129,47 +129,48 @@ export function planSlices(
   return slices;
 }
 
-/**
- * Rewrites one day sorted by (series, ts) with one row per (series, ts), the highest `seq` winning.
- * A day of more than `sliceRows` rows is rewritten a slice at a time (see planSlices), so DuckDB
- * never groups and sorts the whole day at once: 47M rows sorted in one go took the process to
- * 5.1 GB. All slices are rewritten in the caller's one transaction, so a crash leaves the day as it
- * was, never half rewritten.
- * Returns, per series, how many rows with seq ≤ `statsSeq` went (those the saved counts include).
- */
-export async function compactPartition(
-  tx: StoreTx,
-  day: number,
-  statsSeq: number,
-  sliceRows = Number.POSITIVE_INFINITY,
-): Promise<Map<number, number>> {
+/** Rows per series stored for a day, in series order: what `planSlices` divides. */
+export function rowsPerSeries(store: Store, day: number) {
   const lo = day * DAY_MS;
-  const hi = lo + DAY_MS;
-  const before = await tx.query<{ seriesId: number; rows: number; counted: number }>(
-    `SELECT series_id AS "seriesId", count(*) AS "rows", count(*) FILTER (WHERE seq <= $3) AS counted
-     FROM readings WHERE ts >= $1 AND ts < $2 GROUP BY series_id ORDER BY series_id`,
-    [lo, hi, statsSeq],
+  return store.query<{ seriesId: number; rows: number }>(
+    `SELECT series_id AS "seriesId", count(*) AS "rows" FROM readings
+     WHERE ts >= $1 AND ts < $2 GROUP BY series_id ORDER BY series_id`,
+    [lo, lo + DAY_MS],
   );
-  const kept = new Map<number, number>();
-  for (const slice of planSlices(before, day, sliceRows)) {
-    const inSlice = 'series_id BETWEEN $1 AND $2 AND ts >= $3 AND ts < $4';
-    const bounds = [slice.firstSeries, slice.lastSeries, slice.fromTs, slice.toTs];
-    await tx.run(
-      `CREATE OR REPLACE TEMP TABLE compacting AS
-         SELECT series_id, ts, arg_max(value, seq) AS value, max(seq) AS seq
-         FROM readings WHERE ${inSlice}
-         GROUP BY series_id, ts`,
-      bounds,
-    );
-    const after = await tx.query<{ series_id: number; n: number }>(
-      `SELECT series_id, count(*) AS n FROM compacting WHERE seq <= $1 GROUP BY series_id`,
-      [statsSeq],
-    );
-    for (const r of after) kept.set(r.series_id, (kept.get(r.series_id) ?? 0) + r.n);
-    await tx.run(`DELETE FROM readings WHERE ${inSlice}`, bounds);
-    await tx.run(`INSERT INTO readings SELECT series_id, ts, value, seq FROM compacting ORDER BY series_id, ts`);
-  }
-  await tx.run(`DROP TABLE IF EXISTS compacting`);
+}
+
+/**
+ * Rewrites one slice of a day sorted by (series, ts), one row per (series, ts): the highest seq
+ * wins. Returns, per series, the rows the catalog had counted (seq ≤ `statsSeq`) that were
+ * duplicates, and takes them off the stored counts in the same transaction.
+ */
+export async function compactSlice(
+  tx: StoreTx,
+  slice: CompactionSlice,
+  statsSeq: number,
+): Promise<Map<number, number>> {
+  const inSlice = 'series_id BETWEEN $1 AND $2 AND ts >= $3 AND ts < $4';
+  const bounds = [slice.firstSeries, slice.lastSeries, slice.fromTs, slice.toTs];
+  const before = await tx.query<{ seriesId: number; counted: number }>(
+    `SELECT series_id AS "seriesId", count(*) FILTER (WHERE seq <= $5) AS counted
+     FROM readings WHERE ${inSlice} GROUP BY series_id`,
+    [...bounds, statsSeq],
+  );
+  await tx.run(
+    `CREATE OR REPLACE TEMP TABLE compacting AS
+       SELECT series_id, ts, arg_max(value, seq) AS value, max(seq) AS seq
+       FROM readings WHERE ${inSlice}
+       GROUP BY series_id, ts`,
+    bounds,
+  );
+  const after = await tx.query<{ seriesId: number; kept: number }>(
+    `SELECT series_id AS "seriesId", count(*) AS kept FROM compacting WHERE seq <= $1 GROUP BY series_id`,
+    [statsSeq],
+  );
+  await tx.run(`DELETE FROM readings WHERE ${inSlice}`, bounds);
+  await tx.run(`INSERT INTO readings SELECT series_id, ts, value, seq FROM compacting ORDER BY series_id, ts`);
+  await tx.run(`DROP TABLE compacting`);
+  const kept = new Map(after.map((r) => [r.seriesId, r.kept]));
   const removed = new Map<number, number>();
   for (const r of before) {
     const n = r.counted - (kept.get(r.seriesId) ?? 0);
