@@ -25,7 +25,11 @@ const files = only.length
 // ingest request answered 503 mid-body (test/ingest.test.ts) something invisible to
 // process._getActiveHandles keeps an in-process app's test file alive; `wattline serve` exits
 // explicitly, so servers are not affected. TODO(#11): find what it is.
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...files], {
-  stdio: 'inherit',
-});
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...files],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);
