@@ -1,14 +1,8 @@
+import type { DeadLetter } from '../../core/bus/index.js';
 import { formatTable } from '../table.js';
 
-/** A dead letter as `GET /api/v1/dlq` lists it. */
-export interface DeadLetterInfo {
-  id: string;
-  topic: string;
-  reason: string;
-  deliveries: number;
-  time: string;
-  bytes: number;
-}
+/** A dead letter as `GET /api/v1/dlq` lists it: the bus's own shape, sent as JSON. */
+export type DeadLetterInfo = DeadLetter;
 
 /** One row per dead letter under an `id topic time bytes deliveries reason` header. */
 export function formatDeadLettersTable(letters: readonly DeadLetterInfo[]): string {
