@@ -38,7 +38,7 @@ export const settings = z.object({
         5_000_000,
         1,
         1_000_000_000,
-        'A day of more rows than this is compacted a slice of about this many rows at a time (by series, then by time), so DuckDB never sorts a whole large day at once; it is still one transaction, and the result is the same.',
+        'A day of more rows than this is compacted a slice of about this many rows at a time (by series, then by time), each slice in its own transaction, so DuckDB never sorts or holds a whole large day at once; the day counts as sorted only after its last slice, and the result is the same.',
       ),
     })
     .prefault({}),
