@@ -29,7 +29,8 @@ export function parseTimestamp(raw: unknown): number {
   return Date.parse(`${date}T${fraction}${offset}`);
 }
 
-const DAY_MS = 86_400_000;
+/** Milliseconds in a UTC day (a local day may have 23 or 25 hours: see core/time/dates.ts and buckets.ts). */
+export const DAY_MS = 86_400_000;
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
 
 /**

@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../core/time/timestamps.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Logger } from '../../core/log.js';
 import { READINGS_TOPIC, ReadingBatchBuilder, type Reading } from '../../core/readings.js';
@@ -7,7 +8,6 @@ import type { Upstream } from './http.js';
 import { finishedChunks, lastFinishedMs, markChunkDone } from './repository.js';
 
 const BATCH_ROWS = 10_000;
-const DAY_MS = 86_400_000;
 
 export interface RunnerDeps {
   connector: Connector;

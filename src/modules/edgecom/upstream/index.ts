@@ -1,8 +1,7 @@
+import { DAY_MS } from '../../../core/time/timestamps.js';
 import type { Connector } from '../../sources/index.js';
 import type { Settings } from '../settings.js';
 import { edgecomReply } from './upstream.js';
-
-const DAY_MS = 86_400_000;
 
 /** `2024-01-01T00:00:00`: the upstream's time format (UTC, no zone). */
 function upstreamTime(ms: number): string {

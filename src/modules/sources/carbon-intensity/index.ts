@@ -1,10 +1,10 @@
+import { DAY_MS } from '../../../core/time/timestamps.js';
 import type { Reading } from '../../../core/readings.js';
 import type { Connector } from '../connector.js';
 import type { Settings } from '../settings.js';
 import { baseUrl, rangePaths } from './range.js';
 import { intensityReply } from './upstream.js';
 
-const DAY_MS = 86_400_000;
 /** Estimated actual intensity per half-hour, gCO2/kWh (none while the API says null). */
 export const ACTUAL_SERIES = 'grid/carbon-intensity/actual';
 /** Forecast intensity per half-hour, gCO2/kWh. */

@@ -1,10 +1,9 @@
+import { DAY_MS } from '../../../core/time/timestamps.js';
 import type { Reading } from '../../../core/readings.js';
 import { baseUrl, rangePaths } from '../carbon-intensity/range.js';
 import type { Connector } from '../connector.js';
 import type { Settings } from '../settings.js';
 import { generationReply } from './upstream.js';
-
-const DAY_MS = 86_400_000;
 
 /** The fuels the API names; a fuel it adds later is stored too, just not described in the catalog. */
 export const FUELS = ['biomass', 'coal', 'imports', 'gas', 'nuclear', 'other', 'hydro', 'solar', 'wind'] as const;

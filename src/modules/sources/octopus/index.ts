@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../../core/time/timestamps.js';
 import type { z } from 'zod';
 import type { Reading } from '../../../core/readings.js';
 import type { Connector } from '../connector.js';
@@ -6,7 +7,6 @@ import type { Settings } from '../settings.js';
 import { consumptionPage, pricePage } from './upstream.js';
 
 const HALF_HOUR_MS = 1_800_000;
-const DAY_MS = 86_400_000;
 
 /** Every page of a paged Octopus list, following `next`. */
 async function allPages<T extends { next: string | null; results: unknown[] }>(

@@ -1,4 +1,4 @@
-import { DAY_MS } from './repository.js';
+import { DAY_MS } from '../../../../core/time/timestamps.js';
 
 export type PartitionState = 'sorted' | 'appended' | 'dirty';
 

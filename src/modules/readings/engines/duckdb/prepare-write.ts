@@ -1,6 +1,6 @@
 import type { ReadingBatch } from '../../../../core/readings.js';
 import type { SeriesCatalog, SeriesDelta } from './catalog.js';
-import { DAY_MS } from './repository.js';
+import { DAY_MS } from '../../../../core/time/timestamps.js';
 
 /** One commit, worked out before its transaction: the columns to append and what they change. */
 export interface PreparedWrite {

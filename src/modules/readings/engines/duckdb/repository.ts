@@ -3,7 +3,7 @@ import type { PartitionState } from './partitions.js';
 
 /** SQL for the readings module's own tables: series, readings, reading_partitions, readings_meta. */
 
-export const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../../../core/time/timestamps.js';
 
 interface StatsRow {
   id: number;
