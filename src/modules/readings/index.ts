@@ -8,12 +8,14 @@ import { Persistor } from './persistor.js';
 import { answerBytes, createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
 import { createReadingsMetrics } from './metrics.js';
+import { type PointsAround, readAround } from './around.js';
 import { readingsRoutes } from './routes.js';
 import { type Settings, settings } from './settings.js';
 import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
 
 export type { ReadingsQuery, SeriesPoints, Point, Aggregation, Fill } from './query.js';
 export type { SeriesDescription, SeriesEntry } from './storage.js';
+export type { PointsAround } from './around.js';
 export { parseQueryParams } from './query.js';
 
 const EXPORT_SLICE_MS = 3_600_000;
@@ -46,6 +48,16 @@ export interface ReadingsService {
    * A batch's `keys` may have holes (they are indexed by the store's series ids).
    */
   exportRange(range: { series?: readonly string[]; startMs: number; endMs: number }): AsyncIterable<ReadingBatch>;
+  /**
+   * Each series' readings in [startMs, endMs) with its nearest reading on either side, and its
+   * catalog entry (series not in the catalog are left out): the input of energy arithmetic.
+   */
+  around(range: {
+    series: readonly string[];
+    startMs: number;
+    endMs: number;
+    maxReadings: number;
+  }): Promise<Map<string, PointsAround>>;
 }
 
 /**
@@ -93,6 +105,7 @@ export const readingsModule = defineModule({
       catalog: (keys) => storage.series(keys),
       lastReadingTs: () => storage.lastTs(),
       exportRange: (range) => exportRange(storage, range),
+      around: (range) => readAround(storage, range),
       subscribe: (series, listener) => subscribe(bus, series, listener),
     };
     return {

@@ -27,6 +27,15 @@ export interface AggregatePlan extends ReadingsRange {
   agg: Aggregation;
 }
 
+/**
+ * Per series, the reading nearest to a range's end on the outside: the last one with
+ * `startMs ≤ ts ≤ endMs` (`side: 'last'`) or the first (`side: 'first'`). Energy arithmetic needs the
+ * readings just before and just after its range, for spans that cross the range's ends.
+ */
+export interface NearestPlan extends ReadingsRange {
+  side: 'first' | 'last';
+}
+
 /** The readings themselves, at most `limit` of them. */
 export interface RawPlan extends ReadingsRange {
   limit: number;

@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/log.js';
 import type { ReadingsMetrics as Metrics } from './metrics.js';
 import type { ReadingBatch } from '../../core/readings.js';
-import type { AggregatePlan, ExportSlicePlan, RawPlan, ReadingColumns } from './plan.js';
+import type { AggregatePlan, ExportSlicePlan, NearestPlan, RawPlan, ReadingColumns } from './plan.js';
 
 /** What the catalog says of a series besides its stats. */
 export interface SeriesDescription {
@@ -52,6 +52,8 @@ export interface ReadingsStorage {
   aggregate(plan: AggregatePlan): Promise<ReadingColumns>;
   /** The readings of the range, sorted by series id, then time; at most `plan.limit` rows. */
   raw(plan: RawPlan): Promise<ReadingColumns>;
+  /** Per series, its first or last reading in the range (at most one row each), sorted by series id. */
+  nearest(plan: NearestPlan): Promise<ReadingColumns>;
   /** The readings of a slice in time order (then series id), streamed a chunk at a time. */
   exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns>;
   startBackground(options: {

@@ -2,7 +2,15 @@ import type { Logger } from '../../../../core/log.js';
 import type { ReadingsMetrics as Metrics } from '../../metrics.js';
 import type { ReadingBatch } from '../../../../core/readings.js';
 import type { Store } from '../../../../core/store/index.js';
-import type { AggregatePlan, Aggregation, Bucket, ExportSlicePlan, RawPlan, ReadingColumns } from '../../plan.js';
+import type {
+  AggregatePlan,
+  Aggregation,
+  Bucket,
+  ExportSlicePlan,
+  NearestPlan,
+  RawPlan,
+  ReadingColumns,
+} from '../../plan.js';
 import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, readColumns } from '../columns.js';
 import { COMMON_AGGREGATE_SQL, fixedBucketSql, rangeCondition } from '../standard-sql.js';
@@ -109,6 +117,18 @@ export class DuckDbReadings implements ReadingsStorage {
     return readColumns(
       this.store,
       `SELECT series_id, ts, value FROM (${this.source(plan)}) AS src ORDER BY series_id, ts LIMIT ${plan.limit}`,
+    );
+  }
+
+  nearest(plan: NearestPlan): Promise<ReadingColumns> {
+    // a (series, ts) written twice keeps its highest seq, as everywhere else
+    const order = plan.side === 'last' ? 'ts DESC' : 'ts';
+    return readColumns(
+      this.store,
+      `SELECT series_id, ts, value FROM (
+         SELECT series_id, ts, value, row_number() OVER (PARTITION BY series_id ORDER BY ${order}, seq DESC) AS n
+         FROM readings WHERE ${rangeCondition(plan)}) AS ranked
+       WHERE n = 1 ORDER BY series_id`,
     );
   }
 

@@ -1,6 +1,14 @@
 import type { ReadingBatch } from '../../../../core/readings.js';
 import type { Store, StoreTx } from '../../../../core/store/index.js';
-import type { AggregatePlan, Aggregation, Bucket, ExportSlicePlan, RawPlan, ReadingColumns } from '../../plan.js';
+import type {
+  AggregatePlan,
+  Aggregation,
+  Bucket,
+  ExportSlicePlan,
+  NearestPlan,
+  RawPlan,
+  ReadingColumns,
+} from '../../plan.js';
 import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, rowsAsColumns } from '../columns.js';
 import { COMMON_AGGREGATE_SQL, fixedBucketSql, rangeCondition } from '../standard-sql.js';
@@ -137,6 +145,14 @@ export class PostgresReadings implements ReadingsStorage {
     if (!Number.isSafeInteger(plan.limit)) throw new Error(`limit ${plan.limit} is not a whole number`);
     const rows = await this.store.query<{ series_id: number; ts: number; value: number }>(
       `SELECT series_id, ts, value FROM readings WHERE ${rangeCondition(plan)} ORDER BY series_id, ts LIMIT ${plan.limit}`,
+    );
+    return rowsAsColumns(rows);
+  }
+
+  async nearest(plan: NearestPlan): Promise<ReadingColumns> {
+    const rows = await this.store.query<{ series_id: number; ts: number; value: number }>(
+      `SELECT DISTINCT ON (series_id) series_id, ts, value FROM readings WHERE ${rangeCondition(plan)}
+       ORDER BY series_id, ts ${plan.side === 'last' ? 'DESC' : 'ASC'}`,
     );
     return rowsAsColumns(rows);
   }
