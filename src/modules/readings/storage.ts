@@ -8,6 +8,10 @@ export interface SeriesDescription {
   key: string;
   unit: string | null;
   kind: 'gauge' | 'counter' | 'interval';
+  /** Left as it is when undefined. */
+  intervalS?: number | null;
+  /** Left as it is when undefined. */
+  description?: string | null;
 }
 
 /** A series in the catalog, with its stats. */
@@ -16,6 +20,9 @@ export interface SeriesEntry {
   key: string;
   unit: string | null;
   kind: string;
+  /** How long each reading of an `interval` series covers, in seconds (null: not said). */
+  intervalS: number | null;
+  description: string | null;
   count: number;
   /** UTC epoch ms; Infinity / -Infinity while the series has no readings. */
   firstTs: number;

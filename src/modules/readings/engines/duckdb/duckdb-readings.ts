@@ -82,27 +82,35 @@ export class DuckDbReadings implements ReadingsStorage {
 
   async describe(series: readonly SeriesDescription[]): Promise<void> {
     const created: SeriesEntry[] = [];
+    const updated: [SeriesEntry, Partial<SeriesEntry>][] = [];
     await this.store.transaction(async (tx) => {
       for (const s of series) {
         const existing = this.catalog.get(s.key);
+        const entry = existing ?? emptyEntry(this.nextSeriesId++, s.key, s.unit, s.kind);
+        const described = {
+          unit: s.unit,
+          kind: s.kind,
+          intervalS: s.intervalS === undefined ? entry.intervalS : s.intervalS,
+          description: s.description === undefined ? entry.description : s.description,
+        };
+        const values = [described.unit, described.kind, described.intervalS, described.description, entry.id];
         if (existing) {
-          await tx.run(`UPDATE series SET unit = $1, kind = $2 WHERE id = $3`, [s.unit, s.kind, existing.id]);
+          await tx.run(
+            `UPDATE series SET unit = $1, kind = $2, interval_s = $3, description = $4 WHERE id = $5`,
+            values,
+          );
+          updated.push([existing, described]);
         } else {
-          const entry = emptyEntry(this.nextSeriesId++, s.key, s.unit, s.kind);
-          await tx.run(`INSERT INTO series (id, key, unit, kind) VALUES ($1, $2, $3, $4)`, [
-            entry.id,
-            s.key,
-            s.unit,
-            s.kind,
-          ]);
-          created.push(entry);
+          await tx.run(
+            `INSERT INTO series (unit, kind, interval_s, description, id, key) VALUES ($1, $2, $3, $4, $5, $6)`,
+            [...values, s.key],
+          );
+          created.push(Object.assign(entry, described));
         }
       }
     });
-    for (const s of series) {
-      const existing = this.catalog.get(s.key);
-      if (existing) Object.assign(existing, { unit: s.unit, kind: s.kind });
-    }
+    // the catalog in memory changes only once the transaction committed
+    for (const [entry, described] of updated) Object.assign(entry, described);
     for (const entry of created) this.catalog.add(entry);
   }
 
@@ -246,5 +254,16 @@ export class DuckDbReadings implements ReadingsStorage {
 }
 
 function emptyEntry(id: number, key: string, unit: string | null, kind: string): SeriesEntry {
-  return { id, key, unit, kind, count: 0, firstTs: Infinity, lastTs: -Infinity, lastValue: NaN };
+  return {
+    id,
+    key,
+    unit,
+    kind,
+    intervalS: null,
+    description: null,
+    count: 0,
+    firstTs: Infinity,
+    lastTs: -Infinity,
+    lastValue: NaN,
+  };
 }

@@ -23,13 +23,15 @@ interface SeriesRow {
   key: string;
   unit: string | null;
   kind: string;
+  interval_s: number | null;
+  description: string | null;
   count: number;
   first_ts: number | null;
   last_ts: number | null;
   last_value: number | null;
 }
 
-const SERIES_COLUMNS = 'id, key, unit, kind, count, first_ts, last_ts, last_value';
+const SERIES_COLUMNS = 'id, key, unit, kind, interval_s, description, count, first_ts, last_ts, last_value';
 
 function seriesEntry(r: SeriesRow): SeriesEntry {
   return {
@@ -37,6 +39,8 @@ function seriesEntry(r: SeriesRow): SeriesEntry {
     key: r.key,
     unit: r.unit,
     kind: r.kind,
+    intervalS: r.interval_s,
+    description: r.description,
     count: r.count,
     firstTs: r.first_ts ?? Infinity,
     lastTs: r.last_ts ?? -Infinity,
@@ -115,13 +119,21 @@ export class PostgresReadings implements ReadingsStorage {
 
   async describe(series: readonly SeriesDescription[]): Promise<void> {
     if (!series.length) return;
-    await this.store.query(
-      `INSERT INTO series (key, unit, kind) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-       ON CONFLICT (key) DO UPDATE SET unit = excluded.unit, kind = excluded.kind`,
-      [series.map((s) => s.key), series.map((s) => s.unit ?? ''), series.map((s) => s.kind)],
-    );
-    // '' stands for "no unit" in the array above
-    await this.store.query(`UPDATE series SET unit = NULL WHERE unit = ''`);
+    // a description is rare (a connector's start, a PUT): one statement per series is fine
+    await this.store.transaction(async (tx) => {
+      for (const s of series) {
+        // interval_s and description stay as they are where the description leaves them undefined
+        const also = [
+          s.intervalS === undefined ? '' : ', interval_s = excluded.interval_s',
+          s.description === undefined ? '' : ', description = excluded.description',
+        ].join('');
+        await tx.run(
+          `INSERT INTO series (key, unit, kind, interval_s, description) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (key) DO UPDATE SET unit = excluded.unit, kind = excluded.kind${also}`,
+          [s.key, s.unit, s.kind, s.intervalS ?? null, s.description ?? null],
+        );
+      }
+    });
   }
 
   async aggregate(plan: AggregatePlan): Promise<ReadingColumns> {

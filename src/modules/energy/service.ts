@@ -1,0 +1,161 @@
+import { energyPerBucket, type EnergyMethod, type EnergyOptions } from '../../core/energy/by-kind.js';
+import { priceSegments, standingPerBucket, type Steps, stepCuts, stepValues } from '../../core/energy/cost.js';
+import { bucketEdges, type EnergyWindow, refineEdges } from '../../core/energy/edges.js';
+import { InvalidInput } from '../../core/errors.js';
+import type { PointsAround, ReadingsService } from '../readings/index.js';
+import type { Settings } from './settings.js';
+
+/** A range of buckets: [startMs, endMs), cut by `window` in `zone` (no window: one bucket). */
+export interface EnergyRange {
+  startMs: number;
+  endMs: number;
+  window?: EnergyWindow;
+  zone: string;
+}
+
+export interface EnergySeries {
+  series: string;
+  kind: string;
+  method: EnergyMethod;
+  unit: string;
+  /** Per bucket start; null where no reading covered the bucket. */
+  buckets: { ts: number; value: number | null }[];
+  total: number;
+}
+
+export interface PricedBucket {
+  ts: number;
+  energyKwh: number | null;
+  /** energy × price over the slots that have a price; the price series' currency (p for p/kWh). */
+  cost: number;
+  standingCharge: number;
+  missingSlots: number;
+  unpricedKwh: number;
+}
+
+export interface PricedAnswer {
+  buckets: PricedBucket[];
+  totals: Omit<PricedBucket, 'ts' | 'energyKwh'> & { energyKwh: number; effectivePrice: number | null };
+}
+
+/** Most buckets one answer may hold per series. */
+export const MAX_BUCKETS = 100_000;
+
+/** Energy, cost and carbon for any series and period: the energy functions every module calls. */
+export function createEnergyService(readings: Pick<ReadingsService, 'around'>, settings: Settings['energy']) {
+  const options: EnergyOptions = { maxGapMs: settings.maxGapMs, resetTolerance: settings.resetTolerancePpm / 1e6 };
+
+  const edgesOf = (range: EnergyRange) => {
+    const edges = bucketEdges(range.startMs, range.endMs, range.window, range.zone);
+    if (edges.length - 1 > MAX_BUCKETS)
+      throw new InvalidInput('too_many_buckets', `more than ${MAX_BUCKETS} buckets: use a wider window`, {
+        field: 'window',
+      });
+    return edges;
+  };
+
+  const read = async (keys: readonly { key: string; field: string }[], range: EnergyRange) => {
+    const found = await readings.around({
+      series: keys.map((k) => k.key),
+      startMs: range.startMs,
+      endMs: range.endMs,
+      maxReadings: settings.maxReadings,
+    });
+    for (const { key, field } of keys)
+      if (!found.has(key)) throw new InvalidInput('unknown_series', `series "${key}" does not exist`, { field });
+    return found;
+  };
+
+  /** Energy per bucket of each series, by its kind, in `unit` (Wh, kWh or MWh). */
+  async function energy(series: readonly string[], range: EnergyRange, unit: string): Promise<EnergySeries[]> {
+    const edges = edgesOf(range);
+    const found = await read(
+      series.map((key) => ({ key, field: 'series' })),
+      range,
+    );
+    return series.map((key) => {
+      const { entry, points } = found.get(key)!;
+      const result = energyPerBucket(entry, points, edges, unit, options);
+      let total = 0;
+      const buckets = Array.from(result.values, (v, i) => {
+        if (!result.covered[i]) return { ts: edges[i], value: null };
+        total += v;
+        return { ts: edges[i], value: v };
+      });
+      return { series: key, kind: entry.kind, method: result.method, unit, buckets, total };
+    });
+  }
+
+  /**
+   * Energy (kWh) × a step-function price per bucket: the energy is cut wherever the price changes
+   * (or runs out), so each part is priced at its own rate. Used for cost (p/kWh → p) and carbon
+   * (gCO2/kWh → g); `standing` adds a per-local-day charge.
+   */
+  async function priced(
+    request: { energy: string; price: string; standing?: string; fields: { price: string; standing: string } },
+    range: EnergyRange,
+  ): Promise<PricedAnswer> {
+    const edges = edgesOf(range);
+    const keys = [
+      { key: request.energy, field: 'energy' },
+      { key: request.price, field: request.fields.price },
+      ...(request.standing ? [{ key: request.standing, field: request.fields.standing }] : []),
+    ];
+    const found = await read(keys, range);
+    const meter = found.get(request.energy)!;
+    const steps = stepsOf(found.get(request.price)!);
+    const fine = refineEdges(edges, stepCuts(steps, range.startMs, range.endMs));
+    const fineEnergy = energyPerBucket(meter.entry, meter.points, fine, 'kWh', options, 'energy');
+    const result = priceSegments(edges, fine, fineEnergy, stepValues(steps, fine));
+    const standing = request.standing
+      ? standingPerBucket(edges, stepsOf(found.get(request.standing)!), range.zone)
+      : new Float64Array(edges.length - 1);
+    const buckets: PricedBucket[] = [];
+    const totals = { energyKwh: 0, cost: 0, standingCharge: 0, missingSlots: 0, unpricedKwh: 0 };
+    for (let i = 0; i < edges.length - 1; i++) {
+      const charge = Number.isNaN(standing[i]) ? 0 : standing[i];
+      const bucket = {
+        ts: edges[i],
+        energyKwh: result.covered[i] ? result.energy[i] : null,
+        cost: result.cost[i],
+        standingCharge: charge,
+        missingSlots: result.missingSlots[i],
+        unpricedKwh: result.unpricedEnergy[i],
+      };
+      buckets.push(bucket);
+      totals.energyKwh += result.energy[i];
+      totals.cost += bucket.cost;
+      totals.standingCharge += charge;
+      totals.missingSlots += bucket.missingSlots;
+      totals.unpricedKwh += bucket.unpricedKwh;
+    }
+    const pricedKwh = totals.energyKwh - totals.unpricedKwh;
+    return { buckets, totals: { ...totals, effectivePrice: pricedKwh > 0 ? totals.cost / pricedKwh : null } };
+  }
+
+  return {
+    options,
+    energy,
+    /** Cost per bucket: energy × the tariff (a step function), plus the standing charge per local day. */
+    cost: (request: { energy: string; tariff: string; standing?: string }, range: EnergyRange) =>
+      priced(
+        {
+          energy: request.energy,
+          price: request.tariff,
+          standing: request.standing,
+          fields: { price: 'tariff', standing: 'standing' },
+        },
+        range,
+      ),
+    /** Grams of CO2 per bucket: energy × the carbon intensity (gCO2/kWh, a step function). */
+    carbon: (request: { energy: string; intensity: string }, range: EnergyRange) =>
+      priced({ energy: request.energy, price: request.intensity, fields: { price: 'intensity', standing: '' } }, range),
+  };
+}
+
+export type EnergyService = ReturnType<typeof createEnergyService>;
+
+/** A price-like series as steps; an interval series' reading holds for its interval only. */
+function stepsOf({ entry, points }: PointsAround): Steps {
+  return { points, holdMs: entry.intervalS ? entry.intervalS * 1000 : undefined };
+}
