@@ -10,7 +10,6 @@ import {
 } from './core/settings.js';
 import { settings as dumps } from './modules/dumps/settings.js';
 import { settings as edgecom } from './modules/edgecom/settings.js';
-import { settings as energy } from './modules/energy/settings.js';
 import { settings as ingest } from './modules/ingest/settings.js';
 import { settings as readings } from './modules/readings/settings.js';
 import { settings as readingsGrpc } from './modules/readings-grpc/settings.js';
@@ -26,7 +25,6 @@ const parts = [
   { owner: 'readings', schema: readings },
   { owner: 'readings-grpc', schema: readingsGrpc },
   { owner: 'ingest', schema: ingest },
-  { owner: 'energy', schema: energy },
   { owner: 'edgecom', schema: edgecom },
   { owner: 'sources', schema: sources },
   { owner: 'sensorlog', schema: sensorlog },
@@ -37,7 +35,6 @@ type Shape = typeof coreSettings.shape &
   typeof readings.shape &
   typeof readingsGrpc.shape &
   typeof ingest.shape &
-  typeof energy.shape &
   typeof edgecom.shape &
   typeof sources.shape &
   typeof sensorlog.shape &

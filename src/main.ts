@@ -18,7 +18,6 @@ import { type Core, startModule } from './core/modules.js';
 import { createRateLimiter } from './core/rate-limit.js';
 import { loadMigrations, openStore } from './core/store/index.js';
 import { dailyModule } from './modules/daily/index.js';
-import { energyModule } from './modules/energy/index.js';
 import { dumpsModule } from './modules/dumps/index.js';
 import { edgecomModule } from './modules/edgecom/index.js';
 import { ingestModule } from './modules/ingest/index.js';
@@ -103,7 +102,6 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   await start(ingestModule, {});
   const edgecom = await start(edgecomModule, { readings });
   await start(readingsGrpcModule, { readings });
-  await start(energyModule, { readings });
   const sources = await start(sourcesModule, { readings, connectors: edgecom.connectors });
   await start(dailyModule, { readings, sources });
   await start(sensorlogModule, { readings });

@@ -9,6 +9,8 @@ import { answerBytes, createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
 import { createReadingsMetrics } from './metrics.js';
 import { type PointsAround, readAround } from './around.js';
+import { createEnergyService, type EnergyService } from './energy/service.js';
+import { energyRoutes } from './energy/routes.js';
 import { readingsRoutes } from './routes.js';
 import { type Settings, settings } from './settings.js';
 import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
@@ -58,6 +60,8 @@ export interface ReadingsService {
     endMs: number;
     maxReadings: number;
   }): Promise<Map<string, PointsAround>>;
+  /** Energy, cost and carbon of any series and period (energy/service.ts): what other modules call. */
+  energy: EnergyService;
 }
 
 /**
@@ -70,7 +74,7 @@ export const readingsModule = defineModule({
   migrations: migrationsDir,
   async create(ctx: ModuleContext<Settings>, _deps: unknown) {
     const { store, bus, log } = ctx;
-    const { persist, compaction, query } = ctx.settings;
+    const { persist, compaction, query, energy: energySettings } = ctx.settings;
     const metrics = createReadingsMetrics(ctx.registry);
     const storage = await openEngine(store, { catalogSaveMs: persist.catalogSaveMs });
     const cache = new QueryCache<SeriesPoints[]>({
@@ -97,6 +101,7 @@ export const readingsModule = defineModule({
     });
     const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints });
 
+    const energy = createEnergyService({ around: (range) => readAround(storage, range) }, energySettings);
     const service: ReadingsService = {
       query: engine.run,
       backlogRows: () => persistor.backlogRows,
@@ -106,6 +111,7 @@ export const readingsModule = defineModule({
       lastReadingTs: () => storage.lastTs(),
       exportRange: (range) => exportRange(storage, range),
       around: (range) => readAround(storage, range),
+      energy,
       subscribe: (series, listener) => subscribe(bus, series, listener),
     };
     return {
@@ -128,7 +134,12 @@ export const readingsModule = defineModule({
             };
           },
         },
-        api: { routes: readingsRoutes({ engine, storage }) },
+        api: {
+          routes: async (http) => {
+            await http.register(readingsRoutes({ engine, storage }));
+            await http.register(energyRoutes(energy));
+          },
+        },
       },
       close: async () => {
         stopInvalidating();

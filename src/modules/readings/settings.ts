@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { int } from '../../core/settings.js';
 
-/** The readings module's settings: the persistor, the compactor and the query engine. */
+/** The readings module's settings: the persistor, the compactor, the query engine and its energy arithmetic. */
 export const settings = z.object({
   persist: z
     .object({
@@ -70,6 +70,28 @@ export const settings = z.object({
         1,
         100_000_000,
         'Most points one query may return (raw points or buckets, filled ones included, summed over its series); larger queries get 400 `too_many_points` before anything is read.',
+      ),
+    })
+    .prefault({}),
+  energy: z
+    .object({
+      maxGapMs: int(
+        3_600_000,
+        1000,
+        366 * 86_400_000,
+        'Longest time between two readings that energy arithmetic bridges: a power gauge is not integrated across a longer gap, and a counter puts its whole change across one into the bucket of the later reading.',
+      ),
+      resetTolerancePpm: int(
+        1000,
+        0,
+        1_000_000,
+        'A counter that drops by more than this many millionths of its value (default 1000: 0.1 %) was reset, and counting resumes from its new value as from zero; smaller drops are jitter and ignored.',
+      ),
+      maxReadings: int(
+        5_000_000,
+        1000,
+        1_000_000_000,
+        'Most readings one energy, cost or carbon request reads (about 24 bytes each in memory); more is a 400 asking for a shorter range.',
       ),
     })
     .prefault({}),

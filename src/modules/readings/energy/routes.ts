@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { formatTime } from '../../core/time/buckets.js';
+import { formatTime } from '../../../core/time/buckets.js';
 import { energyParams } from './params.js';
 import type { EnergyService, PricedAnswer } from './service.js';
 

@@ -1,9 +1,9 @@
-import { energyPerBucket, type EnergyMethod, type EnergyOptions } from '../../core/energy/by-kind.js';
-import { priceSegments, standingPerBucket, type Steps, stepCuts, stepValues } from '../../core/energy/cost.js';
-import { bucketEdges, type EnergyWindow, refineEdges } from '../../core/energy/edges.js';
-import { InvalidInput } from '../../core/errors.js';
-import type { PointsAround, ReadingsService } from '../readings/index.js';
-import type { Settings } from './settings.js';
+import { energyPerBucket, type EnergyMethod, type EnergyOptions } from '../../../core/energy/by-kind.js';
+import { priceSegments, standingPerBucket, type Steps, stepCuts, stepValues } from '../../../core/energy/cost.js';
+import { bucketEdges, type EnergyWindow, refineEdges } from '../../../core/energy/edges.js';
+import { InvalidInput } from '../../../core/errors.js';
+import type { PointsAround, readAround } from '../around.js';
+import type { Settings } from '../settings.js';
 
 /** A range of buckets: [startMs, endMs), cut by `window` in `zone` (no window: one bucket). */
 export interface EnergyRange {
@@ -42,7 +42,10 @@ export interface PricedAnswer {
 export const MAX_BUCKETS = 100_000;
 
 /** Energy, cost and carbon for any series and period: the energy functions every module calls. */
-export function createEnergyService(readings: Pick<ReadingsService, 'around'>, settings: Settings['energy']) {
+export function createEnergyService(
+  readings: { around: (range: Parameters<typeof readAround>[1]) => ReturnType<typeof readAround> },
+  settings: Settings['energy'],
+) {
   const options: EnergyOptions = { maxGapMs: settings.maxGapMs, resetTolerance: settings.resetTolerancePpm / 1e6 };
 
   const edgesOf = (range: EnergyRange) => {

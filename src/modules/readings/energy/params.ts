@@ -1,9 +1,9 @@
-import { ENERGY_WINDOWS, type EnergyWindow, isEnergyWindow } from '../../core/energy/edges.js';
-import { isEnergyUnit } from '../../core/energy/units.js';
-import { InvalidInput } from '../../core/errors.js';
-import { SERIES_KEY_PATTERN } from '../../core/readings.js';
-import { isTimeZone } from '../../core/time/buckets.js';
-import { parsePrecision, parseTimestamp, timestampProblem } from '../../core/time/timestamps.js';
+import { ENERGY_WINDOWS, type EnergyWindow, isEnergyWindow } from '../../../core/energy/edges.js';
+import { isEnergyUnit } from '../../../core/energy/units.js';
+import { InvalidInput } from '../../../core/errors.js';
+import { SERIES_KEY_PATTERN } from '../../../core/readings.js';
+import { isTimeZone } from '../../../core/time/buckets.js';
+import { parsePrecision, parseTimestamp, timestampProblem } from '../../../core/time/timestamps.js';
 import type { EnergyRange } from './service.js';
 
 const MAX_SERIES = 100;
