@@ -1,6 +1,9 @@
 import { ReadingBatchBuilder, SERIES_KEY_PATTERN, type ReadingBatch } from '../../core/readings.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
 
+/** A unit as a line may name it ("W", "kWh", "gCO2/kWh", "°C"): short, no control characters. */
+const UNIT_PATTERN = /^[^\p{Cc}]{1,32}$/u;
+
 export interface LineError {
   line: number;
   error: string;
@@ -121,7 +124,11 @@ export class NdjsonReadings {
     if (rawTs === undefined || rawTs === null) return this.reject('ts (or timestamp) is missing');
     const ts = parseTimestamp(rawTs);
     if (Number.isNaN(ts)) return this.reject('ts must be ISO 8601 or epoch milliseconds');
+    const unit = o.unit;
+    if (unit !== undefined && unit !== null && (typeof unit !== 'string' || !UNIT_PATTERN.test(unit)))
+      return this.reject('unit must be a string of 1–32 printable characters, e.g. "kWh"');
     keyId ??= this.builder.addKey(series);
+    if (typeof unit === 'string') this.builder.setUnit(keyId, unit);
     this.builder.push(keyId, ts, value);
   }
 

@@ -22,6 +22,7 @@ export type FromWorker =
       session: number;
       batchNo: number;
       keys: string[];
+      units?: (string | null)[];
       keyIndex: ArrayBuffer;
       ts: ArrayBuffer;
       value: ArrayBuffer;

@@ -9,6 +9,7 @@ import { answerBytes, createQueryEngine, type SeriesPoints } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
 import { createReadingsMetrics } from './metrics.js';
 import { readingsRoutes } from './routes.js';
+import { recordUnits } from './units.js';
 import { type Settings, settings } from './settings.js';
 import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
 
@@ -74,7 +75,10 @@ export const readingsModule = defineModule({
       cache.invalidate(touchedRanges(batch)),
     );
     const persistor = new Persistor({
-      write: (batches, rows) => storage.write(batches, rows),
+      write: async (batches, rows) => {
+        await storage.write(batches, rows);
+        await recordUnits(storage, batches);
+      },
       log,
       metrics,
       maxBatchRows: persist.maxBatchRows,
