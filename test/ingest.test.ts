@@ -382,7 +382,7 @@ for (const parseWorkers of [0, 2])
 test('a body with no or another Content-Type gets 415 naming the accepted types', async (t) => {
   const w = await build(t);
   const line = `{"series":"x","value":1,"ts":${T0}}\n`;
-  for (const type of [undefined, 'text/csv', 'application/xml']) {
+  for (const type of [undefined, 'text/csv', 'application/xml', 'nonsense']) {
     const r = await w.request('/ingest', {
       method: 'POST',
       headers: type ? { 'content-type': type } : {},
@@ -393,6 +393,12 @@ test('a body with no or another Content-Type gets 415 naming the accepted types'
     assert.equal(r.body.field, 'content-type');
     assert.match(r.body.error, /application\/x-ndjson, application\/stream\+json, text\/plain .*application\/json/);
   }
+  const anonymous = await w.request('/ingest', {
+    method: 'POST',
+    headers: { authorization: '', 'content-type': 'text/csv' },
+    body: line,
+  });
+  assert.equal(anonymous.status, 401, 'the key is checked first');
   const latin1 = await w.request('/ingest', {
     method: 'POST',
     headers: { 'content-type': 'application/json; charset=iso-8859-1' },

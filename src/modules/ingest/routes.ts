@@ -182,6 +182,11 @@ export const ingestRoutes =
     // its 415 for a type without a parser would not say which types are accepted
     http.removeAllContentTypeParsers();
     http.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    // before Fastify's own check, which answers a malformed Content-Type with its 415 (after the
+    // access check: hooks of this scope run after core's)
+    http.addHook('onRequest', async (request) => {
+      formatFor(request.headers['content-type']);
+    });
 
     http.post(
       '/ingest',

@@ -17,7 +17,7 @@ export const settings = z.object({
         65536,
         64,
         16 * 1024 * 1024,
-        'Longest accepted NDJSON line in UTF-8 bytes; longer lines are rejected by line number and counted in `ingest_rows_invalid_total`.',
+        'Longest accepted NDJSON line (or value in a JSON body) in UTF-8 bytes; longer ones are rejected by line number and counted in `ingest_rows_invalid_total`.',
       ),
       parseWorkers: int(
         Math.min(2, os.availableParallelism()),
