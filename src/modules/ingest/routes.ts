@@ -17,31 +17,23 @@ const ACCEPTED_TYPES =
 export function formatFor(header: string | undefined): 'ndjson' | 'json' {
   const [type, ...parameters] = (header ?? '').split(';');
   const mediaType = type.trim().toLowerCase();
+  const refuse = (message: string) =>
+    new WattlineError('unsupported_media_type', message, { status: 415, field: 'content-type' });
   const format =
     mediaType === 'application/json'
       ? 'json'
       : mediaType === 'text/plain' || NDJSON_TYPES.includes(mediaType)
         ? 'ndjson'
         : undefined;
-  if (!format) {
-    const got = mediaType ? `got "${mediaType.slice(0, 100)}"` : 'none was sent';
-    throw new WattlineError('unsupported_media_type', `Content-Type must be ${ACCEPTED_TYPES} (${got})`, {
-      status: 415,
-      field: 'content-type',
-    });
-  }
+  if (!format)
+    throw refuse(
+      `Content-Type must be ${ACCEPTED_TYPES} (${mediaType ? `got "${mediaType.slice(0, 100)}"` : 'none was sent'})`,
+    );
   for (const parameter of parameters) {
     const [name, value = ''] = parameter.split('=').map((part) => part.trim().toLowerCase());
     const charset = value.replace(/^"(.*)"$/, '$1');
     if (name === 'charset' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii')
-      throw new WattlineError(
-        'unsupported_media_type',
-        `the body must be UTF-8 (got charset=${charset.slice(0, 40)})`,
-        {
-          status: 415,
-          field: 'content-type',
-        },
-      );
+      throw refuse(`the body must be UTF-8 (got charset=${charset.slice(0, 40)})`);
   }
   return format;
 }
