@@ -117,7 +117,10 @@ test('a CSV file with a header and two bad rows exits 1 naming the rows by file 
   const lines = run.stdout.trimEnd().split('\n');
   assert.equal(lines[0], 'accepted 2, invalid 2');
   assert.match(lines[1], /^ {2}line 3: value is not a finite number/);
-  assert.match(lines[2], /^ {2}line 4: ts must be ISO 8601 or epoch milliseconds/);
+  assert.match(
+    lines[2],
+    /^ {2}line 4: ts must be ISO 8601 \(e.g. 2024-06-01T00:00:00Z\) or an epoch number \(got "yesterday"\)/,
+  );
   assert.equal(lines.length, 3);
   assert.deepEqual(await points(w, 'csv/meter'), [
     ['2024-01-01T00:00:00.000Z', 1.5],

@@ -127,7 +127,7 @@ test('an unsupported content type gets 415 and a gzip body is accepted', async (
   const w = await build(t);
   const bad = await w.ingest('{"series":"x","value":1,"ts":0}\n', 'text/csv');
   assert.equal(bad.status, 415);
-  const body = gzipSync(Buffer.from('{"series":"z","value":1,"ts":0}\n{"series":"z","value":2,"ts":1}\n'));
+  const body = gzipSync(Buffer.from(`{"series":"z","value":1,"ts":0}\n{"series":"z","value":2,"ts":${T0}}\n`));
   const r = await w.request('/ingest', {
     method: 'POST',
     headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
@@ -294,4 +294,116 @@ test('a body in flight when the write queue fills stops being read and answers 5
   assert.match(c.state.text, /retry-after: 1/i);
   release();
   await held;
+});
+
+test('epoch seconds are stored as seconds, precision= sets the unit, and a bad precision is a 400 naming it', async (t) => {
+  const w = await build(t);
+  const june = Date.UTC(2024, 5, 1);
+  assert.deepEqual((await w.ingest([{ series: 'sec', value: 1, ts: 1717200000 }])).body, { accepted: 1 });
+  const latest = await w.request('/api/v1/series/sec/latest');
+  assert.equal(latest.body.time, '2024-06-01T00:00:00.000Z');
+
+  const ms = await w.request('/ingest?precision=ms', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: `{"series":"prec","value":1,"ts":${june}}\n{"series":"prec","value":2,"ts":1717200000}\n`,
+  });
+  assert.equal(ms.status, 200);
+  const q = await w.request(`/api/v1/query?series=prec&start=0&end=${june}`);
+  assert.deepEqual(q.body.results[0].points, [
+    { time: '1970-01-20T21:00:00.000Z', value: 2 },
+    { time: '2024-06-01T00:00:00.000Z', value: 1 },
+  ]);
+
+  const bad = await w.request('/ingest?precision=sec', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: `{"series":"prec","value":1,"ts":${june}}\n`,
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.field, 'precision');
+  assert.match(bad.body.error, /precision must be one of s, ms, us, ns/);
+
+  const small = await w.ingest([{ series: 'prec', value: 1, ts: 1000 }]);
+  assert.equal(small.status, 400);
+  assert.equal(small.body.invalid[0].line, 1);
+  assert.match(small.body.invalid[0].error, /has 4 digits, which is no epoch unit/);
+});
+
+test('a reading far in the future or before ingest.minTime is refused by line and the good lines are stored', async (t) => {
+  const w = await build(t, { 'ingest.minTime': '2000-01-01T00:00:00Z' });
+  const r = await w.ingest([
+    { series: 'future', value: 1, ts: T0 },
+    { series: 'future', value: 2, ts: '9999-12-31T00:00:00Z' },
+    { series: 'future', value: 3, ts: '1999-06-01' },
+    { series: 'future', value: 4, ts: '2023-02-29T00:00:00Z' },
+    { series: 'future', value: 5, ts: T0 + H },
+  ]);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.accepted, 2);
+  assert.deepEqual(r.body.invalid, [
+    { line: 2, error: 'ts 9999-12-31T00:00:00.000Z is more than 730 days in the future (ingest.maxFutureMs)' },
+    { line: 3, error: 'ts 1999-06-01T00:00:00.000Z is before 2000-01-01T00:00:00.000Z (ingest.minTime)' },
+    { line: 4, error: 'ts "2023-02-29T00:00:00Z" is not a real time: 2023-02 has no day 29 (it has 28 days)' },
+  ]);
+  assert.equal(await countOf(w, 'future'), 2);
+  const status = await w.request('/api/status');
+  assert.equal(status.body.lastIngestTimestamp, new Date(T0 + H).toISOString());
+});
+
+test('ingest.minTime is checked at start', async (t) => {
+  await assert.rejects(build(t, { 'ingest.minTime': '2024-02-30' }), /ingest\.minTime/);
+});
+
+const jsonItems = [
+  { series: 'j', value: 1, ts: T0 },
+  { series: 'j', value: 2, ts: T0 + H },
+];
+
+for (const parseWorkers of [0, 2])
+  test(`application/json bodies (an array, one object, NDJSON) and text/plain NDJSON are accepted (${parseWorkers} parse workers)`, async (t) => {
+    const w = await build(t, { 'ingest.parseWorkers': parseWorkers });
+    const send = (body: string, type: string) =>
+      w.request('/ingest', { method: 'POST', headers: { 'content-type': type }, body });
+    assert.deepEqual((await send(JSON.stringify(jsonItems, null, 2), 'application/json')).body, { accepted: 2 });
+    assert.deepEqual((await send(JSON.stringify(jsonItems[0]), 'application/json; charset=utf-8')).body, {
+      accepted: 1,
+    });
+    const ndjson = jsonItems.map((i) => JSON.stringify(i)).join('\n');
+    assert.deepEqual((await send(ndjson, 'application/json')).body, { accepted: 2 });
+    assert.deepEqual((await send(ndjson, 'text/plain; charset=UTF-8')).body, { accepted: 2 });
+    assert.equal(await countOf(w, 'j'), 2);
+
+    const bad = await send(JSON.stringify([jsonItems[0], { series: 'j', value: 'x', ts: T0 }]), 'application/json');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body, { accepted: 1, invalid: [{ item: 2, error: 'value is not a finite number' }] });
+  });
+
+test('a body with no or another Content-Type gets 415 naming the accepted types', async (t) => {
+  const w = await build(t);
+  const line = `{"series":"x","value":1,"ts":${T0}}\n`;
+  for (const type of [undefined, 'text/csv', 'application/xml', 'nonsense']) {
+    const r = await w.request('/ingest', {
+      method: 'POST',
+      headers: type ? { 'content-type': type } : {},
+      body: type ? line : new Blob([line]), // a Blob without a type: fetch sends no Content-Type
+    });
+    assert.equal(r.status, 415, String(type));
+    assert.equal(r.body.code, 'unsupported_media_type');
+    assert.equal(r.body.field, 'content-type');
+    assert.match(r.body.error, /application\/x-ndjson, application\/stream\+json, text\/plain .*application\/json/);
+  }
+  const anonymous = await w.request('/ingest', {
+    method: 'POST',
+    headers: { authorization: '', 'content-type': 'text/csv' },
+    body: line,
+  });
+  assert.equal(anonymous.status, 401, 'the key is checked first');
+  const latin1 = await w.request('/ingest', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json; charset=iso-8859-1' },
+    body: line,
+  });
+  assert.equal(latin1.status, 415);
+  assert.match(latin1.body.error, /charset/);
 });

@@ -39,7 +39,8 @@ test('a 200 MB body is parsed as it arrives: its first readings are stored befor
       let chunk = '';
       while (chunk.length < MB) {
         lines++;
-        chunk += lines % 1000 === 0 ? `{"series":"big","value":${++good},"ts":${good}}\n` : BAD_LINE;
+        chunk +=
+          lines % 1000 === 0 ? `{"series":"big","value":${++good},"ts":${Date.UTC(2024, 0, 1) + good}}\n` : BAD_LINE;
       }
       sent += chunk.length;
       controller.enqueue(new TextEncoder().encode(chunk));

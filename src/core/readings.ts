@@ -15,6 +15,11 @@ export interface ReadingBatch {
   ts: Float64Array;
   value: Float64Array;
   length: number;
+  /**
+   * The unit each key's readings were sent with (`units[k]` for `keys[k]`; null when that key's
+   * lines named none). Absent when no line named one, which is the usual case.
+   */
+  units?: (string | null)[];
 }
 
 export const READINGS_TOPIC = 'readings';
@@ -27,6 +32,7 @@ export const SERIES_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}$/;
 /** Collects readings into a `ReadingBatch` of fixed capacity. */
 export class ReadingBatchBuilder {
   private keys: string[] = [];
+  private units: (string | null)[] | undefined;
   private keyIds = new Map<string, number>();
   private keyIndex: Int32Array;
   private ts: Float64Array;
@@ -55,6 +61,13 @@ export class ReadingBatchBuilder {
     return id;
   }
 
+  /** Records the unit a key's readings came with (the last one given wins). */
+  setUnit(keyId: number, unit: string) {
+    this.units ??= [];
+    for (let k = this.units.length; k < this.keys.length; k++) this.units.push(null);
+    this.units[keyId] = unit;
+  }
+
   push(keyId: number, ts: number, value: number) {
     const i = this.length++;
     this.keyIndex[i] = keyId;
@@ -75,6 +88,11 @@ export class ReadingBatchBuilder {
       value: this.value.subarray(0, this.length),
       length: this.length,
     };
+    if (this.units) {
+      for (let k = this.units.length; k < this.keys.length; k++) this.units.push(null);
+      batch.units = this.units;
+      this.units = undefined;
+    }
     this.keys = [];
     this.keyIds = new Map();
     this.keyIndex = new Int32Array(this.capacity);

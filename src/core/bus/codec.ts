@@ -37,8 +37,11 @@ export const jsonCodec: Codec<unknown> = {
 // Layout, little-endian: "WRB" + version byte, u32 rows, u32 key bytes, keys as a JSON array
 // (UTF-8), zero padding to a multiple of 8, then ts (f64 × rows), value (f64 × rows),
 // keyIndex (i32 × rows). The f64 columns start 8-aligned so a decoder can view them in place.
+// Version 2 is the same but for its JSON, `[keys, units]`: written only for a batch whose lines
+// named units, so a batch without them reads the same as before.
 const MAGIC = [0x57, 0x52, 0x42]; // "WRB"
 const VERSION = 1;
+const VERSION_WITH_UNITS = 2;
 const HEADER_BYTES = 12;
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -53,11 +56,11 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
   encode(batch) {
     requireLittleEndian();
     const rows = batch.length;
-    const keys = textEncoder.encode(JSON.stringify(batch.keys));
+    const keys = textEncoder.encode(JSON.stringify(batch.units ? [batch.keys, batch.units] : batch.keys));
     const tsAt = align8(HEADER_BYTES + keys.length);
     const bytes = new Uint8Array(tsAt + rows * 20);
     bytes.set(MAGIC, 0);
-    bytes[3] = VERSION;
+    bytes[3] = batch.units ? VERSION_WITH_UNITS : VERSION;
     const view = new DataView(bytes.buffer);
     view.setUint32(4, rows, true);
     view.setUint32(8, keys.length, true);
@@ -76,8 +79,11 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
       );
     if (input[0] !== MAGIC[0] || input[1] !== MAGIC[1] || input[2] !== MAGIC[2])
       throw new CodecError('message is not a reading batch (bad magic bytes)');
-    if (input[3] !== VERSION)
-      throw new CodecError(`reading batch version ${input[3]} is not supported (expected ${VERSION})`);
+    const version = input[3];
+    if (version !== VERSION && version !== VERSION_WITH_UNITS)
+      throw new CodecError(
+        `reading batch version ${version} is not supported (expected ${VERSION} or ${VERSION_WITH_UNITS})`,
+      );
     const header = new DataView(input.buffer, input.byteOffset, HEADER_BYTES);
     const rows = header.getUint32(4, true);
     const keyBytes = header.getUint32(8, true);
@@ -92,14 +98,20 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
     // view the columns in place when the f64 columns land 8-aligned; otherwise copy once
     // (new Uint8Array copies; Buffer#slice, which NATS payloads have, would not)
     const bytes = (input.byteOffset + tsAt) % 8 === 0 ? input : new Uint8Array(input);
-    let keys: unknown;
+    let dictionary: unknown;
     try {
-      keys = JSON.parse(textDecoder.decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + keyBytes)));
+      dictionary = JSON.parse(textDecoder.decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + keyBytes)));
     } catch (err) {
       throw new CodecError(`reading batch keys are not a JSON array: ${(err as Error).message}`, { cause: err });
     }
+    const [keys, units] = version === VERSION ? [dictionary, undefined] : Array.isArray(dictionary) ? dictionary : [];
     if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))
       throw new CodecError('reading batch keys must be an array of strings');
+    if (
+      version === VERSION_WITH_UNITS &&
+      !(Array.isArray(units) && units.length === keys.length && units.every((u) => u === null || typeof u === 'string'))
+    )
+      throw new CodecError('reading batch units must be an array of strings or nulls, one per key');
     const at = bytes.byteOffset + tsAt;
     const keyIndex = new Int32Array(bytes.buffer, at + rows * 16, rows);
     for (let i = 0; i < rows; i++) {
@@ -113,6 +125,7 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
       ts: new Float64Array(bytes.buffer, at, rows),
       value: new Float64Array(bytes.buffer, at + rows * 8, rows),
       length: rows,
+      ...(units ? { units: units as (string | null)[] } : {}),
     };
   },
 
@@ -128,13 +141,25 @@ export function sliceBatch(batch: ReadingBatch, start: number, end: number): Rea
   const rows = end - start;
   const remap = new Int32Array(batch.keys.length).fill(-1);
   const keys: string[] = [];
+  const units: (string | null)[] | undefined = batch.units ? [] : undefined;
   const keyIndex = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const k = batch.keyIndex[start + i];
-    if (remap[k] < 0) remap[k] = keys.push(batch.keys[k]) - 1;
+    if (remap[k] < 0) {
+      remap[k] = keys.push(batch.keys[k]) - 1;
+      units?.push(batch.units![k]);
+    }
     keyIndex[i] = remap[k];
   }
-  return { keys, keyIndex, ts: batch.ts.slice(start, end), value: batch.value.slice(start, end), length: rows };
+  const slice: ReadingBatch = {
+    keys,
+    keyIndex,
+    ts: batch.ts.slice(start, end),
+    value: batch.value.slice(start, end),
+    length: rows,
+  };
+  if (units) slice.units = units;
+  return slice;
 }
 
 /** The default registry: `readingBatchCodec` for READINGS_TOPIC, `jsonCodec` for other topics. */

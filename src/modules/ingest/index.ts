@@ -1,4 +1,5 @@
 import { defineModule, type ModuleContext } from '../../core/module.js';
+import { parseTimestamp } from '../../core/time/timestamps.js';
 import { createIngestMetrics } from './metrics.js';
 import { createParsePool, type ParsePool } from './parse-pool.js';
 import { ingestRoutes } from './routes.js';
@@ -24,6 +25,8 @@ export const ingestModule = defineModule({
                 batchSize: ingest.batchSize,
                 maxLineBytes: ingest.maxLineBytes,
                 maxInvalidReported: ingest.maxInvalidReported,
+                minTime: parseTimestamp(ingest.minTime),
+                maxFutureMs: ingest.maxFutureMs,
               },
               log: ctx.log,
             });

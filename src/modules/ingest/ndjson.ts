@@ -1,15 +1,25 @@
 import { ReadingBatchBuilder, SERIES_KEY_PATTERN, type ReadingBatch } from '../../core/readings.js';
-import { parseTimestamp } from '../../core/time/timestamps.js';
+import { DAY_MS, parseTimestamp, type Precision, timestampProblem } from '../../core/time/timestamps.js';
+import { JsonValues, type JsonValue } from './json-values.js';
 
-export interface LineError {
-  line: number;
-  error: string;
-}
+/** A unit as a line may name it ("W", "kWh", "gCO2/kWh", "°C"): short, no control characters. */
+const UNIT_PATTERN = /^[^\p{Cc}]{1,32}$/u;
+
+/** A bad reading: by line number, or by item number in a JSON array (both from 1). */
+export type LineError = { line: number; error: string } | { item: number; error: string };
 
 export interface NdjsonReadingsOptions {
   batchSize: number;
   maxLineBytes: number;
   maxInvalidReported: number;
+  /** `ndjson` (default) splits at newlines; `json` also takes one object or an array of objects. */
+  format?: 'ndjson' | 'json';
+  /** The unit of epoch numbers; without it, their number of digits says (see core/time/timestamps.ts). */
+  precision?: Precision;
+  /** Earliest accepted reading, epoch ms (`ingest.minTime`); none when absent. */
+  minTime?: number;
+  /** How far past now a reading may be (`ingest.maxFutureMs`); no limit when absent. */
+  maxFutureMs?: number;
   /** Hands a full batch on; resolves when it is durable. */
   publish: (batch: ReadingBatch) => Promise<void>;
   /** Batches handed on but not yet durable before the parser waits (bounds memory per request). */
@@ -25,7 +35,13 @@ export class NdjsonReadings {
   accepted = 0;
   invalidCount = 0;
   readonly invalid: LineError[] = [];
+  /** The line number, or in a JSON array the item number (`counting`). */
   private lineNo = 0;
+  private counting: 'line' | 'item' = 'line';
+  private readonly json?: JsonValues;
+  private readonly minTime: number;
+  /** Now + maxFutureMs, taken once per body: a clock read per line would cost more than the check. */
+  private readonly maxTime: number;
   private tail = '';
   private skippingLongLine = false;
   private atStart = true;
@@ -35,6 +51,9 @@ export class NdjsonReadings {
 
   constructor(private readonly options: NdjsonReadingsOptions) {
     this.builder = new ReadingBatchBuilder(options.batchSize);
+    if (options.format === 'json') this.json = new JsonValues((text) => this.isTooLong(text));
+    this.minTime = options.minTime ?? -Infinity;
+    this.maxTime = options.maxFutureMs === undefined ? Infinity : Date.now() + options.maxFutureMs;
   }
 
   /** Feeds decoded text; resolves when the parser may take more. */
@@ -44,6 +63,7 @@ export class NdjsonReadings {
       // a UTF-8 byte order mark (some Windows tools write one) is not part of line 1
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
+    if (this.json) return this.handleValues(this.json.feed(text));
     let start = 0;
     let nl = text.indexOf('\n');
     while (nl >= 0) {
@@ -76,9 +96,24 @@ export class NdjsonReadings {
 
   /** Ends the stream and hands on the last batch, without waiting for batches to be durable. */
   async endWithoutWaiting(): Promise<void> {
+    if (this.json) await this.handleValues(this.json.finish());
     if (this.tail || this.skippingLongLine) this.finishLine(this.tail);
     this.tail = '';
     await this.flushBatch();
+  }
+
+  private async handleValues(values: Iterable<JsonValue>) {
+    for (const value of values) {
+      this.counting = value.at;
+      this.lineNo = value.n - 1;
+      if (value.tooLong) {
+        this.lineNo++;
+        this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
+      } else {
+        this.handleLine(value.text);
+      }
+      if (this.builder.full) await this.flushBatch();
+    }
   }
 
   private finishLine(line: string) {
@@ -119,10 +154,25 @@ export class NdjsonReadings {
     if (typeof value !== 'number' || !Number.isFinite(value)) return this.reject('value is not a finite number');
     const rawTs = o.ts ?? o.timestamp;
     if (rawTs === undefined || rawTs === null) return this.reject('ts (or timestamp) is missing');
-    const ts = parseTimestamp(rawTs);
-    if (Number.isNaN(ts)) return this.reject('ts must be ISO 8601 or epoch milliseconds');
+    const ts = parseTimestamp(rawTs, this.options.precision);
+    // NaN fails both comparisons too
+    if (!(ts >= this.minTime && ts <= this.maxTime)) return this.reject(this.timeProblem(o, rawTs, ts));
+    const unit = o.unit;
+    if (unit !== undefined && unit !== null && (typeof unit !== 'string' || !UNIT_PATTERN.test(unit)))
+      return this.reject('unit must be a string of 1–32 printable characters, e.g. "kWh"');
     keyId ??= this.builder.addKey(series);
+    if (typeof unit === 'string') this.builder.setUnit(keyId, unit);
     this.builder.push(keyId, ts, value);
+  }
+
+  /** Why a reading's time is refused: not a time, or outside `ingest.minTime` … now + `ingest.maxFutureMs`. */
+  private timeProblem(o: Record<string, unknown>, raw: unknown, ts: number): string {
+    const field = o.ts === undefined || o.ts === null ? 'timestamp' : 'ts';
+    if (Number.isNaN(ts)) return timestampProblem(raw, this.options.precision, field);
+    const when = new Date(ts).toISOString();
+    if (ts < this.minTime) return `${field} ${when} is before ${new Date(this.minTime).toISOString()} (ingest.minTime)`;
+    const days = Math.round(((this.options.maxFutureMs ?? 0) / DAY_MS) * 100) / 100;
+    return `${field} ${when} is more than ${days} days in the future (ingest.maxFutureMs)`;
   }
 
   /** Whether `text` is longer than `maxLineBytes` in UTF-8 (not in characters: "ä" is 2 bytes, "⚡" 3). */
@@ -135,7 +185,8 @@ export class NdjsonReadings {
 
   private reject(error: string) {
     this.invalidCount++;
-    if (this.invalid.length < this.options.maxInvalidReported) this.invalid.push({ line: this.lineNo, error });
+    if (this.invalid.length < this.options.maxInvalidReported)
+      this.invalid.push(this.counting === 'line' ? { line: this.lineNo, error } : { item: this.lineNo, error });
   }
 
   private async flushBatch() {

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/log.js';
 import type { ReadingBatch } from '../../core/readings.js';
 import { NdjsonReadings, type LineError } from './ndjson.js';
-import type { FromWorker, ParseSettings, ToWorker } from './parse-protocol.js';
+import type { BodySettings, FromWorker, ParseSettings, ToWorker } from './parse-protocol.js';
 
 export interface ParseResult {
   accepted: number;
@@ -75,6 +75,7 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
           value: new Float64Array(message.value),
           length: message.length,
         };
+        if (message.units) batch.units = message.units;
         const published = session.publish(batch);
         session.published.push(published);
         published.then(
@@ -125,8 +126,9 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
     body: AsyncIterable<Uint8Array>,
     publish: Session['publish'],
     checkRoom: () => Promise<void>,
+    bodySettings: BodySettings,
   ): Promise<ParseResult> {
-    const parser = new NdjsonReadings({ ...options.settings, publish });
+    const parser = new NdjsonReadings({ ...options.settings, ...bodySettings, publish });
     const decoder = new StringDecoder('utf8');
     for await (const chunk of body) {
       await checkRoom();
@@ -142,15 +144,17 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
      * Parses `body`, handing full batches to `publish`; resolves once every batch is published.
      * `checkRoom` is asked before each chunk is taken: when it throws (the bus is full), reading
      * stops at once, the client's unread bytes wait in the socket, and `parse` rejects with its
-     * error (whatever was handed over already is still published).
+     * error (whatever was handed over already is still published). `bodySettings` are this body's
+     * format and precision.
      */
     async parse(
       body: AsyncIterable<Uint8Array>,
       publish: (batch: ReadingBatch) => Promise<void>,
       checkRoom: () => Promise<void> = async () => undefined,
+      bodySettings: BodySettings = {},
     ): Promise<ParseResult> {
       if (closed) throw new Error('parse pool is closed');
-      if (options.workers === 0) return parseOnMainThread(body, publish, checkRoom);
+      if (options.workers === 0) return parseOnMainThread(body, publish, checkRoom, bodySettings);
       const entry = pick();
       const id = nextSession++;
       let ended = false;
@@ -161,7 +165,7 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
       result.catch(() => undefined);
       const session = entry.sessions.get(id)!;
       const post = (m: ToWorker, transfer: ArrayBuffer[] = []) => entry.worker.postMessage(m, transfer);
-      post({ type: 'start', session: id, settings: options.settings });
+      post({ type: 'start', session: id, settings: { ...options.settings, ...bodySettings } });
       const ahead: Promise<void>[] = [];
       try {
         for await (const chunk of body) {

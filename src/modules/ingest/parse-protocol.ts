@@ -1,3 +1,4 @@
+import type { Precision } from '../../core/time/timestamps.js';
 import type { LineError } from './ndjson.js';
 
 /** Messages between the ingest route and its parse workers (one session per request body). */
@@ -6,10 +7,19 @@ export interface ParseSettings {
   batchSize: number;
   maxLineBytes: number;
   maxInvalidReported: number;
+  /** Epoch ms (`ingest.minTime`). */
+  minTime: number;
+  maxFutureMs: number;
+}
+
+/** What one request's body is: its format (from `Content-Type`) and its `precision` parameter. */
+export interface BodySettings {
+  format?: 'ndjson' | 'json';
+  precision?: Precision;
 }
 
 export type ToWorker =
-  | { type: 'start'; session: number; settings: ParseSettings }
+  | { type: 'start'; session: number; settings: ParseSettings & BodySettings }
   | { type: 'chunk'; session: number; bytes: Uint8Array }
   | { type: 'end'; session: number }
   | { type: 'published'; session: number; batchNo: number }
@@ -22,6 +32,7 @@ export type FromWorker =
       session: number;
       batchNo: number;
       keys: string[];
+      units?: (string | null)[];
       keyIndex: ArrayBuffer;
       ts: ArrayBuffer;
       value: ArrayBuffer;

@@ -40,6 +40,7 @@ port.on('message', (message: ToWorker) => {
               session: message.session,
               batchNo: no,
               keys: batch.keys,
+              units: batch.units,
               keyIndex,
               ts,
               value,

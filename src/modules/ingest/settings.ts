@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { int } from '../../core/settings.js';
+import { parseTimestamp } from '../../core/time/timestamps.js';
 
 /** The ingest module's settings. */
 export const settings = z.object({
@@ -16,7 +17,7 @@ export const settings = z.object({
         65536,
         64,
         16 * 1024 * 1024,
-        'Longest accepted NDJSON line in UTF-8 bytes; longer lines are rejected by line number and counted in `ingest_rows_invalid_total`.',
+        'Longest accepted NDJSON line (or value in a JSON body) in UTF-8 bytes; longer ones are rejected by line number and counted in `ingest_rows_invalid_total`.',
       ),
       parseWorkers: int(
         Math.min(2, os.availableParallelism()),
@@ -35,6 +36,21 @@ export const settings = z.object({
         1,
         1_000_000,
         'Invalid lines listed in a 400 reply; further bad lines are still counted in `invalidCount`.',
+      ),
+      minTime: z.coerce
+        .string()
+        .refine((s) => !Number.isNaN(parseTimestamp(s)), {
+          error: 'expected an ISO 8601 time such as 1970-01-01T00:00:00Z (or an epoch number)',
+        })
+        .default('1970-01-01T00:00:00Z')
+        .describe(
+          'Earliest time a reading sent to `/ingest` may have (ISO 8601, or an epoch number); earlier lines are refused by line number.',
+        ),
+      maxFutureMs: int(
+        63_072_000_000,
+        0,
+        3_153_600_000_000,
+        'How far past the time of the request a reading may be, in ms (default 2 years); later lines are refused by line number, so a mistyped year 9999 cannot pin the last reading time.',
       ),
     })
     .prefault({}),

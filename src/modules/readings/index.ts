@@ -12,6 +12,7 @@ import { type PointsAround, readAround } from './around.js';
 import { createEnergyService, type EnergyService } from './energy/service.js';
 import { energyRoutes } from './energy/routes.js';
 import { readingsRoutes } from './routes.js';
+import { recordUnits } from './units.js';
 import { type Settings, settings } from './settings.js';
 import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
 
@@ -90,7 +91,10 @@ export const readingsModule = defineModule({
       cache.invalidate(touchedRanges(batch)),
     );
     const persistor = new Persistor({
-      write: (batches, rows) => storage.write(batches, rows),
+      write: async (batches, rows) => {
+        await storage.write(batches, rows);
+        await recordUnits(storage, batches);
+      },
       log,
       metrics,
       maxBatchRows: persist.maxBatchRows,
