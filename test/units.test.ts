@@ -28,7 +28,7 @@ async function buildNats(t: TestContext): Promise<TestApp | undefined> {
 }
 
 for (const mode of [...MODES, 'nats'] as const) {
-  test(`a unit sent on an ingest line is recorded in the catalog; lines without one leave it (${mode})`, async (t) => {
+  test(`a unit or kind sent on an ingest line is recorded in the catalog; lines without one leave it (${mode})`, async (t) => {
     const w = mode === 'nats' ? await buildNats(t) : await buildMode(t, mode);
     if (!w) return;
     const sent = await w.ingest([
@@ -39,9 +39,9 @@ for (const mode of [...MODES, 'nats'] as const) {
       { series: 'home/room/temp', value: 21, ts: at(1), unit: 12 },
     ]);
     assert.equal(sent.status, 400);
-    assert.deepEqual(sent.body.invalid, [
-      { line: 5, error: 'unit must be a string of 1–32 printable characters, e.g. "kWh"' },
-    ]);
+    assert.equal(sent.body.invalid.length, 1);
+    assert.equal(sent.body.invalid[0].line, 5);
+    assert.match(sent.body.invalid[0].error, /^unit must be one of W, kW, .* \(got 12\)$/);
     const units = async () =>
       Object.fromEntries(
         (await w.request('/api/v1/series')).body.series.map((s: { key: string; unit: string | null }) => [
@@ -63,5 +63,22 @@ for (const mode of [...MODES, 'nats'] as const) {
       { series: 'home/meter/energy', value: 10.6, ts: at(2) },
     ]);
     await expectUnits({ 'home/meter/energy': 'kWh', 'home/meter/power': 'kW', 'home/room/temp': null });
+
+    // a kind on a line sets the series' kind, keeping its unit; an unknown kind is refused by line
+    const kinds = await w.ingest([
+      { series: 'home/meter/energy', value: 10.7, ts: at(3), kind: 'counter' },
+      { series: 'home/meter/power', value: 1.2, ts: at(3), kind: 'meter' },
+    ]);
+    assert.equal(kinds.status, 400);
+    assert.deepEqual(
+      kinds.body.invalid.map((l: { line: number; error: string }) => [l.line, l.error]),
+      [[2, 'kind must be one of gauge, counter, interval (got "meter")']],
+    );
+    const kindOf = async () =>
+      (await w.request('/api/v1/series?prefix=home/meter/energy')).body.series.map(
+        (e: { unit: string; kind: string }) => `${e.unit} ${e.kind}`,
+      );
+    await until(async () => (await kindOf())[0] === 'kWh counter', 10_000, 'the kind').catch(() => undefined);
+    assert.deepEqual(await kindOf(), ['kWh counter']);
   });
 }

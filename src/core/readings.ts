@@ -16,10 +16,23 @@ export interface ReadingBatch {
   value: Float64Array;
   length: number;
   /**
-   * The unit each key's readings were sent with (`units[k]` for `keys[k]`; null when that key's
-   * lines named none). Absent when no line named one, which is the usual case.
+   * What each key's lines said of their series (`meta[k]` for `keys[k]`; null when they said
+   * nothing). Absent when no line did, which is the usual case.
    */
-  units?: (string | null)[];
+  meta?: (SeriesMeta | null)[];
+}
+
+/**
+ * What a series holds: `gauge` an instantaneous value (W, V, °C…), `counter` a cumulative meter
+ * reading (kWh since install, may reset), `interval` the energy of each interval (half-hourly kWh).
+ */
+export const SERIES_KINDS = ['gauge', 'counter', 'interval'] as const;
+export type SeriesKind = (typeof SERIES_KINDS)[number];
+
+/** What an ingest line may say of its series besides the reading: its unit and kind. */
+export interface SeriesMeta {
+  unit?: string;
+  kind?: string;
 }
 
 export const READINGS_TOPIC = 'readings';
@@ -32,7 +45,7 @@ export const SERIES_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}$/;
 /** Collects readings into a `ReadingBatch` of fixed capacity. */
 export class ReadingBatchBuilder {
   private keys: string[] = [];
-  private units: (string | null)[] | undefined;
+  private meta: (SeriesMeta | null)[] | undefined;
   private keyIds = new Map<string, number>();
   private keyIndex: Int32Array;
   private ts: Float64Array;
@@ -61,11 +74,11 @@ export class ReadingBatchBuilder {
     return id;
   }
 
-  /** Records the unit a key's readings came with (the last one given wins). */
-  setUnit(keyId: number, unit: string) {
-    this.units ??= [];
-    for (let k = this.units.length; k < this.keys.length; k++) this.units.push(null);
-    this.units[keyId] = unit;
+  /** Records what a line said of its series (for each field, the last one given wins). */
+  setMeta(keyId: number, meta: SeriesMeta) {
+    this.meta ??= [];
+    for (let k = this.meta.length; k < this.keys.length; k++) this.meta.push(null);
+    this.meta[keyId] = { ...this.meta[keyId], ...meta };
   }
 
   push(keyId: number, ts: number, value: number) {
@@ -88,10 +101,10 @@ export class ReadingBatchBuilder {
       value: this.value.subarray(0, this.length),
       length: this.length,
     };
-    if (this.units) {
-      for (let k = this.units.length; k < this.keys.length; k++) this.units.push(null);
-      batch.units = this.units;
-      this.units = undefined;
+    if (this.meta) {
+      for (let k = this.meta.length; k < this.keys.length; k++) this.meta.push(null);
+      batch.meta = this.meta;
+      this.meta = undefined;
     }
     this.keys = [];
     this.keyIds = new Map();

@@ -132,33 +132,29 @@ function withLastKeyIndex(bytes: Uint8Array, index: number): Uint8Array {
   return bytes;
 }
 
-test('the units a batch carries survive encode, decode and split; a batch without units stays version 1', () => {
+test('what lines said of their series survives encode, decode and split; a batch without it stays version 1', () => {
   const builder = new ReadingBatchBuilder(8);
   builder.add({ series: 'a', ts: 1_717_200_000_000, value: 1 });
   const b = builder.keyId('b') ?? builder.addKey('b');
-  builder.setUnit(b, 'kWh');
+  builder.setMeta(b, { unit: 'kWh' });
+  builder.setMeta(b, { kind: 'counter' });
   builder.push(b, 1_717_200_000_000, 2);
   builder.add({ series: 'c', ts: 1_717_200_000_000, value: 3 });
-  builder.setUnit(builder.keyId('c')!, '°C');
+  builder.setMeta(builder.keyId('c')!, { unit: '°C' });
   const batch = builder.take();
-  assert.deepEqual(batch.units, [null, 'kWh', '°C']);
+  const meta = [null, { unit: 'kWh', kind: 'counter' }, { unit: '°C' }];
+  assert.deepEqual(batch.meta, meta);
   const bytes = readingBatchCodec.encode(batch);
   assert.equal(bytes[3], 2);
   const decoded = readingBatchCodec.decode(bytes);
   assertSameBatch(decoded, batch);
-  assert.deepEqual(decoded.units, [null, 'kWh', '°C']);
+  assert.deepEqual(decoded.meta, meta);
   const [first, second] = readingBatchCodec.split!(batch)!;
-  assert.deepEqual([first.keys, first.units], [['a'], [null]]);
-  assert.deepEqual(
-    [second.keys, second.units],
-    [
-      ['b', 'c'],
-      ['kWh', '°C'],
-    ],
-  );
+  assert.deepEqual([first.keys, first.meta], [['a'], [null]]);
+  assert.deepEqual([second.keys, second.meta], [['b', 'c'], meta.slice(1)]);
 
   const plain = sampleBatch();
-  assert.equal(plain.units, undefined);
+  assert.equal(plain.meta, undefined);
   assert.equal(readingBatchCodec.encode(plain)[3], 1);
-  assert.equal(readingBatchCodec.decode(readingBatchCodec.encode(plain)).units, undefined);
+  assert.equal(readingBatchCodec.decode(readingBatchCodec.encode(plain)).meta, undefined);
 });

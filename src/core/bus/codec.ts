@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type ReadingBatch } from '../readings.js';
+import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type ReadingBatch, type SeriesMeta } from '../readings.js';
 
 /**
  * How a bus that crosses processes turns a topic's messages into bytes and back. `decode` is the
@@ -37,11 +37,11 @@ export const jsonCodec: Codec<unknown> = {
 // Layout, little-endian: "WRB" + version byte, u32 rows, u32 key bytes, keys as a JSON array
 // (UTF-8), zero padding to a multiple of 8, then ts (f64 × rows), value (f64 × rows),
 // keyIndex (i32 × rows). The f64 columns start 8-aligned so a decoder can view them in place.
-// Version 2 is the same but for its JSON, `[keys, units]`: written only for a batch whose lines
-// named units, so a batch without them reads the same as before.
+// Version 2 is the same but for its JSON, `[keys, meta]` (meta: per key `{unit, kind}` or null):
+// written only for a batch whose lines said something of their series, so others read as before.
 const MAGIC = [0x57, 0x52, 0x42]; // "WRB"
 const VERSION = 1;
-const VERSION_WITH_UNITS = 2;
+const VERSION_WITH_META = 2;
 const HEADER_BYTES = 12;
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -56,11 +56,11 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
   encode(batch) {
     requireLittleEndian();
     const rows = batch.length;
-    const keys = textEncoder.encode(JSON.stringify(batch.units ? [batch.keys, batch.units] : batch.keys));
+    const keys = textEncoder.encode(JSON.stringify(batch.meta ? [batch.keys, batch.meta] : batch.keys));
     const tsAt = align8(HEADER_BYTES + keys.length);
     const bytes = new Uint8Array(tsAt + rows * 20);
     bytes.set(MAGIC, 0);
-    bytes[3] = batch.units ? VERSION_WITH_UNITS : VERSION;
+    bytes[3] = batch.meta ? VERSION_WITH_META : VERSION;
     const view = new DataView(bytes.buffer);
     view.setUint32(4, rows, true);
     view.setUint32(8, keys.length, true);
@@ -80,9 +80,9 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
     if (input[0] !== MAGIC[0] || input[1] !== MAGIC[1] || input[2] !== MAGIC[2])
       throw new CodecError('message is not a reading batch (bad magic bytes)');
     const version = input[3];
-    if (version !== VERSION && version !== VERSION_WITH_UNITS)
+    if (version !== VERSION && version !== VERSION_WITH_META)
       throw new CodecError(
-        `reading batch version ${version} is not supported (expected ${VERSION} or ${VERSION_WITH_UNITS})`,
+        `reading batch version ${version} is not supported (expected ${VERSION} or ${VERSION_WITH_META})`,
       );
     const header = new DataView(input.buffer, input.byteOffset, HEADER_BYTES);
     const rows = header.getUint32(4, true);
@@ -104,14 +104,14 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
     } catch (err) {
       throw new CodecError(`reading batch keys are not a JSON array: ${(err as Error).message}`, { cause: err });
     }
-    const [keys, units] = version === VERSION ? [dictionary, undefined] : Array.isArray(dictionary) ? dictionary : [];
+    const [keys, meta] = version === VERSION ? [dictionary, undefined] : Array.isArray(dictionary) ? dictionary : [];
     if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))
       throw new CodecError('reading batch keys must be an array of strings');
     if (
-      version === VERSION_WITH_UNITS &&
-      !(Array.isArray(units) && units.length === keys.length && units.every((u) => u === null || typeof u === 'string'))
+      version === VERSION_WITH_META &&
+      !(Array.isArray(meta) && meta.length === keys.length && meta.every(isSeriesMetaOrNull))
     )
-      throw new CodecError('reading batch units must be an array of strings or nulls, one per key');
+      throw new CodecError('reading batch meta must be an array of {unit, kind} objects or nulls, one per key');
     const at = bytes.byteOffset + tsAt;
     const keyIndex = new Int32Array(bytes.buffer, at + rows * 16, rows);
     for (let i = 0; i < rows; i++) {
@@ -125,7 +125,7 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
       ts: new Float64Array(bytes.buffer, at, rows),
       value: new Float64Array(bytes.buffer, at + rows * 8, rows),
       length: rows,
-      ...(units ? { units: units as (string | null)[] } : {}),
+      ...(meta ? { meta: meta as (SeriesMeta | null)[] } : {}),
     };
   },
 
@@ -136,18 +136,25 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
   },
 };
 
+function isSeriesMetaOrNull(m: unknown): boolean {
+  if (m === null) return true;
+  if (typeof m !== 'object' || Array.isArray(m)) return false;
+  const { unit, kind } = m as Record<string, unknown>;
+  return (unit === undefined || typeof unit === 'string') && (kind === undefined || typeof kind === 'string');
+}
+
 /** Rows [start, end) of a batch, with a dictionary of only the keys those rows use. */
 export function sliceBatch(batch: ReadingBatch, start: number, end: number): ReadingBatch {
   const rows = end - start;
   const remap = new Int32Array(batch.keys.length).fill(-1);
   const keys: string[] = [];
-  const units: (string | null)[] | undefined = batch.units ? [] : undefined;
+  const meta: (SeriesMeta | null)[] | undefined = batch.meta ? [] : undefined;
   const keyIndex = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const k = batch.keyIndex[start + i];
     if (remap[k] < 0) {
       remap[k] = keys.push(batch.keys[k]) - 1;
-      units?.push(batch.units![k]);
+      meta?.push(batch.meta![k]);
     }
     keyIndex[i] = remap[k];
   }
@@ -158,7 +165,7 @@ export function sliceBatch(batch: ReadingBatch, start: number, end: number): Rea
     value: batch.value.slice(start, end),
     length: rows,
   };
-  if (units) slice.units = units;
+  if (meta) slice.meta = meta;
   return slice;
 }
 

@@ -1,9 +1,29 @@
-import { ReadingBatchBuilder, SERIES_KEY_PATTERN, type ReadingBatch } from '../../core/readings.js';
+import { isKnownUnit, KNOWN_UNITS } from '../../core/energy/units.js';
+import {
+  type ReadingBatch,
+  ReadingBatchBuilder,
+  SERIES_KEY_PATTERN,
+  SERIES_KINDS,
+  type SeriesMeta,
+} from '../../core/readings.js';
 import { DAY_MS, parseTimestamp, type Precision, timestampProblem } from '../../core/time/timestamps.js';
 import { JsonValues, type JsonValue } from './json-values.js';
 
-/** A unit as a line may name it ("W", "kWh", "gCO2/kWh", "°C"): short, no control characters. */
-const UNIT_PATTERN = /^[^\p{Cc}]{1,32}$/u;
+/** What a line says of its series (`unit`, `kind`; null is as absent), or why it is refused. */
+function seriesMeta(unit: unknown, kind: unknown): SeriesMeta | string | undefined {
+  const meta: SeriesMeta = {};
+  if (unit !== undefined && unit !== null) {
+    if (typeof unit !== 'string' || !isKnownUnit(unit))
+      return `unit must be one of ${KNOWN_UNITS.join(', ')} (got ${JSON.stringify(unit).slice(0, 20)})`;
+    meta.unit = unit;
+  }
+  if (kind !== undefined && kind !== null) {
+    if (typeof kind !== 'string' || !(SERIES_KINDS as readonly string[]).includes(kind))
+      return `kind must be one of ${SERIES_KINDS.join(', ')} (got ${JSON.stringify(kind).slice(0, 20)})`;
+    meta.kind = kind;
+  }
+  return meta.unit === undefined && meta.kind === undefined ? undefined : meta;
+}
 
 /** A bad reading: by line number, or by item number in a JSON array (both from 1). */
 export type LineError = { line: number; error: string } | { item: number; error: string };
@@ -157,11 +177,12 @@ export class NdjsonReadings {
     const ts = parseTimestamp(rawTs, this.options.precision);
     // NaN fails both comparisons too
     if (!(ts >= this.minTime && ts <= this.maxTime)) return this.reject(this.timeProblem(o, rawTs, ts));
-    const unit = o.unit;
-    if (unit !== undefined && unit !== null && (typeof unit !== 'string' || !UNIT_PATTERN.test(unit)))
-      return this.reject('unit must be a string of 1–32 printable characters, e.g. "kWh"');
+    // most lines name neither: two property reads, nothing more
+    const { unit, kind } = o;
+    const meta = unit === undefined && kind === undefined ? undefined : seriesMeta(unit, kind);
+    if (typeof meta === 'string') return this.reject(meta);
     keyId ??= this.builder.addKey(series);
-    if (typeof unit === 'string') this.builder.setUnit(keyId, unit);
+    if (meta) this.builder.setMeta(keyId, meta);
     this.builder.push(keyId, ts, value);
   }
 

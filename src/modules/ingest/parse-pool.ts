@@ -75,7 +75,7 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
           value: new Float64Array(message.value),
           length: message.length,
         };
-        if (message.units) batch.units = message.units;
+        if (message.meta) batch.meta = message.meta;
         const published = session.publish(batch);
         session.published.push(published);
         published.then(

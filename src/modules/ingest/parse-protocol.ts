@@ -1,3 +1,4 @@
+import type { SeriesMeta } from '../../core/readings.js';
 import type { Precision } from '../../core/time/timestamps.js';
 import type { LineError } from './ndjson.js';
 
@@ -32,7 +33,7 @@ export type FromWorker =
       session: number;
       batchNo: number;
       keys: string[];
-      units?: (string | null)[];
+      meta?: (SeriesMeta | null)[];
       keyIndex: ArrayBuffer;
       ts: ArrayBuffer;
       value: ArrayBuffer;

@@ -40,7 +40,7 @@ port.on('message', (message: ToWorker) => {
               session: message.session,
               batchNo: no,
               keys: batch.keys,
-              units: batch.units,
+              meta: batch.meta,
               keyIndex,
               ts,
               value,

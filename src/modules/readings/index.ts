@@ -12,7 +12,7 @@ import { type PointsAround, readAround } from './around.js';
 import { createEnergyService, type EnergyService } from './energy/service.js';
 import { energyRoutes } from './energy/routes.js';
 import { readingsRoutes } from './routes.js';
-import { recordUnits } from './units.js';
+import { recordSeriesMeta } from './units.js';
 import { type Settings, settings } from './settings.js';
 import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
 
@@ -93,7 +93,7 @@ export const readingsModule = defineModule({
     const persistor = new Persistor({
       write: async (batches, rows) => {
         await storage.write(batches, rows);
-        await recordUnits(storage, batches);
+        await recordSeriesMeta(storage, batches);
       },
       log,
       metrics,
