@@ -322,6 +322,27 @@ test('a query with a bad parameter exits non-zero and prints the server message 
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
 });
 
+test('a query of a mistyped series prints a warning naming the key it may have meant', {
+  timeout: 60_000,
+}, async (t) => {
+  const w = await build(t);
+  await w.ingest([{ series: 'home/meter/power', value: 1, ts: T0 }]);
+  const run = await wattline([
+    'query',
+    '--series',
+    'home/meter/powr',
+    '--start',
+    String(T0 / 1000),
+    '--end',
+    String(T0 / 1000),
+    '--precision',
+    's',
+    ...at(w),
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr.trim(), 'warning: unknown series "home/meter/powr"; did you mean "home/meter/power"?');
+});
+
 test('pointing the CLI at a port where nothing listens prints one clear line and exits 1', {
   timeout: 60_000,
 }, async (t) => {

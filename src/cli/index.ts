@@ -9,7 +9,7 @@ import { ApiError, CliError, createClient } from './client.js';
 import { ingestFile, interruptedMessage } from './commands/ingest.js';
 import { formatDeadLettersTable, type DeadLetterInfo } from './commands/dlq.js';
 import { formatKeysTable, type KeyInfo } from './commands/keys.js';
-import { formatQueryTable, runQuery } from './commands/query.js';
+import { formatQueryTable, formatQueryWarnings, runQuery } from './commands/query.js';
 import { serve } from './commands/serve.js';
 
 // The CLI is a composition root too: it alone hands the environment to config and client.
@@ -110,10 +110,11 @@ clientOptions(
     .command('query')
     .description('query readings; prints a table, or JSON with --json')
     .requiredOption('--series <keys>', 'series keys, comma-separated')
-    .requiredOption('--start <time>', 'ISO 8601 or epoch ms')
-    .requiredOption('--end <time>', 'ISO 8601 or epoch ms')
+    .requiredOption('--start <time>', 'ISO 8601 or an epoch number (its digits say the unit, or --precision)')
+    .requiredOption('--end <time>', 'ISO 8601 or an epoch number')
+    .option('--precision <unit>', 's ms us ns: the unit of epoch numbers in --start and --end')
     .option('--window <w>', '1m 5m 15m 30m 1h 1d (none: raw points)')
-    .option('--agg <agg>', 'min max avg sum count first last', 'avg')
+    .option('--agg <agg>', 'min max avg sum count first last (needs --window; default avg)')
     .option('--tz <zone>', 'IANA time zone for 1d buckets')
     .option('--fill <fill>', 'null previous 0')
     .option('--json', 'print the JSON reply'),
@@ -122,12 +123,14 @@ clientOptions(
     series: opts.series,
     start: opts.start,
     end: opts.end,
+    precision: opts.precision,
     window: opts.window,
     agg: opts.agg,
     tz: opts.tz,
     fill: opts.fill,
   });
   console.log(opts.json ? JSON.stringify(reply, null, 2) : formatQueryTable(reply));
+  if (!opts.json) for (const line of formatQueryWarnings(reply)) console.error(line);
 });
 
 clientOptions(
