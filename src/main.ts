@@ -43,6 +43,18 @@ export interface Wattline {
   close(): Promise<void>;
 }
 
+/** A server that could not listen; `wattline serve` names the port's setting. */
+export class ListenError extends Error {
+  constructor(
+    readonly server: 'HTTP' | 'gRPC',
+    readonly host: string,
+    readonly port: number,
+    cause: Error,
+  ) {
+    super(`${server} cannot listen on ${host}:${port}: ${cause.message}`, { cause });
+  }
+}
+
 export interface StartOptions {
   roles?: readonly Role[];
   logDestination?: DestinationStream;
@@ -108,12 +120,18 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   await start(ladaModule, { readings });
   await start(dumpsModule, { readings });
 
-  await http.listen({ host: config.host, port: config.httpPort });
+  await http.listen({ host: config.host, port: config.httpPort }).catch((err: Error) => {
+    throw new ListenError('HTTP', config.host, config.httpPort, err);
+  });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostInUrl}:${port}`;
-  const grpcPort = roles.has('api') ? await grpc.listen(config.host, config.grpcPort) : undefined;
+  const grpcPort = roles.has('api')
+    ? await grpc.listen(config.host, config.grpcPort).catch((err: Error) => {
+        throw new ListenError('gRPC', config.host, config.grpcPort, err);
+      })
+    : undefined;
   const grpcUrl = grpcPort === undefined ? undefined : `${hostInUrl}:${grpcPort}`;
   log.info({ url, grpcUrl, roles: [...roles], store: store.kind, bus: bus.kind }, 'listening');
 

@@ -9,6 +9,7 @@ type Access = 'public' | 'read' | 'write' | 'admin';
 // Who may call each operation of the API. A route added without a line here fails the walk below,
 // named: add it with the scope it needs (and declare that scope in its `config.access`).
 const expectedAccess: Record<string, Access> = {
+  'GET /': 'public',
   'GET /health': 'public',
   'GET /ready': 'public',
   'GET /metrics': 'public',

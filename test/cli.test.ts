@@ -1,62 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { connect, headers } from 'nats';
-import { build, tempDir, type TestApp, until } from './helpers.js';
+import { wattline, writeFiles } from './cli-helpers.js';
+import { build, type TestApp, until } from './helpers.js';
 import { needService, services } from './services.js';
 
-const bin = path.join(import.meta.dirname, '..', 'bin', 'wattline.js');
 const M = 60_000;
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `wattline <args>` as a real process; `input` goes to its stdin. Killed after 30 s. */
-function wattline(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // the CLI reads its defaults from the environment: keep ours out of it
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WATTLINE_')));
-    const child = spawn(process.execPath, [bin, ...args], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 30_000,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
-
 /** The client options pointing the CLI at the in-process app with its admin key. */
 const at = (w: TestApp, key = w.key) => ['--url', w.url, '--key', key];
-
-/** A temp directory the test owns, holding `files`; returns their paths by name. */
-function writeFiles(t: TestContext, files: Record<string, string>): Record<string, string> {
-  const dir = tempDir('wattline-cli-');
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return Object.fromEntries(
-    Object.entries(files).map(([name, text]) => {
-      const file = path.join(dir, name);
-      fs.writeFileSync(file, text);
-      return [name, file];
-    }),
-  );
-}
 
 const ndjson = (lines: object[]) => lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 
@@ -134,7 +93,7 @@ test('ingest - reads the readings from stdin', { timeout: 60_000 }, async (t) =>
     { series: 'piped', value: 7, ts: T0 },
     { series: 'piped', value: 8, ts: T0 + M },
   ]);
-  const run = await wattline(['ingest', '-', ...at(w)], input);
+  const run = await wattline(['ingest', '-', ...at(w)], { input });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout.trim(), 'accepted 2, invalid 0');
   assert.deepEqual(await points(w, 'piped'), [
@@ -254,10 +213,9 @@ test('keys create --scope read prints a key that can read when reads need a key,
   ]);
   assert.equal(cliRead.code, 0, cliRead.stderr);
   assert.deepEqual(JSON.parse(cliRead.stdout), read.body);
-  const cliWrite = await wattline(
-    ['ingest', '-', ...at(w, key)],
-    JSON.stringify({ series: 'guarded', value: 1, ts: T0 + 1 }) + '\n',
-  );
+  const cliWrite = await wattline(['ingest', '-', ...at(w, key)], {
+    input: JSON.stringify({ series: 'guarded', value: 1, ts: T0 + 1 }) + '\n',
+  });
   assert.equal(cliWrite.code, 1);
   assert.match(cliWrite.stderr, /403.*scope read/);
   assert.deepEqual(await points(w, 'guarded'), [['2024-01-01T00:00:00.000Z', 42]], 'the refused ingest stored nothing');
@@ -362,6 +320,27 @@ test('a query with a bad parameter exits non-zero and prints the server message 
   assert.equal(run.stdout, '');
   assert.match(run.stderr, /window must be one of 1m, 5m, 15m, 30m, 1h, 1d \(got "2m"\)/);
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+});
+
+test('a query of a mistyped series prints a warning naming the key it may have meant', {
+  timeout: 60_000,
+}, async (t) => {
+  const w = await build(t);
+  await w.ingest([{ series: 'home/meter/power', value: 1, ts: T0 }]);
+  const run = await wattline([
+    'query',
+    '--series',
+    'home/meter/powr',
+    '--start',
+    String(T0 / 1000),
+    '--end',
+    String(T0 / 1000),
+    '--precision',
+    's',
+    ...at(w),
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr.trim(), 'warning: unknown series "home/meter/powr"; did you mean "home/meter/power"?');
 });
 
 test('pointing the CLI at a port where nothing listens prints one clear line and exits 1', {

@@ -318,7 +318,7 @@ test('wattline.v1 Query answers several series with every HTTP query option', as
   await rejects(
     query({ series: ['edgecom'], end: ts(T0) }),
     grpc.status.INVALID_ARGUMENT,
-    'start is required: ISO 8601 or epoch milliseconds',
+    'start is required: ISO 8601 or an epoch number',
   );
   await rejects(
     query({ start: ts(T0), end: ts(T0) }),

@@ -111,7 +111,7 @@ test('every response carries an x-request-id, and a request id sent by the clien
       headers: { authorization: '', 'content-type': 'application/x-ndjson' },
       body: '{"series":"x","value":1,"ts":0}\n',
     }),
-    badQuery: await w.request('/api/v1/query?series=x&start=0&end=1&window=2m'),
+    badQuery: await w.request(`/api/v1/query?series=x&start=0&end=${T0}&window=2m`),
     ingest: await w.ingest([{ series: 'x', value: 1, ts: T0 }]),
   };
   const ids = Object.entries(responses).map(([name, r]) => {
@@ -124,7 +124,7 @@ test('every response carries an x-request-id, and a request id sent by the clien
   for (const [pathname, status] of [
     ['/health', 200],
     ['/no/such/route', 404],
-    ['/api/v1/query?series=x&start=0&end=1&window=2m', 400],
+    [`/api/v1/query?series=x&start=0&end=${T0}&window=2m`, 400],
   ] as const) {
     const r = await w.request(pathname, { headers: { 'x-request-id': 'trace-abc-123' } });
     assert.equal(r.status, status, pathname);
@@ -155,7 +155,7 @@ test('a store failure answers 500 with only "internal error" and its request id'
   const w = await build(t);
   await w.ingest([{ series: 'x', value: 1, ts: 0 }]);
   await w.app.ctx.store.close(); // the real store, gone: every read now fails inside
-  const r = await w.request('/api/v1/query?series=x&start=0&end=1', { headers: { 'x-request-id': 'boom-1' } });
+  const r = await w.request(`/api/v1/query?series=x&start=0&end=${T0}`, { headers: { 'x-request-id': 'boom-1' } });
   assert.equal(r.status, 500);
   assert.deepEqual(r.body, { error: 'internal error', requestId: 'boom-1' });
   assert.equal(r.headers.get('x-request-id'), 'boom-1');

@@ -184,17 +184,22 @@ for (const mode of MODES)
       assert.equal(r.body.field, field, query);
       assert.match(r.body.error, new RegExp(field), query);
     };
-    await check('start=0&end=1', 'series');
-    await check('series=a%20b&start=0&end=1', 'series');
-    await check('series=a&end=1', 'start');
-    await check('series=a&start=noon&end=1', 'start');
+    // epoch numbers are read by their number of digits (13: milliseconds); 0 is the same in every unit
+    const end = `end=${T0}`;
+    await check(`start=0&${end}`, 'series');
+    await check(`series=a%20b&start=0&${end}`, 'series');
+    await check(`series=a&${end}`, 'start');
+    await check(`series=a&start=noon&${end}`, 'start');
     await check('series=a&start=0&end=2024-13-45', 'end');
-    await check('series=a&start=10&end=1', 'start');
-    await check('series=a&start=0&end=1&window=2m', 'window');
-    await check('series=a&start=0&end=1&window=1h&agg=median', 'agg');
-    await check('series=a&start=0&end=1&window=1d&tz=Mars/Olympus', 'tz');
-    await check('series=a&start=0&end=1&window=1h&fill=linear', 'fill');
-    await check('series=a&start=0&end=1&fill=null', 'fill');
+    await check(`series=a&start=${T0 + 1}&${end}`, 'start');
+    await check(`series=a&start=0&${end}&window=2m`, 'window');
+    await check(`series=a&start=0&${end}&window=1h&agg=median`, 'agg');
+    await check(`series=a&start=0&${end}&window=1d&tz=Mars/Olympus`, 'tz');
+    await check(`series=a&start=0&${end}&window=1h&fill=linear`, 'fill');
+    await check(`series=a&start=0&${end}&fill=null`, 'fill');
+    // agg only means something over a window: without one the raw points come back, so it is refused
+    await check(`series=a&start=0&${end}&agg=max`, 'agg');
+    await check(`series=a&start=0&${end}&precision=h`, 'precision');
     await check(`series=a&start=0&end=${Date.UTC(2100, 0, 1)}&window=1m&fill=null`, 'window');
   });
 
@@ -383,4 +388,92 @@ for (const mode of MODES)
     );
     assert.equal(rest.body.next, null);
     assert.equal((await w.request('/api/v1/series?limit=10000')).body.series.length, 1001);
+  });
+
+for (const mode of MODES)
+  test(`start and end are read in precision=s|ms|us|ns, or by their number of digits without it (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.ingest([{ series: 'ep', value: 3, ts: T0 }]);
+    const values = async (query: string) => {
+      const r = await w.request(`/api/v1/query?series=ep&${query}`);
+      assert.equal(r.status, 200, `${query}: ${JSON.stringify(r.body)}`);
+      return r.body.results[0].points.map((p: { value: number }) => p.value);
+    };
+    const s = T0 / 1000;
+    // 10 digits: seconds, so 2024-01-01 and not 20 days after 1970
+    assert.deepEqual(await values(`start=${s}&end=${s + 60}`), [3]);
+    assert.deepEqual(await values(`start=${s * 1e6}&end=${s * 1e6 + 1}`), [3], 'microseconds by their 16 digits');
+    assert.deepEqual(await values(`start=${s}&end=${s}&precision=s`), [3]);
+    assert.deepEqual(await values(`start=${T0}&end=${T0}&precision=ms`), [3]);
+    assert.deepEqual(await values(`start=${s}000000&end=${s}000000&precision=us`), [3]);
+    assert.deepEqual(await values(`start=${s}000000000&end=${s}000000000&precision=ns`), [3]);
+    // with a precision any number of digits is an instant: 10 ms after 1970 holds nothing here
+    assert.deepEqual(await values('start=0&end=10&precision=ms'), []);
+    const small = await w.request('/api/v1/query?series=ep&start=0&end=10');
+    assert.equal(small.status, 400);
+    assert.equal(small.body.field, 'end');
+    assert.match(small.body.error, /end "10" has 2 digits/);
+  });
+
+for (const mode of MODES)
+  test(`a series that does not exist answers with a warning naming the closest known key (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    await w.ingest([
+      { series: 'home/meter/power', value: 5, ts: T0 },
+      { series: 'home/meter/energy', value: 1, ts: T0 },
+      { series: 'garage/charger/power', value: 2, ts: T0 },
+    ]);
+    const r = await w.request(
+      `/api/v1/query?series=home/meter/powr,home/meter/power,Home/Meter/Power,hme/meter/energy,zzz&start=${T0}&end=${T0}`,
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(
+      r.body.results.map((x: { series: string; points: unknown[] }) => [x.series, x.points.length]),
+      [
+        ['home/meter/powr', 0],
+        ['home/meter/power', 1],
+        ['Home/Meter/Power', 0],
+        ['hme/meter/energy', 0],
+        ['zzz', 0],
+      ],
+    );
+    assert.deepEqual(r.body.warnings, [
+      { series: 'home/meter/powr', warning: 'unknown series', closest: 'home/meter/power' },
+      { series: 'Home/Meter/Power', warning: 'unknown series', closest: 'home/meter/power' },
+      { series: 'hme/meter/energy', warning: 'unknown series', closest: 'home/meter/energy' },
+      { series: 'zzz', warning: 'unknown series', closest: null },
+    ]);
+    // asked again (a cached answer), the warning is still there; a query of known series has none
+    for (let i = 0; i < 2; i++)
+      assert.deepEqual((await w.request(`/api/v1/query?series=home/meter/powr&start=${T0}&end=${T0}`)).body.warnings, [
+        { series: 'home/meter/powr', warning: 'unknown series', closest: 'home/meter/power' },
+      ]);
+    assert.deepEqual(
+      (await w.request(`/api/v1/query?series=home/meter/power&start=${T0}&end=${T0}`)).body.warnings,
+      [],
+    );
+  });
+
+for (const mode of MODES)
+  test(`query.maxPoints counts only the buckets between a series' first and last reading, unless filled (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    // a week of data; a century of 1h buckets is 876,600, far over query.maxPoints (100000)
+    await w.ingest([
+      { series: 'week', value: 1, ts: T0 },
+      { series: 'week', value: 2, ts: T0 + 7 * 24 * H - 1 },
+    ]);
+    const century = 'start=2000-01-01&end=2100-01-01&window=1h&agg=sum';
+    const r = await w.request(`/api/v1/query?series=week,nothing&${century}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(
+      r.body.results[0].points.map((p: { value: number }) => p.value),
+      [1, 2],
+    );
+    // filled, every bucket of the century is in the answer: refused before anything is read
+    const filled = await w.request(`/api/v1/query?series=week&${century}&fill=null`);
+    assert.equal(filled.status, 400);
+    assert.equal(filled.body.code, 'too_many_points');
   });

@@ -221,3 +221,37 @@ test('/api/v1/sensorlog/events takes a cluster label as written, and names clust
   for (const cluster of ['-1', '0', '2147483647'])
     assert.deepEqual((await w.request(`/api/v1/sensorlog/events?cluster=${cluster}`)).body, { events: [] });
 });
+
+test("/log/parse reads a line without a section as the seed's parser did, and /log/store refuses it by line", async (t) => {
+  const w = await build(t);
+  for (const body of ['', 'Dead=Beef', 'A; B; C;']) {
+    const r = await w.request('/log/parse', text(body));
+    assert.equal(r.status, 200, JSON.stringify(body));
+    assert.deepEqual(r.body, {}, JSON.stringify(body));
+  }
+  const foo = await w.request('/log/parse', text('Foo: Bar=A;B;C;'));
+  assert.deepEqual(foo.body, { Foo: { Bar: 'A' } });
+  const one = await w.request('/log/store', text('Dead=Beef'));
+  assert.equal(one.status, 400);
+  assert.match(one.body.error, /^no section found/);
+  const some = await w.request('/log/store', text(`${line1}\nA; B; C;\n${line2}`));
+  assert.equal(some.status, 400);
+  assert.equal(some.body.stored, 2);
+  assert.deepEqual(
+    some.body.errors.map((e: { line: number; error: string }) => [e.line, /^no section found/.test(e.error)]),
+    [[2, true]],
+  );
+});
+
+test('/log/parse with several lines asks for one line', async (t) => {
+  const w = await build(t);
+  const r = await w.request('/log/parse', text(`${line1}\n${line2}\n`));
+  assert.equal(r.status, 400);
+  assert.equal(r.body.field, 'body');
+  assert.match(r.body.error, /one log line/);
+  assert.doesNotMatch(r.body.error, /inside a/);
+  // one line with its newline is still one line
+  const single = await w.request('/log/parse', text(`${line1}\r\n`));
+  assert.equal(single.status, 200);
+  assert.equal(single.body.Power.Active, 1753);
+});

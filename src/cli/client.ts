@@ -5,7 +5,12 @@
 export interface ClientOptions {
   url: string;
   key?: string;
+  /** Where the key was looked for when there is none: said when the server asks for one. */
+  keyLookedIn?: string;
 }
+
+/** A mistake of the user's that one line explains (printed as `wattline: <message>`, exit code 1). */
+export class CliError extends Error {}
 
 export class ApiError extends Error {
   constructor(
@@ -30,6 +35,10 @@ export function createClient(options: ClientOptions) {
       headers: { ...auth, ...(init.contentType ? { 'content-type': init.contentType } : {}) },
       body: init.body,
     });
+    if (response.status === 401 && !options.key)
+      throw new CliError(
+        `no API key: set WATTLINE_API_KEY or --key${options.keyLookedIn ? `; looked in ${options.keyLookedIn}` : ''}`,
+      );
     const text = await response.text();
     let body: unknown = text;
     try {

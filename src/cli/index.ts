@@ -1,20 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { apiKeyScopes } from '../core/config.js';
 import { ROLES, type Role } from '../core/module.js';
-import { ApiError, createClient } from './client.js';
-import { ingestFile } from './commands/ingest.js';
+import { ApiError, CliError, createClient } from './client.js';
+import { ingestFile, interruptedMessage } from './commands/ingest.js';
 import { formatDeadLettersTable, type DeadLetterInfo } from './commands/dlq.js';
 import { formatKeysTable, type KeyInfo } from './commands/keys.js';
-import { formatQueryTable, runQuery } from './commands/query.js';
+import { formatQueryTable, formatQueryWarnings, runQuery } from './commands/query.js';
 import { serve } from './commands/serve.js';
 
 // The CLI is a composition root too: it alone hands the environment to config and client.
 const env = process.env;
+const { version } = JSON.parse(
+  fs.readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
+) as { version: string };
 const program = new Command('wattline')
   .description('Energy telemetry: readings in, stored, queried')
+  .version(version)
   .showHelpAfterError();
 
 const clientOptions = (cmd: Command) =>
@@ -28,11 +33,10 @@ const clientOptions = (cmd: Command) =>
 
 function clientFrom(opts: { url: string; key?: string }) {
   let key = opts.key ?? env.WATTLINE_API_KEY;
-  if (!key) {
-    const file = path.join(env.WATTLINE_DATA_DIR ?? './data', 'api-key');
-    if (fs.existsSync(file)) key = fs.readFileSync(file, 'utf8').trim();
-  }
-  return createClient({ url: opts.url, key });
+  // the key a local `wattline serve` generated, in its data dir (relative to where the CLI runs)
+  const file = path.resolve(env.WATTLINE_DATA_DIR ?? './data', 'api-key');
+  if (!key && fs.existsSync(file)) key = fs.readFileSync(file, 'utf8').trim();
+  return createClient({ url: opts.url, key, keyLookedIn: file });
 }
 
 program
@@ -47,31 +51,70 @@ program
     await serve(loadConfig({ env, configFile: opts.config }), roles);
   });
 
+const nonNegative = (raw: string) => {
+  if (!/^\d+$/.test(raw)) throw new InvalidArgumentError('expected a whole number of lines');
+  return Number(raw);
+};
+
 clientOptions(
   program
     .command('ingest <file>')
-    .description('send readings from an NDJSON or CSV (series,ts,value) file, or - for stdin')
-    .option('--lines-per-request <n>', 'lines per HTTP request', '5000'),
-).action(async (file: string, opts: { url: string; key?: string; linesPerRequest: string }) => {
-  const summary = await ingestFile(clientFrom(opts), file, {
-    linesPerRequest: Math.max(1, Number(opts.linesPerRequest) || 5000),
-    progress: Boolean(process.stderr.isTTY),
-  });
-  console.log(`accepted ${summary.accepted}, invalid ${summary.invalidCount}`);
-  for (const bad of summary.invalid.slice(0, 20)) console.log(`  line ${bad.line}: ${bad.error}`);
-  if (summary.invalidCount > 20) console.log(`  … and ${summary.invalidCount - 20} more`);
-  if (summary.invalidCount > 0) process.exitCode = 1;
-});
+    .description(
+      'send readings from an NDJSON or CSV file (gzipped or not), or - for stdin; a CSV header names the columns (series|sensor, ts|timestamp|time, value), else series,ts,value',
+    )
+    .option('--lines-per-request <n>', 'lines per HTTP request', '5000')
+    .addOption(
+      new Option('--precision <unit>', 'unit of epoch numbers in ts (default: told by their digits)').choices([
+        's',
+        'ms',
+        'us',
+        'ns',
+      ]),
+    )
+    .option(
+      '--skip <n>',
+      'do not send the first n lines of the file (every line counts, blank ones and a CSV header too); Ctrl-C prints the n that resumes',
+      nonNegative,
+      0,
+    ),
+).action(
+  async (
+    file: string,
+    opts: { url: string; key?: string; linesPerRequest: string; precision?: string; skip: number },
+  ) => {
+    const progress = Boolean(process.stderr.isTTY);
+    // Ctrl-C: say what the server has acknowledged, so that the rest can be sent without the lines before it
+    let acknowledgedThrough = opts.skip;
+    const interrupted = () => {
+      process.stderr.write(`${progress ? '\n' : ''}${interruptedMessage(opts.skip, acknowledgedThrough)}\n`);
+      process.exit(130);
+    };
+    process.once('SIGINT', interrupted);
+    const summary = await ingestFile(clientFrom(opts), file, {
+      linesPerRequest: Math.max(1, Number(opts.linesPerRequest) || 5000),
+      progress,
+      precision: opts.precision,
+      skip: opts.skip,
+      onAcknowledged: (line) => (acknowledgedThrough = line),
+    });
+    process.off('SIGINT', interrupted);
+    console.log(`accepted ${summary.accepted}, invalid ${summary.invalidCount}`);
+    for (const bad of summary.invalid.slice(0, 20)) console.log(`  line ${bad.line}: ${bad.error}`);
+    if (summary.invalidCount > 20) console.log(`  … and ${summary.invalidCount - 20} more`);
+    if (summary.invalidCount > 0) process.exitCode = 1;
+  },
+);
 
 clientOptions(
   program
     .command('query')
     .description('query readings; prints a table, or JSON with --json')
     .requiredOption('--series <keys>', 'series keys, comma-separated')
-    .requiredOption('--start <time>', 'ISO 8601 or epoch ms')
-    .requiredOption('--end <time>', 'ISO 8601 or epoch ms')
+    .requiredOption('--start <time>', 'ISO 8601 or an epoch number (its digits say the unit, or --precision)')
+    .requiredOption('--end <time>', 'ISO 8601 or an epoch number')
+    .option('--precision <unit>', 's ms us ns: the unit of epoch numbers in --start and --end')
     .option('--window <w>', '1m 5m 15m 30m 1h 1d (none: raw points)')
-    .option('--agg <agg>', 'min max avg sum count first last', 'avg')
+    .option('--agg <agg>', 'min max avg sum count first last (needs --window; default avg)')
     .option('--tz <zone>', 'IANA time zone for 1d buckets')
     .option('--fill <fill>', 'null previous 0')
     .option('--json', 'print the JSON reply'),
@@ -80,12 +123,14 @@ clientOptions(
     series: opts.series,
     start: opts.start,
     end: opts.end,
+    precision: opts.precision,
     window: opts.window,
     agg: opts.agg,
     tz: opts.tz,
     fill: opts.fill,
   });
   console.log(opts.json ? JSON.stringify(reply, null, 2) : formatQueryTable(reply));
+  if (!opts.json) for (const line of formatQueryWarnings(reply)) console.error(line);
 });
 
 clientOptions(
@@ -236,7 +281,8 @@ clientOptions(
 });
 
 program.parseAsync().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof ApiError) console.error(`wattline: ${err.message}`);
+  if (err instanceof ConfigError || err instanceof ApiError || err instanceof CliError)
+    console.error(`wattline: ${err.message}`);
   else if (err instanceof Error && 'cause' in err && (err.cause as { code?: string })?.code === 'ECONNREFUSED')
     console.error(`wattline: no server answers (${(err.cause as Error).message}); start one with \`wattline serve\``);
   else console.error(err);

@@ -3,6 +3,14 @@ import type { Client } from '../client.js';
 
 interface QueryReply {
   results: { series: string; points: { time: string; value: number | null }[] }[];
+  warnings?: { series: string; warning: string; closest: string | null }[];
+}
+
+/** One line per warning (an unknown series and the key it may have meant), for stderr. */
+export function formatQueryWarnings(reply: QueryReply): string[] {
+  return (reply.warnings ?? []).map(
+    (w) => `warning: ${w.warning} "${w.series}"${w.closest === null ? '' : `; did you mean "${w.closest}"?`}`,
+  );
 }
 
 /** Prints one row per time and one column per series. */

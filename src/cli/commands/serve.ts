@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../../config.js';
 import type { Role } from '../../core/module.js';
-import { startWattline } from '../../main.js';
+import { ListenError, startWattline } from '../../main.js';
+import { CliError } from '../client.js';
 
 const sampleFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples/readings.ndjson');
 
@@ -11,7 +13,11 @@ const sampleFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 export async function serve(config: Config, roles?: Role[]) {
   // the sample commands are for a first look at an empty embedded store
   const firstStart = !config.databaseUrl && !fs.existsSync(path.join(config.dataDir, 'wattline.duckdb'));
-  const app = await startWattline(config, { roles });
+  quietGrpcBindErrors();
+  const app = await startWattline(config, { roles }).catch((err: unknown) => {
+    const problem = startupProblem(err, config);
+    throw problem ? new CliError(problem) : err;
+  });
   const generated = app.ctx.keys.generatedKey;
   const lines = [
     `Wattline is running (${roles?.join(', ') ?? 'all roles'}) — ${describeStack(config)}`,
@@ -52,6 +58,36 @@ export async function serve(config: Config, roles?: Role[]) {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** One line saying why the server could not start and what to do, for the failures a user causes. */
+export function startupProblem(err: unknown, config: Config): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err instanceof ListenError) {
+    const setting = err.server === 'HTTP' ? 'WATTLINE_HTTP_PORT (httpPort)' : 'WATTLINE_GRPC_PORT (grpcPort)';
+    const inUse = /EADDRINUSE/.test(err.message);
+    return inUse
+      ? `${err.server} port ${err.port} is in use on ${err.host} by another process: stop it, or set ${setting} to a free port (0 picks one)`
+      : `${err.message}; set ${setting} to another port`;
+  }
+  // DuckDB: 'Could not set lock on file "…/wattline.duckdb": Conflicting lock is held in /usr/bin/node (PID 7087)'
+  if (/Could not set lock on file/.test(err.message)) {
+    const holder = /Conflicting lock is held in (.+?) \(PID (\d+)\)/.exec(err.message);
+    const who = holder ? `another process (PID ${holder[2]}, ${holder[1]})` : 'another process';
+    return `the data dir ${path.resolve(config.dataDir)} is in use by ${who}, likely another wattline serve: stop it, or give this one its own data dir with WATTLINE_DATA_DIR (dataDir)`;
+  }
+  return undefined;
+}
+
+/** grpc-js prints a failed bind on stderr itself ("E No address added …"); the error thrown says it better, once. */
+function quietGrpcBindErrors() {
+  grpc.setLogger({
+    error: (message: unknown, ...rest: unknown[]) => {
+      if (!String(message).startsWith('No address added')) console.error(`E ${message}`, ...rest);
+    },
+    info: (message: unknown, ...rest: unknown[]) => console.error(`I ${message}`, ...rest),
+    debug: (message: unknown, ...rest: unknown[]) => console.error(`D ${message}`, ...rest),
+  });
 }
 
 function describeStack(config: Config): string {

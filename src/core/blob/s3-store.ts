@@ -1,5 +1,4 @@
-import { GetObjectCommand, paginateListObjectsV2, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobNotFound, type BlobStore, type PutResult, type S3Settings } from './blob-store.js';
@@ -28,11 +27,33 @@ export function s3ClientConfig(settings: S3Settings): S3ClientConfig {
 }
 
 /**
+ * The AWS SDK, loaded on first use: a process that never touches S3 never loads it (it takes time and
+ * memory at start). Its client tells every process on Node < 22, at its creation, that SDK versions
+ * from 2027 will need Node 22; Wattline supports Node 20, so that notice is turned off through the
+ * SDK's own switch for it, unless the environment sets that switch.
+ */
+async function loadSdk() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const [s3, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+  return { ...s3, Upload: storage.Upload };
+}
+
+/**
  * A blob store in an S3-compatible bucket under `prefix` (empty, or ending in `/`). Writes are
  * streamed as multipart uploads, so a blob of any size needs only a few parts' worth of memory.
+ * The SDK and its client are created at the first call (see `loadSdk`).
  */
 export function createS3BlobStore(bucket: string, prefix: string, settings: S3Settings): BlobStore {
-  const client = new S3Client(s3ClientConfig(settings));
+  let loading: ReturnType<typeof connect> | undefined;
+  const connect = async () => {
+    const sdk = await loadSdk();
+    return { sdk, client: new sdk.S3Client(s3ClientConfig(settings)) };
+  };
+  const sdk = () =>
+    (loading ??= connect().catch((err: unknown) => {
+      loading = undefined; // tried again at the next call
+      throw err;
+    }));
   const key = (name: string) => prefix + name;
   const urlOf = (k: string) => `s3://${bucket}/${k}`;
 
@@ -46,6 +67,14 @@ export function createS3BlobStore(bucket: string, prefix: string, settings: S3Se
         body.destroy();
         throw err;
       }
+      let connected: Awaited<ReturnType<typeof sdk>>;
+      try {
+        connected = await sdk();
+      } catch (err) {
+        body.destroy();
+        throw err;
+      }
+      const { client, sdk: aws } = connected;
       let bytes = 0;
       const counter = new Transform({
         transform(chunk: Buffer | string, _encoding, callback) {
@@ -56,7 +85,7 @@ export function createS3BlobStore(bucket: string, prefix: string, settings: S3Se
       // Upload sends one PutObject for a body that fits in a part, else a multipart upload that
       // S3 shows only once it is completed. leavePartsOnError false: when the body or a part
       // fails, Upload aborts the multipart upload itself so no parts are left behind (and billed).
-      const upload = new Upload({
+      const upload = new aws.Upload({
         client,
         params: { Bucket: bucket, Key: key(name), Body: counter, ContentType: options.contentType },
         partSize: PART_SIZE,
@@ -89,8 +118,9 @@ export function createS3BlobStore(bucket: string, prefix: string, settings: S3Se
 
     async get(name: string): Promise<Readable> {
       assertPlainName(name);
+      const { client, sdk: aws } = await sdk();
       try {
-        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key(name) }));
+        const answer = await client.send(new aws.GetObjectCommand({ Bucket: bucket, Key: key(name) }));
         // In Node the SDK's body is an http.IncomingMessage (a Readable) with helper methods.
         return answer.Body as Readable;
       } catch (err) {
@@ -103,9 +133,10 @@ export function createS3BlobStore(bucket: string, prefix: string, settings: S3Se
     },
 
     async list(): Promise<string[]> {
+      const { client, sdk: aws } = await sdk();
       const names: string[] = [];
       // Delimiter '/': only the blobs directly under the prefix, like the file store's directory.
-      const pages = paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix, Delimiter: '/' });
+      const pages = aws.paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix, Delimiter: '/' });
       for await (const page of pages) {
         for (const object of page.Contents ?? []) {
           if (object.Key && object.Key.length > prefix.length) names.push(object.Key.slice(prefix.length));

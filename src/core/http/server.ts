@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifySchema } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { keyFromAuthorization } from '../auth/api-keys.js';
@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { createValidatorCompiler } from './validation.js';
 import { withBodyDeadline } from './body-deadline.js';
+import { registerRootPage } from './root.js';
 import { clientId, type RateLimiter } from '../rate-limit.js';
 
 /**
@@ -27,6 +28,8 @@ export async function createHttpServer(options: {
   limiter?: RateLimiter;
   /** Default: the `http.*` settings' defaults. */
   timeouts?: HttpTimeouts;
+  /** The path of a dashboard, when one is served: `GET /` links to it. */
+  dashboard?: string;
 }): Promise<FastifyInstance> {
   const timeouts = options.timeouts ?? coreSettings.shape.http.parse({});
   const http = Fastify({
@@ -66,18 +69,29 @@ export async function createHttpServer(options: {
       info: {
         title: 'Wattline',
         version: options.version,
-        description: 'Energy telemetry: readings in, stored, queried.',
+        description: API_DESCRIPTION,
       },
       components: {
         securitySchemes: {
-          basic: { type: 'http', scheme: 'basic', description: 'API key as the username (cloud-lada compatible)' },
-          bearer: { type: 'http', scheme: 'bearer' },
+          basic: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'The API key as the username, the password empty (cloud-lada compatible)',
+          },
+          bearer: { type: 'http', scheme: 'bearer', description: 'The API key: `Authorization: Bearer <key>`' },
         },
       },
       security: [{ basic: [] }, { bearer: [] }],
     },
+    transform: ({ schema, url }) => ({ schema: withAccessStated(schema as DocumentedSchema) as FastifySchema, url }),
   });
-  await http.register(swaggerUi, { routePrefix: '/docs' });
+  await http.register(swaggerUi, {
+    routePrefix: '/docs',
+    theme: { title: 'Wattline API' },
+    logo: { type: 'image/svg+xml', content: Buffer.from(LOGO_SVG), href: '/' },
+    uiConfig: { docExpansion: 'list', persistAuthorization: true },
+  });
+  registerRootPage(http, { version: options.version, dashboard: options.dashboard });
 
   const limiter = options.limiter;
   if (limiter) {
@@ -150,6 +164,42 @@ export async function createHttpServer(options: {
     return reply.code(500).send({ error: 'internal error', requestId: request.id });
   });
   return http;
+}
+
+const API_DESCRIPTION = [
+  'Energy telemetry: readings in, stored, queried.',
+  '',
+  'Keys have a scope: `read`, `write` (includes read) or `admin` (includes both). Send a key as',
+  '`Authorization: Bearer <key>`, or as the username of HTTP basic auth with an empty password.',
+  'Each operation says the key it needs ("Access: …"). Reads need no key unless the server runs',
+  'with `WATTLINE_REQUIRE_READ_KEY`.',
+].join('\n');
+
+// the top bar of /docs shows this instead of the Swagger logo
+const LOGO_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40" viewBox="0 0 160 40"><text x="0" y="29" font-family="system-ui,sans-serif" font-size="26" font-weight="700" fill="#fff">Wattline</text></svg>';
+
+type DocumentedSchema = Record<string, unknown> & { 'x-access'?: string; description?: string; security?: unknown[] };
+
+const ACCESS_WORDS: Record<string, string> = {
+  public: 'Access: public, no key.',
+  read: 'Access: read key (any key: read, write or admin).',
+  write: 'Access: write key (write or admin).',
+  admin: 'Access: admin key.',
+};
+
+/**
+ * The access an operation declares (`x-access`, set by auth/access.ts) in words at the end of its
+ * description, where /docs shows it. Its `security` is already right: `[]` when open (access.ts),
+ * else the document's (either scheme).
+ */
+function withAccessStated(schema: DocumentedSchema): DocumentedSchema {
+  const access = schema?.['x-access'];
+  if (!access) return schema;
+  const open = Array.isArray(schema.security) && schema.security.length === 0;
+  const words =
+    ACCESS_WORDS[access] + (access === 'read' && open ? ' Reads are open on this server: no key needed.' : '');
+  return { ...schema, description: schema.description ? `${schema.description}\n\n${words}` : words };
 }
 
 /** How long slow clients may take (core's `http.*` settings). */

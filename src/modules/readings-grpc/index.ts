@@ -69,6 +69,7 @@ function addReadingsService(
             ? String(request.start.seconds * 1000 + Math.ceil(request.start.nanos / 1_000_000))
             : undefined,
           end: request.end ? String(request.end.seconds * 1000 + Math.floor(request.end.nanos / 1_000_000)) : undefined,
+          precision: 'ms',
           window: request.window,
           agg: request.agg,
           tz: request.tz,

@@ -5,7 +5,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import { openEngine } from './engines/index.js';
 import { Persistor } from './persistor.js';
-import { answerBytes, createQueryEngine, type SeriesPoints } from './query.js';
+import { type Answer, answerBytes, createQueryEngine } from './query.js';
 import { QueryCache, type TouchedRange } from './query-cache.js';
 import { createReadingsMetrics } from './metrics.js';
 import { type PointsAround, readAround } from './around.js';
@@ -78,7 +78,7 @@ export const readingsModule = defineModule({
     const { persist, compaction, query, energy: energySettings } = ctx.settings;
     const metrics = createReadingsMetrics(ctx.registry);
     const storage = await openEngine(store, { catalogSaveMs: persist.catalogSaveMs });
-    const cache = new QueryCache<SeriesPoints[]>({
+    const cache = new QueryCache<Answer>({
       maxEntries: query.cacheSize,
       maxBytes: query.cacheMaxBytes,
       maxEntryBytes: query.cacheMaxEntryBytes,

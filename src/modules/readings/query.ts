@@ -10,10 +10,10 @@ import {
   WINDOWS,
   type WindowName,
 } from '../../core/time/buckets.js';
-import { parseTimestamp } from '../../core/time/timestamps.js';
+import { parsePrecision, parseTimestamp, timestampProblem } from '../../core/time/timestamps.js';
 import { AGGREGATIONS, type Aggregation, type Bucket, type ReadingColumns } from './plan.js';
 import type { QueryCache } from './query-cache.js';
-import type { ReadingsStorage } from './storage.js';
+import type { ReadingsStorage, SeriesEntry } from './storage.js';
 
 export { AGGREGATIONS, type Aggregation } from './plan.js';
 export const FILLS = ['none', 'null', 'previous', '0'] as const;
@@ -39,6 +39,12 @@ export interface Point {
 export interface SeriesPoints {
   series: string;
   points: Point[];
+}
+
+/** A query's answer: a result per series asked for, in that order, and those of them not in the catalog. */
+export interface Answer {
+  results: SeriesPoints[];
+  unknown: string[];
 }
 
 const MAX_SERIES_PER_QUERY = 1000;
@@ -75,17 +81,15 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
   if (series.length > MAX_SERIES_PER_QUERY)
     throw new InvalidInput('invalid_series', `at most ${MAX_SERIES_PER_QUERY} series per query`, { field: 'series' });
 
+  // epoch numbers in `precision`, or read by their number of digits (core/time/timestamps.ts)
+  const precision = parsePrecision(params.precision);
   const time = (name: 'start' | 'end'): number => {
     const v = text(name);
     if (v === undefined)
-      throw new InvalidInput(`missing_${name}`, `${name} is required: ISO 8601 or epoch milliseconds`, { field: name });
-    const ms = parseTimestamp(v);
+      throw new InvalidInput(`missing_${name}`, `${name} is required: ISO 8601 or an epoch number`, { field: name });
+    const ms = parseTimestamp(v, precision);
     if (Number.isNaN(ms))
-      throw new InvalidInput(
-        `invalid_${name}`,
-        `${name} must be ISO 8601 or epoch milliseconds (got "${v.slice(0, 40)}")`,
-        { field: name },
-      );
+      throw new InvalidInput(`invalid_${name}`, timestampProblem(v, precision, name), { field: name });
     return ms;
   };
   const startMs = time('start');
@@ -100,7 +104,13 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
       { field: 'window' },
     );
   }
-  const aggText = text('agg') ?? 'avg';
+  const aggGiven = text('agg');
+  // without a window the raw points come back: an agg would be silently ignored
+  if (aggGiven !== undefined && !windowText)
+    throw new InvalidInput('invalid_agg', 'agg needs a window (without one the raw points come back)', {
+      field: 'agg',
+    });
+  const aggText = aggGiven ?? 'avg';
   if (!(AGGREGATIONS as readonly string[]).includes(aggText)) {
     throw new InvalidInput(
       'invalid_agg',
@@ -135,7 +145,7 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
 
 export interface QueryEngineOptions {
   storage: ReadingsStorage;
-  cache: QueryCache<SeriesPoints[]>;
+  cache: QueryCache<Answer>;
   metrics: Metrics;
   maxPoints: number;
 }
@@ -149,8 +159,8 @@ const BYTES_PER_POINT = 160;
 const BYTES_PER_SERIES = 200;
 
 /** The memory a cached answer holds, for the cache's byte bound (`query.cacheMaxBytes`). */
-export function answerBytes(results: readonly SeriesPoints[]): number {
-  let bytes = 0;
+export function answerBytes({ results, unknown }: Answer): number {
+  let bytes = BYTES_PER_SERIES * unknown.length;
   for (const r of results) bytes += BYTES_PER_SERIES + r.series.length + r.points.length * BYTES_PER_POINT;
   return bytes;
 }
@@ -177,7 +187,7 @@ function bucketOf(window: WindowName, tz: string | undefined): Bucket {
 export function createQueryEngine(options: QueryEngineOptions) {
   const { storage, cache, metrics, maxPoints } = options;
 
-  async function run(q: ReadingsQuery): Promise<SeriesPoints[]> {
+  async function answer(q: ReadingsQuery): Promise<Answer> {
     const started = performance.now();
     const cacheKey = JSON.stringify(q);
     const cached = cache.get(cacheKey);
@@ -187,8 +197,10 @@ export function createQueryEngine(options: QueryEngineOptions) {
       return cached;
     }
     metrics.queryCacheMisses.inc();
-    // checked before anything is read or built: filled buckets count as much as stored ones
-    const buckets = q.window ? countBuckets(q.startMs, q.endMs, q.window, q.tz) * q.series.length : 0;
+    const token = cache.begin();
+    const known = await storage.series(q.series);
+    // checked before anything is read or built
+    const buckets = q.window ? bucketsToBuild(q, known) : 0;
     if (buckets > maxPoints) {
       throw new InvalidInput(
         'too_many_points',
@@ -196,8 +208,6 @@ export function createQueryEngine(options: QueryEngineOptions) {
         { field: 'window' },
       );
     }
-    const token = cache.begin();
-    const known = await storage.series(q.series);
     const range = { seriesIds: known.map((s) => s.id), startMs: q.startMs, endMs: q.endMs };
     const rows = !known.length
       ? undefined
@@ -214,17 +224,42 @@ export function createQueryEngine(options: QueryEngineOptions) {
     if (q.window && rows) throwOnOverflow(rows, known, q);
     const bySeriesId = rows ? pointsBySeries(rows) : new Map<number, Point[]>();
     const idByKey = new Map(known.map((s) => [s.key, s.id]));
+    const unknown = q.series.filter((key) => !idByKey.has(key));
     const results = q.series.map((key) => {
       const id = idByKey.get(key);
       const found = (id === undefined ? undefined : bySeriesId.get(id)) ?? [];
       return { series: key, points: q.window && q.fill !== 'none' ? fillBuckets(found, q) : found };
     });
-    cache.set(cacheKey, token, q.series, q.startMs, q.endMs, results);
+    const out = { results, unknown };
+    cache.set(cacheKey, token, q.series, q.startMs, q.endMs, out);
     metrics.queryDuration.observe({ cache: 'miss' }, (performance.now() - started) / 1000);
-    return results;
+    return out;
   }
 
-  return { run };
+  return {
+    /** The answer with the series not in the catalog (the HTTP route warns of them). */
+    answer,
+    /** The results alone (what other modules use). */
+    run: async (q: ReadingsQuery): Promise<SeriesPoints[]> => (await answer(q)).results,
+  };
+}
+
+/**
+ * The buckets the answer will hold: filled, every bucket of the range for every series; otherwise
+ * only those between each series' first and last reading (the catalog's), as no other can hold
+ * data: a century of 1h buckets over a week of readings is 168, not 876,600.
+ */
+function bucketsToBuild(q: ReadingsQuery, known: readonly SeriesEntry[]): number {
+  const window = q.window!;
+  if (q.fill !== 'none') return countBuckets(q.startMs, q.endMs, window, q.tz) * q.series.length;
+  let buckets = 0;
+  for (const s of known) {
+    // a series without readings has firstTs Infinity: the clipped range is empty
+    const from = Math.max(q.startMs, s.firstTs);
+    const to = Math.min(q.endMs, s.lastTs);
+    if (from <= to) buckets += countBuckets(from, to, window, q.tz);
+  }
+  return buckets;
 }
 
 export type QueryEngine = ReturnType<typeof createQueryEngine>;

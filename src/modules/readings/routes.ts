@@ -3,7 +3,8 @@ import { NotFound } from '../../core/errors.js';
 import { formatTime } from '../../core/time/buckets.js';
 import { createIsoFormatter } from '../../core/time/timestamps.js';
 import { CATALOG_DEFAULT_LIMIT, CATALOG_MAX_LIMIT, encodeCursor, parseCatalogParams } from './catalog-page.js';
-import { parseQueryParams, type QueryEngine, type SeriesPoints } from './query.js';
+import { type SeriesWarning, unknownSeriesWarnings } from './closest.js';
+import { type Answer, parseQueryParams, type QueryEngine, type SeriesPoints } from './query.js';
 import type { ReadingsStorage } from './storage.js';
 
 const pointsSchema = {
@@ -27,27 +28,41 @@ const seriesSchema = {
 export const readingsRoutes =
   (deps: { engine: QueryEngine; storage: ReadingsStorage }): FastifyPluginAsync =>
   async (http) => {
-    // a cached answer comes back as the same array: its formatted times go with it, made once
+    // a cached answer comes back as the same object: its formatted times and warnings go with it, made once
     const formatted = new WeakMap<SeriesPoints[], ReturnType<typeof formatResults>>();
+    const warned = new WeakMap<Answer, SeriesWarning[]>();
 
     http.get(
       '/api/v1/query',
       {
         schema: {
           summary: 'Aggregate or list readings of one or more series',
+          description:
+            'A series not in the catalog gets an empty result and an entry in `warnings` naming the closest known key (`closest`, null when none is close).',
           tags: ['readings'],
           querystring: {
             type: 'object',
             properties: {
               series: { type: 'string', description: 'Series keys, comma-separated' },
-              start: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
-              end: { type: 'string', description: 'ISO 8601 or epoch ms (inclusive)' },
+              start: { type: 'string', description: 'ISO 8601 or an epoch number (inclusive)' },
+              end: { type: 'string', description: 'ISO 8601 or an epoch number (inclusive)' },
+              precision: {
+                type: 'string',
+                enum: ['s', 'ms', 'us', 'ns'],
+                description:
+                  'Unit of epoch numbers in start and end; omitted: their digits say (10–11 s, 13 ms, 16 µs, 19 ns)',
+              },
               window: {
                 type: 'string',
                 enum: ['1m', '5m', '15m', '30m', '1h', '1d'],
                 description: 'Bucket width; none: raw points',
               },
-              agg: { type: 'string', enum: ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'], default: 'avg' },
+              agg: {
+                type: 'string',
+                enum: ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'],
+                default: 'avg',
+                description: 'Needs a window',
+              },
               tz: {
                 type: 'string',
                 description: 'IANA time zone: 1d buckets start at local midnight; times shown with its offset',
@@ -67,6 +82,17 @@ export const readingsRoutes =
                   type: 'array',
                   items: { type: 'object', properties: { series: { type: 'string' }, points: pointsSchema } },
                 },
+                warnings: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      series: { type: 'string' },
+                      warning: { type: 'string' },
+                      closest: { type: ['string', 'null'] },
+                    },
+                  },
+                },
               },
             },
           },
@@ -76,10 +102,12 @@ export const readingsRoutes =
       },
       async (request) => {
         const q = parseQueryParams(request.query as Record<string, unknown>);
-        const results = await deps.engine.run(q);
-        let body = formatted.get(results);
-        if (!body) formatted.set(results, (body = formatResults(results, q.tz)));
-        return { results: body };
+        const answer = await deps.engine.answer(q);
+        let body = formatted.get(answer.results);
+        if (!body) formatted.set(answer.results, (body = formatResults(answer.results, q.tz)));
+        let warnings = warned.get(answer);
+        if (!warnings) warned.set(answer, (warnings = await unknownSeriesWarnings(deps.storage, answer.unknown)));
+        return { results: body, warnings };
       },
     );
 

@@ -69,7 +69,7 @@ export const settings = z.object({
         100_000,
         1,
         100_000_000,
-        'Most points one query may return (raw points or buckets, filled ones included, summed over its series); larger queries get 400 `too_many_points` before anything is read.',
+        "Most points one query may return (raw points or buckets, summed over its series; buckets count between each series' first and last reading, or over the whole range when filled); larger queries get 400 `too_many_points` before anything is read.",
       ),
     })
     .prefault({}),

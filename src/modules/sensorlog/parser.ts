@@ -35,6 +35,10 @@ const NUMBER = /^([+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?)(?:W|var|VA|
 // `2016-10-4 16:47:50`: single-digit month, day and hour allowed, as the devices write them.
 const DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2}):(\d{2})$/;
 
+/** Why a line that parsed to `{}` cannot be stored: it has no section. */
+export const NO_SECTION =
+  'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"';
+
 interface Item {
   text: string;
   /** 1-based column of the item's first non-blank character, for messages. */
@@ -45,10 +49,12 @@ interface Item {
  * Parses one sensor-log line (SEEDS §5) into its sections, e.g.
  * `Device: ID=1; Fw=16071801; Power: Active=1753W; Peaks: 7.33;7.31; UTC Time: 2016-10-4 16:47:50`
  * → `{ Device: { ID: 1, Fw: 16071801 }, Power: { Active: 1753 }, Peaks: [7.33, 7.31], 'UTC Time': ['2016-10-04T16:47:50Z'] }`.
- * Text before the first section is ignored and a trailing `;` is optional. Throws `InvalidInput`
- * (`invalid_log_line`) naming the section and 1-based column for an empty line, a line without sections, an
- * empty section, a `:` outside a date, an empty value or key, a section mixing pairs and list values,
- * a repeated section or key, and an impossible date. A line longer than `maxLineBytes` (UTF-8; no limit by
+ * Text before the first section is ignored, so a line without sections (`""`, `Dead=Beef`, `A; B; C;`) is
+ * `{}`, as the seed's parser read it; storing refuses that (`NO_SECTION`). A trailing `;` is optional. In a
+ * section that starts with a `key=value` pair, later values without `=` are ignored, as the seed did
+ * (`Foo: Bar=A;B;C;` → `{ Foo: { Bar: 'A' } }`). Throws `InvalidInput` (`invalid_log_line`) naming the
+ * section and 1-based column for an empty section, a `:` outside a date, an empty value or key, a list
+ * section holding a pair, a repeated section or key, and an impossible date. A line longer than `maxLineBytes` (UTF-8; no limit by
  * default) is refused unread with `log_line_too_long`.
  */
 export function parseSensorLog(
@@ -65,7 +71,6 @@ export function parseSensorLog(
       `line is ${Buffer.byteLength(line, 'utf8')} bytes long; at most ${maxLineBytes} bytes are accepted (sensorlog.maxLineBytes)`,
     );
   }
-  if (line.trim() === '') throw new InvalidInput(CODE, 'empty line');
   const sections: Array<{ name: string; column: number; items: Item[] }> = [];
   for (const item of splitItems(line)) {
     const header = sections.length === 0 ? findFirstHeader(item) : matchHeader(item);
@@ -73,12 +78,6 @@ export function parseSensorLog(
       sections.push({ name: header.name, column: header.column, items: header.rest.text === '' ? [] : [header.rest] });
     else if (sections.length > 0) sections[sections.length - 1]!.items.push(item);
     // else: still in the text before the first section, which is ignored
-  }
-  if (sections.length === 0) {
-    throw new InvalidInput(
-      CODE,
-      'no section found: expected sections like "Device: ID=1; Fw=16071801;" or "Peaks: 7.33;7.31;"',
-    );
   }
   const event = new Map<string, Record<string, SensorLogValue> | SensorLogValue[]>();
   for (const section of sections) {
@@ -177,14 +176,22 @@ function decodeSection(name: string, column: number, items: Item[]): Record<stri
   for (const item of values) {
     if (item.text === '') throw new InvalidInput(CODE, `${at(item)}: empty value between ";"`);
   }
-  const pairs = values.filter((item) => item.text.includes('='));
-  if (pairs.length === 0) return values.map((item) => decodeValue(item.text, at(item)));
-  if (pairs.length < values.length) {
-    const odd = values.find((item) => !item.text.includes('='))!;
-    throw new InvalidInput(CODE, `${at(odd)}: mixes key=value pairs and list values (got "${odd.text}")`);
+  // the first value sets the section's shape
+  if (!values[0]!.text.includes('=')) {
+    const pair = values.find((item) => item.text.includes('='));
+    if (pair) {
+      const odd = values[0]!;
+      throw new InvalidInput(CODE, `${at(odd)}: mixes key=value pairs and list values (got "${odd.text}")`);
+    }
+    return values.map((item) => decodeValue(item.text, at(item)));
   }
   const record = new Map<string, SensorLogValue>();
   for (const item of values) {
+    if (!item.text.includes('=')) {
+      // the seed's parser skipped these (`Foo: Bar=A;B;C;`); a `:` in one is still an error
+      decodeValue(item.text, at(item));
+      continue;
+    }
     const eq = item.text.indexOf('=');
     const key = item.text.slice(0, eq).trim();
     const raw = item.text.slice(eq + 1).trim();

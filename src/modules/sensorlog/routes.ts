@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InvalidInput, WattlineError } from '../../core/errors.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
 import { type SensorEvent, toSensorEvent } from './event.js';
-import { parseSensorLog } from './parser.js';
+import { NO_SECTION, parseSensorLog } from './parser.js';
 import type { Store } from '../../core/store/index.js';
 import { clusterSummary, listEvents } from './repository.js';
 
@@ -107,8 +107,16 @@ export const writeRoutes =
         const body = bodyOf(request);
         if (body.kind !== 'text')
           throw new InvalidInput('invalid_body', 'send the log line as text/plain or a JSON string', { field: 'body' });
+        // one line per request, as the original took it; a newline at its end is still one line
+        const lines = body.text.split('\n').filter((l) => l.trim() !== '');
+        if (lines.length > 1)
+          throw new InvalidInput(
+            'invalid_body',
+            `send one log line per request (got ${lines.length} lines); POST /log/store takes one line per event`,
+            { field: 'body' },
+          );
         try {
-          return parseSensorLog(body.text, { maxLineBytes });
+          return parseSensorLog(lines[0] ?? '', { maxLineBytes });
         } catch (err) {
           // the body is the one line: name it as the field
           if (err instanceof WattlineError && err.code === 'log_line_too_long')
@@ -143,7 +151,10 @@ export const writeRoutes =
         const errors: { line: number; error: string }[] = [];
         for (const { text, line } of numbered) {
           try {
-            good.push(toSensorEvent(parseSensorLog(text, { maxLineBytes })));
+            const event = parseSensorLog(text, { maxLineBytes });
+            // `/log/parse` answers `{}` for it, as the seed did; there is nothing to store
+            if (Object.keys(event).length === 0) throw new InvalidInput('invalid_log_line', NO_SECTION);
+            good.push(toSensorEvent(event));
           } catch (err) {
             if (!(err instanceof WattlineError)) throw err;
             errors.push({ line, error: err.message });

@@ -16,6 +16,18 @@ export interface UpstreamOptions {
 /** An upstream answered in a way no retry will fix (4xx other than 429, or a body of the wrong shape). */
 export class UpstreamError extends Error {}
 
+// No connection at all: nothing answered (refused, no DNS, no route, connect timed out)
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 /** Worth another try; after the last retry it is the `UpstreamError` the caller sees. */
 class Retryable extends UpstreamError {
   constructor(
@@ -26,13 +38,23 @@ class Retryable extends UpstreamError {
   }
 }
 
+export interface Upstream {
+  /** GETs `url` and checks the reply against `schema`. */
+  getJson<T>(url: string, schema: z.ZodType<T>, headers?: Record<string, string>): Promise<T>;
+}
+
 /**
  * A client for one upstream API: request timeouts; retries with exponential backoff and jitter on
- * timeouts, 5xx and 429 (waiting at least the Retry-After); at most one request per
- * `minIntervalMs`; and replies checked against a zod schema, so a reply of the wrong shape is an
- * error naming the field — never a silent zero.
+ * timeouts, 5xx, 429 (waiting at least the Retry-After) and an unreachable host; at most one request
+ * per `minIntervalMs`; and replies checked against a zod schema, so a reply of the wrong shape is an
+ * error naming the field — never a silent zero. Each retry is logged at debug level: a caller that
+ * polls says once that upstream is down (see the runner).
+ *
+ * `failingFast` is the same client (sharing the rate limit) for requests someone waits on: an
+ * unreachable host fails at once (`<name>: upstream unreachable: <host> (<code>)`) instead of after a
+ * minute of retries; other failures are retried as usual.
  */
-export function createUpstream(options: UpstreamOptions) {
+export function createUpstream(options: UpstreamOptions): Upstream & { failingFast: Upstream } {
   let nextSlotMs = 0;
   const waitForSlot = async () => {
     const now = Date.now();
@@ -41,7 +63,7 @@ export function createUpstream(options: UpstreamOptions) {
     if (at > now) await new Promise((r) => setTimeout(r, at - now));
   };
 
-  async function attempt(url: string, headers: Record<string, string>): Promise<unknown> {
+  async function attempt(url: string, headers: Record<string, string>, retryUnreachable: boolean): Promise<unknown> {
     await waitForSlot();
     if (options.signal?.aborted) throw new AbortError(new UpstreamError(`${options.name}: stopped`));
     const timeout = AbortSignal.timeout(options.timeoutMs);
@@ -54,7 +76,13 @@ export function createUpstream(options: UpstreamOptions) {
     } catch (err) {
       if (options.signal?.aborted) throw new AbortError(new UpstreamError(`${options.name}: stopped`));
       // fetch's own message is just "fetch failed"; the cause says why (ENOTFOUND, ECONNREFUSED, …)
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = (err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+      // a host with several addresses fails with an AggregateError of one error per address
+      const code = cause?.code ?? cause?.errors?.[0]?.code;
+      if (code && UNREACHABLE.has(code)) {
+        const failure = new Retryable(`${options.name}: upstream unreachable: ${new URL(url).host} (${code})`);
+        throw retryUnreachable ? failure : new AbortError(failure);
+      }
       const why =
         (err as Error).name === 'TimeoutError'
           ? `no answer within ${options.timeoutMs} ms`
@@ -80,16 +108,15 @@ export function createUpstream(options: UpstreamOptions) {
     }
   }
 
-  return {
-    /** GETs `url` and checks the reply against `schema`. */
+  const client = (retryUnreachable: boolean): Upstream => ({
     async getJson<T>(url: string, schema: z.ZodType<T>, headers: Record<string, string> = {}): Promise<T> {
-      const body = await pRetry(() => attempt(url, headers), {
+      const body = await pRetry(() => attempt(url, headers, retryUnreachable), {
         retries: options.retries,
         minTimeout: options.retryBaseMs,
         factor: 2,
         randomize: true,
         onFailedAttempt: async (error) => {
-          options.log.warn(
+          options.log.debug(
             {
               upstream: options.name,
               attempt: error.attemptNumber,
@@ -112,7 +139,6 @@ export function createUpstream(options: UpstreamOptions) {
       }
       return parsed.data;
     },
-  };
+  });
+  return { ...client(true), failingFast: client(false) };
 }
-
-export type Upstream = ReturnType<typeof createUpstream>;

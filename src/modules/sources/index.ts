@@ -24,7 +24,8 @@ export type { Upstream } from './http.js';
 export interface SourcesService {
   /**
    * Fetches `source`'s readings for [fromMs, toMs) now, chunks already fetched skipped, and
-   * resolves once they are durable. Throws when the source is off or upstream fails.
+   * resolves once they are durable. Throws when the source is off or upstream fails; an unreachable
+   * upstream fails at once, without retries (`<source>: upstream unreachable: <host> (<code>)`).
    */
   fetchRange(source: string, fromMs: number, toMs: number): Promise<{ readings: number }>;
   /** The meter's half-hourly consumption series (`meter/<mpan>/consumption`), when a meter is set. */
@@ -51,6 +52,8 @@ export const sourcesModule = defineModule({
     const abort = new AbortController();
 
     const deps = new Map<string, RunnerDeps>();
+    /** The same, with an upstream that fails at once when unreachable: for `fetchRange`, whose caller waits. */
+    const waitedOn = new Map<string, RunnerDeps>();
     for (const connector of connectors) {
       if (connector.off) {
         log.info({ source: connector.name, reason: connector.off }, 'connector off');
@@ -58,11 +61,12 @@ export const sourcesModule = defineModule({
       }
       const upstream = createUpstream({ name: connector.name, ...ctx.settings.sources, log, signal: abort.signal });
       deps.set(connector.name, { connector, upstream, store, bus, log });
+      waitedOn.set(connector.name, { connector, upstream: upstream.failingFast, store, bus, log });
     }
 
     const service: SourcesService = {
       async fetchRange(source, fromMs, toMs) {
-        const d = deps.get(source);
+        const d = waitedOn.get(source);
         if (!d)
           throw new Error(
             `source ${source} is off: ${connectors.find((c) => c.name === source)?.off ?? 'unknown source'}`,
@@ -104,7 +108,7 @@ function startFetching(all: RunnerDeps[], readings: Pick<ReadingsService, 'catal
   );
   return async () => {
     abort.abort(); // fetching under way stops at once; finished chunks keep their checkpoints
-    await Promise.all(stops.map((stop) => stop()));
+    await Promise.all(stops.map((healing) => healing.stop()));
   };
 }
 

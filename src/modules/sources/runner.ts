@@ -98,15 +98,18 @@ async function catchUp(deps: RunnerDeps, fromMs: number, toMs: number, signal: A
  *    succeeded, or `lookbackMs` back if that is earlier. A failed poll is retried next time from
  *    the same point, and a failed backfill is started again at the next poll.
  *
+ * An outage is logged once: a warning when polls start failing, an info line with how long it lasted
+ * when one succeeds again; each failure in between is at debug level (each retry too, by the upstream).
+ *
  * `lastReadingMs` says when the connector's series last have a reading (undefined: none yet).
- * Returns the function that stops it (and waits for what is under way).
  */
 export function startHealing(
   deps: RunnerDeps,
   lastReadingMs: () => Promise<number | undefined>,
   signal: AbortSignal,
-): () => Promise<void> {
+): Healing {
   const { connector, store, log } = deps;
+  const outage = outageLog(log, connector.name);
   /** Where the stored data is known to be complete up to; undefined before the first poll found out. */
   let goodUntilMs: number | undefined;
   let backfillWindow: { fromMs: number; toMs: number } | undefined;
@@ -124,7 +127,7 @@ export function startHealing(
       },
       (err) => {
         backfill = undefined; // started again at the next poll, finished chunks skipped
-        if (!signal.aborted) log.warn({ err, source: connector.name }, 'backfill failed; it resumes at the next poll');
+        if (!signal.aborted) outage.failed(err, 'backfill failed; it resumes at the next poll');
       },
     );
   };
@@ -145,10 +148,10 @@ export function startHealing(
       const readings = await catchUp(deps, fromMs, nowMs, signal);
       if (signal.aborted) return;
       goodUntilMs = nowMs;
+      outage.succeeded();
       log.debug({ source: connector.name, from: new Date(fromMs).toISOString(), readings }, 'poll stored');
     } catch (err) {
-      if (!signal.aborted)
-        log.warn({ err, source: connector.name }, 'poll failed; the next poll fetches from the last good point');
+      if (!signal.aborted) outage.failed(err, 'poll failed; the next poll fetches from the last good point');
     }
   };
 
@@ -162,9 +165,60 @@ export function startHealing(
   tick(); // at start, not only after the first interval
   const timer = setInterval(tick, connector.pollMs);
   timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await polling;
-    await backfill;
+  return {
+    async stop() {
+      clearInterval(timer);
+      await polling;
+      await backfill;
+    },
+    async pollNow() {
+      await polling;
+      tick();
+      await polling;
+      await backfill;
+    },
   };
+}
+
+/** A running `startHealing`. */
+export interface Healing {
+  /** Stops polling and waits for what is under way. */
+  stop(): Promise<void>;
+  /** Polls now (after the poll under way, if any) and waits for it and the backfill it starts. */
+  pollNow(): Promise<void>;
+}
+
+/**
+ * Says once that a source's upstream is failing (warn) and once that it is back (info, with how long
+ * it was down); the failures in between are at debug level, so an offline start is not a warning
+ * per poll and retry.
+ */
+function outageLog(log: Logger, source: string) {
+  let downSinceMs: number | undefined;
+  return {
+    failed(err: unknown, what: string) {
+      const reason = (err as Error).message;
+      if (downSinceMs !== undefined) {
+        log.debug({ source, reason }, what);
+        return;
+      }
+      downSinceMs = Date.now();
+      log.warn({ err, source, reason }, `${what}; further failures are logged at debug level until it recovers`);
+    },
+    succeeded() {
+      if (downSinceMs === undefined) return;
+      const downMs = Date.now() - downSinceMs;
+      downSinceMs = undefined;
+      log.info({ source, downMs }, `upstream back after ${duration(downMs)}`);
+    },
+  };
+}
+
+/** `850 ms`, `42 s`, `3 min 5 s`, `2 h 14 min`. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor(s / 60) % 60} min`;
 }

@@ -10,7 +10,7 @@ export const settings = z.object({
         5,
         0,
         100,
-        'Retries of a failed upstream request (timeouts, 5xx, 429) with exponential backoff and jitter; then the chunk fails and is tried again next time.',
+        'Retries of a failed upstream request (timeouts, 5xx, 429, unreachable host) with exponential backoff and jitter; then the chunk fails and is tried again next time. `wattline process` does not retry an unreachable host.',
       ),
       retryBaseMs: int(
         1000,
