@@ -8,6 +8,7 @@ import {
   type RenamedSettings,
   type SettingDoc,
 } from './core/settings.js';
+import { settings as buildings } from './modules/buildings/settings.js';
 import { settings as dumps } from './modules/dumps/settings.js';
 import { settings as edgecom } from './modules/edgecom/settings.js';
 import { settings as ingest } from './modules/ingest/settings.js';
@@ -29,6 +30,7 @@ const parts = [
   { owner: 'sources', schema: sources },
   { owner: 'sensorlog', schema: sensorlog },
   { owner: 'dumps', schema: dumps },
+  { owner: 'buildings', schema: buildings },
 ];
 
 type Shape = typeof coreSettings.shape &
@@ -38,7 +40,8 @@ type Shape = typeof coreSettings.shape &
   typeof edgecom.shape &
   typeof sources.shape &
   typeof sensorlog.shape &
-  typeof dumps.shape;
+  typeof dumps.shape &
+  typeof buildings.shape;
 
 export const configSchema = composeSettings<Shape>(parts);
 export type Config = Readonly<z.output<typeof configSchema>>;

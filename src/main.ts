@@ -17,6 +17,7 @@ import { ROLES, type Role, type StartedModule } from './core/module.js';
 import { type Core, startModule } from './core/modules.js';
 import { createRateLimiter } from './core/rate-limit.js';
 import { loadMigrations, openStore } from './core/store/index.js';
+import { buildingsModule } from './modules/buildings/index.js';
 import { dailyModule } from './modules/daily/index.js';
 import { dumpsModule } from './modules/dumps/index.js';
 import { edgecomModule } from './modules/edgecom/index.js';
@@ -58,6 +59,8 @@ export class ListenError extends Error {
 export interface StartOptions {
   roles?: readonly Role[];
   logDestination?: DestinationStream;
+  /** The clock modules read for "now" (tests inject one); Date.now otherwise. */
+  now?: () => number;
 }
 
 /** The composition root: config → core → modules → listen. */
@@ -119,6 +122,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   await start(sensorlogModule, { readings });
   await start(ladaModule, { readings });
   await start(dumpsModule, { readings });
+  await start(buildingsModule, { readings, now: options.now ?? Date.now });
 
   await http.listen({ host: config.host, port: config.httpPort }).catch((err: Error) => {
     throw new ListenError('HTTP', config.host, config.httpPort, err);
