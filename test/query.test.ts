@@ -237,6 +237,8 @@ for (const mode of MODES)
         key: 'sensor/dev-1/power',
         unit: null,
         kind: 'gauge',
+        description: null,
+        interval_s: null,
         firstTime: '2024-01-01T00:00:00.000Z',
         lastTime: '2024-01-01T02:00:00.000Z',
         count: 3,

@@ -12,6 +12,7 @@ import { type PointsAround, readAround } from './around.js';
 import { createEnergyService, type EnergyService } from './energy/service.js';
 import { energyRoutes } from './energy/routes.js';
 import { readingsRoutes } from './routes.js';
+import { seriesRoutes } from './series-routes.js';
 import { recordSeriesMeta } from './units.js';
 import { type Settings, settings } from './settings.js';
 import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
@@ -141,6 +142,13 @@ export const readingsModule = defineModule({
         api: {
           routes: async (http) => {
             await http.register(readingsRoutes({ engine, storage }));
+            // a new unit or kind may change any answer of the series: drop them all
+            await http.register(
+              seriesRoutes({
+                storage,
+                onDescribed: (series) => cache.invalidate([{ series, minTs: -Infinity, maxTs: Infinity }]),
+              }),
+            );
             await http.register(energyRoutes(energy));
           },
         },

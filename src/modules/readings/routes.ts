@@ -1,30 +1,43 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { NotFound } from '../../core/errors.js';
 import { formatTime } from '../../core/time/buckets.js';
 import { createIsoFormatter } from '../../core/time/timestamps.js';
 import { CATALOG_DEFAULT_LIMIT, CATALOG_MAX_LIMIT, encodeCursor, parseCatalogParams } from './catalog-page.js';
 import { type SeriesWarning, unknownSeriesWarnings } from './closest.js';
 import { type Answer, parseQueryParams, type QueryEngine, type SeriesPoints } from './query.js';
-import type { ReadingsStorage } from './storage.js';
+import type { ReadingsStorage, SeriesEntry } from './storage.js';
 
 const pointsSchema = {
   type: 'array',
   items: { type: 'object', properties: { time: { type: 'string' }, value: { type: ['number', 'null'] } } },
 } as const;
 
-const seriesSchema = {
+/** A catalog entry as the API shows it: the listing, `GET` and `PUT /api/v1/series/{key}`. */
+export const seriesSchema = {
   type: 'object',
   properties: {
     key: { type: 'string' },
     unit: { type: ['string', 'null'] },
     kind: { type: 'string' },
+    description: { type: ['string', 'null'] },
+    interval_s: { type: ['number', 'null'], description: 'Seconds each reading covers (interval series)' },
     firstTime: { type: ['string', 'null'] },
     lastTime: { type: ['string', 'null'] },
     count: { type: 'number' },
   },
 } as const;
 
-/** Queries: `/api/v1/query`, the catalog `/api/v1/series`, latest values `/api/v1/series/{key}/latest`. */
+export const catalogEntry = (s: SeriesEntry) => ({
+  key: s.key,
+  unit: s.unit,
+  kind: s.kind,
+  description: s.description,
+  interval_s: s.intervalS,
+  firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
+  lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
+  count: s.count,
+});
+
+/** Queries: `/api/v1/query` and the catalog `/api/v1/series` (one series' routes: series-routes.ts). */
 export const readingsRoutes =
   (deps: { engine: QueryEngine; storage: ReadingsStorage }): FastifyPluginAsync =>
   async (http) => {
@@ -149,43 +162,9 @@ export const readingsRoutes =
         const entries = await deps.storage.listSeries({ ...page, limit: page.limit + 1 });
         const shown = entries.length > page.limit ? entries.slice(0, page.limit) : entries;
         return {
-          series: shown.map((s) => ({
-            key: s.key,
-            unit: s.unit,
-            kind: s.kind,
-            firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
-            lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
-            count: s.count,
-          })),
+          series: shown.map(catalogEntry),
           next: entries.length > page.limit ? encodeCursor(shown[shown.length - 1].key) : null,
         };
-      },
-    );
-
-    // keys may hold '/', so the key is everything between /series/ and /latest
-    http.get(
-      '/api/v1/series/*',
-      {
-        schema: {
-          summary: 'Latest value of a series: GET /api/v1/series/{key}/latest',
-          tags: ['readings'],
-          response: {
-            200: {
-              type: 'object',
-              properties: { series: { type: 'string' }, time: { type: 'string' }, value: { type: 'number' } },
-            },
-          },
-        },
-      },
-      async (request) => {
-        const rest = (request.params as { '*': string })['*'];
-        if (!rest.endsWith('/latest'))
-          throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
-        const key = rest.slice(0, -'/latest'.length); // already percent-decoded by the router
-        const [s] = await deps.storage.series([key]);
-        if (!s || !Number.isFinite(s.lastTs))
-          throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
-        return { series: s.key, time: formatTime(s.lastTs), value: s.lastValue };
       },
     );
   };
