@@ -103,7 +103,7 @@ export const readingsModule = defineModule({
         for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
       },
     });
-    const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints });
+    const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints, energy: energySettings });
 
     const energy = createEnergyService({ around: (range) => readAround(storage, range) }, energySettings);
     const service: ReadingsService = {
