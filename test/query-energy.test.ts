@@ -124,6 +124,20 @@ for (const mode of MODES) {
         ],
       ],
     ]);
+    // raw points convert too
+    assert.deepEqual(await query(w, `series=site/load&start=${T0}&end=${T0 + 10 * M}&unit=kW`), [
+      [
+        'site/load',
+        'kW',
+        [
+          ['00:00', 1],
+          ['00:10', 2],
+        ],
+      ],
+    ]);
+    // a cached answer does not outlive a change of the series' unit
+    await w.app.readings.describe([{ key: 'site/load', unit: 'kW', kind: 'gauge' }]);
+    assert.deepEqual((await query(w, avg))[0].slice(0, 2), ['site/load', 'kW']);
   });
 
   test(`sum of a half-hourly interval series over 15 minutes gives half each (${mode})`, async (t) => {

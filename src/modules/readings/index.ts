@@ -110,7 +110,11 @@ export const readingsModule = defineModule({
       query: engine.run,
       backlogRows: () => persistor.backlogRows,
       compactNow: () => storage.compactNow(),
-      describe: (series) => storage.describe(series),
+      describe: async (series) => {
+        await storage.describe(series);
+        // unit, kind and interval decide how a series is answered and in what unit: drop its answers
+        cache.invalidate(series.map((s) => ({ series: s.key, minTs: -Infinity, maxTs: Infinity })));
+      },
       catalog: (keys) => storage.series(keys),
       lastReadingTs: () => storage.lastTs(),
       exportRange: (range) => exportRange(storage, range),
