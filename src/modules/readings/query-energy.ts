@@ -28,11 +28,8 @@ export function planSeries(entry: SeriesEntry, q: ReadingsQuery): SeriesPlan {
   const { key, unit, kind } = entry;
   const refuse = (field: 'agg' | 'unit', why: string) =>
     new InvalidInput(`invalid_${field}`, `series "${key}" ${why}`, { field });
-  if (q.agg === 'count' && q.window) {
-    if (q.unit !== undefined)
-      throw new InvalidInput('invalid_unit', 'count is a number of readings: it has no unit', { field: 'unit' });
-    return { how: 'store', factor: 1, unit: null, intervalMs: 0 };
-  }
+  // a count has no unit (parseQueryParams refuses one)
+  if (q.agg === 'count' && q.window) return { how: 'store', factor: 1, unit: null, intervalMs: 0 };
   if (q.agg === 'integral') {
     if (unit === null) throw refuse('agg', `has no unit: ${PUT_HINT(key)} to say whether it holds power`);
     if (!isPowerUnit(unit))

@@ -159,6 +159,8 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
       `unit must be one of ${QUERY_UNITS.join(', ')} (got "${unit.slice(0, 20)}")`,
       { field: 'unit' },
     );
+  if (unit !== undefined && aggText === 'count')
+    throw new InvalidInput('invalid_unit', 'count is a number of readings: it has no unit', { field: 'unit' });
   return {
     series,
     startMs,
