@@ -104,14 +104,18 @@ export const readingsModule = defineModule({
         for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
       },
     });
-    const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints });
+    const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints, energy: energySettings });
 
     const energy = createEnergyService({ around: (range) => readAround(storage, range) }, energySettings);
     const service: ReadingsService = {
       query: engine.run,
       backlogRows: () => persistor.backlogRows,
       compactNow: () => storage.compactNow(),
-      describe: (series) => storage.describe(series),
+      describe: async (series) => {
+        await storage.describe(series);
+        // unit, kind and interval decide how a series is answered and in what unit: drop its answers
+        cache.invalidate(series.map((s) => ({ series: s.key, minTs: -Infinity, maxTs: Infinity })));
+      },
       catalog: (keys) => storage.series(keys),
       lastReadingTs: () => storage.lastTs(),
       exportRange: (range) => exportRange(storage, range),

@@ -3,7 +3,14 @@ import { formatTime } from '../../core/time/buckets.js';
 import { createIsoFormatter } from '../../core/time/timestamps.js';
 import { CATALOG_DEFAULT_LIMIT, CATALOG_MAX_LIMIT, encodeCursor, parseCatalogParams } from './catalog-page.js';
 import { type SeriesWarning, unknownSeriesWarnings } from './closest.js';
-import { type Answer, parseQueryParams, type QueryEngine, type SeriesPoints } from './query.js';
+import {
+  AGGREGATIONS,
+  type Answer,
+  parseQueryParams,
+  QUERY_UNITS,
+  type QueryEngine,
+  type SeriesPoints,
+} from './query.js';
 import type { ReadingsStorage, SeriesEntry } from './storage.js';
 
 const pointsSchema = {
@@ -72,9 +79,16 @@ export const readingsRoutes =
               },
               agg: {
                 type: 'string',
-                enum: ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'],
+                enum: [...AGGREGATIONS],
                 default: 'avg',
-                description: 'Needs a window',
+                description:
+                  "Needs a window. increase: a counter's consumption (resets counted); integral: a power gauge's energy; sum of an interval series under its interval shares each reading out",
+              },
+              unit: {
+                type: 'string',
+                enum: [...QUERY_UNITS],
+                description:
+                  "Values in this unit: power (W, kW, MW) for power, energy (Wh, kWh, MWh) for energy and integrals; omitted: the series' own (an integral of W in Wh)",
               },
               tz: {
                 type: 'string',
@@ -93,7 +107,14 @@ export const readingsRoutes =
               properties: {
                 results: {
                   type: 'array',
-                  items: { type: 'object', properties: { series: { type: 'string' }, points: pointsSchema } },
+                  items: {
+                    type: 'object',
+                    properties: {
+                      series: { type: 'string' },
+                      unit: { type: ['string', 'null'] },
+                      points: pointsSchema,
+                    },
+                  },
                 },
                 warnings: {
                   type: 'array',
@@ -174,6 +195,7 @@ function formatResults(results: readonly SeriesPoints[], tz: string | undefined)
   const format = tz ? (tsMs: number) => formatTime(tsMs, tz) : createIsoFormatter();
   return results.map((r) => ({
     series: r.series,
+    unit: r.unit,
     points: r.points.map((p) => ({ time: format(p.ts), value: p.value })),
   }));
 }
