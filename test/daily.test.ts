@@ -11,7 +11,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const pathTime = (s: string) => Date.parse(s.length === 17 ? s.replace('Z', ':00Z') : s);
 
 /** One local server in the shape of the Carbon Intensity and Octopus APIs, for any range asked. */
-async function upstreams(t: TestContext, options: { mixMalformed?: boolean } = {}) {
+async function upstreams(t: TestContext, options: { mixMalformed?: boolean; unsettledAt?: string } = {}) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, `http://${req.headers.host}`);
     const json = (body: unknown) =>
@@ -26,7 +26,10 @@ async function upstreams(t: TestContext, options: { mixMalformed?: boolean } = {
         const slot = { from: iso(s).replace(':00Z', 'Z'), to: iso(s + SLOT).replace(':00Z', 'Z') };
         data.push(
           parts[1] === 'intensity'
-            ? { ...slot, intensity: { forecast: 110, actual: 100, index: 'moderate' } }
+            ? {
+                ...slot,
+                intensity: { forecast: 110, actual: iso(s) === options.unsettledAt ? null : 100, index: 'moderate' },
+              }
             : {
                 ...slot,
                 generationmix: [
@@ -121,6 +124,19 @@ test('processing a clock-change day fetches every source and stores the summary,
   // a re-run replaces the day's summary rather than adding one
   await processDays(w, DAY);
   assert.equal((await w.request(`/api/v1/daily?from=${DAY}&to=${DAY}`)).body.days.length, 1);
+});
+
+test('a half-hour whose actual intensity is missing is left out of the day, not given the half-hour before’s', async (t) => {
+  const w = await app(t, await upstreams(t, { unsettledAt: '2024-03-31T12:00:00Z' }));
+  assert.equal((await processDays(w, DAY)).status, 200);
+  const [day] = (await w.request(`/api/v1/daily?from=${DAY}&to=${DAY}`)).body.days;
+  // 45 joined half-hours × 0.5 kWh at 20 p, 100 gCO2/kWh; the standing charge is the whole day's
+  assert.equal(day.slots_expected, 46);
+  assert.equal(day.slots_joined, 45);
+  assert.equal(day.total_energy_used, 22.5);
+  assert.equal(day.total_energy_cost_inc_vat, 450);
+  assert.equal(day.carbon_intensity, 2250);
+  assert.equal(day.total_cost_inc_vat_with_standing_charge, 500);
 });
 
 test('a malformed reply marks its worker FAILED with the reason naming the field, and the day gets no summary', async (t) => {

@@ -332,6 +332,36 @@ test('wattline.v1 Query answers several series with every HTTP query option', as
   );
 });
 
+test('wattline.v1 Query integrates a power gauge into kWh and says the unit', async (t) => {
+  const { w, client } = await start(t);
+  await w.app.readings.describe([{ key: 'home/meter/power', unit: 'W', kind: 'gauge' }]);
+  // 1 kW, sent in W, every 10 s for 90 minutes: 1.0 kWh then 0.5 kWh
+  const rows = [];
+  for (let t = T0; t <= T0 + 90 * M; t += 10_000) rows.push({ series: 'home/meter/power', ts: t, value: 1000 });
+  assert.equal((await w.ingest(rows)).status, 200);
+  type Reply = { results: { series: string; unit: string; points: { time: Timestamp; value?: number }[] }[] };
+  const request = { series: ['home/meter/power'], start: ts(T0), end: ts(T0 + 2 * H - 1), window: '1h' };
+  const reply = await unary<Reply>(client, READINGS_QUERY, { ...request, agg: 'integral', unit: 'kWh' });
+  assert.deepEqual(
+    reply.results.map((r) => [r.series, r.unit, r.points.map((p) => [iso(p.time).slice(11, 16), p.value])]),
+    [
+      [
+        'home/meter/power',
+        'kWh',
+        [
+          ['00:00', 1],
+          ['01:00', 0.5],
+        ],
+      ],
+    ],
+  );
+  await rejects(
+    unary(client, READINGS_QUERY, { ...request, agg: 'increase' }),
+    grpc.status.INVALID_ARGUMENT,
+    'series "home/meter/power" is a gauge, not a counter: increase is for cumulative meter readings (kind counter)',
+  );
+});
+
 /** Subscribes to `series`; resolves with the first reading streamed, or rejects with the gRPC error. */
 function firstStreamed(
   client: grpc.Client,

@@ -111,9 +111,9 @@ for (const mode of MODES)
     ]);
     const r = await w.request(`/api/v1/query?series=b,nope,a&start=${T0}&end=${T0}&window=5m&agg=max`);
     assert.deepEqual(r.body.results, [
-      { series: 'b', points: [{ time: '2024-01-01T00:00:00.000Z', value: 2 }] },
-      { series: 'nope', points: [] },
-      { series: 'a', points: [{ time: '2024-01-01T00:00:00.000Z', value: 1 }] },
+      { series: 'b', unit: null, points: [{ time: '2024-01-01T00:00:00.000Z', value: 2 }] },
+      { series: 'nope', unit: null, points: [] },
+      { series: 'a', unit: null, points: [{ time: '2024-01-01T00:00:00.000Z', value: 1 }] },
     ]);
   });
 
@@ -237,6 +237,8 @@ for (const mode of MODES)
         key: 'sensor/dev-1/power',
         unit: null,
         kind: 'gauge',
+        description: null,
+        interval_s: null,
         firstTime: '2024-01-01T00:00:00.000Z',
         lastTime: '2024-01-01T02:00:00.000Z',
         count: 3,

@@ -146,7 +146,8 @@ test('a bootstrap stores actual and forecast intensity at each half-hour, as the
 
   const catalog = await w.request('/api/v1/series');
   const entry = catalog.body.series.find((s: { key: string }) => s.key === ACTUAL);
-  assert.equal(entry.unit, 'gCO2/kWh');
+  assert.deepEqual([entry.unit, entry.kind, entry.interval_s], ['gCO2/kWh', 'gauge', 1800]);
+  assert.match(entry.description, /carbon intensity/i);
 });
 
 test('a half-hour whose actual is null gets its forecast but no actual reading, never a zero', async (t) => {
@@ -194,7 +195,9 @@ test('the generation mix is stored as one series per fuel with its percentage', 
     );
   }
   const catalog = await w.request('/api/v1/series');
-  assert.equal(catalog.body.series.find((s: { key: string }) => s.key === 'grid/generation/wind').unit, '%');
+  const wind = catalog.body.series.find((s: { key: string }) => s.key === 'grid/generation/wind');
+  assert.deepEqual([wind.unit, wind.kind, wind.interval_s], ['%', 'gauge', 1800]);
+  assert.match(wind.description, /wind/i);
 });
 
 test('a generation range across 1 January is asked in two requests, so the new year is not lost', async (t) => {

@@ -115,7 +115,13 @@ test('tariff rates follow the pages, a day-long rate becomes 48 half-hour slots,
   );
   assert.deepEqual(standing.body.results[0].points, [{ time: new Date(T0).toISOString(), value: 42 }]);
   const catalog = await w.request('/api/v1/series');
-  assert.equal(catalog.body.series.find((s: { key: string }) => s.key === 'tariff/unit-rate/inc-vat').unit, 'p/kWh');
+  const rate = catalog.body.series.find((s: { key: string }) => s.key === 'tariff/unit-rate/inc-vat');
+  // each rate holds for its half-hour slot
+  assert.deepEqual([rate.unit, rate.kind, rate.interval_s], ['p/kWh', 'gauge', 1800]);
+  assert.match(rate.description, /unit rate.*VAT/i);
+  const charge = catalog.body.series.find((s: { key: string }) => s.key === 'tariff/standing-charge/inc-vat');
+  assert.deepEqual([charge.unit, charge.kind, charge.interval_s], ['p/day', 'gauge', null]);
+  assert.match(charge.description, /standing charge/i);
 });
 
 test('consumption is read with the API key as basic-auth user, across pages, into the meter series', async (t) => {
@@ -128,6 +134,9 @@ test('consumption is read with the API key as basic-auth user, across pages, int
     q.body.results[0].points.map((p: { value: number }) => p.value),
     [0.25, 0.5, 0.75, 1],
   );
+  const entry = (await w.request('/api/v1/series/meter/1200000000001/consumption')).body;
+  assert.deepEqual([entry.unit, entry.kind, entry.interval_s], ['kWh', 'interval', 1800]);
+  assert.match(entry.description, /half-hour/i);
   assert.ok(up.seen.filter((s) => s.path.endsWith('/consumption/')).every((s) => s.auth?.startsWith('Basic ')));
 
   const wrongKey = await app(t, up.url, { 'octopus.apiKey': 'sk_wrong' });

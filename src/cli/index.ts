@@ -7,6 +7,7 @@ import { apiKeyScopes } from '../core/config.js';
 import { ROLES, type Role } from '../core/module.js';
 import { ApiError, CliError, createClient } from './client.js';
 import { ingestFile, interruptedMessage } from './commands/ingest.js';
+import { type EnergyOptions, formatEnergy, runEnergy } from './commands/energy.js';
 import { formatDeadLettersTable, type DeadLetterInfo } from './commands/dlq.js';
 import { formatKeysTable, type KeyInfo } from './commands/keys.js';
 import { formatQueryTable, formatQueryWarnings, runQuery } from './commands/query.js';
@@ -131,6 +132,28 @@ clientOptions(
   });
   console.log(opts.json ? JSON.stringify(reply, null, 2) : formatQueryTable(reply));
   if (!opts.json) for (const line of formatQueryWarnings(reply)) console.error(line);
+});
+
+clientOptions(
+  program
+    .command('energy')
+    .description(
+      'energy per bucket of meters (counter, power gauge or interval series, by their kind), or its cost or carbon; prints a table with a total line, or JSON with --json',
+    )
+    .requiredOption('--series <keys>', 'series keys, comma-separated (one with --cost or --carbon)')
+    .requiredOption('--start <time>', 'ISO 8601 or an epoch number (its digits say the unit, or --precision)')
+    .requiredOption('--end <time>', 'ISO 8601 or an epoch number (exclusive)')
+    .option('--precision <unit>', 's ms us ns: the unit of epoch numbers in --start and --end')
+    .option('--window <w>', '1m 5m 15m 30m 1h 1d week month (none: one bucket for the range)')
+    .option('--tz <zone>', 'IANA time zone for 1d, week and month buckets and the times printed (default UTC)')
+    .option('--unit <unit>', 'Wh kWh MWh (default kWh)')
+    .option('--cost <tariff>', 'price series (e.g. tariff/unit-rate/inc-vat): print the cost per bucket')
+    .option('--standing <series>', 'with --cost: standing charge per day (e.g. tariff/standing-charge/inc-vat)')
+    .option('--carbon <intensity>', 'gCO2/kWh series (e.g. grid/carbon-intensity/actual): print the carbon per bucket')
+    .option('--json', 'print the JSON reply'),
+).action(async (opts: EnergyOptions & { url: string; key?: string; json?: boolean }) => {
+  const answer = await runEnergy(clientFrom(opts), opts);
+  console.log(opts.json ? JSON.stringify(answer.reply, null, 2) : formatEnergy(answer));
 });
 
 clientOptions(

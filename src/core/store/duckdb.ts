@@ -152,6 +152,7 @@ export async function createDuckDbStore(
           await store.query<{ version: number }>(`SELECT version FROM wattline_migrations WHERE module = $1`, [module])
         ).map((r) => r.version),
       );
+      let changed = false;
       for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
         if (applied.has(m.version)) continue;
         await store.transaction(async (t) => {
@@ -162,7 +163,12 @@ export async function createDuckDbStore(
             m.name,
           ]);
         });
+        changed = true;
       }
+      // DuckDB (1.5) cannot replay an ALTER TABLE from its write-ahead log after a crash ("Failure
+      // while replaying WAL file … no default database set"): write schema changes to the database
+      // file at once, so a process killed later never leaves one in the log
+      if (changed) await serialised(() => writer.run('CHECKPOINT'));
     },
 
     async query<T>(sql: string, params?: Params) {

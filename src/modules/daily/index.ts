@@ -49,7 +49,7 @@ export const dailyModule = defineModule({
     {
       readings,
       sources,
-    }: { readings: Pick<ReadingsService, 'query'>; sources: Pick<SourcesService, 'fetchRange' | 'usageSeries'> },
+    }: { readings: Pick<ReadingsService, 'energy'>; sources: Pick<SourcesService, 'fetchRange' | 'usageSeries'> },
   ) {
     const pipeline = { bus, store, log, zone: core.timezone, usageSeries: sources.usageSeries, sources, readings };
     return {

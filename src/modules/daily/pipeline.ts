@@ -52,7 +52,7 @@ export interface PipelineDeps {
   /** The meter's half-hourly consumption series (undefined: no meter configured). */
   usageSeries: string | undefined;
   sources: Pick<SourcesService, 'fetchRange'>;
-  readings: Pick<ReadingsService, 'query'>;
+  readings: Pick<ReadingsService, 'energy'>;
 }
 
 /**
@@ -102,51 +102,44 @@ export function startPipeline(deps: PipelineDeps): () => void {
   };
 }
 
-/** Joins the day's half-hours from the stored readings and summarises them. */
+/**
+ * Joins the day's half-hours from the stored readings and summarises them. The arithmetic is the
+ * energy functions' (readings.energy.weigh): the meter's kWh per half-hour by its kind, and per
+ * half-hour its product with each rate, the intensity and each fuel's share, each of those
+ * readings holding for its own half-hour only (a slot without one is missing, as it always was).
+ */
 export async function summarise(deps: PipelineDeps, date: string) {
   const { startMs, endMs } = localDay(date, deps.zone);
-  const usage = deps.usageSeries ?? 'meter/none/consumption';
-  const keys = [
-    usage,
-    'tariff/unit-rate/inc-vat',
-    'tariff/unit-rate/exc-vat',
-    'grid/carbon-intensity/actual',
-    ...FUELS.map((f) => `grid/generation/${f}`),
-  ];
-  const results = await deps.readings.query({
-    series: keys,
-    startMs,
-    endMs: endMs - 1,
-    window: '30m',
-    agg: 'last',
-    fill: 'none',
-  });
-  const byKey = new Map(results.map((r) => [r.series, new Map(r.points.map((p) => [p.ts, p.value ?? undefined]))]));
-  const at = (key: string, ts: number) => byKey.get(key)?.get(ts) ?? undefined;
-  const slots: Slot[] = [];
-  for (let ts = startMs; ts < endMs; ts += HALF_HOUR_MS) {
+  const rates = { inc: 'tariff/unit-rate/inc-vat', exc: 'tariff/unit-rate/exc-vat' };
+  const intensity = 'grid/carbon-intensity/actual';
+  const fuels = FUELS.map((f) => [f, `grid/generation/${f}`] as const);
+  const day = await deps.readings.energy.weigh(
+    {
+      energy: deps.usageSeries ?? 'meter/none/consumption',
+      by: [rates.inc, rates.exc, intensity, ...fuels.map(([, key]) => key)],
+      holdMs: HALF_HOUR_MS,
+      // the standing charge in force on the day
+      standing: 'tariff/standing-charge/inc-vat',
+    },
+    { startMs, endMs, window: '30m', zone: deps.zone },
+  );
+  // a slot's product with a series, undefined where that series had no value for it
+  const product = (key: string, i: number) => {
+    const weighed = day.by.get(key);
+    return weighed && weighed.missingSlots[i] === 0 ? weighed.products[i] : undefined;
+  };
+  const slots: Slot[] = day.buckets.map(({ ts, energyKwh }, i) => {
     const mix = Object.fromEntries(
-      FUELS.flatMap((f) =>
-        at(`grid/generation/${f}`, ts) === undefined ? [] : [[f, at(`grid/generation/${f}`, ts)!]],
-      ),
+      fuels.flatMap(([fuel, key]) => (product(key, i) === undefined ? [] : [[fuel, product(key, i)!]])),
     );
-    slots.push({
+    return {
       startMs: ts,
-      usageKwh: deps.usageSeries ? at(usage, ts) : undefined,
-      rateIncVatP: at('tariff/unit-rate/inc-vat', ts),
-      rateExcVatP: at('tariff/unit-rate/exc-vat', ts),
-      intensityGPerKwh: at('grid/carbon-intensity/actual', ts),
-      mix: Object.keys(mix).length ? mix : undefined,
-    });
-  }
-  // the standing charge in force on the day: the last one that started before its end
-  const [charges] = await deps.readings.query({
-    series: ['tariff/standing-charge/inc-vat'],
-    startMs: startMs - 400 * 86_400_000,
-    endMs: endMs - 1,
-    agg: 'last',
-    fill: 'none',
+      usageKwh: deps.usageSeries && energyKwh !== null ? energyKwh : undefined,
+      costIncVatP: product(rates.inc, i),
+      costExcVatP: product(rates.exc, i),
+      carbonG: product(intensity, i),
+      mixKwhPerc: Object.keys(mix).length ? mix : undefined,
+    };
   });
-  const standing = charges.points.at(-1)?.value ?? 0;
-  return summariseDay(date, slots, standing);
+  return summariseDay(date, slots, day.standing ?? 0);
 }

@@ -4,11 +4,13 @@ import { summariseDay, type Slot } from './summary.js';
 
 const slot = (i: number, s: Omit<Slot, 'startMs'>): Slot => ({ startMs: i * 1_800_000, ...s });
 
-test('totals, cost, carbon, average intensity and mix match hand-computed values over the joined half-hours', () => {
+test('totals, cost, carbon, average intensity and mix add up the joined half-hours by hand', () => {
   const slots = [
-    slot(0, { usageKwh: 1, rateIncVatP: 20, rateExcVatP: 19, intensityGPerKwh: 100, mix: { gas: 50, wind: 50 } }),
-    slot(1, { usageKwh: 3, rateIncVatP: 10, rateExcVatP: 9.5, intensityGPerKwh: 200, mix: { gas: 25, wind: 75 } }),
-    slot(2, { usageKwh: 5, rateIncVatP: 10, rateExcVatP: 9.5, mix: { gas: 0, wind: 100 } }), // no intensity: not joined
+    // 1 kWh at 20 p (19 p without VAT), 100 gCO2/kWh, 50 % gas and 50 % wind: the energy functions' products
+    slot(0, { usageKwh: 1, costIncVatP: 20, costExcVatP: 19, carbonG: 100, mixKwhPerc: { gas: 50, wind: 50 } }),
+    // 3 kWh at 10 p (9.5 p), 200 gCO2/kWh, 25 % gas and 75 % wind
+    slot(1, { usageKwh: 3, costIncVatP: 30, costExcVatP: 28.5, carbonG: 600, mixKwhPerc: { gas: 75, wind: 225 } }),
+    slot(2, { usageKwh: 5, costIncVatP: 50, costExcVatP: 47.5, mixKwhPerc: { gas: 0, wind: 500 } }), // no intensity: not joined
     slot(3, {}),
   ];
   const s = summariseDay('2024-01-01', slots, 45);
@@ -29,7 +31,7 @@ test('totals, cost, carbon, average intensity and mix match hand-computed values
 test('a day without usage has zero totals, never NaN', () => {
   const s = summariseDay(
     '2024-01-02',
-    [slot(0, { usageKwh: 0, rateIncVatP: 20, rateExcVatP: 19, intensityGPerKwh: 100, mix: { gas: 100 } })],
+    [slot(0, { usageKwh: 0, costIncVatP: 0, costExcVatP: 0, carbonG: 0, mixKwhPerc: { gas: 0 } })],
     45,
   );
   assert.equal(s.averageIntensityGPerKwh, 0);

@@ -1,12 +1,17 @@
-/** One half-hour of a local day with what each source said for it (undefined: nothing stored). */
+/**
+ * One half-hour of a local day: the meter's energy and its products with each source's value for
+ * the slot, worked out by the energy functions (undefined: that source had nothing for the slot).
+ */
 export interface Slot {
   startMs: number;
   usageKwh?: number;
-  rateIncVatP?: number;
-  rateExcVatP?: number;
-  intensityGPerKwh?: number;
-  /** Generation mix in percent, by fuel. */
-  mix?: Record<string, number>;
+  /** usage × unit rate, with and without VAT (p). */
+  costIncVatP?: number;
+  costExcVatP?: number;
+  /** usage × actual carbon intensity (g). */
+  carbonG?: number;
+  /** usage × the fuel's share of generation (kWh × %), by fuel. */
+  mixKwhPerc?: Record<string, number>;
 }
 
 export interface DailySummary {
@@ -24,10 +29,11 @@ export interface DailySummary {
 }
 
 /**
- * The energy-usage day (SEEDS §2): over the half-hours where usage, unit rate, actual intensity and
- * mix are all known — total kWh, cost (usage × rate), carbon (usage × intensity), average intensity
- * (carbon ÷ kWh) and mix (Σ usage × perc ÷ kWh); plus the day's standing charge and the total with
- * it. A day without usage has zero totals, never NaN.
+ * The energy-usage day (SEEDS §2): over the half-hours where usage, both unit rates, actual
+ * intensity and mix are all known — total kWh, cost (Σ usage × rate), carbon (Σ usage × intensity),
+ * average intensity (carbon ÷ kWh) and mix (Σ usage × perc ÷ kWh); plus the day's standing charge and
+ * the total with it. The per-slot products come from the energy functions (pipeline.ts); this only
+ * joins and adds them up. A day without usage has zero totals, never NaN.
  */
 export function summariseDay(date: string, slots: readonly Slot[], standingChargeIncVatP: number): DailySummary {
   let kwh = 0;
@@ -39,18 +45,18 @@ export function summariseDay(date: string, slots: readonly Slot[], standingCharg
   for (const s of slots) {
     if (
       s.usageKwh === undefined ||
-      s.rateIncVatP === undefined ||
-      s.rateExcVatP === undefined ||
-      s.intensityGPerKwh === undefined ||
-      !s.mix
+      s.costIncVatP === undefined ||
+      s.costExcVatP === undefined ||
+      s.carbonG === undefined ||
+      !s.mixKwhPerc
     )
       continue;
     joined++;
     kwh += s.usageKwh;
-    incVat += s.usageKwh * s.rateIncVatP;
-    excVat += s.usageKwh * s.rateExcVatP;
-    carbon += s.usageKwh * s.intensityGPerKwh;
-    for (const [fuel, perc] of Object.entries(s.mix)) mixKwh.set(fuel, (mixKwh.get(fuel) ?? 0) + s.usageKwh * perc);
+    incVat += s.costIncVatP;
+    excVat += s.costExcVatP;
+    carbon += s.carbonG;
+    for (const [fuel, weighted] of Object.entries(s.mixKwhPerc)) mixKwh.set(fuel, (mixKwh.get(fuel) ?? 0) + weighted);
   }
   return {
     date,

@@ -16,6 +16,7 @@ interface QueryRequest {
   agg: string;
   tz: string;
   fill: string;
+  unit: string;
 }
 
 interface Streamed {
@@ -29,12 +30,13 @@ interface Streamed {
 const streamedBytes = (m: Streamed) => Buffer.byteLength(m.series) + 32;
 
 interface QueryResponse {
-  results: { series: string; points: { time: Timestamp; value?: number }[] }[];
+  results: { series: string; unit: string; points: { time: Timestamp; value?: number }[] }[];
 }
 
 /**
  * `wattline.v1.ReadingsService` (`proto/wattline/v1/readings.proto`): the full readings query of
- * `GET /api/v1/query` over gRPC (several series, every window and aggregation, tz, fill), checked by
+ * `GET /api/v1/query` over gRPC (several series, every window and aggregation, increase and integral
+ * included, tz, fill, unit), checked by
  * the same parser, so errors carry the same messages (as INVALID_ARGUMENT); and `Subscribe`, which
  * streams the readings of the chosen series as they are stored; a subscriber further behind than
  * `grpc.subscribeMaxQueuedBytes` is cut with RESOURCE_EXHAUSTED and the reason. Role `api`.
@@ -74,11 +76,13 @@ function addReadingsService(
           agg: request.agg,
           tz: request.tz,
           fill: request.fill,
+          unit: request.unit,
         });
         const results = await readings.query(q);
         return {
           results: results.map((r) => ({
             series: r.series,
+            unit: r.unit ?? '',
             points: r.points.map((p) => ({
               time: toTimestamp(p.ts),
               ...(p.value === null ? {} : { value: p.value }),

@@ -12,6 +12,7 @@ import { type PointsAround, readAround } from './around.js';
 import { createEnergyService, type EnergyService } from './energy/service.js';
 import { energyRoutes } from './energy/routes.js';
 import { readingsRoutes } from './routes.js';
+import { seriesRoutes } from './series-routes.js';
 import { recordSeriesMeta } from './units.js';
 import { type Settings, settings } from './settings.js';
 import type { ReadingsStorage, SeriesDescription, SeriesEntry } from './storage.js';
@@ -103,14 +104,18 @@ export const readingsModule = defineModule({
         for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
       },
     });
-    const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints });
+    const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints, energy: energySettings });
 
     const energy = createEnergyService({ around: (range) => readAround(storage, range) }, energySettings);
     const service: ReadingsService = {
       query: engine.run,
       backlogRows: () => persistor.backlogRows,
       compactNow: () => storage.compactNow(),
-      describe: (series) => storage.describe(series),
+      describe: async (series) => {
+        await storage.describe(series);
+        // unit, kind and interval decide how a series is answered and in what unit: drop its answers
+        cache.invalidate(series.map((s) => ({ series: s.key, minTs: -Infinity, maxTs: Infinity })));
+      },
       catalog: (keys) => storage.series(keys),
       lastReadingTs: () => storage.lastTs(),
       exportRange: (range) => exportRange(storage, range),
@@ -141,6 +146,13 @@ export const readingsModule = defineModule({
         api: {
           routes: async (http) => {
             await http.register(readingsRoutes({ engine, storage }));
+            // a new unit or kind may change any answer of the series: drop them all
+            await http.register(
+              seriesRoutes({
+                storage,
+                onDescribed: (series) => cache.invalidate([{ series, minTs: -Infinity, maxTs: Infinity }]),
+              }),
+            );
             await http.register(energyRoutes(energy));
           },
         },

@@ -4,6 +4,7 @@
  * so no SQL text crosses from the module into an engine or back.
  */
 
+/** What a store aggregates; the query's energy aggregations (increase, integral) are worked out above it (query-energy.ts). */
 export const AGGREGATIONS = ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 

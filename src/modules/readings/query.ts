@@ -1,3 +1,4 @@
+import { isEnergyUnit, isPowerUnit } from '../../core/energy/units.js';
 import { InvalidInput, WattlineError } from '../../core/errors.js';
 import type { ReadingsMetrics as Metrics } from './metrics.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
@@ -11,11 +12,26 @@ import {
   type WindowName,
 } from '../../core/time/buckets.js';
 import { parsePrecision, parseTimestamp, timestampProblem } from '../../core/time/timestamps.js';
-import { AGGREGATIONS, type Aggregation, type Bucket, type ReadingColumns } from './plan.js';
+import { readAround } from './around.js';
+import {
+  AGGREGATIONS as STORED_AGGREGATIONS,
+  type Aggregation as StoredAggregation,
+  type Bucket,
+  type ReadingColumns,
+} from './plan.js';
 import type { QueryCache } from './query-cache.js';
+import { energyPoints, planSeries, type SeriesPlan } from './query-energy.js';
+import type { Settings } from './settings.js';
 import type { ReadingsStorage, SeriesEntry } from './storage.js';
 
-export { AGGREGATIONS, type Aggregation } from './plan.js';
+/**
+ * The store's aggregations, and the energy ones worked out here over the readings themselves
+ * (core/energy): `increase` of a counter, `integral` of a power gauge.
+ */
+export const AGGREGATIONS = [...STORED_AGGREGATIONS, 'increase', 'integral'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+/** The units a query may ask its values in: power for power, energy for energy and integrals. */
+export const QUERY_UNITS = ['W', 'kW', 'MW', 'Wh', 'kWh', 'MWh'] as const;
 export const FILLS = ['none', 'null', 'previous', '0'] as const;
 export type Fill = (typeof FILLS)[number];
 
@@ -28,6 +44,8 @@ export interface ReadingsQuery {
   agg: Aggregation;
   tz?: string;
   fill: Fill;
+  /** Values converted into this unit (QUERY_UNITS); undefined: the series' own (Wh for a W integral). */
+  unit?: string;
 }
 
 /** A reading or a bucket: `ts` in UTC epoch ms (a bucket's start); `value` null only in a filled gap. */
@@ -38,6 +56,8 @@ export interface Point {
 
 export interface SeriesPoints {
   series: string;
+  /** The unit of the values: the one asked for, else the series' own; null when it has none (and for count). */
+  unit: string | null;
   points: Point[];
 }
 
@@ -132,6 +152,15 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
     });
   if (fillText !== 'none' && !windowText)
     throw new InvalidInput('invalid_fill', 'fill needs a window', { field: 'fill' });
+  const unit = text('unit');
+  if (unit !== undefined && !isPowerUnit(unit) && !isEnergyUnit(unit))
+    throw new InvalidInput(
+      'invalid_unit',
+      `unit must be one of ${QUERY_UNITS.join(', ')} (got "${unit.slice(0, 20)}")`,
+      { field: 'unit' },
+    );
+  if (unit !== undefined && aggText === 'count')
+    throw new InvalidInput('invalid_unit', 'count is a number of readings: it has no unit', { field: 'unit' });
   return {
     series,
     startMs,
@@ -140,6 +169,7 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
     agg: aggText as Aggregation,
     tz,
     fill: fillText as Fill,
+    ...(unit === undefined ? {} : { unit }),
   };
 }
 
@@ -148,6 +178,8 @@ export interface QueryEngineOptions {
   cache: QueryCache<Answer>;
   metrics: Metrics;
   maxPoints: number;
+  /** The energy arithmetic's settings (increase, integral, interval sums). */
+  energy: Settings['energy'];
 }
 
 /**
@@ -186,6 +218,10 @@ function bucketOf(window: WindowName, tz: string | undefined): Bucket {
 /** Answers readings queries: windows × aggregations over one or more series, with gap filling. */
 export function createQueryEngine(options: QueryEngineOptions) {
   const { storage, cache, metrics, maxPoints } = options;
+  const energyOptions = {
+    maxGapMs: options.energy.maxGapMs,
+    resetTolerance: options.energy.resetTolerancePpm / 1e6,
+  };
 
   async function answer(q: ReadingsQuery): Promise<Answer> {
     const started = performance.now();
@@ -199,7 +235,8 @@ export function createQueryEngine(options: QueryEngineOptions) {
     metrics.queryCacheMisses.inc();
     const token = cache.begin();
     const known = await storage.series(q.series);
-    // checked before anything is read or built
+    // checked before anything is read or built: what each series can answer, then the size
+    const plans = new Map(known.map((s) => [s.id, planSeries(s, q)]));
     const buckets = q.window ? bucketsToBuild(q, known) : 0;
     if (buckets > maxPoints) {
       throw new InvalidInput(
@@ -208,11 +245,13 @@ export function createQueryEngine(options: QueryEngineOptions) {
         { field: 'window' },
       );
     }
-    const range = { seriesIds: known.map((s) => s.id), startMs: q.startMs, endMs: q.endMs };
-    const rows = !known.length
+    const stored = known.filter((s) => plans.get(s.id)!.how === 'store');
+    const computed = known.filter((s) => plans.get(s.id)!.how !== 'store');
+    const range = { seriesIds: stored.map((s) => s.id), startMs: q.startMs, endMs: q.endMs };
+    const rows = !stored.length
       ? undefined
       : q.window
-        ? await storage.aggregate({ ...range, bucket: bucketOf(q.window, q.tz), agg: q.agg })
+        ? await storage.aggregate({ ...range, bucket: bucketOf(q.window, q.tz), agg: q.agg as StoredAggregation })
         : await storage.raw({ ...range, limit: maxPoints + 1 });
     if (!q.window && rows && rows.length > maxPoints) {
       throw new InvalidInput(
@@ -222,18 +261,46 @@ export function createQueryEngine(options: QueryEngineOptions) {
       );
     }
     if (q.window && rows) throwOnOverflow(rows, known, q);
-    const bySeriesId = rows ? pointsBySeries(rows) : new Map<number, Point[]>();
+    const bySeriesId = rows ? pointsBySeries(rows, plans) : new Map<number, Point[]>();
+    if (computed.length) await addComputed(q, computed, plans, bySeriesId);
     const idByKey = new Map(known.map((s) => [s.key, s.id]));
     const unknown = q.series.filter((key) => !idByKey.has(key));
     const results = q.series.map((key) => {
       const id = idByKey.get(key);
       const found = (id === undefined ? undefined : bySeriesId.get(id)) ?? [];
-      return { series: key, points: q.window && q.fill !== 'none' ? fillBuckets(found, q) : found };
+      const unit = id === undefined ? null : plans.get(id)!.unit;
+      return { series: key, unit, points: q.window && q.fill !== 'none' ? fillBuckets(found, q) : found };
     });
     const out = { results, unknown };
-    cache.set(cacheKey, token, q.series, q.startMs, q.endMs, out);
+    // a computed answer depends on each series' readings just outside the range too (the spans that
+    // cross its ends, wherever the nearest reading is): any write to those series drops it
+    const [from, to] = computed.length ? [-Infinity, Infinity] : [q.startMs, q.endMs];
+    cache.set(cacheKey, token, q.series, from, to, out);
     metrics.queryDuration.observe({ cache: 'miss' }, (performance.now() - started) / 1000);
     return out;
+  }
+
+  /** The buckets of the series answered over their readings (energy arithmetic), into `bySeriesId`. */
+  async function addComputed(
+    q: ReadingsQuery,
+    computed: readonly SeriesEntry[],
+    plans: Map<number, SeriesPlan>,
+    bySeriesId: Map<number, Point[]>,
+  ) {
+    const around = await readAround(storage, {
+      series: computed.map((s) => s.key),
+      startMs: q.startMs,
+      endMs: q.endMs + 1,
+      maxReadings: options.energy.maxReadings,
+    });
+    for (const s of computed) {
+      const found = around.get(s.key);
+      if (!found) continue; // removed meanwhile
+      const points = energyPoints(found, plans.get(s.id)!, q, energyOptions);
+      for (const p of points)
+        if (p.value === Infinity || p.value === -Infinity) throw new ValueOverflow(s.key, q, p.ts, p.value);
+      bySeriesId.set(s.id, points);
+    }
   }
 
   return {
@@ -275,19 +342,21 @@ function throwOnOverflow(rows: ReadingColumns, known: readonly { id: number; key
   }
 }
 
-/** Rows sorted by series id, then time, as points per series id. */
-function pointsBySeries(rows: ReadingColumns): Map<number, Point[]> {
+/** Rows sorted by series id, then time, as points per series id, in each series' unit as planned. */
+function pointsBySeries(rows: ReadingColumns, plans: Map<number, SeriesPlan>): Map<number, Point[]> {
   const out = new Map<number, Point[]>();
   const { seriesId, ts, value } = rows;
   let currentId = Number.NaN;
   let points: Point[] = [];
+  let factor = 1;
   for (let i = 0; i < rows.length; i++) {
     if (seriesId[i] !== currentId) {
       currentId = seriesId[i];
       points = [];
       out.set(currentId, points);
+      factor = plans.get(currentId)?.factor ?? 1;
     }
-    points.push({ ts: ts[i], value: value[i] });
+    points.push({ ts: ts[i], value: factor === 1 ? value[i] : value[i] * factor });
   }
   return out;
 }

@@ -1,30 +1,50 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { NotFound } from '../../core/errors.js';
 import { formatTime } from '../../core/time/buckets.js';
 import { createIsoFormatter } from '../../core/time/timestamps.js';
 import { CATALOG_DEFAULT_LIMIT, CATALOG_MAX_LIMIT, encodeCursor, parseCatalogParams } from './catalog-page.js';
 import { type SeriesWarning, unknownSeriesWarnings } from './closest.js';
-import { type Answer, parseQueryParams, type QueryEngine, type SeriesPoints } from './query.js';
-import type { ReadingsStorage } from './storage.js';
+import {
+  AGGREGATIONS,
+  type Answer,
+  parseQueryParams,
+  QUERY_UNITS,
+  type QueryEngine,
+  type SeriesPoints,
+} from './query.js';
+import type { ReadingsStorage, SeriesEntry } from './storage.js';
 
 const pointsSchema = {
   type: 'array',
   items: { type: 'object', properties: { time: { type: 'string' }, value: { type: ['number', 'null'] } } },
 } as const;
 
-const seriesSchema = {
+/** A catalog entry as the API shows it: the listing, `GET` and `PUT /api/v1/series/{key}`. */
+export const seriesSchema = {
   type: 'object',
   properties: {
     key: { type: 'string' },
     unit: { type: ['string', 'null'] },
     kind: { type: 'string' },
+    description: { type: ['string', 'null'] },
+    interval_s: { type: ['number', 'null'], description: 'Seconds each reading covers (interval series)' },
     firstTime: { type: ['string', 'null'] },
     lastTime: { type: ['string', 'null'] },
     count: { type: 'number' },
   },
 } as const;
 
-/** Queries: `/api/v1/query`, the catalog `/api/v1/series`, latest values `/api/v1/series/{key}/latest`. */
+export const catalogEntry = (s: SeriesEntry) => ({
+  key: s.key,
+  unit: s.unit,
+  kind: s.kind,
+  description: s.description,
+  interval_s: s.intervalS,
+  firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
+  lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
+  count: s.count,
+});
+
+/** Queries: `/api/v1/query` and the catalog `/api/v1/series` (one series' routes: series-routes.ts). */
 export const readingsRoutes =
   (deps: { engine: QueryEngine; storage: ReadingsStorage }): FastifyPluginAsync =>
   async (http) => {
@@ -59,9 +79,16 @@ export const readingsRoutes =
               },
               agg: {
                 type: 'string',
-                enum: ['min', 'max', 'avg', 'sum', 'count', 'first', 'last'],
+                enum: [...AGGREGATIONS],
                 default: 'avg',
-                description: 'Needs a window',
+                description:
+                  "Needs a window. increase: a counter's consumption (resets counted); integral: a power gauge's energy; sum of an interval series under its interval shares each reading out",
+              },
+              unit: {
+                type: 'string',
+                enum: [...QUERY_UNITS],
+                description:
+                  "Values in this unit: power (W, kW, MW) for power, energy (Wh, kWh, MWh) for energy and integrals; omitted: the series' own (an integral of W in Wh)",
               },
               tz: {
                 type: 'string',
@@ -80,7 +107,14 @@ export const readingsRoutes =
               properties: {
                 results: {
                   type: 'array',
-                  items: { type: 'object', properties: { series: { type: 'string' }, points: pointsSchema } },
+                  items: {
+                    type: 'object',
+                    properties: {
+                      series: { type: 'string' },
+                      unit: { type: ['string', 'null'] },
+                      points: pointsSchema,
+                    },
+                  },
                 },
                 warnings: {
                   type: 'array',
@@ -149,43 +183,9 @@ export const readingsRoutes =
         const entries = await deps.storage.listSeries({ ...page, limit: page.limit + 1 });
         const shown = entries.length > page.limit ? entries.slice(0, page.limit) : entries;
         return {
-          series: shown.map((s) => ({
-            key: s.key,
-            unit: s.unit,
-            kind: s.kind,
-            firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
-            lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
-            count: s.count,
-          })),
+          series: shown.map(catalogEntry),
           next: entries.length > page.limit ? encodeCursor(shown[shown.length - 1].key) : null,
         };
-      },
-    );
-
-    // keys may hold '/', so the key is everything between /series/ and /latest
-    http.get(
-      '/api/v1/series/*',
-      {
-        schema: {
-          summary: 'Latest value of a series: GET /api/v1/series/{key}/latest',
-          tags: ['readings'],
-          response: {
-            200: {
-              type: 'object',
-              properties: { series: { type: 'string' }, time: { type: 'string' }, value: { type: 'number' } },
-            },
-          },
-        },
-      },
-      async (request) => {
-        const rest = (request.params as { '*': string })['*'];
-        if (!rest.endsWith('/latest'))
-          throw new NotFound(`no route for GET ${request.url.split('?')[0]}; use /api/v1/series/{key}/latest`);
-        const key = rest.slice(0, -'/latest'.length); // already percent-decoded by the router
-        const [s] = await deps.storage.series([key]);
-        if (!s || !Number.isFinite(s.lastTs))
-          throw new NotFound(`series "${key.slice(0, 200)}" has no readings`, { field: 'key' });
-        return { series: s.key, time: formatTime(s.lastTs), value: s.lastValue };
       },
     );
   };
@@ -195,6 +195,7 @@ function formatResults(results: readonly SeriesPoints[], tz: string | undefined)
   const format = tz ? (tsMs: number) => formatTime(tsMs, tz) : createIsoFormatter();
   return results.map((r) => ({
     series: r.series,
+    unit: r.unit,
     points: r.points.map((p) => ({ time: format(p.ts), value: p.value })),
   }));
 }

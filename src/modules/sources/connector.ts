@@ -18,7 +18,7 @@ export interface Connector {
   pollMs: number;
   /** How far back each poll looks at least (more than the poll interval, so nothing late is missed). */
   lookbackMs: number;
-  /** Units and kinds of the series it writes, for the catalog (set at start). */
+  /** Units, kinds, intervals and descriptions of the series it writes, for the catalog (set at start). */
   series: SeriesDescription[];
   fetch(range: { fromMs: number; toMs: number }, upstream: Upstream): Promise<Reading[]>;
 }

@@ -38,6 +38,14 @@ export interface PricedAnswer {
   totals: Omit<PricedBucket, 'ts' | 'energyKwh'> & { energyKwh: number; effectivePrice: number | null };
 }
 
+export interface WeighedAnswer {
+  /** Per bucket: its start and energy (kWh; null where no reading covered it). */
+  buckets: { ts: number; energyKwh: number | null }[];
+  /** Per weighing series that exists: Σ energy × value per bucket, and its segments without a value. */
+  by: Map<string, { products: Float64Array; missingSlots: Int32Array }>;
+  standing: number | null;
+}
+
 /** Most buckets one answer may hold per series. */
 export const MAX_BUCKETS = 100_000;
 
@@ -89,6 +97,13 @@ export function createEnergyService(
     });
   }
 
+  /** Energy (kWh) × a step function per bucket, the energy cut wherever the step's value changes. */
+  const priceAgainst = (meter: PointsAround, steps: Steps, edges: Float64Array, range: EnergyRange) => {
+    const fine = refineEdges(edges, stepCuts(steps, range.startMs, range.endMs));
+    const fineEnergy = energyPerBucket(meter.entry, meter.points, fine, 'kWh', options, 'energy');
+    return priceSegments(edges, fine, fineEnergy, stepValues(steps, fine));
+  };
+
   /**
    * Energy (kWh) × a step-function price per bucket: the energy is cut wherever the price changes
    * (or runs out), so each part is priced at its own rate. Used for cost (p/kWh → p) and carbon
@@ -105,11 +120,7 @@ export function createEnergyService(
       ...(request.standing ? [{ key: request.standing, field: request.fields.standing }] : []),
     ];
     const found = await read(keys, range);
-    const meter = found.get(request.energy)!;
-    const steps = stepsOf(found.get(request.price)!);
-    const fine = refineEdges(edges, stepCuts(steps, range.startMs, range.endMs));
-    const fineEnergy = energyPerBucket(meter.entry, meter.points, fine, 'kWh', options, 'energy');
-    const result = priceSegments(edges, fine, fineEnergy, stepValues(steps, fine));
+    const result = priceAgainst(found.get(request.energy)!, stepsOf(found.get(request.price)!), edges, range);
     const standing = request.standing
       ? standingPerBucket(edges, stepsOf(found.get(request.standing)!), range.zone)
       : new Float64Array(edges.length - 1);
@@ -136,9 +147,49 @@ export function createEnergyService(
     return { buckets, totals: { ...totals, effectivePrice: pricedKwh > 0 ? totals.cost / pricedKwh : null } };
   }
 
+  /**
+   * Energy per bucket (kWh) and its product with each of several step-function series read
+   * together (prices, intensities, shares in %), each of their readings holding `holdMs` at most:
+   * the daily report's half-hours, where a slot without its own price is missing rather than priced
+   * at the previous slot's. Series that do not exist (the energy one too) are missing throughout.
+   * `standing`: the value of that series in force at the range's start (null: none).
+   */
+  async function weigh(
+    request: { energy: string; by: readonly string[]; holdMs?: number; standing?: string },
+    range: EnergyRange,
+  ): Promise<WeighedAnswer> {
+    const edges = edgesOf(range);
+    const keys = [request.energy, ...request.by, ...(request.standing ? [request.standing] : [])];
+    const found = await readings.around({
+      series: keys,
+      startMs: range.startMs,
+      endMs: range.endMs,
+      maxReadings: settings.maxReadings,
+    });
+    const meter = found.get(request.energy);
+    const energy = meter
+      ? energyPerBucket(meter.entry, meter.points, edges, 'kWh', options, 'energy')
+      : { values: new Float64Array(edges.length - 1), covered: new Uint8Array(edges.length - 1) };
+    const by = new Map<string, { products: Float64Array; missingSlots: Int32Array }>();
+    for (const key of request.by) {
+      const weights = found.get(key);
+      if (!meter || !weights) continue;
+      const result = priceAgainst(meter, { points: weights.points, holdMs: request.holdMs }, edges, range);
+      by.set(key, { products: result.cost, missingSlots: result.missingSlots });
+    }
+    const charges = request.standing ? found.get(request.standing) : undefined;
+    const standing = charges ? stepValues(stepsOf(charges), Float64Array.of(range.startMs, range.endMs))[0] : NaN;
+    return {
+      buckets: Array.from(energy.values, (v, i) => ({ ts: edges[i], energyKwh: energy.covered[i] ? v : null })),
+      by,
+      standing: Number.isNaN(standing) ? null : standing,
+    };
+  }
+
   return {
     options,
     energy,
+    weigh,
     /** Cost per bucket: energy × the tariff (a step function), plus the standing charge per local day. */
     cost: (request: { energy: string; tariff: string; standing?: string }, range: EnergyRange) =>
       priced(

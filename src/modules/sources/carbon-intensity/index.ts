@@ -25,9 +25,22 @@ export const createCarbonIntensityConnector = (carbon: Settings['carbon']): Conn
   pollMs: carbon.pollMs,
   // actuals arrive after their half-hour (and may be revised): look back a day
   lookbackMs: DAY_MS,
+  // one reading per half-hour settlement period, at its start
   series: [
-    { key: FORECAST_SERIES, unit: 'gCO2/kWh', kind: 'gauge' },
-    { key: ACTUAL_SERIES, unit: 'gCO2/kWh', kind: 'gauge' },
+    {
+      key: FORECAST_SERIES,
+      unit: 'gCO2/kWh',
+      kind: 'gauge',
+      intervalS: 1800,
+      description: 'Forecast carbon intensity of the GB grid, per half-hour (Carbon Intensity API)',
+    },
+    {
+      key: ACTUAL_SERIES,
+      unit: 'gCO2/kWh',
+      kind: 'gauge',
+      intervalS: 1800,
+      description: 'Estimated actual carbon intensity of the GB grid, per half-hour (Carbon Intensity API)',
+    },
   ],
   async fetch({ fromMs, toMs }, upstream) {
     const readings: Reading[] = [];

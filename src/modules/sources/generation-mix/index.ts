@@ -24,7 +24,14 @@ export const createGenerationMixConnector = (carbon: Settings['carbon']): Connec
   bootstrapDays: carbon.bootstrapDays,
   pollMs: carbon.pollMs,
   lookbackMs: DAY_MS,
-  series: FUELS.map((fuel) => ({ key: fuelSeries(fuel), unit: '%', kind: 'gauge' as const })),
+  // one reading per fuel and half-hour settlement period, at its start
+  series: FUELS.map((fuel) => ({
+    key: fuelSeries(fuel),
+    unit: '%',
+    kind: 'gauge' as const,
+    intervalS: 1800,
+    description: `Share of GB generation from ${fuel}, per half-hour (Carbon Intensity API)`,
+  })),
   async fetch({ fromMs, toMs }, upstream) {
     const readings: Reading[] = [];
     // a request across 1 January loses the new year's half-hours: split there

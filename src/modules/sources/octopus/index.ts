@@ -41,11 +41,34 @@ export const createTariffConnector = (octopus: Settings['octopus']): Connector =
   bootstrapDays: octopus.bootstrapDays,
   pollMs: octopus.pollMs,
   lookbackMs: DAY_MS,
+  // a unit rate is stored per half-hour slot and holds for it; a standing charge holds until the next
   series: [
-    { key: 'tariff/unit-rate/inc-vat', unit: 'p/kWh', kind: 'gauge' },
-    { key: 'tariff/unit-rate/exc-vat', unit: 'p/kWh', kind: 'gauge' },
-    { key: 'tariff/standing-charge/inc-vat', unit: 'p/day', kind: 'gauge' },
-    { key: 'tariff/standing-charge/exc-vat', unit: 'p/day', kind: 'gauge' },
+    {
+      key: 'tariff/unit-rate/inc-vat',
+      unit: 'p/kWh',
+      kind: 'gauge',
+      intervalS: HALF_HOUR_MS / 1000,
+      description: 'Octopus unit rate including VAT, per half-hour slot',
+    },
+    {
+      key: 'tariff/unit-rate/exc-vat',
+      unit: 'p/kWh',
+      kind: 'gauge',
+      intervalS: HALF_HOUR_MS / 1000,
+      description: 'Octopus unit rate excluding VAT, per half-hour slot',
+    },
+    {
+      key: 'tariff/standing-charge/inc-vat',
+      unit: 'p/day',
+      kind: 'gauge',
+      description: 'Octopus standing charge including VAT, per day; each holds until the next',
+    },
+    {
+      key: 'tariff/standing-charge/exc-vat',
+      unit: 'p/day',
+      kind: 'gauge',
+      description: 'Octopus standing charge excluding VAT, per day; each holds until the next',
+    },
   ],
   async fetch({ fromMs, toMs }, upstream) {
     const { url, product, tariff } = octopus;
@@ -91,7 +114,15 @@ export const createConsumptionConnector = (octopus: Settings['octopus']): Connec
   bootstrapDays: octopus.bootstrapDays,
   pollMs: octopus.pollMs,
   lookbackMs: 2 * DAY_MS, // meters report a day or so late
-  series: [{ key: `meter/${octopus.mpan}/consumption`, unit: 'kWh', kind: 'interval' }],
+  series: [
+    {
+      key: `meter/${octopus.mpan}/consumption`,
+      unit: 'kWh',
+      kind: 'interval',
+      intervalS: HALF_HOUR_MS / 1000,
+      description: `Electricity used in each half-hour by meter ${octopus.mpan} (Octopus), at the half-hour's start`,
+    },
+  ],
   async fetch({ fromMs, toMs }, upstream) {
     const { url, apiKey, mpan, serial } = octopus;
     const first = `${url.replace(/\/$/, '')}/v1/electricity-meter-points/${encodeURIComponent(mpan!)}/meters/${encodeURIComponent(serial!)}/consumption/?period_from=${iso(fromMs)}&period_to=${iso(toMs)}&order_by=period`;
