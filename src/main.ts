@@ -122,7 +122,12 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   await start(sensorlogModule, { readings });
   await start(ladaModule, { readings });
   await start(dumpsModule, { readings });
-  await start(buildingsModule, { readings, now: options.now ?? Date.now });
+  await start(buildingsModule, {
+    readings,
+    now: options.now ?? Date.now,
+    // for GET /api/v1/overview: every module is started by the time it is asked
+    system: { version, roles: [...roles], modules: () => modules.map((m) => ({ name: m.name, state: 'running' })) },
+  });
 
   await http.listen({ host: config.host, port: config.httpPort }).catch((err: Error) => {
     throw new ListenError('HTTP', config.host, config.httpPort, err);

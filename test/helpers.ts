@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import pg from 'pg';
-import { startWattline, type Wattline } from '../src/main.js';
+import { type StartOptions, startWattline, type Wattline } from '../src/main.js';
 import { needService, services } from './services.js';
 
 export function tempDir(prefix = 'wattline-test-'): string {
@@ -33,11 +33,13 @@ export async function build(
   t: TestContext,
   overrides: Record<string, unknown> = {},
   dataDir = tempDir(),
+  /** Start options, e.g. `{ now }`: the clock modules read. */
+  options: StartOptions = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', 'carbon.url': '', ...overrides },
   });
-  const app = await startWattline(config);
+  const app = await startWattline(config, options);
   t.after(async () => {
     await app.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -114,12 +116,13 @@ export async function buildMode(
   t: TestContext,
   mode: Mode,
   overrides: Record<string, unknown> = {},
+  options: StartOptions = {},
 ): Promise<TestApp | undefined> {
-  if (mode === 'embedded') return build(t, overrides);
+  if (mode === 'embedded') return build(t, overrides, undefined, options);
   if (!(await needService(t, 'postgres'))) return undefined;
   const schema = uniqueSchema();
   t.after(() => dropSchema(schema));
-  return build(t, { databaseUrl: services.postgres.url, 'store.schema': schema, ...overrides });
+  return build(t, { databaseUrl: services.postgres.url, 'store.schema': schema, ...overrides }, undefined, options);
 }
 
 /** A raw TCP connection to the app, for clients no HTTP library would be: what the server wrote so far, and whether it closed the connection. */

@@ -2,12 +2,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { ReadingsService } from '../readings/index.js';
+import { analyticsRoutes, type SystemInfo } from './analytics-routes.js';
+import { createStatusWatch, startSchedule } from './metrics-job.js';
+import { createRoomMetrics } from './room-metrics.js';
 import { type Settings, settings } from './settings.js';
 
 /** What the buildings module needs of others, and the clock it reads (tests inject one). */
 export interface BuildingsDeps {
   readings: ReadingsService;
   now: () => number;
+  /** What main.ts knows of the process (version, roles, modules), for `GET /api/v1/overview`. */
+  system?: SystemInfo;
 }
 
 /**
@@ -20,7 +25,32 @@ export const buildingsModule = defineModule({
   name: 'buildings',
   settings,
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
-  create(_ctx: ModuleContext<Settings>, _deps: BuildingsDeps) {
-    return { service: undefined, roles: {} };
+  create(ctx: ModuleContext<Settings>, deps: BuildingsDeps) {
+    const { store, bus, log } = ctx;
+    const { offlineAfterMs, roomMetricsMs } = ctx.settings.buildings;
+    const shared = { store, bus, readings: deps.readings, now: deps.now, offlineAfterMs };
+    const computeRoomMetrics = createRoomMetrics({ ...shared, zone: ctx.core.timezone });
+    const checkSensorStatus = createStatusWatch(shared);
+    return {
+      /** `computeRoomMetrics()`: every room's metrics now, stored as `rooms/<room>/<metric>` readings. */
+      service: { computeRoomMetrics },
+      roles: {
+        api: {
+          routes: analyticsRoutes({ ...shared, zone: ctx.core.timezone, computeRoomMetrics, system: deps.system }),
+        },
+        jobs: {
+          // one schedule: sensors going offline/online, then room metrics
+          start: () =>
+            startSchedule(
+              roomMetricsMs,
+              async () => {
+                await checkSensorStatus();
+                await computeRoomMetrics();
+              },
+              log,
+            ),
+        },
+      },
+    };
   },
 });

@@ -21,6 +21,8 @@ export type { ReadingsQuery, SeriesPoints, Point, Aggregation, Fill } from './qu
 export type { SeriesDescription, SeriesEntry } from './storage.js';
 export type { PointsAround } from './around.js';
 export { parseQueryParams } from './query.js';
+/** Reads an energy route's query string (start, end, precision, window, tz, unit), each problem a 400 naming it. */
+export { energyParams } from './energy/params.js';
 
 const EXPORT_SLICE_MS = 3_600_000;
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
