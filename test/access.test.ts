@@ -41,6 +41,10 @@ const expectedAccess: Record<string, Access> = {
   'GET /api/status': 'read',
   'POST /api/v1/dumps': 'admin',
   'GET /api/v1/dumps': 'read',
+  'GET /api/v1/analytics/summary': 'read',
+  'GET /api/v1/analytics/energy': 'read',
+  'POST /api/v1/rooms/metrics': 'write',
+  'GET /api/v1/overview': 'read',
 };
 
 // a value for each path parameter: the key is checked before the parameters, so any value will do
