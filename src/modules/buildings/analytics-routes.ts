@@ -68,7 +68,9 @@ export const analyticsRoutes =
       const byBucket = new Map<number, number>();
       for (const r of results)
         for (const p of r.points) if (p.value !== null) byBucket.set(p.ts, (byBucket.get(p.ts) ?? 0) + p.value);
-      return byBucket.size ? Math.max(...byBucket.values()) : null;
+      let peak: number | null = null;
+      for (const watts of byBucket.values()) if (peak === null || watts > peak) peak = watts;
+      return peak;
     }
 
     http.get(
