@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import pg from 'pg';
-import { startWattline, type Wattline } from '../src/main.js';
+import { type StartOptions, startWattline, type Wattline } from '../src/main.js';
 import { needService, services } from './services.js';
 
 export function tempDir(prefix = 'wattline-test-'): string {
@@ -28,16 +28,17 @@ export interface TestApp {
   ): Promise<{ status: number; headers: Headers; body: ReplyBody }>;
 }
 
-/** Starts the app on its own temp data dir and a free port; closes it when the test ends. */
+/** Starts the app on its own temp data dir and a free port (`start`: a clock, say); closes it when the test ends. */
 export async function build(
   t: TestContext,
   overrides: Record<string, unknown> = {},
   dataDir = tempDir(),
+  start: StartOptions = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     overrides: { dataDir, httpPort: 0, grpcPort: 0, logLevel: 'silent', 'carbon.url': '', ...overrides },
   });
-  const app = await startWattline(config);
+  const app = await startWattline(config, start);
   t.after(async () => {
     await app.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -114,12 +115,13 @@ export async function buildMode(
   t: TestContext,
   mode: Mode,
   overrides: Record<string, unknown> = {},
+  start: StartOptions = {},
 ): Promise<TestApp | undefined> {
-  if (mode === 'embedded') return build(t, overrides);
+  if (mode === 'embedded') return build(t, overrides, undefined, start);
   if (!(await needService(t, 'postgres'))) return undefined;
   const schema = uniqueSchema();
   t.after(() => dropSchema(schema));
-  return build(t, { databaseUrl: services.postgres.url, 'store.schema': schema, ...overrides });
+  return build(t, { databaseUrl: services.postgres.url, 'store.schema': schema, ...overrides }, undefined, start);
 }
 
 /** A raw TCP connection to the app, for clients no HTTP library would be: what the server wrote so far, and whether it closed the connection. */

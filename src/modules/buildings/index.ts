@@ -1,7 +1,11 @@
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { ReadingsService } from '../readings/index.js';
+import { dataRoutes } from './data-routes.js';
+import { roomsRoutes } from './rooms-routes.js';
+import { sensorsRoutes } from './sensors-routes.js';
 import { type Settings, settings } from './settings.js';
 
 /** What the buildings module needs of others, and the clock it reads (tests inject one). */
@@ -20,7 +24,32 @@ export const buildingsModule = defineModule({
   name: 'buildings',
   settings,
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
-  create(_ctx: ModuleContext<Settings>, _deps: BuildingsDeps) {
-    return { service: undefined, roles: {} };
+  create(ctx: ModuleContext<Settings>, deps: BuildingsDeps) {
+    const { store, bus, keys } = ctx;
+    const { readings, now } = deps;
+    const sensors = {
+      store,
+      bus,
+      keys,
+      readings,
+      now,
+      offlineAfterMs: ctx.settings.buildings.offlineAfterMs,
+      timezone: ctx.core.timezone,
+      deleteSeries: async (_key: string) => {
+        throw new Error('purge: not yet');
+      },
+    };
+    return {
+      service: undefined,
+      roles: {
+        api: {
+          routes: async (http: FastifyInstance) => {
+            await http.register(sensorsRoutes(sensors));
+            await http.register(roomsRoutes({ store, readings, now }));
+            await http.register(dataRoutes({ store, readings, now }));
+          },
+        },
+      },
+    };
   },
 });
