@@ -311,3 +311,45 @@ test('writing sensors and rooms needs a write key; reading them a read key when 
   assert.equal((await w.request('/api/v1/rooms', { headers: bearer(read) })).status, 200);
   assert.equal((await w.request('/api/v1/sensors/p1', { method: 'DELETE', headers: bearer(read) })).status, 403);
 });
+
+for (const mode of MODES) {
+  test(`${mode}: DELETE /api/v1/sensors/{id}?purge=true needs an admin key and removes the sensor's readings and series, nothing else`, async (t) => {
+    const w = await buildMode(t, mode, {}, { now: () => T0 });
+    if (!w) return;
+    const write = await createKey(w, 'write');
+    for (const id of ['p1', 'p2'])
+      await w.request('/api/v1/sensors', json('POST', { sensor_id: id, name: id, sensor_type: 'power' }));
+    await w.ingest([
+      { series: 'sensors/p1', ts: T0 - 2000, value: 1 },
+      { series: 'sensors/p1', ts: T0 - 1000, value: 2 },
+      { series: 'sensors/p2', ts: T0 - 1000, value: 3 },
+    ]);
+    const query = `/api/v1/query?series=sensors/p1,sensors/p2&start=${T0 - 10_000}&end=${T0}`;
+    assert.deepEqual(
+      (await w.request(query)).body.results.map((r: { points: unknown[] }) => r.points.length),
+      [2, 1],
+    );
+
+    const refused = await w.request('/api/v1/sensors/p1?purge=true', { method: 'DELETE', headers: bearer(write) });
+    assert.equal(refused.status, 403);
+    assert.equal((await w.request('/api/v1/sensors/p1')).status, 200, 'a refused purge removes nothing');
+    assert.equal((await w.request('/api/v1/sensors/p1?purge=true', { method: 'DELETE' })).status, 204);
+
+    assert.equal((await w.request('/api/v1/sensors/p1')).status, 404);
+    assert.equal((await w.request('/api/v1/series/sensors/p1')).status, 404, 'the series is gone');
+    assert.deepEqual(
+      (await w.request(query)).body.results.map((r: { points: unknown[] }) => r.points.length),
+      [0, 1],
+      "its readings are gone, the other sensor's stay",
+    );
+    // the id and series can be used again, from nothing
+    await w.request('/api/v1/sensors', json('POST', { sensor_id: 'p1', name: 'again', sensor_type: 'power' }));
+    const again = await w.request('/api/v1/sensors/p1');
+    assert.deepEqual([again.body.status, again.body.unit], ['never', 'W']);
+    await w.ingest([{ series: 'sensors/p1', ts: T0 - 500, value: 9 }]);
+    assert.deepEqual(
+      (await w.request(query)).body.results[0].points.map((p: { value: number }) => p.value),
+      [9],
+    );
+  });
+}

@@ -35,9 +35,6 @@ export const buildingsModule = defineModule({
       now,
       offlineAfterMs: ctx.settings.buildings.offlineAfterMs,
       timezone: ctx.core.timezone,
-      deleteSeries: async (_key: string) => {
-        throw new Error('purge: not yet');
-      },
     };
     return {
       service: undefined,

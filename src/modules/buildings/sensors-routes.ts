@@ -21,8 +21,6 @@ export interface SensorsDeps {
   offlineAfterMs: number;
   timezone: string;
   keys: ApiKeys;
-  /** Removes a series and its readings (`?purge=true`). */
-  deleteSeries: (key: string) => Promise<void>;
 }
 
 interface SensorBody {
@@ -252,7 +250,7 @@ export const sensorsRoutes =
         const sensor = await found(request.params.id);
         const shown = show(sensor, await entryOf(sensor));
         await repo.deleteSensor(store, sensor.sensorId);
-        if (purge) await deps.deleteSeries(sensor.series);
+        if (purge) await readings.deleteSeries(sensor.series);
         emit('sensor_deleted', shown);
         reply.code(204);
       },
