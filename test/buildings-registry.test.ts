@@ -72,6 +72,20 @@ for (const mode of MODES) {
     );
     assert.deepEqual([custom.status, custom.body.unit], [201, '°C']);
 
+    // a series ingest created without a unit gets the type's; a new type brings its own
+    await w.ingest([{ series: 'legacy/meter', ts: T0 - 5000, value: 100 }]);
+    const adopted = await w.request(
+      '/api/v1/sensors',
+      json('POST', { sensor_id: 'm1', name: 'Old meter', sensor_type: 'energy', series: 'legacy/meter' }),
+    );
+    assert.deepEqual(
+      [adopted.status, adopted.body.unit, adopted.body.kind, adopted.body.last_value],
+      [201, 'kWh', 'counter', 100],
+    );
+    const retyped = await w.request('/api/v1/sensors/t1', json('PUT', { sensor_type: 'humidity' }));
+    assert.deepEqual([retyped.body.sensor_type, retyped.body.unit], ['humidity', '%']);
+    assert.equal((await w.request('/api/v1/sensors/m1', { method: 'DELETE' })).status, 204);
+
     const again = await w.request(
       '/api/v1/sensors',
       json('POST', { sensor_id: 'p1', name: 'x', sensor_type: 'power' }),
@@ -157,6 +171,9 @@ for (const mode of MODES) {
         ['sensor_created', 'p1', 'p1', new Date(T0).toISOString()],
         ['sensor_created', 'e1', 'e1', new Date(T0).toISOString()],
         ['sensor_created', 't1', 't1', new Date(T0).toISOString()],
+        ['sensor_created', 'm1', 'm1', new Date(T0).toISOString()],
+        ['sensor_updated', 't1', 't1', new Date(T0).toISOString()],
+        ['sensor_deleted', 'm1', 'm1', new Date(T0).toISOString()],
         ['sensor_updated', 'p1', 'p1', new Date(T0).toISOString()],
         ['sensor_deleted', 'p1', 'p1', new Date(T0).toISOString()],
       ],

@@ -121,8 +121,9 @@ export const dataRoutes =
             required: ['sensor_ids'],
             properties: {
               sensor_ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string' } },
-              start_time: { type: ['string', 'number'] },
-              end_time: { type: ['string', 'number'] },
+              // ISO 8601 or an epoch number: timeField checks them and names the field
+              start_time: {},
+              end_time: {},
               limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
               offset: { type: 'integer', minimum: 0 },
             },

@@ -75,13 +75,20 @@ export const sensorsRoutes =
       emitSensorEvent(deps.bus, { type, sensor_id: sensor.sensor_id, sensor, at: new Date(deps.now()).toISOString() });
 
     /** Checks the room and writes unit and kind to the series' catalog entry. */
-    async function placeSeries(sensor: repo.Sensor, body: SensorBody, existing: SeriesEntry | undefined) {
+    async function placeSeries(
+      sensor: repo.Sensor,
+      body: SensorBody,
+      existing: SeriesEntry | undefined,
+      typeChanged = false,
+    ) {
       if (sensor.room !== null && !(await repo.getRoom(store, sensor.room)))
         throw new InvalidInput('unknown_room', `room "${sensor.room.slice(0, 100)}" does not exist`, { field: 'room' });
       const defaults = SENSOR_TYPES[sensor.sensorType];
-      // an existing series keeps what its catalog says unless the body says otherwise
-      const unit = body.unit !== undefined ? body.unit : existing ? existing.unit : defaults.unit;
-      const kind = body.kind ?? (existing ? existing.kind : defaults.kind);
+      // a series that already has a unit keeps it and its kind, unless the body or a new type says
+      // otherwise; one created by ingest without a unit gets the type's
+      const keep = existing !== undefined && existing.unit !== null && !typeChanged;
+      const unit = body.unit !== undefined ? body.unit : keep ? existing.unit : defaults.unit;
+      const kind = body.kind ?? (keep ? existing.kind : defaults.kind);
       if (typeof body.unit === 'string' && !isKnownUnit(body.unit))
         throw new InvalidInput(
           'unknown_unit',
@@ -224,7 +231,7 @@ export const sensorsRoutes =
           tags: body.tags ?? before.tags,
           updatedAt: deps.now(),
         };
-        await placeSeries(sensor, body, await entryOf(sensor));
+        await placeSeries(sensor, body, await entryOf(sensor), sensor.sensorType !== before.sensorType);
         await repo.updateSensor(store, sensor);
         const shown = show(sensor, await entryOf(sensor));
         emit('sensor_updated', shown);
