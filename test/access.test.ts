@@ -45,6 +45,20 @@ const expectedAccess: Record<string, Access> = {
   'GET /api/v1/analytics/energy': 'read',
   'POST /api/v1/rooms/metrics': 'write',
   'GET /api/v1/overview': 'read',
+  'POST /api/v1/sensors': 'write',
+  'GET /api/v1/sensors/get': 'read',
+  'GET /api/v1/sensors/{id}': 'read',
+  'PUT /api/v1/sensors/{id}': 'write',
+  'DELETE /api/v1/sensors/{id}': 'write',
+  'GET /api/v1/sensors/{id}/data': 'read',
+  'POST /api/v1/sensors/{id}/data': 'write',
+  'GET /api/v1/rooms': 'read',
+  'POST /api/v1/rooms': 'write',
+  'GET /api/v1/rooms/names': 'read',
+  'GET /api/v1/rooms/{name}': 'read',
+  'PUT /api/v1/rooms/{name}': 'write',
+  'DELETE /api/v1/rooms/{name}': 'write',
+  'POST /api/v1/data/query': 'read',
 };
 
 // a value for each path parameter: the key is checked before the parameters, so any value will do

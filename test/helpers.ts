@@ -28,7 +28,7 @@ export interface TestApp {
   ): Promise<{ status: number; headers: Headers; body: ReplyBody }>;
 }
 
-/** Starts the app on its own temp data dir and a free port; closes it when the test ends. */
+/** Starts the app on its own temp data dir and a free port (`start`: a clock, say); closes it when the test ends. */
 export async function build(
   t: TestContext,
   overrides: Record<string, unknown> = {},

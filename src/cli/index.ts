@@ -7,6 +7,7 @@ import { apiKeyScopes } from '../core/config.js';
 import { ROLES, type Role } from '../core/module.js';
 import { ApiError, CliError, createClient } from './client.js';
 import { ingestFile, interruptedMessage } from './commands/ingest.js';
+import { registerBuildingsCommands } from './commands/buildings.js';
 import { type EnergyOptions, formatEnergy, runEnergy } from './commands/energy.js';
 import { formatDeadLettersTable, type DeadLetterInfo } from './commands/dlq.js';
 import { formatKeysTable, type KeyInfo } from './commands/keys.js';
@@ -302,6 +303,8 @@ clientOptions(
   });
   console.log(`replayed ${reply.replayed}`);
 });
+
+registerBuildingsCommands(program, clientOptions, clientFrom);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof ApiError || err instanceof CliError)

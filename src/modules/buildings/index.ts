@@ -1,10 +1,14 @@
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { ReadingsService } from '../readings/index.js';
 import { analyticsRoutes, type SystemInfo } from './analytics-routes.js';
 import { createStatusWatch, startSchedule } from './metrics-job.js';
 import { createRoomMetrics } from './room-metrics.js';
+import { dataRoutes } from './data-routes.js';
+import { roomsRoutes } from './rooms-routes.js';
+import { sensorsRoutes } from './sensors-routes.js';
 import { type Settings, settings } from './settings.js';
 
 /** What the buildings module needs of others, and the clock it reads (tests inject one). */
@@ -26,9 +30,10 @@ export const buildingsModule = defineModule({
   settings,
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
   create(ctx: ModuleContext<Settings>, deps: BuildingsDeps) {
-    const { store, bus, log } = ctx;
+    const { store, bus, log, keys } = ctx;
     const { offlineAfterMs, roomMetricsMs } = ctx.settings.buildings;
-    const shared = { store, bus, readings: deps.readings, now: deps.now, offlineAfterMs };
+    const { readings, now } = deps;
+    const shared = { store, bus, readings, now, offlineAfterMs };
     const computeRoomMetrics = createRoomMetrics({ ...shared, zone: ctx.core.timezone });
     const checkSensorStatus = createStatusWatch(shared);
     return {
@@ -36,7 +41,14 @@ export const buildingsModule = defineModule({
       service: { computeRoomMetrics },
       roles: {
         api: {
-          routes: analyticsRoutes({ ...shared, zone: ctx.core.timezone, computeRoomMetrics, system: deps.system }),
+          routes: async (http: FastifyInstance) => {
+            await http.register(sensorsRoutes({ ...shared, keys, timezone: ctx.core.timezone }));
+            await http.register(roomsRoutes({ store, readings, now }));
+            await http.register(dataRoutes({ store, readings, now }));
+            await http.register(
+              analyticsRoutes({ ...shared, zone: ctx.core.timezone, computeRoomMetrics, system: deps.system }),
+            );
+          },
         },
         jobs: {
           // one schedule: sensors going offline/online, then room metrics

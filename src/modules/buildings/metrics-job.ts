@@ -1,3 +1,4 @@
+import { emitSensorEvent } from './events.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Logger } from '../../core/log.js';
 import type { Stop } from '../../core/module.js';
@@ -34,7 +35,7 @@ export function createStatusWatch(ctx: {
         const before = previous.get(sensorId) ?? 'never';
         if (status === before || status === 'never') continue;
         const type = status === 'online' ? 'sensor_online' : 'sensor_offline';
-        ctx.bus.broadcast('sensor_events', { type, sensor_id: sensorId, at });
+        emitSensorEvent(ctx.bus, { type, sensor_id: sensorId, at });
       }
     }
     previous = current;

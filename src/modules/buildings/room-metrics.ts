@@ -1,3 +1,4 @@
+import { emitRoomMetrics } from './events.js';
 import { energyMethod, energyPerBucket } from '../../core/energy/by-kind.js';
 import { conversionFactor, isEnergyUnit, isPowerUnit } from '../../core/energy/units.js';
 import type { Bus } from '../../core/bus/index.js';
@@ -175,7 +176,7 @@ export function createRoomMetrics(ctx: MetricsContext & { store: Store; bus: Bus
       for (const d of describe) described.add(d.key);
     }
     if (builder.length) await ctx.bus.publish(READINGS_TOPIC, builder.take());
-    for (const answer of answers) ctx.bus.broadcast('energy_data', { type: 'room_metrics', ...answer });
+    for (const answer of answers) emitRoomMetrics(ctx.bus, { type: 'room_metrics', ...answer });
     return answers;
   };
 }

@@ -46,6 +46,11 @@ export interface ReadingsService {
    * undefined (which may be hundreds of thousands: never spread the answer into arguments).
    */
   catalog(keys?: readonly string[]): Promise<SeriesEntry[]>;
+  /**
+   * Removes a series with all its readings and its catalog entry (a purged sensor, say); false
+   * when there was none. Its cached answers go too.
+   */
+  deleteSeries(key: string): Promise<boolean>;
   /** The time of the latest reading of any series, UTC epoch ms; -Infinity when nothing is stored. */
   lastReadingTs(): Promise<number>;
   /**
@@ -119,6 +124,11 @@ export const readingsModule = defineModule({
         cache.invalidate(series.map((s) => ({ series: s.key, minTs: -Infinity, maxTs: Infinity })));
       },
       catalog: (keys) => storage.series(keys),
+      deleteSeries: async (key) => {
+        const deleted = await storage.deleteSeries(key);
+        cache.invalidate([{ series: key, minTs: -Infinity, maxTs: Infinity }]);
+        return deleted;
+      },
       lastReadingTs: () => storage.lastTs(),
       exportRange: (range) => exportRange(storage, range),
       around: (range) => readAround(storage, range),

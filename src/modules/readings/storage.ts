@@ -49,6 +49,11 @@ export interface ReadingsStorage {
   write(batches: ReadingBatch[], rows: number): Promise<void>;
   /** Sets the unit and kind of series in the catalog, creating those that do not exist yet. */
   describe(series: readonly SeriesDescription[]): Promise<void>;
+  /**
+   * Removes a series: its readings and its catalog entry; false when there was none. Readings of
+   * it still being written at that moment may come back as a new series of the same key.
+   */
+  deleteSeries(key: string): Promise<boolean>;
   /** The catalog entries of `keys` that exist (all series when `keys` is undefined), sorted by key. */
   series(keys?: readonly string[]): Promise<SeriesEntry[]>;
   /** A page of the catalog: at most `limit` entries whose key starts with `prefix` and sorts after `afterKey`, sorted by key. */

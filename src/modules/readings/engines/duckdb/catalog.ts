@@ -93,6 +93,16 @@ export class SeriesCatalog {
     this.sorted = undefined;
   }
 
+  /** Forgets a series (deleted with its readings). */
+  remove(id: number) {
+    const entry = this.entries[id];
+    if (!entry) return;
+    this.byKey.delete(entry.key);
+    delete this.entries[id];
+    this.unsaved.delete(id);
+    this.sorted = undefined;
+  }
+
   private sortedEntries(): readonly SeriesEntry[] {
     this.sorted ??= [...this.byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return this.sorted;

@@ -72,6 +72,18 @@ export class DuckDbReadings implements ReadingsStorage {
     return keys.map((k) => this.catalog.get(k)).filter((s) => s !== undefined);
   }
 
+  async deleteSeries(key: string): Promise<boolean> {
+    const entry = this.catalog.get(key);
+    if (!entry) return false;
+    await this.store.transaction(async (tx) => {
+      await tx.run(`DELETE FROM readings WHERE series_id = $1`, [entry.id]);
+      await tx.run(`DELETE FROM series WHERE id = $1`, [entry.id]);
+    });
+    // its id is never given out again (nextSeriesId only grows)
+    this.catalog.remove(entry.id);
+    return true;
+  }
+
   async listSeries(page: CatalogPage): Promise<SeriesEntry[]> {
     return this.catalog.page(page);
   }

@@ -102,6 +102,16 @@ export class PostgresReadings implements ReadingsStorage {
     return rows.map(seriesEntry);
   }
 
+  async deleteSeries(key: string): Promise<boolean> {
+    const deleted = await this.store.transaction(async (tx) => {
+      const [row] = await tx.query<{ id: number }>(`DELETE FROM series WHERE key = $1 RETURNING id`, [key]);
+      if (row) await tx.run(`DELETE FROM readings WHERE series_id = $1`, [row.id]);
+      return row !== undefined;
+    });
+    this.ids.delete(key);
+    return deleted;
+  }
+
   async listSeries(page: CatalogPage): Promise<SeriesEntry[]> {
     if (!Number.isSafeInteger(page.limit)) throw new Error(`limit ${page.limit} is not a whole number`);
     const rows = await this.store.query<SeriesRow>(
