@@ -41,6 +41,7 @@ const expectedAccess: Record<string, Access> = {
   'GET /api/status': 'read',
   'POST /api/v1/dumps': 'admin',
   'GET /api/v1/dumps': 'read',
+  'GET /api/v1/ws': 'read',
 };
 
 // a value for each path parameter: the key is checked before the parameters, so any value will do

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { ReadingsService } from '../readings/index.js';
 import { type Settings, settings } from './settings.js';
+import { wsRoutes } from './ws.js';
 
 /** What the buildings module needs of others, and the clock it reads (tests inject one). */
 export interface BuildingsDeps {
@@ -20,7 +21,16 @@ export const buildingsModule = defineModule({
   name: 'buildings',
   settings,
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
-  create(_ctx: ModuleContext<Settings>, _deps: BuildingsDeps) {
-    return { service: undefined, roles: {} };
+  create(ctx: ModuleContext<Settings>, _deps: BuildingsDeps) {
+    return {
+      service: undefined,
+      roles: {
+        api: {
+          routes: async (http) => {
+            await http.register(wsRoutes(ctx, ctx.store));
+          },
+        },
+      },
+    };
   },
 });
