@@ -59,6 +59,7 @@ const expectedAccess: Record<string, Access> = {
   'PUT /api/v1/rooms/{name}': 'write',
   'DELETE /api/v1/rooms/{name}': 'write',
   'POST /api/v1/data/query': 'read',
+  'GET /api/v1/ws': 'read',
 };
 
 // a value for each path parameter: the key is checked before the parameters, so any value will do

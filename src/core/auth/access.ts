@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifySchema, HTTPMethods } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema, HTTPMethods } from 'fastify';
 import type { ApiKeyScope } from '../config.js';
 import type { ApiKeys } from './api-keys.js';
 
@@ -9,6 +9,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may use the route; unset: `read` for GET and HEAD, `write` for anything else. */
     access?: Access;
+    /**
+     * Where the route's key is when the request has no `Authorization` header, as an Authorization
+     * value (`Bearer <key>`): a browser WebSocket cannot set headers, so its key comes in the
+     * subprotocol or the query.
+     */
+    credentials?: (request: FastifyRequest) => string | undefined;
   }
 }
 
@@ -64,6 +70,7 @@ export function denyByDefault(
     if (request.is404) return;
     // routes added before this hook (plugins registered earlier) have no access yet: the default applies
     const access = accessOf(request.routeOptions.url ?? '', request.method, request.routeOptions.config.access);
-    await checkAccess(options, access, request.headers.authorization);
+    const { credentials } = request.routeOptions.config;
+    await checkAccess(options, access, request.headers.authorization || credentials?.(request));
   });
 }

@@ -10,6 +10,7 @@ import { dataRoutes } from './data-routes.js';
 import { roomsRoutes } from './rooms-routes.js';
 import { sensorsRoutes } from './sensors-routes.js';
 import { type Settings, settings } from './settings.js';
+import { wsRoutes } from './ws.js';
 
 /** What the buildings module needs of others, and the clock it reads (tests inject one). */
 export interface BuildingsDeps {
@@ -48,6 +49,7 @@ export const buildingsModule = defineModule({
             await http.register(
               analyticsRoutes({ ...shared, zone: ctx.core.timezone, computeRoomMetrics, system: deps.system }),
             );
+            await http.register(wsRoutes(ctx, store));
           },
         },
         jobs: {
