@@ -62,12 +62,14 @@ export interface NdjsonBody {
 /**
  * NDJSON bodies of `linesPerBody` lines for the series in [seriesFrom, seriesTo), time-major (each
  * minute, every meter in turn, as collectors report), so each series stays in time order.
+ * `lineExtra` is appended to every line's fields, e.g. `,"unit":"W"`.
  */
 export function buildNdjsonBodies(
   readings: PowerReadings,
   seriesFrom: number,
   seriesTo: number,
   linesPerBody: number,
+  lineExtra = '',
 ): NdjsonBody[] {
   const { seriesKeys, pointCount, firstTsMs, valuesW } = readings;
   const bodies: NdjsonBody[] = [];
@@ -75,7 +77,7 @@ export function buildNdjsonBodies(
   for (let m = 0; m < pointCount; m++) {
     const tsMs = firstTsMs + m * MINUTE_MS;
     for (let s = seriesFrom; s < seriesTo; s++) {
-      lines.push(`{"series":"${seriesKeys[s]}","value":${valuesW[s * pointCount + m]},"ts":${tsMs}}`);
+      lines.push(`{"series":"${seriesKeys[s]}","value":${valuesW[s * pointCount + m]},"ts":${tsMs}${lineExtra}}`);
       if (lines.length === linesPerBody) {
         bodies.push({ bytes: Buffer.from(lines.join('\n') + '\n'), lines: lines.length });
         lines = [];
