@@ -132,7 +132,15 @@ for (const mode of MODES) {
     for (const { name, edges, zone } of CASES) {
       const range = { startMs: edges[0], endMs: edges[edges.length - 1] };
       const around = await readAround(storage, { series: SERIES.map((s) => s.key), ...range, maxReadings: 1e7 });
-      const sql = await energyBuckets(storage, { entries, edges, zone, to: 'kWh', options });
+      const sql = await energyBuckets(storage, {
+        entries,
+        edges,
+        zone,
+        to: 'kWh',
+        options,
+        sqlFrom: 0,
+        maxReadings: 1e7,
+      });
       for (const entry of entries) {
         const js = energyPerBucket(entry, around.get(entry.key)!.points, edges, 'kWh', options);
         const got = sql.get(entry.key)!;

@@ -1,14 +1,20 @@
 import { DateTime } from 'luxon';
-import { type EnergyMethod, type EnergyOptions, energyMethod } from '../../../core/energy/by-kind.js';
+import { type EnergyMethod, type EnergyOptions, energyMethod, energyPerBucket } from '../../../core/energy/by-kind.js';
 import { addTrapezoid, type BucketValues, empty, spreadEvenly } from '../../../core/energy/spread.js';
 import { InvalidInput } from '../../../core/errors.js';
 import { DAY_MS } from '../../../core/time/timestamps.js';
-import { nearest } from '../around.js';
+import { nearest, readAround } from '../around.js';
 import type { Bucket, EnergySpans, EnergySpansPlan } from '../plan.js';
 import type { ReadingsStorage, SeriesEntry } from '../storage.js';
 
 /** The SQL bucket of a range without inner edges: so wide that a range rarely meets one of its edges. */
 const WIDEST_MS = 2 ** 50;
+/**
+ * Readings per SQL bucket (and series) from which the store does the arithmetic: its answer is a
+ * row or two per bucket, and ordering readings costs the store more than reading them out, so with
+ * few readings per bucket (half-hourly prices cut half-hourly meter readings) the raw readings are cheaper.
+ */
+export const SQL_FROM_READINGS_PER_BUCKET = 32;
 
 export interface EnergyBucketsRequest {
   /** The series, all known to the catalog. */
@@ -22,6 +28,10 @@ export interface EnergyBucketsRequest {
   options: EnergyOptions;
   /** The parameter a series without energy is blamed on. */
   field?: string;
+  /** See SQL_FROM_READINGS_PER_BUCKET (tests set 0 to always use the store). */
+  sqlFrom?: number;
+  /** The cap on the raw readings read when the JS path is taken (energy.maxReadings). */
+  maxReadings: number;
 }
 
 /**
@@ -43,6 +53,20 @@ export async function energyBuckets(
   const startMs = edges[0];
   const endMs = edges[edges.length - 1];
   const bucket = nestingBucket(edges, request.zone);
+  const perBucket = readingsInRange(entries, startMs, endMs) / (entries.length * sqlBuckets(bucket, startMs, endMs));
+  if (perBucket < (request.sqlFrom ?? SQL_FROM_READINGS_PER_BUCKET)) {
+    const found = await readAround(storage, {
+      series: entries.map((e) => e.key),
+      startMs,
+      endMs,
+      maxReadings: request.maxReadings,
+    });
+    for (const entry of entries) {
+      const points = found.get(entry.key)?.points ?? { ts: new Float64Array(0), value: new Float64Array(0), length: 0 };
+      out.set(entry.key, energyPerBucket(entry, points, edges, to, options, request.field));
+    }
+    return out;
+  }
   const [before, after] = await Promise.all([
     nearest(storage, entries, 'last', startMs),
     nearest(storage, entries, 'first', endMs),
@@ -133,6 +157,23 @@ export function nestingBucket(edges: Float64Array, zone: string): Bucket {
   if (!Number.isSafeInteger(width) || width <= 0)
     throw new InvalidInput('invalid_start', 'bucket edges must be whole milliseconds', { field: 'start' });
   return { kind: 'fixed', widthMs: width };
+}
+
+/** About how many readings of `entries` lie in [startMs, endMs), by the catalog's counts and spans. */
+export function readingsInRange(entries: readonly SeriesEntry[], startMs: number, endMs: number): number {
+  let total = 0;
+  for (const e of entries) {
+    if (!(e.count > 0) || e.lastTs < startMs || e.firstTs >= endMs) continue;
+    const span = e.lastTs - e.firstTs;
+    total += span > 0 ? (e.count * (Math.min(endMs, e.lastTs) - Math.max(startMs, e.firstTs))) / span : e.count;
+  }
+  return total;
+}
+
+/** How many buckets of `bucket` [startMs, endMs) meets. */
+function sqlBuckets(bucket: Bucket, startMs: number, endMs: number): number {
+  const width = bucket.kind === 'fixed' ? bucket.widthMs : DAY_MS;
+  return Math.floor(endMs / width) - Math.floor(startMs / width) + 1;
 }
 
 function gcd(a: number, b: number): number {

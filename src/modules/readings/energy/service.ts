@@ -1,11 +1,11 @@
-import type { EnergyMethod, EnergyOptions } from '../../../core/energy/by-kind.js';
+import { type EnergyMethod, type EnergyOptions, energyPerBucket } from '../../../core/energy/by-kind.js';
 import { priceSegments, standingPerBucket, type Steps, stepCuts, stepValues } from '../../../core/energy/cost.js';
 import { bucketEdges, type EnergyWindow, refineEdges } from '../../../core/energy/edges.js';
 import { InvalidInput } from '../../../core/errors.js';
 import { type PointsAround, readAround } from '../around.js';
 import type { Settings } from '../settings.js';
 import type { ReadingsStorage, SeriesEntry } from '../storage.js';
-import { checkReadings, energyBuckets } from './buckets.js';
+import { checkReadings, energyBuckets, readingsInRange, SQL_FROM_READINGS_PER_BUCKET } from './buckets.js';
 
 /** A range of buckets: [startMs, endMs), cut by `window` in `zone` (no window: one bucket). */
 export interface EnergyRange {
@@ -74,7 +74,15 @@ export function createEnergyService(storage: ReadingsStorage, settings: Settings
     field?: string,
   ) => {
     await checkReadings(storage, entries, range, settings.maxReadings);
-    return energyBuckets(storage, { entries, edges, zone: range.zone, to, options, field });
+    return energyBuckets(storage, {
+      entries,
+      edges,
+      zone: range.zone,
+      to,
+      options,
+      field,
+      maxReadings: settings.maxReadings,
+    });
   };
 
   /** Energy per bucket of each series, by its kind, in `unit` (Wh, kWh or MWh). */
@@ -115,20 +123,30 @@ export function createEnergyService(storage: ReadingsStorage, settings: Settings
       { key: request.price, field: request.fields.price },
       ...(request.standing ? [{ key: request.standing, field: request.fields.standing }] : []),
     ]);
-    // prices are step functions of their raw readings; the meter's energy is summed in the store
-    const prices = await readAround(storage, {
-      series: [request.price, ...(request.standing ? [request.standing] : [])],
+    // Prices are step functions of their raw readings. The meter's energy is summed in the store
+    // when it has many readings between price changes; else its readings come with the prices.
+    const meter = entries.get(request.energy)!;
+    const price = entries.get(request.price)!;
+    const cuts = readingsInRange([price], range.startMs, range.endMs) + edges.length - 1;
+    const meterInStore = readingsInRange([meter], range.startMs, range.endMs) >= SQL_FROM_READINGS_PER_BUCKET * cuts;
+    const found = await readAround(storage, {
+      series: [
+        ...(meterInStore ? [] : [request.energy]),
+        request.price,
+        ...(request.standing ? [request.standing] : []),
+      ],
       startMs: range.startMs,
       endMs: range.endMs,
       maxReadings: settings.maxReadings,
     });
-    const steps = stepsOf(prices.get(request.price)!);
+    const steps = stepsOf(found.get(request.price)!);
     const fine = refineEdges(edges, stepCuts(steps, range.startMs, range.endMs));
-    const meter = entries.get(request.energy)!;
-    const fineEnergy = (await energyOf([meter], fine, range, 'kWh', 'energy')).get(meter.key)!;
+    const fineEnergy = meterInStore
+      ? (await energyOf([meter], fine, range, 'kWh', 'energy')).get(meter.key)!
+      : energyPerBucket(meter, found.get(request.energy)!.points, fine, 'kWh', options, 'energy');
     const result = priceSegments(edges, fine, fineEnergy, stepValues(steps, fine));
     const standing = request.standing
-      ? standingPerBucket(edges, stepsOf(prices.get(request.standing)!), range.zone)
+      ? standingPerBucket(edges, stepsOf(found.get(request.standing)!), range.zone)
       : new Float64Array(edges.length - 1);
     const buckets: PricedBucket[] = [];
     const totals = { energyKwh: 0, cost: 0, standingCharge: 0, missingSlots: 0, unpricedKwh: 0 };
