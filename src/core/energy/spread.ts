@@ -28,7 +28,7 @@ export function empty(edges: Float64Array): BucketValues {
 }
 
 /** Index of the bucket holding `t`, searching forward from `from` (times only grow); -1 before, n after. */
-export function bucketAt(edges: Float64Array, t: number, from: number): number {
+function bucketAt(edges: Float64Array, t: number, from: number): number {
   const n = edges.length - 1;
   if (t < edges[0]) return -1;
   let i = Math.max(0, from);
@@ -61,7 +61,7 @@ export function spreadEvenly(
 }
 
 /** Puts `amount` whole into the bucket holding `t`, if the range holds it. */
-export function addAt(out: BucketValues, edges: Float64Array, t: number, amount: number, hint: number) {
+function addAt(out: BucketValues, edges: Float64Array, t: number, amount: number, hint: number) {
   const i = bucketAt(edges, t, hint);
   if (i >= 0 && i < edges.length - 1) {
     out.values[i] += amount;

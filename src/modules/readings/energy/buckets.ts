@@ -75,7 +75,9 @@ export async function energyBuckets(
   const groups = new Map<string, number[]>();
   for (const [i, entry] of entries.entries()) {
     const key = `${methods[i].method} ${entry.intervalS ?? 0}`;
-    groups.set(key, [...(groups.get(key) ?? []), i]);
+    const members = groups.get(key);
+    if (members) members.push(i);
+    else groups.set(key, [i]);
   }
   await Promise.all(
     [...groups.values()].map(async (members) => {
