@@ -15,7 +15,7 @@ const at = (w: TestApp) => ['--url', w.url, '--key', w.key];
 const iso = (ms: number) => new Date(ms).toISOString();
 
 async function points(w: TestApp, series: string, start = T0 - 366 * 86_400_000, end = T0 + 366 * 86_400_000) {
-  const r = await w.request(`/api/v1/query?series=${series}&start=${start}&end=${end}`);
+  const r = await w.request(`/api/v1/query?series=${series}&start=${start}&end=${end}&precision=ms`);
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body.results[0].points.map((p: { time: string; value: number }) => [p.time, p.value]);
 }

@@ -127,6 +127,46 @@ for (const mode of MODES) {
     });
   });
 
+  test(`jitter, gaps and a day/night tariff, by hand (${mode})`, async (t) => {
+    const w = await buildMode(t, mode);
+    if (!w) return;
+    // a counter: 0.05 % down is jitter (the rise after it counts from 100, not 99.95); then 2.5 hours
+    // without a reading, whose 3 kWh go whole to the hour of the reading that ends the gap
+    await load(w, { key: 'meter/jitter', unit: 'kWh', kind: 'counter' }, [
+      [T0, 100],
+      [T0 + 15 * M, 99.95],
+      [T0 + 30 * M, 100.2],
+      [T0 + 3 * H, 103.2],
+    ]);
+    const [counter] = await energy(w, `series=meter/jitter&start=${iso(T0)}&end=${iso(T0 + 4 * H)}&window=1h`);
+    assert.deepEqual([counter.values, counter.total], [[0.2, null, null, 3], 3.2]);
+
+    // a 2 kW gauge read every minute, silent from 00:30 to 02:00: the gap is not bridged
+    const rows: [number, number][] = [];
+    for (let t = T0; t <= T0 + 30 * M; t += M) rows.push([t, 2]);
+    for (let t = T0 + 2 * H; t <= T0 + 3 * H; t += M) rows.push([t, 2]);
+    await load(w, { key: 'heater/power', unit: 'kW', kind: 'gauge' }, rows);
+    const [gauge] = await energy(w, `series=heater/power&start=${iso(T0)}&end=${iso(T0 + 3 * H)}&window=1h`);
+    assert.deepEqual([gauge.values, gauge.total], [[1, null, 2], 3]);
+
+    // the same heater under a day/night tariff: 8 p from 00:30 to 07:30, 30 p otherwise
+    await load(w, { key: 'tariff/economy7', unit: 'p/kWh', kind: 'gauge' }, [
+      [T0 - 16.5 * H, 30],
+      [T0 + 0.5 * H, 8],
+      [T0 + 7.5 * H, 30],
+    ]);
+    const cost = await w.request(
+      `/api/v1/energy/cost?energy=heater/power&tariff=tariff/economy7&start=${iso(T0)}&end=${iso(T0 + 3 * H)}&window=1h`,
+    );
+    assert.equal(cost.status, 200, JSON.stringify(cost.body));
+    // 00:00–00:30 at 30 p (1 kWh), 02:00–03:00 at 8 p (2 kWh)
+    assert.deepEqual(
+      cost.body.buckets.map((b: { cost: number }) => round(b.cost)),
+      [30, 0, 16],
+    );
+    assert.equal(round(cost.body.totals.effective_price_per_kwh), round(46 / 3));
+  });
+
   test(`energy of the wrong series is a 400 naming the parameter (${mode})`, async (t) => {
     const w = await buildMode(t, mode);
     if (!w) return;

@@ -37,6 +37,12 @@ test('a tiny decrease is jitter: not a reset, and the next rise is not counted t
   assert.deepEqual(answer(counterIncrease(meter, bucketEdges(T0, T0 + H, '1h'), counter)), [0.2]);
 });
 
+test('a reset is a drop from the previous reading: jitter creeping down is not a reset', () => {
+  // each step is 0.05 % down (under the tolerance), 0.15 % below the highest reading in all
+  const meter = points([100, 99.95, 99.9, 99.85, 100.3].map((v, i): [number, number] => [T0 + i * 10 * M, v]));
+  assert.deepEqual(answer(counterIncrease(meter, bucketEdges(T0, T0 + H, '1h'), counter)), [0.3]);
+});
+
 test("across a gap longer than maxGapMs a counter's change goes whole to the later reading's bucket", () => {
   const meter = points([
     [T0, 10],

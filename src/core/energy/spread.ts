@@ -22,7 +22,7 @@ export interface BucketValues {
   covered: Uint8Array;
 }
 
-function empty(edges: Float64Array): BucketValues {
+export function empty(edges: Float64Array): BucketValues {
   const n = Math.max(0, edges.length - 1);
   return { values: new Float64Array(n), covered: new Uint8Array(n) };
 }
@@ -40,7 +40,14 @@ function bucketAt(edges: Float64Array, t: number, from: number): number {
  * Adds `amount`, spread evenly over [t0, t1), to the buckets it overlaps; returns the bucket index
  * to resume the search from.
  */
-function spreadEvenly(out: BucketValues, edges: Float64Array, t0: number, t1: number, amount: number, hint: number) {
+export function spreadEvenly(
+  out: BucketValues,
+  edges: Float64Array,
+  t0: number,
+  t1: number,
+  amount: number,
+  hint: number,
+) {
   const n = edges.length - 1;
   const first = bucketAt(edges, t0, hint);
   const span = t1 - t0;
@@ -73,9 +80,10 @@ export interface CounterOptions {
 /**
  * A cumulative meter's consumption per bucket. The change between consecutive readings is spread
  * linearly over the time between them, so the buckets sum exactly to the meter's change over the
- * range. A decrease beyond `resetTolerance` is a reset (counting resumes from the new value, as if
- * from zero); a smaller one is jitter, ignored without lowering the baseline (so the next rise is
- * not counted twice).
+ * range. A drop from the previous reading beyond `resetTolerance` of it is a reset (counting
+ * resumes from the new value, as if from zero); a smaller one is jitter, ignored without lowering
+ * the baseline (the highest reading since the last reset), so the next rise is not counted twice.
+ * The storage engines' SQL (energySpans) follows the same rule.
  */
 export function counterIncrease(points: SeriesPoints, edges: Float64Array, options: CounterOptions): BucketValues {
   const out = empty(edges);
@@ -87,12 +95,13 @@ export function counterIncrease(points: SeriesPoints, edges: Float64Array, optio
     const t0 = ts[k - 1];
     const t1 = ts[k];
     const v = value[k];
+    const previous = value[k - 1];
     let change: number;
-    if (v >= baseline) {
-      change = v - baseline;
-      baseline = v;
-    } else if (baseline - v > options.resetTolerance * Math.abs(baseline)) {
+    if (v < previous - options.resetTolerance * Math.abs(previous)) {
       change = v; // a reset: the meter started again from zero
+      baseline = v;
+    } else if (v >= baseline) {
+      change = v - baseline;
       baseline = v;
     } else {
       change = 0; // jitter: keep the higher baseline
@@ -115,26 +124,41 @@ export function gaugeIntegral(points: SeriesPoints, edges: Float64Array, options
   const out = empty(edges);
   if (points.length === 0 || edges.length < 2) return out;
   const { ts, value } = points;
-  const n = edges.length - 1;
   let hint = 0;
   for (let k = 1; k < points.length; k++) {
     const t0 = ts[k - 1];
     const t1 = ts[k];
     if (t1 - t0 > options.maxGapMs || t1 <= t0) continue;
-    const v0 = value[k - 1];
-    const slope = (value[k] - v0) / (t1 - t0);
-    const first = bucketAt(edges, t0, hint);
-    for (let i = Math.max(first, 0); i < n && edges[i] < t1; i++) {
-      const a = Math.max(t0, edges[i]);
-      const b = Math.min(t1, edges[i + 1]);
-      if (b <= a) continue;
-      // the exact integral of the line between the readings over [a, b]
-      out.values[i] += ((v0 + slope * (a - t0) + v0 + slope * (b - t0)) / 2) * (b - a);
-      out.covered[i] = 1;
-    }
-    hint = first;
+    hint = addTrapezoid(out, edges, t0, value[k - 1], t1, value[k], hint);
   }
   return out;
+}
+
+/**
+ * Adds the integral of the line from (t0, v0) to (t1, v1), cut exactly at bucket edges, to the
+ * buckets it overlaps; returns the bucket index to resume the search from.
+ */
+export function addTrapezoid(
+  out: BucketValues,
+  edges: Float64Array,
+  t0: number,
+  v0: number,
+  t1: number,
+  v1: number,
+  hint: number,
+): number {
+  const n = edges.length - 1;
+  const slope = (v1 - v0) / (t1 - t0);
+  const first = bucketAt(edges, t0, hint);
+  for (let i = Math.max(first, 0); i < n && edges[i] < t1; i++) {
+    const a = Math.max(t0, edges[i]);
+    const b = Math.min(t1, edges[i + 1]);
+    if (b <= a) continue;
+    // the exact integral of the line between the readings over [a, b]
+    out.values[i] += ((v0 + slope * (a - t0) + v0 + slope * (b - t0)) / 2) * (b - a);
+    out.covered[i] = 1;
+  }
+  return first;
 }
 
 /**

@@ -138,6 +138,21 @@ export async function createDuckDbStore(
     return result;
   }
 
+  /**
+   * CHECKPOINT waits for no one: DuckDB refuses it while another connection has a write open (a
+   * key's last-use stamp, another module already running). Such writes are short: try again.
+   */
+  async function checkpointWhenQuiet() {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await serialised(() => writer.run('CHECKPOINT'));
+      } catch (err) {
+        if (attempt >= 100 || !/other write transactions/i.test((err as Error).message)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+
   const store: Store = {
     kind: 'duckdb',
 
@@ -168,7 +183,7 @@ export async function createDuckDbStore(
       // DuckDB (1.5) cannot replay an ALTER TABLE from its write-ahead log after a crash ("Failure
       // while replaying WAL file … no default database set"): write schema changes to the database
       // file at once, so a process killed later never leaves one in the log
-      if (changed) await serialised(() => writer.run('CHECKPOINT'));
+      if (changed) await checkpointWhenQuiet();
     },
 
     async query<T>(sql: string, params?: Params) {

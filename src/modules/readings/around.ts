@@ -67,7 +67,7 @@ function byId(columns: ReadingColumns): Map<number, { start: number; end: number
 }
 
 /** Per series id, the last reading before `at` or the first at or after it, as [ts, value]. */
-async function nearest(
+export async function nearest(
   storage: ReadingsStorage,
   entries: readonly SeriesEntry[],
   side: 'first' | 'last',

@@ -113,7 +113,7 @@ export const readingsModule = defineModule({
     });
     const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints, energy: energySettings });
 
-    const energy = createEnergyService({ around: (range) => readAround(storage, range) }, energySettings);
+    const energy = createEnergyService(storage, energySettings);
     const service: ReadingsService = {
       query: engine.run,
       backlogRows: () => persistor.backlogRows,

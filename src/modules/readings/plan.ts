@@ -60,3 +60,52 @@ export interface ReadingColumns {
   ts: Float64Array;
   value: Float64Array;
 }
+
+/**
+ * Energy arithmetic done where the readings are (storage `energySpans`): the spans between
+ * consecutive readings of each series, summed per bucket where a span lies wholly inside one
+ * bucket and the range, and returned one by one where it crosses a bucket edge or the range's ends
+ * (few: about one per bucket per series). See src/core/energy/spread.ts for the arithmetic.
+ */
+export interface EnergySpansPlan {
+  seriesIds: readonly number[];
+  /** The range, `startMs ≤ t < endMs` (may be fractional ms). */
+  startMs: number;
+  endMs: number;
+  /** Buckets that nest inside the caller's buckets. */
+  bucket: Bucket;
+  /**
+   * integral: trapezoids (v0 + v1) / 2 · (t1 − t0); increase: a counter's change, resets and jitter
+   * as counterIncrease; interval: each reading covers [ts, ts + intervalMs).
+   */
+  method: 'integral' | 'increase' | 'interval';
+  /** Spans longer than this: integral skips them, increase puts the change whole at the later reading. */
+  maxGapMs: number;
+  /** A drop from the previous reading beyond this fraction of it is a counter reset. */
+  resetTolerance: number;
+  /** A whole number of ms (interval only). */
+  intervalMs: number;
+  /**
+   * Per series (same order as `seriesIds`), the readings read: `lo[i] ≤ ts ≤ hi[i]`, from the
+   * nearest reading before the range to the nearest one after it, as the JS path reads them.
+   */
+  lo: readonly number[];
+  hi: readonly number[];
+}
+
+/**
+ * The answer of energySpans, columns of equal length. `inner[i] = 1`: the sum `x` of the
+ * contributions that lie wholly inside the bucket starting at `t` (the SQL bucket's start, which may
+ * be before the range's start). `inner[i] = 0`: one span crossing an edge, from (t0, v0) to (t, v1),
+ * `x` the counter's change over it (increase) or the reading's value (interval, where t = t0 + intervalMs).
+ */
+export interface EnergySpans {
+  length: number;
+  seriesId: Float64Array;
+  inner: Float64Array;
+  t: Float64Array;
+  x: Float64Array;
+  t0: Float64Array;
+  v0: Float64Array;
+  v1: Float64Array;
+}

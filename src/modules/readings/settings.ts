@@ -85,13 +85,13 @@ export const settings = z.object({
         1000,
         0,
         1_000_000,
-        'A counter that drops by more than this many millionths of its value (default 1000: 0.1 %) was reset, and counting resumes from its new value as from zero; smaller drops are jitter and ignored.',
+        'A counter that drops from its previous reading by more than this many millionths of it (default 1000: 0.1 %) was reset, and counting resumes from its new value as from zero; smaller drops are jitter and ignored.',
       ),
       maxReadings: int(
         5_000_000,
         1000,
         1_000_000_000,
-        'Most readings one energy, cost or carbon request reads (about 24 bytes each in memory); more is a 400 asking for a shorter range.',
+        'Most readings one energy, cost or carbon request may cover (the catalog counts them; the store counts the range when the catalog says more); more is a 400 asking for a shorter range or fewer series.',
       ),
     })
     .prefault({}),

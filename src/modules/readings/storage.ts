@@ -1,7 +1,15 @@
 import type { Logger } from '../../core/log.js';
 import type { ReadingsMetrics as Metrics } from './metrics.js';
 import type { ReadingBatch } from '../../core/readings.js';
-import type { AggregatePlan, ExportSlicePlan, NearestPlan, RawPlan, ReadingColumns } from './plan.js';
+import type {
+  AggregatePlan,
+  EnergySpans,
+  EnergySpansPlan,
+  ExportSlicePlan,
+  NearestPlan,
+  RawPlan,
+  ReadingColumns,
+} from './plan.js';
 
 /** What the catalog says of a series besides its stats. */
 export interface SeriesDescription {
@@ -66,6 +74,8 @@ export interface ReadingsStorage {
   raw(plan: RawPlan): Promise<ReadingColumns>;
   /** Per series, its first or last reading in the range (at most one row each), sorted by series id. */
   nearest(plan: NearestPlan): Promise<ReadingColumns>;
+  /** Energy arithmetic over the spans between readings, summed per bucket where it can be (plan.ts). */
+  energySpans(plan: EnergySpansPlan): Promise<EnergySpans>;
   /** The readings of a slice in time order (then series id), streamed a chunk at a time. */
   exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns>;
   startBackground(options: {

@@ -6,7 +6,8 @@ import { isTimeZone } from '../../../core/time/buckets.js';
 import { parsePrecision, parseTimestamp, timestampProblem } from '../../../core/time/timestamps.js';
 import type { EnergyRange } from './service.js';
 
-const MAX_SERIES = 100;
+/** As /api/v1/query; the readings they hold are bounded by energy.maxReadings. */
+const MAX_SERIES = 1000;
 
 /** Reads the query string of an energy route, each problem a 400 naming its parameter. */
 export function energyParams(query: Record<string, unknown>) {

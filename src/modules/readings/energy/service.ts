@@ -1,9 +1,11 @@
-import { energyPerBucket, type EnergyMethod, type EnergyOptions } from '../../../core/energy/by-kind.js';
+import { type EnergyMethod, type EnergyOptions, energyPerBucket } from '../../../core/energy/by-kind.js';
 import { priceSegments, standingPerBucket, type Steps, stepCuts, stepValues } from '../../../core/energy/cost.js';
 import { bucketEdges, type EnergyWindow, refineEdges } from '../../../core/energy/edges.js';
 import { InvalidInput } from '../../../core/errors.js';
-import type { PointsAround, readAround } from '../around.js';
+import { type PointsAround, readAround } from '../around.js';
 import type { Settings } from '../settings.js';
+import type { ReadingsStorage, SeriesEntry } from '../storage.js';
+import { checkReadings, energyBuckets, readingsInRange, SQL_FROM_READINGS_PER_BUCKET } from './buckets.js';
 
 /** A range of buckets: [startMs, endMs), cut by `window` in `zone` (no window: one bucket). */
 export interface EnergyRange {
@@ -50,10 +52,7 @@ export interface WeighedAnswer {
 export const MAX_BUCKETS = 100_000;
 
 /** Energy, cost and carbon for any series and period: the energy functions every module calls. */
-export function createEnergyService(
-  readings: { around: (range: Parameters<typeof readAround>[1]) => ReturnType<typeof readAround> },
-  settings: Settings['energy'],
-) {
+export function createEnergyService(storage: ReadingsStorage, settings: Settings['energy']) {
   const options: EnergyOptions = { maxGapMs: settings.maxGapMs, resetTolerance: settings.resetTolerancePpm / 1e6 };
 
   const edgesOf = (range: EnergyRange) => {
@@ -65,28 +64,48 @@ export function createEnergyService(
     return edges;
   };
 
-  const read = async (keys: readonly { key: string; field: string }[], range: EnergyRange) => {
-    const found = await readings.around({
-      series: keys.map((k) => k.key),
-      startMs: range.startMs,
-      endMs: range.endMs,
-      maxReadings: settings.maxReadings,
-    });
+  /** The catalog entries of `keys`, each a 400 naming its parameter when the series does not exist. */
+  const entriesOf = async (keys: readonly { key: string; field: string }[]) => {
+    const entries = await storage.series(keys.map((k) => k.key));
+    const found = new Map(entries.map((e) => [e.key, e]));
     for (const { key, field } of keys)
       if (!found.has(key)) throw new InvalidInput('unknown_series', `series "${key}" does not exist`, { field });
     return found;
   };
 
+  /** Energy per bucket of `edges` for each series, worked out in the store (buckets.ts). */
+  const energyOf = async (
+    entries: SeriesEntry[],
+    edges: Float64Array,
+    range: EnergyRange,
+    to: string,
+    field?: string,
+  ) => {
+    await checkReadings(storage, entries, range, settings.maxReadings);
+    return energyBuckets(storage, {
+      entries,
+      edges,
+      zone: range.zone,
+      to,
+      options,
+      field,
+      maxReadings: settings.maxReadings,
+    });
+  };
+
   /** Energy per bucket of each series, by its kind, in `unit` (Wh, kWh or MWh). */
   async function energy(series: readonly string[], range: EnergyRange, unit: string): Promise<EnergySeries[]> {
     const edges = edgesOf(range);
-    const found = await read(
-      series.map((key) => ({ key, field: 'series' })),
+    const found = await entriesOf(series.map((key) => ({ key, field: 'series' })));
+    const results = await energyOf(
+      series.map((key) => found.get(key)!),
+      edges,
       range,
+      unit,
     );
     return series.map((key) => {
-      const { entry, points } = found.get(key)!;
-      const result = energyPerBucket(entry, points, edges, unit, options);
+      const entry = found.get(key)!;
+      const result = results.get(key)!;
       let total = 0;
       const buckets = Array.from(result.values, (v, i) => {
         if (!result.covered[i]) return { ts: edges[i], value: null };
@@ -114,13 +133,33 @@ export function createEnergyService(
     range: EnergyRange,
   ): Promise<PricedAnswer> {
     const edges = edgesOf(range);
-    const keys = [
+    const entries = await entriesOf([
       { key: request.energy, field: 'energy' },
       { key: request.price, field: request.fields.price },
       ...(request.standing ? [{ key: request.standing, field: request.fields.standing }] : []),
-    ];
-    const found = await read(keys, range);
-    const result = priceAgainst(found.get(request.energy)!, stepsOf(found.get(request.price)!), edges, range);
+    ]);
+    // Prices are step functions of their raw readings. The meter's energy is summed in the store
+    // when it has many readings between price changes; else its readings come with the prices.
+    const meter = entries.get(request.energy)!;
+    const price = entries.get(request.price)!;
+    const cuts = readingsInRange([price], range.startMs, range.endMs) + edges.length - 1;
+    const meterInStore = readingsInRange([meter], range.startMs, range.endMs) >= SQL_FROM_READINGS_PER_BUCKET * cuts;
+    const found = await readAround(storage, {
+      series: [
+        ...(meterInStore ? [] : [request.energy]),
+        request.price,
+        ...(request.standing ? [request.standing] : []),
+      ],
+      startMs: range.startMs,
+      endMs: range.endMs,
+      maxReadings: settings.maxReadings,
+    });
+    const steps = stepsOf(found.get(request.price)!);
+    const fine = refineEdges(edges, stepCuts(steps, range.startMs, range.endMs));
+    const fineEnergy = meterInStore
+      ? (await energyOf([meter], fine, range, 'kWh', 'energy')).get(meter.key)!
+      : energyPerBucket(meter, found.get(request.energy)!.points, fine, 'kWh', options, 'energy');
+    const result = priceSegments(edges, fine, fineEnergy, stepValues(steps, fine));
     const standing = request.standing
       ? standingPerBucket(edges, stepsOf(found.get(request.standing)!), range.zone)
       : new Float64Array(edges.length - 1);
@@ -160,7 +199,7 @@ export function createEnergyService(
   ): Promise<WeighedAnswer> {
     const edges = edgesOf(range);
     const keys = [request.energy, ...request.by, ...(request.standing ? [request.standing] : [])];
-    const found = await readings.around({
+    const found = await readAround(storage, {
       series: keys,
       startMs: range.startMs,
       endMs: range.endMs,

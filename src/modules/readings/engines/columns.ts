@@ -1,5 +1,5 @@
 import type { NumericChunk, Store } from '../../../core/store/index.js';
-import type { ReadingColumns } from '../plan.js';
+import type { EnergySpans, ReadingColumns } from '../plan.js';
 
 /** A streamed chunk of `SELECT series_id, ts, value …` as reading columns (no copy). */
 export function asReadingColumns(chunk: NumericChunk): ReadingColumns {
@@ -51,4 +51,22 @@ export function rowsAsColumns(rows: readonly { series_id: number; ts: number; va
     out.value[i] = r.value;
   }
   return out;
+}
+
+/** The whole answer of energySpansSql (standard-sql.ts), read in columnar chunks and joined. */
+export async function readEnergySpans(store: Store, sql: string, params?: readonly string[]): Promise<EnergySpans> {
+  const chunks: NumericChunk[] = [];
+  let length = 0;
+  for await (const chunk of store.streamNumbers(sql, params)) {
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  const columns = Array.from({ length: 7 }, () => new Float64Array(length));
+  let offset = 0;
+  for (const chunk of chunks) {
+    for (let c = 0; c < 7; c++) columns[c].set(chunk.columns[c], offset);
+    offset += chunk.length;
+  }
+  const [seriesId, inner, t, x, t0, v0, v1] = columns;
+  return { length, seriesId, inner, t, x, t0, v0, v1 };
 }

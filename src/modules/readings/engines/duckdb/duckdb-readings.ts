@@ -6,14 +6,16 @@ import type {
   AggregatePlan,
   Aggregation,
   Bucket,
+  EnergySpans,
+  EnergySpansPlan,
   ExportSlicePlan,
   NearestPlan,
   RawPlan,
   ReadingColumns,
 } from '../../plan.js';
 import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
-import { asReadingColumns, readColumns } from '../columns.js';
-import { COMMON_AGGREGATE_SQL, fixedBucketSql, rangeCondition } from '../standard-sql.js';
+import { asReadingColumns, readColumns, readEnergySpans } from '../columns.js';
+import { COMMON_AGGREGATE_SQL, energySpansSql, fixedBucketSql, rangeCondition } from '../standard-sql.js';
 import { SeriesCatalog } from './catalog.js';
 import { startCompactor } from './compactor.js';
 import { PartitionTracker, type PartitionState } from './partitions.js';
@@ -27,9 +29,9 @@ const AGGREGATE_SQL: Record<Aggregation, string> = {
 };
 
 /** DuckDB's bucket of `ts`; a calendar day's zone is bound to $1. */
-function bucketSql(bucket: Bucket): string {
-  if (bucket.kind === 'fixed') return fixedBucketSql(bucket.widthMs);
-  return `epoch_ms(time_bucket(INTERVAL '1 day', make_timestamptz(ts * 1000), $1))`;
+function bucketSql(bucket: Bucket, ts = 'ts'): string {
+  if (bucket.kind === 'fixed') return fixedBucketSql(bucket.widthMs, ts);
+  return `epoch_ms(time_bucket(INTERVAL '1 day', make_timestamptz(${ts} * 1000), $1))`;
 }
 
 /**
@@ -150,6 +152,13 @@ export class DuckDbReadings implements ReadingsStorage {
          FROM readings WHERE ${rangeCondition(plan)}) AS ranked
        WHERE n = 1 ORDER BY series_id`,
     );
+  }
+
+  energySpans(plan: EnergySpansPlan): Promise<EnergySpans> {
+    // the deduplicated readings of every series' read range; energySpansSql narrows each to its own
+    const range = { seriesIds: plan.seriesIds, startMs: Math.min(...plan.lo), endMs: Math.max(...plan.hi) };
+    const sql = energySpansSql(plan, this.source(range), (ts) => bucketSql(plan.bucket, ts));
+    return readEnergySpans(this.store, sql, plan.bucket.kind === 'calendar' ? [plan.bucket.zone] : undefined);
   }
 
   async *exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns> {

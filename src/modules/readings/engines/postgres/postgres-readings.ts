@@ -4,14 +4,16 @@ import type {
   AggregatePlan,
   Aggregation,
   Bucket,
+  EnergySpans,
+  EnergySpansPlan,
   ExportSlicePlan,
   NearestPlan,
   RawPlan,
   ReadingColumns,
 } from '../../plan.js';
 import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
-import { asReadingColumns, rowsAsColumns } from '../columns.js';
-import { COMMON_AGGREGATE_SQL, fixedBucketSql, rangeCondition } from '../standard-sql.js';
+import { asReadingColumns, readEnergySpans, rowsAsColumns } from '../columns.js';
+import { COMMON_AGGREGATE_SQL, energySpansSql, fixedBucketSql, rangeCondition } from '../standard-sql.js';
 
 const MONTHS_AHEAD = 2;
 const DEADLOCK = '40P01';
@@ -77,9 +79,9 @@ const NUMERIC_AGGREGATE_SQL: Partial<Record<Aggregation, string>> = {
 };
 
 /** PostgreSQL's bucket of `ts`; a calendar day's zone is bound to $1. */
-function bucketSql(bucket: Bucket): string {
-  if (bucket.kind === 'fixed') return fixedBucketSql(bucket.widthMs);
-  return `(extract(epoch FROM date_trunc('day', to_timestamp(ts / 1000.0), $1)) * 1000)::bigint`;
+function bucketSql(bucket: Bucket, ts = 'ts'): string {
+  if (bucket.kind === 'fixed') return fixedBucketSql(bucket.widthMs, ts);
+  return `(extract(epoch FROM date_trunc('day', to_timestamp(${ts} / 1000.0), $1)) * 1000)::bigint`;
 }
 
 /**
@@ -177,6 +179,13 @@ export class PostgresReadings implements ReadingsStorage {
        ORDER BY series_id, ts ${plan.side === 'last' ? 'DESC' : 'ASC'}`,
     );
     return rowsAsColumns(rows);
+  }
+
+  energySpans(plan: EnergySpansPlan): Promise<EnergySpans> {
+    const range = { seriesIds: plan.seriesIds, startMs: Math.min(...plan.lo), endMs: Math.max(...plan.hi) };
+    const source = `SELECT series_id, ts, value FROM readings WHERE ${rangeCondition(range)}`;
+    const sql = energySpansSql(plan, source, (ts) => bucketSql(plan.bucket, ts));
+    return readEnergySpans(this.store, sql, plan.bucket.kind === 'calendar' ? [plan.bucket.zone] : undefined);
   }
 
   async *exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns> {
