@@ -1,3 +1,4 @@
+import { createMulberry32 } from '../bench/lib/power-readings.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,18 +43,6 @@ async function openStorage(t: TestContext, mode: (typeof MODES)[number]): Promis
   return storage;
 }
 
-/** mulberry32: the same numbers on every run. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 40 days of readings of one series at irregular times, with gaps; counters also reset and jitter. */
 function generate(random: () => number, key: string, kind: SeriesDescription['kind']): Reading[] {
   const rows: Reading[] = [];
@@ -89,7 +78,7 @@ const SERIES: SeriesDescription[] = [
 ];
 
 /** Ranges not aligned to their buckets, and one price-like refinement (the cost route's edges). */
-const random = seeded(13);
+const random = createMulberry32(13);
 const CASES: { name: string; edges: Float64Array; zone: string }[] = [
   ...(
     [
@@ -120,7 +109,7 @@ for (const mode of MODES) {
   test(`energy summed in the store equals the JS arithmetic on random readings (${mode})`, async (t) => {
     const storage = await openStorage(t, mode);
     if (!storage) return;
-    const random = seeded(42);
+    const random = createMulberry32(42);
     await storage.describe(SERIES);
     const all = SERIES.flatMap((s) => generate(random, s.key, s.kind));
     await storage.write([batchOf(all)], all.length);

@@ -122,6 +122,14 @@ export function timestampProblem(raw: unknown, precision?: Precision, field = 't
   return `${field} ${shown} is not a real time: ${isoProblem(m) ?? 'out of range'}`;
 }
 
+/** A time parameter of a request (`start`, `end`…): epoch ms, or a 400 naming `field` that says why not. */
+export function parseTimeParam(value: string, precision: Precision | undefined, field: string): number {
+  const ms = parseTimestamp(value, precision);
+  if (Number.isNaN(ms))
+    throw new InvalidInput(`invalid_${field}`, timestampProblem(value, precision, field), { field });
+  return ms;
+}
+
 /** Milliseconds in a UTC day (a local day may have 23 or 25 hours: see core/time/dates.ts and buckets.ts). */
 export const DAY_MS = 86_400_000;
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;

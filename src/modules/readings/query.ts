@@ -11,7 +11,7 @@ import {
   WINDOWS,
   type WindowName,
 } from '../../core/time/buckets.js';
-import { parsePrecision, parseTimestamp, timestampProblem } from '../../core/time/timestamps.js';
+import { parsePrecision, parseTimeParam } from '../../core/time/timestamps.js';
 import { readAround } from './around.js';
 import {
   AGGREGATIONS as STORED_AGGREGATIONS,
@@ -107,10 +107,7 @@ export function parseQueryParams(params: Record<string, unknown>): ReadingsQuery
     const v = text(name);
     if (v === undefined)
       throw new InvalidInput(`missing_${name}`, `${name} is required: ISO 8601 or an epoch number`, { field: name });
-    const ms = parseTimestamp(v, precision);
-    if (Number.isNaN(ms))
-      throw new InvalidInput(`invalid_${name}`, timestampProblem(v, precision, name), { field: name });
-    return ms;
+    return parseTimeParam(v, precision, name);
   };
   const startMs = time('start');
   const endMs = time('end');

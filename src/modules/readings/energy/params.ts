@@ -3,7 +3,7 @@ import { isEnergyUnit } from '../../../core/energy/units.js';
 import { InvalidInput } from '../../../core/errors.js';
 import { SERIES_KEY_PATTERN } from '../../../core/readings.js';
 import { isTimeZone } from '../../../core/time/buckets.js';
-import { parsePrecision, parseTimestamp, timestampProblem } from '../../../core/time/timestamps.js';
+import { parsePrecision, parseTimeParam } from '../../../core/time/timestamps.js';
 import type { EnergyRange } from './service.js';
 
 /** As /api/v1/query; the readings they hold are bounded by energy.maxReadings. */
@@ -48,13 +48,8 @@ export function energyParams(query: Record<string, unknown>) {
 
   const range = (): EnergyRange => {
     const precision = parsePrecision(text('precision'));
-    const time = (name: 'start' | 'end') => {
-      const v = required(name, 'ISO 8601 or an epoch number');
-      const ms = parseTimestamp(v, precision);
-      if (Number.isNaN(ms))
-        throw new InvalidInput(`invalid_${name}`, timestampProblem(v, precision, name), { field: name });
-      return ms;
-    };
+    const time = (name: 'start' | 'end') =>
+      parseTimeParam(required(name, 'ISO 8601 or an epoch number'), precision, name);
     const startMs = time('start');
     const endMs = time('end');
     if (!(endMs > startMs)) throw new InvalidInput('invalid_end', 'end must be after start', { field: 'end' });
