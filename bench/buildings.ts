@@ -10,11 +10,13 @@
  *    store is compacted, room metrics are computed once (`POST /api/v1/rooms/metrics`) and, after a
  *    warm-up, `GET /api/v1/rooms`, `GET /api/v1/analytics/summary?hours=24` and
  *    `GET /api/v1/analytics/energy?window=1d` over the month are timed in turn, 20 times, client-side
- *    (full HTTP round trips), with the query cache off (`query.cacheSize=0`). Two diagnostic rows time
+ *    (full HTTP round trips), with the query cache off (`query.cacheSize=0`). Diagnostic rows time
  *    what the summary is made of through public routes: the energy of every sensor over the 24 hours
- *    (`/analytics/energy` with one bucket) and the peak power query (`/api/v1/query`, max per 15 min
- *    of the power sensors). The month's energy covers more readings than `energy.maxReadings`
- *    (5M) allows, so that server runs with it raised.
+ *    (`/analytics/energy` with one bucket; then `/api/v1/energy` for the power gauges and the energy
+ *    counters apart), the count of those readings that `energy.maxReadings`' check makes when the
+ *    series hold more than it in all, and the peak power query (`/api/v1/query`, max per 15 min of
+ *    the power sensors). The month's energy covers more readings than `energy.maxReadings` (5M)
+ *    allows, so that server runs with it raised (at the default that row would be a 400).
  * 2. Live fan-out. One WebSocket client subscribed to `series: ["*"]` while 50,000 readings/s
  *    are ingested (10 NDJSON bodies of 5,000 lines a second, sent on schedule without waiting for the
  *    previous answer, for 10 s, 100 series): readings sent (acknowledged) and received, the largest
@@ -23,7 +25,7 @@
  *    and with it raised to 1,000,000, to show what the bound does.
  * 3. Idle clients. 500 WebSocket clients each subscribed to 3 exact series: the server's RSS
  *    before they connect and once all are subscribed, and the cost per client.
- * Linux only (RSS from /proc).
+ * `BENCH_BUILDINGS_PARTS` (default `reads,live,idle`) picks parts. Linux only (RSS from /proc).
  */
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -100,56 +102,65 @@ export async function run(options: { stack?: Stack; serverCpuProfDir?: string } 
   const startedAt = new Date();
   const stack = options.stack ?? EMBEDDED;
 
+  const parts = new Set((process.env.BENCH_BUILDINGS_PARTS ?? 'reads,live,idle').split(','));
   const live: LiveRow[] = [];
   let idle: IdleRow | undefined;
-  await withStackDataDir(stack, (dataDir, env) =>
-    withServerProcess({ dataDir, env }, async (server, client) => {
-      idle = await idleClients(server.url, server.pid, client);
-      live.push(await liveFanOut(server.url, server.key, client, 1000));
-    }),
-  );
-  await withStackDataDir(stack, (dataDir, env) =>
-    withServerProcess(
-      { dataDir, env: { ...env, WATTLINE_BUILDINGS_WS_MAX_QUEUED: String(RAISED_MAX_QUEUED) } },
-      async (server, client) => {
-        live.push(await liveFanOut(server.url, server.key, client, RAISED_MAX_QUEUED));
-      },
-    ),
-  );
+  if (parts.has('live') || parts.has('idle'))
+    await withStackDataDir(stack, (dataDir, env) =>
+      withServerProcess({ dataDir, env }, async (server, client) => {
+        if (parts.has('idle')) idle = await idleClients(server.url, server.pid, client);
+        if (parts.has('live')) live.push(await liveFanOut(server.url, server.key, client, 1000));
+      }),
+    );
+  if (parts.has('live'))
+    await withStackDataDir(stack, (dataDir, env) =>
+      withServerProcess(
+        { dataDir, env: { ...env, WATTLINE_BUILDINGS_WS_MAX_QUEUED: String(RAISED_MAX_QUEUED) } },
+        async (server, client) => {
+          live.push(await liveFanOut(server.url, server.key, client, RAISED_MAX_QUEUED));
+        },
+      ),
+    );
 
-  const reads = await withStackDataDir(stack, (dataDir, env) =>
-    withServerProcess(
-      {
-        dataDir,
-        cpuProfDir: options.serverCpuProfDir,
-        env: { ...env, WATTLINE_QUERY_CACHE_SIZE: '0', WATTLINE_ENERGY_MAX_READINGS: '100000000' },
-      },
-      async (server, client) => readRows(server, client),
-    ),
-  );
+  const reads = !parts.has('reads')
+    ? undefined
+    : await withStackDataDir(stack, (dataDir, env) =>
+        withServerProcess(
+          {
+            dataDir,
+            cpuProfDir: options.serverCpuProfDir,
+            env: { ...env, WATTLINE_QUERY_CACHE_SIZE: '0', WATTLINE_ENERGY_MAX_READINGS: '100000000' },
+          },
+          async (server, client) => readRows(server, client),
+        ),
+      );
 
-  console.log();
-  printTable(
-    ['reads (median of 20, p95)', 'time', 'target'],
-    reads.rows.map((r) => [
-      r.workload,
-      `${formatMs(median(r.samplesMs))} (p95 ${formatMs(percentile(r.samplesMs, 95))})`,
-      r.id === 'rooms' || r.id === 'summary' ? '< 50 ms' : '',
-    ]),
-  );
-  console.log(`workload: ${reads.workload}`);
-  console.log();
-  printTable(
-    ['live: 1 client, series ["*"]', 'sent', 'received', 'ingest', 'max lag after ack (after send)', 'ended'],
-    live.map((l) => [
-      `wsMaxQueued ${l.maxQueued.toLocaleString('en-US')}`,
-      l.sent.toLocaleString('en-US'),
-      l.received.toLocaleString('en-US'),
-      `${l.ingestSeconds.toFixed(1)} s (${Math.round(l.sent / l.ingestSeconds).toLocaleString('en-US')}/s)`,
-      `${formatMs(l.maxLagAckMs)} (${formatMs(l.maxLagSendMs)})`,
-      l.closed,
-    ]),
-  );
+  if (reads) {
+    console.log();
+    printTable(
+      ['reads (median of 20, p95)', 'time', 'target'],
+      reads.rows.map((r) => [
+        r.workload,
+        `${formatMs(median(r.samplesMs))} (p95 ${formatMs(percentile(r.samplesMs, 95))})`,
+        r.id === 'rooms' || r.id === 'summary' ? '< 50 ms' : '',
+      ]),
+    );
+    console.log(`workload: ${reads.workload}`);
+  }
+  if (live.length) {
+    console.log();
+    printTable(
+      ['live: 1 client, series ["*"]', 'sent', 'received', 'ingest', 'max lag after ack (after send)', 'ended'],
+      live.map((l) => [
+        `wsMaxQueued ${l.maxQueued.toLocaleString('en-US')}`,
+        l.sent.toLocaleString('en-US'),
+        l.received.toLocaleString('en-US'),
+        `${l.ingestSeconds.toFixed(1)} s (${Math.round(l.sent / l.ingestSeconds).toLocaleString('en-US')}/s)`,
+        `${formatMs(l.maxLagAckMs)} (${formatMs(l.maxLagSendMs)})`,
+        l.closed,
+      ]),
+    );
+  }
   if (idle) {
     console.log();
     printTable(
@@ -172,7 +183,7 @@ export async function run(options: { stack?: Stack; serverCpuProfDir?: string } 
     finishedAt: new Date().toISOString(),
     machine: describeMachine(),
     stack: describeStack(stack),
-    reads: {
+    reads: reads && {
       workload: reads.workload,
       loadSeconds: reads.loadSeconds,
       monthSensors: reads.monthSensors,
@@ -253,7 +264,10 @@ async function readRows(
   console.log(`room metrics computed (POST /api/v1/rooms/metrics) in ${formatMs(performance.now() - metricsStarted)}`);
 
   const monthSensors = monthSlots * ROOMS;
-  const powerKeys = sensors.filter((s) => s.type === 'power').map((s) => `sensors/${s.id}`);
+  const keysOf = (type: string) => sensors.filter((s) => s.type === type).map((s) => `sensors/${s.id}`);
+  const powerKeys = keysOf('power');
+  const counterKeys = keysOf('energy');
+  const energyKeys = [...powerKeys, ...counterKeys];
   const monthStart = endTs - MONTH_DAYS * DAY_MS;
   const cases: { id: string; workload: string; path: () => string; check: (body: string) => void }[] = [
     {
@@ -301,6 +315,33 @@ async function readRows(
       },
     },
     {
+      id: 'diag-energy-power',
+      workload: `    of which the ${powerKeys.length} power gauges: /api/v1/energy, 24 h`,
+      path: () => {
+        const now = Date.now();
+        return `/api/v1/energy?series=${powerKeys.join(',')}&start=${now - DAY_MS}&end=${now}&unit=kWh`;
+      },
+      check: (text) => checkResults(text, powerKeys.length),
+    },
+    {
+      id: 'diag-energy-counters',
+      workload: `    of which the ${counterKeys.length} energy counters: /api/v1/energy, 24 h`,
+      path: () => {
+        const now = Date.now();
+        return `/api/v1/energy?series=${counterKeys.join(',')}&start=${now - DAY_MS}&end=${now}&unit=kWh`;
+      },
+      check: (text) => checkResults(text, counterKeys.length),
+    },
+    {
+      id: 'diag-count',
+      workload: `  at energy.maxReadings' default also: a count of the 24 h (/api/v1/query agg=count, ${energyKeys.length} series)`,
+      path: () => {
+        const now = Date.now();
+        return `/api/v1/query?series=${energyKeys.join(',')}&start=${now - DAY_MS}&end=${now}&window=1d&agg=count`;
+      },
+      check: (text) => checkResults(text, energyKeys.length),
+    },
+    {
       id: 'diag-peak',
       workload: `  part of summary: /api/v1/query max per 15m, ${powerKeys.length} power series, 24 h`,
       path: () => {
@@ -332,6 +373,11 @@ async function readRows(
     `(${monthReadings.toLocaleString('en-US')}), the other ${sensors.length - monthSensors} with the last day; ` +
     `${sent.toLocaleString('en-US')} readings, loaded in ${loadSeconds.toFixed(0)} s (budget ${LOAD_BUDGET_MS / 1000} s), compacted; query cache off`;
   return { rows, workload, loadSeconds, monthSensors };
+}
+
+function checkResults(text: string, series: number) {
+  if ((JSON.parse(text) as { results?: unknown[] }).results?.length !== series)
+    throw new Error(`expected ${series} results: ${text.slice(0, 300)}`);
 }
 
 const roomName = (r: number) => `Room ${String(r + 1).padStart(2, '0')}`;
