@@ -97,11 +97,15 @@ export const analyticsRoutes =
         const startMs = endMs - hours * 3_600_000;
         const [rooms, sensors] = await Promise.all([listRooms(store), listSensors(store)]);
         const entries = await entriesOf(readings, sensors);
-        const energy = await energyBySeries(readings, sensors, entries, { startMs, endMs, zone: deps.zone });
-        const power = await powerNow(deps, sensors, entries, endMs);
         const powerSeries = [...entries.values()]
           .filter((e) => e.kind === 'gauge' && isPowerUnit(e.unit))
           .map((e) => e.key);
+        // three independent reads of the store: at once, not one after another
+        const [energy, power, peak] = await Promise.all([
+          energyBySeries(readings, sensors, entries, { startMs, endMs, zone: deps.zone }),
+          powerNow(deps, sensors, entries, endMs),
+          peakPower(powerSeries, startMs, endMs, peakWindow(hours)),
+        ]);
         const byType = new Map<string, number>();
         for (const s of sensors) byType.set(s.sensorType, (byType.get(s.sensorType) ?? 0) + 1);
         const energyOf = (own: readonly Sensor[]) =>
@@ -114,7 +118,7 @@ export const analyticsRoutes =
           total_rooms: rooms.length,
           total_readings: total([...entries.values()].map((e) => e.count)),
           total_energy_kwh: energyOf(sensors),
-          peak_power_w: await peakPower(powerSeries, startMs, endMs, peakWindow(hours)),
+          peak_power_w: peak,
           by_room: rooms.map((room) => {
             const own = sensors.filter((s) => s.room === room.name);
             return {
