@@ -40,7 +40,8 @@ test('GET / names Wattline and links the docs: JSON for API clients, the dashboa
   assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
   assert.match(css.body, /prefers-color-scheme/);
   // no request leaves this server: nothing in the page or its assets names another host
-  for (const body of [html.body, script.body, css.body]) assert.doesNotMatch(body, /(src|href)=["']?https?:|@import|url\(["']?https?:/);
+  for (const body of [html.body, script.body, css.body])
+    assert.doesNotMatch(body, /(src|href)=["']?https?:|@import|url\(["']?https?:/);
 });
 
 test("/docs carries Wattline's name, and each operation of /openapi.json says which key it needs", async (t) => {
