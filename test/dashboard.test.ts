@@ -11,8 +11,8 @@ const DAY = { spec: 'day:2024-06-01', start: '2024-06-01T00:00:00+01:00', end: '
 const WEEK = { spec: 'week:2024-05-27', start: '2024-05-27T00:00:00+01:00', end: '2024-06-03T00:00:00+01:00' };
 
 /** The sample ingested, its meter described as a power gauge in W (the sample's lines carry no unit). */
-async function seeded(t: Parameters<typeof build>[0]): Promise<TestApp> {
-  const w = await build(t);
+async function seeded(t: Parameters<typeof build>[0], overrides: Record<string, unknown> = {}): Promise<TestApp> {
+  const w = await build(t, overrides);
   const described = await w.request(`/api/v1/series/${METER}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
@@ -137,4 +137,24 @@ test('overview: an empty store shows what to do; an API error is shown in the pa
     alerts.join('\n'),
   );
   assert.deepEqual(page.errors, []);
+});
+
+test('when reads need a key, the page asks for it once and keeps it in the browser', async (t) => {
+  const browser = await launchBrowser(t);
+  if (!browser) return;
+  const w = await seeded(t, { requireReadKey: true });
+  const page = await browser.page();
+  await page.goto(`${w.url}/?period=${DAY.spec}`);
+  await drawn(page);
+  assert.equal(await page.getByTestId('period-total').count(), 0);
+  await page.getByLabel('API key').fill(w.key);
+  await page.getByRole('button', { name: 'Use this key' }).click();
+  await drawn(page);
+  assert.equal(await shown(page, 'period-total'), (await apiEnergy(w, DAY, '30m')).total);
+  // kept: a new tab of the same browser reads without asking
+  const again = await browser.page();
+  await again.goto(`${w.url}/?period=${DAY.spec}`);
+  await drawn(again);
+  assert.equal(await shown(again, 'period-total'), (await apiEnergy(w, DAY, '30m')).total);
+  assert.deepEqual([...page.errors, ...again.errors], []);
 });

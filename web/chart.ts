@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import uPlot from 'uplot';
 
 export interface Bars {
@@ -34,7 +35,10 @@ export function barChart(element: HTMLElement, bars: Bars): uPlot {
           points: { show: false },
         },
       ],
-      axes: [axis, { ...axis, label: bars.label, size: 60 }],
+      axes: [
+        { ...axis, values: (_u, splits, _i, _space, step) => splits.map(timeLabel(bars.zone, step)) },
+        { ...axis, label: bars.label, size: 60 },
+      ],
     },
     [bars.times, bars.values],
     element,
@@ -42,4 +46,10 @@ export function barChart(element: HTMLElement, bars: Bars): uPlot {
   // follows the page's width (a phone turned, a window resized)
   new ResizeObserver(() => plot.setSize({ width: Math.max(element.clientWidth, 200), height: 280 })).observe(element);
   return plot;
+}
+
+/** Tick labels in the zone, 24-hour, day before month: times within a day, days within a month, else months. */
+function timeLabel(zone: string, stepS: number) {
+  const format = stepS < 86_400 ? 'HH:mm' : stepS < 28 * 86_400 ? 'd LLL' : 'LLL yyyy';
+  return (s: number) => DateTime.fromSeconds(s, { zone }).toFormat(format);
 }
