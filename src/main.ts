@@ -10,6 +10,7 @@ import { openBus } from './core/bus/index.js';
 import type { Config } from './config.js';
 import { createGrpcServer } from './core/grpc/server.js';
 import { registerOperations } from './core/http/operations.js';
+import { registerDashboardAssets, SAMPLE_FILE } from './core/http/dashboard.js';
 import { createHttpServer } from './core/http/server.js';
 import { createLogger } from './core/log.js';
 import { createMetrics } from './core/metrics.js';
@@ -85,14 +86,19 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     recheckS: config.apiKeyRecheckS,
     log: log.child({ module: 'keys' }),
   });
+  const roles = new Set(options.roles ?? ROLES);
+  // the dashboard reads the API: served by processes that answer it
+  const serveDashboard = roles.has('api');
   const http = await createHttpServer({
     log,
     metrics,
     version,
     limiter: createRateLimiter({ perSecond: config.rateLimit.httpPerSecond, burst: config.rateLimit.httpBurst }),
     timeouts: config.http,
+    dashboard: serveDashboard ? { timezone: config.timezone, sampleFile: SAMPLE_FILE } : undefined,
   });
   denyByDefault(http, { keys, requireReadKey: config.requireReadKey, publicPrefixes: ['/docs'] });
+  if (serveDashboard) registerDashboardAssets(http);
   const grpc = createGrpcServer({
     log,
     metrics,
@@ -100,7 +106,6 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     requireReadKey: config.requireReadKey,
     limiter: createRateLimiter({ perSecond: config.rateLimit.grpcPerSecond, burst: config.rateLimit.grpcBurst }),
   });
-  const roles = new Set(options.roles ?? ROLES);
   const core: Core = { config, log, registry: metrics.registry, store, bus, http, grpc, keys, roles };
   registerOperations(http, { store, bus, metrics });
 

@@ -14,6 +14,8 @@ const expectedAccess: Record<string, Access> = {
   'GET /ready': 'public',
   'GET /metrics': 'public',
   'GET /openapi.json': 'public',
+  'GET /dashboard/app.js': 'public',
+  'GET /dashboard/app.css': 'public',
   'POST /api/v1/keys': 'admin',
   'GET /api/v1/keys': 'admin',
   'DELETE /api/v1/keys/{id}': 'admin',

@@ -5,7 +5,7 @@ import { build } from './helpers.js';
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-test('GET / names Wattline and links the docs: JSON for API clients, HTML for browsers, without a key', async (t) => {
+test('GET / names Wattline and links the docs: JSON for API clients, the dashboard for browsers, without a key', async (t) => {
   const w = await build(t, { requireReadKey: true });
   const open = { authorization: '' };
   const json = await w.request('/', { headers: open });
@@ -28,6 +28,20 @@ test('GET / names Wattline and links the docs: JSON for API clients, HTML for br
   assert.match(html.body, new RegExp(version.replaceAll('.', '\\.')));
   for (const href of ['/docs', '/openapi.json', '/metrics', '/health'])
     assert.match(html.body, new RegExp(`href="${href}"`));
+  // the dashboard: its script and styles, bundled from web/ and served by this process, public like the page
+  assert.match(html.body, /<script src="\/dashboard\/app\.js"/);
+  assert.match(html.body, /"timezone":"Europe\/London"/);
+  const script = await w.request('/dashboard/app.js', { headers: open });
+  assert.equal(script.status, 200);
+  assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/);
+  assert.match(script.body, /uPlot|uplot/);
+  const css = await w.request('/dashboard/app.css', { headers: open });
+  assert.equal(css.status, 200);
+  assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+  assert.match(css.body, /prefers-color-scheme/);
+  // no request leaves this server: nothing in the page or its assets names another host
+  for (const body of [html.body, script.body, css.body])
+    assert.doesNotMatch(body, /(src|href)=["']?https?:|@import|url\(["']?https?:/);
 });
 
 test("/docs carries Wattline's name, and each operation of /openapi.json says which key it needs", async (t) => {

@@ -8,23 +8,28 @@ const LABELS: Record<string, string> = {
   openapi: 'OpenAPI document',
   metrics: 'Prometheus metrics',
   health: 'Health',
-  dashboard: 'Dashboard',
 };
 
+/** What the dashboard page is told at load: the zone its times are shown in, the sample for the empty state. */
+export interface DashboardPage {
+  timezone: string;
+  sampleFile: string;
+}
+
 /**
- * `GET /`: what this server is and where to go next, as HTML for browsers (Accept: text/html) and
- * JSON for everything else. Public. `dashboard`, when a dashboard is served, adds a link to it
- * (none exists yet: this is the hook).
+ * `GET /`: what this server is and where to go next, as JSON for API clients; browsers (Accept:
+ * text/html) get the dashboard when this process serves it (`dashboard`: the api role), else a page of links.
+ * Public: the dashboard asks for a key itself when reads need one.
  */
-export function registerRootPage(http: FastifyInstance, options: { version: string; dashboard?: string }) {
-  const links: Record<string, string> = { ...LINKS, ...(options.dashboard ? { dashboard: options.dashboard } : {}) };
+export function registerRootPage(http: FastifyInstance, options: { version: string; dashboard?: DashboardPage }) {
+  const links: Record<string, string> = { ...LINKS };
   const about = {
     name: 'Wattline',
     version: options.version,
     description: 'Energy telemetry: readings in, stored, queried.',
     links,
   };
-  const html = page(about);
+  const html = options.dashboard ? dashboardPage(about, options.dashboard) : page(about);
   http.get(
     '/',
     {
@@ -69,6 +74,37 @@ function page(about: { name: string; version: string; description: string; links
     <ul>
       ${items}
     </ul>
+  </body>
+</html>
+`;
+}
+
+/** The dashboard's shell: its script (`web/`, bundled by dashboard.ts) draws the views into `<main>`. */
+function dashboardPage(about: { name: string; version: string; links: Record<string, string> }, dash: DashboardPage) {
+  const links = Object.entries(about.links)
+    .map(([name, href]) => `<a href="${escapeHtml(href)}">${escapeHtml(LABELS[name] ?? name)}</a>`)
+    .join(' ');
+  // JSON in a script element: `<` escaped so no value can close the element
+  const config = JSON.stringify({ version: about.version, ...dash }).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <meta name="color-scheme" content="light dark">
+    <title>${about.name} ${escapeHtml(about.version)}</title>
+    <link rel="stylesheet" href="/dashboard/app.css">
+    <script type="application/json" id="wattline-config">${config}</script>
+    <script src="/dashboard/app.js" defer></script>
+  </head>
+  <body>
+    <header>
+      <h1>${about.name} <small>${escapeHtml(about.version)}</small></h1>
+      <nav id="views" aria-label="Views"></nav>
+    </header>
+    <section id="period" aria-label="Period"></section>
+    <main id="app"><noscript>The dashboard needs JavaScript; the API is at <a href="/docs">/docs</a>.</noscript></main>
+    <footer>${links}</footer>
   </body>
 </html>
 `;

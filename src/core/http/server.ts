@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { createValidatorCompiler } from './validation.js';
 import { withBodyDeadline } from './body-deadline.js';
-import { registerRootPage } from './root.js';
+import { type DashboardPage, registerRootPage } from './root.js';
 import { clientId, type RateLimiter } from '../rate-limit.js';
 
 /**
@@ -28,8 +28,8 @@ export async function createHttpServer(options: {
   limiter?: RateLimiter;
   /** Default: the `http.*` settings' defaults. */
   timeouts?: HttpTimeouts;
-  /** The path of a dashboard, when one is served: `GET /` links to it. */
-  dashboard?: string;
+  /** When this process serves the dashboard, `GET /` shows it to browsers. */
+  dashboard?: DashboardPage;
 }): Promise<FastifyInstance> {
   const timeouts = options.timeouts ?? coreSettings.shape.http.parse({});
   const http = Fastify({

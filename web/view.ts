@@ -1,0 +1,21 @@
+import type { Config } from './config.js';
+import type { Period } from './period.js';
+
+/** What a view draws with: its element, the shared period, the URL's parameters and the page's config. */
+export interface ViewContext {
+  root: HTMLElement;
+  period: Period;
+  params: URLSearchParams;
+  config: Config;
+  /** A link to this page with some URL parameters changed (undefined removes one). */
+  href(changes: Record<string, string | undefined>): string;
+}
+
+/** A view: one file or folder under `web/views/`, listed once in `web/views/index.ts`. */
+export interface View {
+  /** Its name in the URL (`?view=`). */
+  id: string;
+  title: string;
+  /** Draws into `ctx.root`; errors it throws are shown in the page. */
+  render(ctx: ViewContext): Promise<void>;
+}

@@ -1,0 +1,5 @@
+import type { View } from '../view.js';
+import { overview } from './overview.js';
+
+/** Every view, in navigation order: a new view adds its line here. The first is the default. */
+export const views: View[] = [overview];
