@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { insertRoom, insertSensor } from '../src/modules/buildings/repository.js';
-import { SENSOR_TYPES, type SensorType } from '../src/modules/buildings/sensor-types.js';
+import { addRoom, addSensor } from './buildings-fixtures.js';
 import { build, buildMode, MODES, type TestApp } from './helpers.js';
 
 const M = 60_000;
 const H = 60 * M;
 const NOW = Date.UTC(2026, 0, 15, 2, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-async function addRoom(w: TestApp, name: string) {
-  await insertRoom(w.app.ctx.store, { name, floor: null, areaM2: null, description: null, createdAt: 0, updatedAt: 0 });
-}
-
-async function addSensor(w: TestApp, sensorId: string, sensorType: SensorType, room: string | null) {
-  const series = `sensors/${sensorId}`;
-  await w.app.readings.describe([{ key: series, ...SENSOR_TYPES[sensorType] }]);
-  await insertSensor(w.app.ctx.store, {
-    sensorId,
-    name: sensorId,
-    sensorType,
-    room,
-    series,
-    tags: {},
-    createdAt: 0,
-    updatedAt: 0,
-  });
-}
 
 /**
  * Room A: p1 a constant 2 kW 22:00–02:00 UTC (8 kWh), p2 1 kW 01:00–02:00 (1 kWh);

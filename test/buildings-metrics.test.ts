@@ -1,34 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { insertRoom, insertSensor } from '../src/modules/buildings/repository.js';
-import { SENSOR_TYPES, type SensorType } from '../src/modules/buildings/sensor-types.js';
+import { addRoom, addSensor } from './buildings-fixtures.js';
 import { build, buildMode, MODES, type TestApp, until } from './helpers.js';
 
 const M = 60_000;
 const H = 60 * M;
 // 03:00 in Berlin (UTC+1 in January): local midnight is 23:00 UTC the day before
 const NOW = Date.UTC(2026, 0, 15, 2, 0);
-
-/** Adds a room (the registry's repository; the CRUD routes are another part of the module). */
-async function addRoom(w: TestApp, name: string) {
-  await insertRoom(w.app.ctx.store, { name, floor: null, areaM2: null, description: null, createdAt: 0, updatedAt: 0 });
-}
-
-/** Adds a sensor on `sensors/<id>`, its series described with its type's unit and kind. */
-async function addSensor(w: TestApp, sensorId: string, sensorType: SensorType, room: string | null) {
-  const series = `sensors/${sensorId}`;
-  await w.app.readings.describe([{ key: series, ...SENSOR_TYPES[sensorType] }]);
-  await insertSensor(w.app.ctx.store, {
-    sensorId,
-    name: sensorId,
-    sensorType,
-    room,
-    series,
-    tags: {},
-    createdAt: 0,
-    updatedAt: 0,
-  });
-}
 
 async function ingest(w: TestApp, lines: { series: string; ts: number; value: number }[]) {
   const r = await w.ingest(lines);

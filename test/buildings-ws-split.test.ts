@@ -5,7 +5,7 @@ import { connect } from 'nats';
 import pg from 'pg';
 import { openLive, readingsOf, wsUrl } from './buildings-ws-client.js';
 import { tempDir } from './helpers.js';
-import { type ServeProcess, startServe } from './serve.js';
+import { startCluster } from './cluster.js';
 import { needService, services } from './services.js';
 
 const KEY = 'buildings-ws-split-key-0001';
@@ -13,49 +13,14 @@ const T0 = Date.UTC(2024, 5, 1);
 // readings travel ingest → NATS stream → persistor → commit notice → api process: more hops than in one process
 const ACROSS_MS = 5000;
 
-/** `wattline serve --roles …` processes sharing one PostgreSQL schema and NATS streams (as test/roles.test.ts). */
-async function cluster(t: TestContext) {
-  const id = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const schema = `wattline_bws_${id}`;
-  const stream = `WLBWS_${id}`;
-  const procs: ServeProcess[] = [];
-  t.after(async () => {
-    for (const p of procs) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
-    const db = new pg.Client({ connectionString: services.postgres.url });
-    await db.connect();
-    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await db.end();
-    const nc = await connect({ servers: services.nats.url });
-    const jsm = await nc.jetstreamManager();
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${stream}_`)) await jsm.streams.delete(name);
-    await nc.close();
-  });
-  const start = async (roles: string): Promise<ServeProcess> => {
-    const dataDir = tempDir();
-    t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-    const proc = await startServe(dataDir, {
-      args: ['--roles', roles],
-      env: {
-        DATABASE_URL: services.postgres.url,
-        BUS_URL: services.nats.url,
-        WATTLINE_STORE_SCHEMA: schema,
-        WATTLINE_BUS_STREAM: stream,
-        WATTLINE_API_KEYS: KEY,
-        WATTLINE_REQUIRE_READ_KEY: 'true',
-      },
-    });
-    procs.push(proc);
-    return proc;
-  };
-  return { start, schema };
-}
-
 test('with ingest, persist and api in separate processes on NATS and PostgreSQL, a WebSocket client of the api process gets the readings posted to the ingest process', {
   timeout: 120_000,
 }, async (t) => {
   if (!(await needService(t, 'postgres')) || !(await needService(t, 'nats'))) return;
-  const { start, schema } = await cluster(t);
+  const { start, schema } = await startCluster(t, {
+    name: 'bws',
+    env: { WATTLINE_API_KEYS: KEY, WATTLINE_REQUIRE_READ_KEY: 'true' },
+  });
   // one at a time: the first applies the migrations the others find applied
   const api = await start('api');
   const [ingest] = await Promise.all([start('ingest'), start('persist')]);

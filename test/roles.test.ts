@@ -4,7 +4,8 @@ import { test, type TestContext } from 'node:test';
 import { connect } from 'nats';
 import pg from 'pg';
 import { tempDir, until } from './helpers.js';
-import { startServe, type ServeProcess } from './serve.js';
+import { startCluster } from './cluster.js';
+import type { ServeProcess } from './serve.js';
 import { needService, services } from './services.js';
 
 const KEY = 'roles-test-key-0001';
@@ -12,46 +13,18 @@ const T0 = Date.UTC(2024, 0, 1);
 
 type Proc = ServeProcess;
 
-/** A cluster of `wattline serve --roles …` processes sharing one PostgreSQL schema and NATS streams. */
-async function cluster(t: TestContext) {
-  const id = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const schema = `wattline_roles_${id}`;
-  const stream = `WLROLES_${id}`;
-  const procs: Proc[] = [];
-  t.after(async () => {
-    for (const p of procs) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
-    const db = new pg.Client({ connectionString: services.postgres.url });
-    await db.connect();
-    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await db.end();
-    const nc = await connect({ servers: services.nats.url });
-    const jsm = await nc.jetstreamManager();
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${stream}_`)) await jsm.streams.delete(name);
-    await nc.close();
+/** The cluster every test here runs: in-flight batches of a killed persistor come back quickly, answers are refreshed only by commit notices. */
+function cluster(t: TestContext) {
+  return startCluster(t, {
+    name: 'roles',
+    env: {
+      // a killed persistor's unacknowledged batches come back after this
+      WATTLINE_BUS_ACK_WAIT_MS: '2000',
+      // answers are cached with no expiry: only commit notices from the persistors refresh them
+      WATTLINE_QUERY_CACHE_TTL_MS: '0',
+      WATTLINE_API_KEYS: KEY,
+    },
   });
-  const start = async (roles: string, env: Record<string, string> = {}): Promise<Proc> => {
-    const dataDir = tempDir();
-    t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-    const proc = await startServe(dataDir, {
-      args: ['--roles', roles],
-      env: {
-        DATABASE_URL: services.postgres.url,
-        BUS_URL: services.nats.url,
-        WATTLINE_STORE_SCHEMA: schema,
-        WATTLINE_BUS_STREAM: stream,
-        // a killed persistor's unacknowledged batches come back after this
-        WATTLINE_BUS_ACK_WAIT_MS: '2000',
-        // answers are cached with no expiry: only commit notices from the persistors refresh them
-        WATTLINE_QUERY_CACHE_TTL_MS: '0',
-        WATTLINE_API_KEYS: KEY,
-        ...env,
-      },
-    });
-    procs.push(proc);
-    return proc;
-  };
-  return { start };
 }
 
 /**
