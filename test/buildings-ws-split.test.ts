@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { type TestContext, test } from 'node:test';
-import { connect } from 'nats';
+import { test } from 'node:test';
 import pg from 'pg';
 import { openLive, readingsOf, wsUrl } from './buildings-ws-client.js';
-import { tempDir } from './helpers.js';
 import { startCluster } from './cluster.js';
 import { needService, services } from './services.js';
 

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import { connect } from 'nats';
-import pg from 'pg';
-import { tempDir, until } from './helpers.js';
+import { until } from './helpers.js';
 import { startCluster } from './cluster.js';
 import type { ServeProcess } from './serve.js';
-import { needService, services } from './services.js';
+import { needService } from './services.js';
 
 const KEY = 'roles-test-key-0001';
 const T0 = Date.UTC(2024, 0, 1);
