@@ -82,7 +82,20 @@ test('power: a week of the sample in 15-minute buckets with its min/max band, on
   const w = await build(t, { timezone: 'Europe/London' });
   await describeAsWatts(w);
   assert.equal((await w.ingest(fs.readFileSync(sampleFile('readings.ndjson'), 'utf8'))).status, 200);
-  await until(async () => (await w.request(`/api/v1/series/${SERIES}`)).body.count === 96, 10_000, 'the sample stored');
+  // a second reading 5 minutes into each quarter-hour, 300 W higher: each 15-minute bucket spans 300 W
+  const sample = fs
+    .readFileSync(sampleFile('readings.ndjson'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.series === SERIES);
+  const later = sample.map((r) => ({ ...r, ts: r.ts + 300_000, value: r.value + 300 }));
+  assert.equal((await w.ingest(later)).status, 200);
+  await until(
+    async () => (await w.request(`/api/v1/series/${SERIES}`)).body.count === 192,
+    10_000,
+    'the readings stored',
+  );
 
   for (const [viewport, name] of [
     [undefined, 'power-week-desktop'],
@@ -96,6 +109,7 @@ test('power: a week of the sample in 15-minute buckets with its min/max band, on
     assert.equal(expected, 96, 'the sample is one reading per 15 minutes');
     assert.equal(await legend(page).getAttribute('data-points'), String(expected));
     assert.match((await page.locator('.panel .note').first().textContent()) ?? '', /minimum and maximum/);
+    assert.equal(await page.getByTestId('power-chart').getAttribute('data-band'), 'min-max');
     assert.equal(await page.getByTestId('live').count(), 0, 'a past week is not live');
     await browser.screenshot(page, name);
     assert.deepEqual(page.errors, []);

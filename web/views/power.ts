@@ -78,6 +78,7 @@ export const power: View = {
       'data-window': window.name,
       'data-start': ctx.period.start.toISO() ?? '',
       'data-end': ctx.period.end.minus(1).toISO() ?? '',
+      'data-band': band ? 'min-max' : undefined,
     });
     panel.append(chart, legend);
     const plot = drawLines(chart, lines, ctx);
