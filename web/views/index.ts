@@ -1,5 +1,6 @@
 import type { View } from '../view.js';
 import { overview } from './overview.js';
+import { rooms } from './rooms.js';
 
 /** Every view, in navigation order: a new view adds its line here. The first is the default. */
-export const views: View[] = [overview];
+export const views: View[] = [overview, rooms];
