@@ -1,6 +1,7 @@
 import type { View } from '../view.js';
 import { overview } from './overview.js';
 import { power } from './power.js';
+import { rooms } from './rooms.js';
 
 /** Every view, in navigation order: a new view adds its line here. The first is the default. */
-export const views: View[] = [overview, power];
+export const views: View[] = [overview, power, rooms];
