@@ -95,7 +95,9 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     version,
     limiter: createRateLimiter({ perSecond: config.rateLimit.httpPerSecond, burst: config.rateLimit.httpBurst }),
     timeouts: config.http,
-    dashboard: serveDashboard ? { timezone: config.timezone, sampleFile: SAMPLE_FILE } : undefined,
+    dashboard: serveDashboard
+      ? { timezone: config.timezone, sampleFile: SAMPLE_FILE, modules: () => modulesOn() }
+      : undefined,
   });
   denyByDefault(http, { keys, requireReadKey: config.requireReadKey, publicPrefixes: ['/docs'] });
   if (serveDashboard) registerDashboardAssets(http);
@@ -111,6 +113,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
 
   // modules, in dependency order: each gets its own settings and the services it uses
   const modules: StartedModule[] = [];
+  const modulesOn = () => modules.filter((m) => m.enabled).map((m) => m.name);
   const start = async <S, D, T>(module: Parameters<typeof startModule<S, D, T>>[1], deps: D) => {
     const started = await startModule(core, module, config as S, deps);
     modules.push(started);
@@ -131,7 +134,11 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     readings,
     now: options.now ?? Date.now,
     // for GET /api/v1/overview: every module is started by the time it is asked
-    system: { version, roles: [...roles], modules: () => modules.map((m) => ({ name: m.name, state: 'running' })) },
+    system: {
+      version,
+      roles: [...roles],
+      modules: () => modules.map((m) => ({ name: m.name, state: m.enabled ? 'running' : 'off' })),
+    },
   });
 
   await http.listen({ host: config.host, port: config.httpPort }).catch((err: Error) => {

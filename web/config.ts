@@ -5,6 +5,8 @@ export interface Config {
   timezone: string;
   /** Path of the sample readings on the server, for the empty state's curl command. */
   sampleFile: string;
+  /** The server's modules that are switched on: a view of a module that is off is not shown. */
+  modules: string[];
 }
 
 export function readConfig(): Config {

@@ -20,10 +20,17 @@ function href(changes: Record<string, string | undefined>): string {
 
 /** Draws the page for the current URL: the state (view, period, meter) lives only there. */
 let drawing = 0;
+let shown = new AbortController();
+/** The views whose module is on (a view without a module is always shown). */
+const available = views.filter((v) => !v.module || config.modules.includes(v.module));
 async function draw() {
   const turn = ++drawing;
+  // the view drawn before closes what it opened
+  shown.abort();
+  shown = new AbortController();
+  const { signal } = shown;
   const params = new URLSearchParams(location.search);
-  const view = views.find((v) => v.id === params.get('view')) ?? views[0];
+  const view = available.find((v) => v.id === params.get('view')) ?? available[0];
   const main = document.getElementById('app')!;
   main.replaceChildren();
 
@@ -34,14 +41,16 @@ async function draw() {
     main.append(problem((err as Error).message));
     period = resolvePeriod(DEFAULT_PERIOD, config.timezone);
   }
+  const compare = params.get('compare') === '1';
+  const previous = compare ? resolvePeriod(shiftPeriod(period, -1), config.timezone) : undefined;
   navigation(view.id);
-  periodBar(period);
+  periodBar(period, compare);
   document.title = `${view.title} · ${period.label} · Wattline`;
 
   const root = h('div', { class: 'view', 'data-view': view.id, 'aria-busy': 'true' });
   main.append(root);
   try {
-    await view.render({ root, period, params, config, href });
+    await view.render({ root, period, previous, params, config, href, signal });
   } catch (err) {
     if (turn !== drawing) return;
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) root.replaceChildren(keyForm(err));
@@ -53,7 +62,7 @@ async function draw() {
 function navigation(current: string) {
   const nav = document.getElementById('views')!;
   nav.replaceChildren(
-    ...views.map((v) =>
+    ...available.map((v) =>
       h(
         'a',
         { href: href({ view: v.id }), 'data-nav': '', 'aria-current': v.id === current ? 'page' : undefined },
@@ -64,7 +73,7 @@ function navigation(current: string) {
 }
 
 /** The shared period selection: presets, previous/next, a custom range, the label in the configured zone. */
-function periodBar(period: Period) {
+function periodBar(period: Period, compare: boolean) {
   const bar = document.getElementById('period')!;
   const link = (spec: string, text: string, extra: Record<string, string> = {}) =>
     h(
@@ -102,6 +111,17 @@ function periodBar(period: Period) {
       h('strong', { 'data-testid': 'period-label' }, period.label),
       link(shiftPeriod(period, 1), '›', { 'aria-label': 'Next period', rel: 'next' }),
       h('small', {}, config.timezone),
+      h(
+        'a',
+        {
+          href: href({ compare: compare ? undefined : '1' }),
+          'data-nav': '',
+          role: 'switch',
+          'aria-checked': String(compare),
+          'data-testid': 'compare',
+        },
+        'Compare with the previous period',
+      ),
       custom,
     ),
   );

@@ -5,8 +5,15 @@ import type { Period } from './period.js';
 export interface ViewContext {
   root: HTMLElement;
   period: Period;
+  /** The period before, when "compare with the previous period" is on (`?compare=1`). */
+  previous?: Period;
   params: URLSearchParams;
   config: Config;
+  /**
+   * Aborted when the page draws another view or period: a view closes what it opened (WebSockets,
+   * timers) on its `abort` event and may pass it to fetch.
+   */
+  signal: AbortSignal;
   /** A link to this page with some URL parameters changed (undefined removes one). */
   href(changes: Record<string, string | undefined>): string;
 }
@@ -16,6 +23,8 @@ export interface View {
   /** Its name in the URL (`?view=`). */
   id: string;
   title: string;
+  /** The server module whose data the view shows: the view is listed only when that module is on. */
+  module?: string;
   /** Draws into `ctx.root`; errors it throws are shown in the page. */
   render(ctx: ViewContext): Promise<void>;
 }

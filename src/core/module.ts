@@ -32,6 +32,11 @@ export interface ModuleParts<Service> {
   service: Service;
   /** Closes what `create` opened, in every role (after the role parts have stopped). */
   close?: () => Promise<void>;
+  /**
+   * False when the module is switched off by its settings (e.g. no server to connect to): it runs no
+   * work and the dashboard hides its views. Default true.
+   */
+  enabled?: boolean;
 }
 
 /** The core pieces a module is created with: its own settings, never the whole config. */
@@ -76,5 +81,7 @@ export function defineModule<Settings, Deps, Service>(
 export interface StartedModule<Service = unknown> {
   name: string;
   service: Service;
+  /** As the module said at creation (`ModuleParts.enabled`). */
+  enabled: boolean;
   stop(): Promise<void>;
 }

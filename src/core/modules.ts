@@ -65,7 +65,7 @@ export async function startModule<Settings, Deps, Service>(
     await stop();
     throw err;
   }
-  return { name: module.name, service: parts.service, stop };
+  return { name: module.name, service: parts.service, enabled: parts.enabled ?? true, stop };
 }
 
 function ownAreas<Settings>(config: Settings, schema: SettingsSchema | undefined): Settings {

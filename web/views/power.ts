@@ -215,12 +215,9 @@ function live(ctx: ViewContext, lines: Line[], changed: (index: number) => void)
   socket.addEventListener('open', () =>
     socket.send(JSON.stringify({ action: 'subscribe', series: lines.map((l) => l.key) })),
   );
+  // the view was drawn again (another period or series): this feed is no longer shown
+  ctx.signal.addEventListener('abort', () => socket.close(), { once: true });
   socket.addEventListener('message', (event) => {
-    // the view was drawn again (another period or series): this feed is no longer shown
-    if (!ctx.root.isConnected) {
-      socket.close();
-      return;
-    }
     const message = JSON.parse(String(event.data));
     if (message.type !== 'reading') return;
     const i = lines.findIndex((l) => l.key === message.series);

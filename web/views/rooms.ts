@@ -24,6 +24,7 @@ const SENSOR_LIMIT = '10000';
 export const rooms: View = {
   id: 'rooms',
   title: 'Rooms',
+  module: 'buildings',
   async render(ctx) {
     const list: Room[] = (await get('/api/v1/rooms')).rooms;
     if (list.length === 0) {

@@ -14,6 +14,8 @@ const LABELS: Record<string, string> = {
 export interface DashboardPage {
   timezone: string;
   sampleFile: string;
+  /** The modules switched on (asked at each page load: modules start after the server is created). */
+  modules: () => string[];
 }
 
 /**
@@ -29,7 +31,9 @@ export function registerRootPage(http: FastifyInstance, options: { version: stri
     description: 'Energy telemetry: readings in, stored, queried.',
     links,
   };
-  const html = options.dashboard ? dashboardPage(about, options.dashboard) : page(about);
+  const dashboard = options.dashboard;
+  const linksPage = page(about);
+  const html = () => (dashboard ? dashboardPage(about, dashboard) : linksPage);
   http.get(
     '/',
     {
@@ -43,7 +47,7 @@ export function registerRootPage(http: FastifyInstance, options: { version: stri
       } as object,
     },
     async (request, reply) => {
-      if (wantsHtml(request.headers.accept)) return reply.type('text/html; charset=utf-8').send(html);
+      if (wantsHtml(request.headers.accept)) return reply.type('text/html; charset=utf-8').send(html());
       return about;
     },
   );
@@ -85,7 +89,12 @@ function dashboardPage(about: { name: string; version: string; links: Record<str
     .map(([name, href]) => `<a href="${escapeHtml(href)}">${escapeHtml(LABELS[name] ?? name)}</a>`)
     .join(' ');
   // JSON in a script element: `<` escaped so no value can close the element
-  const config = JSON.stringify({ version: about.version, ...dash }).replace(/</g, '\\u003c');
+  const config = JSON.stringify({
+    version: about.version,
+    timezone: dash.timezone,
+    sampleFile: dash.sampleFile,
+    modules: dash.modules(),
+  }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
   <head>
