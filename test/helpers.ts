@@ -80,11 +80,12 @@ export async function build(
 export async function until(
   condition: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
-  what = 'condition',
+  /** What is waited for; a function is asked at the timeout (to say what was seen last). */
+  what: string | (() => string) = 'condition',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -4,10 +4,11 @@ import { isPowerUnit } from '../../core/energy/units.js';
 import type { Bus } from '../../core/bus/index.js';
 import { InvalidInput } from '../../core/errors.js';
 import type { Store } from '../../core/store/index.js';
-import { formatTime, type WindowName } from '../../core/time/buckets.js';
+import { formatTime } from '../../core/time/buckets.js';
 import { energyParams, type ReadingsService } from '../readings/index.js';
 import { getRoom, listRooms, listSensors, type Sensor } from './repository.js';
-import { energyBySeries, entriesOf, holdsEnergy, powerNow, type RoomMetricsAnswer } from './room-metrics.js';
+import { entriesOf, holdsEnergy, powerNow, type RoomMetricsAnswer } from './room-metrics.js';
+import type { SummaryFigures } from './summary-figures.js';
 import { sensorStatus } from './view.js';
 
 /** What the running process is, for the overview (main.ts knows it; the module does not). */
@@ -26,10 +27,12 @@ export interface AnalyticsDeps {
   zone: string;
   offlineAfterMs: number;
   computeRoomMetrics: () => Promise<RoomMetricsAnswer[]>;
+  /** The summary's figures (summary-figures.ts): finished slots kept between requests. */
+  figures: SummaryFigures;
   system?: SystemInfo;
 }
 
-const MAX_HOURS = 366 * 24;
+export const MAX_HOURS = 366 * 24;
 /** Most buckets `/analytics/energy` answers (as the energy functions). */
 const MAX_BUCKETS = 100_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -38,9 +41,6 @@ const total = (values: Iterable<number>) => {
   for (const v of values) s += v;
   return s;
 };
-
-/** The window peak power is read at: fine for a day or two, coarser for longer periods. */
-const peakWindow = (hours: number): WindowName => (hours <= 48 ? '15m' : hours <= 31 * 24 ? '1h' : '1d');
 
 function parseHours(raw: unknown): number {
   if (raw === undefined || raw === '') return 24;
@@ -60,18 +60,6 @@ export const analyticsRoutes =
   async (http) => {
     const { store, readings } = deps;
     const startedMs = deps.now();
-
-    /** The building's peak: the highest sum over power sensors of their max in one window bucket (W). */
-    async function peakPower(series: string[], startMs: number, endMs: number, window: WindowName) {
-      if (!series.length) return null;
-      const results = await readings.query({ series, startMs, endMs, window, agg: 'max', fill: 'none', unit: 'W' });
-      const byBucket = new Map<number, number>();
-      for (const r of results)
-        for (const p of r.points) if (p.value !== null) byBucket.set(p.ts, (byBucket.get(p.ts) ?? 0) + p.value);
-      let peak: number | null = null;
-      for (const watts of byBucket.values()) if (peak === null || watts > peak) peak = watts;
-      return peak;
-    }
 
     http.get(
       '/api/v1/analytics/summary',
@@ -97,19 +85,18 @@ export const analyticsRoutes =
         const startMs = endMs - hours * 3_600_000;
         const [rooms, sensors] = await Promise.all([listRooms(store), listSensors(store)]);
         const entries = await entriesOf(readings, sensors);
-        const powerSeries = [...entries.values()]
-          .filter((e) => e.kind === 'gauge' && isPowerUnit(e.unit))
-          .map((e) => e.key);
-        // three independent reads of the store: at once, not one after another
-        const [energy, power, peak] = await Promise.all([
-          energyBySeries(readings, sensors, entries, { startMs, endMs, zone: deps.zone }),
+        const gauges = [...entries.values()].filter((e) => e.kind === 'gauge' && isPowerUnit(e.unit));
+        const meters = [...entries.values()].filter(holdsEnergy);
+        // independent reads of the store: at once, not one after another
+        const [{ energy, peak }, power] = await Promise.all([
+          deps.figures.over({ meters, gauges, startMs, endMs, zone: deps.zone }),
           powerNow(deps, sensors, entries, endMs),
-          peakPower(powerSeries, startMs, endMs, peakWindow(hours)),
         ]);
         const byType = new Map<string, number>();
         for (const s of sensors) byType.set(s.sensorType, (byType.get(s.sensorType) ?? 0) + 1);
         const energyOf = (own: readonly Sensor[]) =>
           total([...new Set(own.map((s) => s.series))].map((k) => energy.get(k) ?? 0));
+
         return {
           total_sensors: sensors.length,
           online_sensors: sensors.filter(

@@ -9,6 +9,7 @@ import { createRoomMetrics } from './room-metrics.js';
 import { dataRoutes } from './data-routes.js';
 import { roomsRoutes } from './rooms-routes.js';
 import { sensorsRoutes } from './sensors-routes.js';
+import { createSummaryFigures } from './summary-figures.js';
 import { type Settings, settings } from './settings.js';
 import { wsRoutes } from './ws.js';
 
@@ -32,22 +33,25 @@ export const buildingsModule = defineModule({
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
   create(ctx: ModuleContext<Settings>, deps: BuildingsDeps) {
     const { store, bus, log, keys } = ctx;
-    const { offlineAfterMs, roomMetricsMs } = ctx.settings.buildings;
+    const { offlineAfterMs, roomMetricsMs, summaryKeepMs } = ctx.settings.buildings;
     const { readings, now } = deps;
     const shared = { store, bus, readings, now, offlineAfterMs };
     const computeRoomMetrics = createRoomMetrics({ ...shared, zone: ctx.core.timezone });
     const checkSensorStatus = createStatusWatch(shared);
+    const figures = createSummaryFigures(readings, { ttlMs: summaryKeepMs, now });
     return {
       /** `computeRoomMetrics()`: every room's metrics now, stored as `rooms/<room>/<metric>` readings. */
       service: { computeRoomMetrics },
       roles: {
         api: {
+          // kept summary figures are dropped by the commit notices that change them
+          start: () => figures.follow(bus),
           routes: async (http: FastifyInstance) => {
             await http.register(sensorsRoutes({ ...shared, keys, timezone: ctx.core.timezone }));
             await http.register(roomsRoutes({ store, readings, now }));
             await http.register(dataRoutes({ store, readings, now }));
             await http.register(
-              analyticsRoutes({ ...shared, zone: ctx.core.timezone, computeRoomMetrics, system: deps.system }),
+              analyticsRoutes({ ...shared, zone: ctx.core.timezone, computeRoomMetrics, figures, system: deps.system }),
             );
             await http.register(wsRoutes(ctx, store));
           },

@@ -23,6 +23,12 @@ export const settings = z.object({
         1_000_000,
         'Messages a live WebSocket client may fall behind by; a client further behind is closed with code 1013 rather than buffered.',
       ),
+      summaryKeepMs: int(
+        600_000,
+        0,
+        86_400_000,
+        "How long `/api/v1/analytics/summary` keeps each sensor's energy and peak power of a finished 15-minute slot (for periods up to 48 hours) before reading it again; commit notices drop it sooner when readings change it. 0 keeps nothing.",
+      ),
       wsPingMs: int(
         30_000,
         1000,

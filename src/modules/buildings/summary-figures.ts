@@ -1,0 +1,150 @@
+import type { Bus } from '../../core/bus/index.js';
+import type { WindowName } from '../../core/time/buckets.js';
+import type { ReadingsService, SeriesEntry } from '../readings/index.js';
+import { FinishedSlots, SLOT_MS, type SlotFigure } from './finished-slots.js';
+
+/** The longest summary whose finished slots are kept; longer ones read everything from the store. */
+export const KEPT_HOURS = 48;
+
+export interface SummaryRange {
+  /** Series energy arithmetic can read (power gauges, energy counters and interval series). */
+  meters: readonly SeriesEntry[];
+  /** Power gauges (any power unit): their peak is read in W. */
+  gauges: readonly SeriesEntry[];
+  startMs: number;
+  endMs: number;
+  zone: string;
+}
+
+export interface SummaryAnswer {
+  /** kWh over [startMs, endMs) per series key. */
+  energy: Map<string, number>;
+  /**
+   * The highest sum over the gauges of their max in one window bucket (W): 15 minutes up to 48
+   * hours, 1 hour up to 31 days, a day beyond; null without a power reading.
+   */
+  peak: number | null;
+}
+
+export type SummaryFigures = ReturnType<typeof createSummaryFigures>;
+
+/**
+ * Energy per series and peak power over the last hours, for `/api/v1/analytics/summary`. Up to
+ * `KEPT_HOURS`, the figures of whole 15-minute slots are kept between requests (finished-slots.ts):
+ * a request reads from the store only the slots that changed since, and the two open ends of its
+ * range. The sums are the energy functions' (spans cut at the slot edges add up to the whole).
+ * `ttlMs` 0 keeps nothing.
+ */
+export function createSummaryFigures(readings: ReadingsService, options: { ttlMs: number; now: () => number }) {
+  const energyFigure: SlotFigure = {
+    absent: 0,
+    async compute(keys, startMs, endMs) {
+      const results = await readings.energy.energy(keys, { startMs, endMs, window: '15m', zone: 'UTC' }, 'kWh');
+      return new Map(results.map((r) => [r.series, new Map(r.buckets.map((b) => [b.ts, b.value ?? 0]))]));
+    },
+  };
+  const peakFigure: SlotFigure = {
+    absent: Number.NaN,
+    compute: (keys, startMs, endMs) => maxPerBucket(readings, keys, startMs, endMs - 1, '15m'),
+  };
+  const kept = { keepMs: KEPT_HOURS * 3_600_000, ttlMs: options.ttlMs, now: options.now };
+  const energySlots = new FinishedSlots(energyFigure, kept);
+  const peakSlots = new FinishedSlots(peakFigure, kept);
+
+  /** Energy of each meter over [startMs, endMs), read whole. */
+  async function energyOver(meters: readonly SeriesEntry[], startMs: number, endMs: number, zone: string) {
+    if (!meters.length || !(endMs > startMs)) return new Map<string, number>();
+    const results = await readings.energy.energy(
+      meters.map((e) => e.key),
+      { startMs, endMs, zone },
+      'kWh',
+    );
+    return new Map(results.map((r) => [r.series, r.total]));
+  }
+
+  /** Σ over gauges of their max per bucket, by bucket start, for [startMs, endMs] (inclusive). */
+  async function peakSums(gauges: readonly SeriesEntry[], startMs: number, endMs: number, window: WindowName) {
+    const sums = new Map<number, number>();
+    if (!gauges.length || endMs < startMs) return sums;
+    const byKey = await maxPerBucket(
+      readings,
+      gauges.map((e) => e.key),
+      startMs,
+      endMs,
+      window,
+    );
+    for (const buckets of byKey.values()) for (const [ts, w] of buckets) sums.set(ts, (sums.get(ts) ?? 0) + w);
+    return sums;
+  }
+
+  async function over(range: SummaryRange): Promise<SummaryAnswer> {
+    const { meters, gauges, startMs, endMs, zone } = range;
+    const firstSlot = Math.ceil(startMs / SLOT_MS) * SLOT_MS;
+    const endSlot = Math.floor(endMs / SLOT_MS) * SLOT_MS;
+    const hours = (endMs - startMs) / 3_600_000;
+    if (options.ttlMs === 0 || hours > KEPT_HOURS || endSlot <= firstSlot) {
+      const [energy, sums] = await Promise.all([
+        energyOver(meters, startMs, endMs, zone),
+        peakSums(gauges, startMs, endMs, hours <= 48 ? '15m' : hours <= 31 * 24 ? '1h' : '1d'),
+      ]);
+      return { energy, peak: highest(sums.values()) };
+    }
+    // the open ends read whole, the slots between from what is kept
+    const [head, tail, slotEnergy, headPeaks, tailPeaks, slotPeaks] = await Promise.all([
+      energyOver(meters, startMs, firstSlot, zone),
+      energyOver(meters, endSlot, endMs, zone),
+      energySlots.slots(meters, firstSlot, endSlot),
+      peakSums(gauges, startMs, firstSlot - 1, '15m'),
+      peakSums(gauges, endSlot, endMs, '15m'),
+      peakSlots.slots(gauges, firstSlot, endSlot),
+    ]);
+    const energy = new Map<string, number>();
+    for (const { key } of meters) {
+      let kwh = (head.get(key) ?? 0) + (tail.get(key) ?? 0);
+      for (const v of slotEnergy.get(key) ?? []) kwh += v;
+      energy.set(key, kwh);
+    }
+    const slots = new Float64Array(Math.round((endSlot - firstSlot) / SLOT_MS)).fill(Number.NaN);
+    for (const values of slotPeaks.values())
+      values.forEach((w, i) => {
+        if (!Number.isNaN(w)) slots[i] = (Number.isNaN(slots[i]) ? 0 : slots[i]) + w;
+      });
+    return { energy, peak: highest([...headPeaks.values(), ...tailPeaks.values(), ...slots]) };
+  }
+
+  return {
+    over,
+    /** Follows commit notices so kept figures are dropped when readings change them; returns how to stop. */
+    follow(bus: Bus) {
+      const stops = [energySlots.follow(bus), peakSlots.follow(bus)];
+      return () => {
+        for (const stop of stops) stop();
+      };
+    },
+  };
+}
+
+/** Each series' max per window bucket in W, by bucket start (buckets without a reading left out). */
+async function maxPerBucket(
+  readings: ReadingsService,
+  keys: string[],
+  startMs: number,
+  endMs: number,
+  window: WindowName,
+): Promise<Map<string, Map<number, number>>> {
+  const results = await readings.query({ series: keys, startMs, endMs, window, agg: 'max', fill: 'none', unit: 'W' });
+  const out = new Map<string, Map<number, number>>();
+  for (const r of results) {
+    const buckets = new Map<number, number>();
+    for (const p of r.points) if (p.value !== null) buckets.set(p.ts, p.value);
+    out.set(r.series, buckets);
+  }
+  return out;
+}
+
+/** The largest number, NaN skipped; null when there is none. */
+function highest(values: Iterable<number>): number | null {
+  let top: number | null = null;
+  for (const v of values) if (!Number.isNaN(v) && (top === null || v > top)) top = v;
+  return top;
+}
