@@ -1,10 +1,19 @@
 import { DateTime } from 'luxon';
 import uPlot from 'uplot';
 
+/** One series of bars: filled, or outlined (drawn over the filled ones, so both stay visible). */
+export interface BarSeries {
+  label: string;
+  values: (number | null)[];
+  /** A CSS variable (`--accent`) or a colour. */
+  colour: string;
+  outline?: boolean;
+}
+
 export interface Bars {
   /** Bucket starts, epoch seconds. */
   times: number[];
-  values: (number | null)[];
+  series: BarSeries[];
   /** The period's edges, epoch seconds: the x axis spans them even where buckets are empty. */
   from: number;
   to: number;
@@ -15,32 +24,41 @@ export interface Bars {
 /** Bars for buckets, each drawn from its start to the next, with times on the axis in the configured zone. */
 export function barChart(element: HTMLElement, bars: Bars): uPlot {
   const style = getComputedStyle(document.documentElement);
-  const colour = (name: string) => style.getPropertyValue(name).trim();
+  const colour = (name: string) => (name.startsWith('--') ? style.getPropertyValue(name).trim() : name);
   const axis = { stroke: colour('--fg'), grid: { stroke: colour('--grid') }, ticks: { stroke: colour('--grid') } };
+  // outlined series last: drawn over the filled bars they are compared with
+  const ordered = [...bars.series.filter((s) => !s.outline), ...bars.series.filter((s) => s.outline)];
   const plot = new uPlot(
     {
       width: Math.max(element.clientWidth, 200),
       height: 280,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), bars.zone),
-      scales: { x: { time: true, range: () => [bars.from, bars.to] }, y: { range: (_u, _min, max) => [0, max || 1] } },
+      scales: {
+        x: { time: true, range: () => [bars.from, bars.to] },
+        // from zero (or the lowest negative bar: export is drawn downwards) to the highest bar
+        y: { range: (_u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max : 1] },
+      },
       legend: { show: false },
       cursor: { points: { show: false } },
       series: [
         {},
-        {
-          label: bars.label,
-          stroke: colour('--accent'),
-          fill: colour('--accent'),
-          paths: uPlot.paths.bars?.({ size: [0.85, 80], align: 1 }),
-          points: { show: false },
-        },
+        ...ordered.map(
+          (s): uPlot.Series => ({
+            label: s.label,
+            stroke: colour(s.colour),
+            fill: s.outline ? undefined : colour(s.colour),
+            width: s.outline ? 2 : 1,
+            paths: uPlot.paths.bars?.({ size: [0.85, 80], align: 1 }),
+            points: { show: false },
+          }),
+        ),
       ],
       axes: [
         { ...axis, values: (_u, splits, _i, _space, step) => splits.map(timeLabel(bars.zone, step)) },
         { ...axis, label: bars.label, size: 60 },
       ],
     },
-    [bars.times, bars.values],
+    [bars.times, ...ordered.map((s) => s.values)],
     element,
   );
   // follows the page's width (a phone turned, a window resized)

@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import uPlot from 'uplot';
-import { get, type Json, savedKey } from '../api.js';
+import { get, type Json } from '../api.js';
 import { h, problem } from '../dom.js';
+import { liveReadings } from '../live.js';
 import type { Period } from '../period.js';
 import type { View, ViewContext } from '../view.js';
 
@@ -207,29 +208,23 @@ function legendItem(line: Line) {
 const numbers = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
 const formatValue = (value: number) => numbers.format(value);
 
-/** Readings committed after the page was drawn, over `WS /api/v1/ws`, appended to their line. */
+/** Readings committed after the page was drawn, over the live feed, appended to their line. */
 function live(ctx: ViewContext, lines: Line[], changed: (index: number) => void) {
-  const url = `${location.origin.replace(/^http/, 'ws')}/api/v1/ws`;
-  const key = savedKey();
-  const socket = key ? new WebSocket(url, ['wattline', key]) : new WebSocket(url);
-  socket.addEventListener('open', () =>
-    socket.send(JSON.stringify({ action: 'subscribe', series: lines.map((l) => l.key) })),
+  liveReadings(
+    ctx.signal,
+    lines.map((l) => l.key),
+    (reading) => {
+      const i = lines.findIndex((l) => l.key === reading.series);
+      const time = reading.time / 1000;
+      const line = lines[i];
+      if (!line || time < (line.times.at(-1) ?? 0) || time >= ctx.period.end.toSeconds()) return;
+      line.times.push(time);
+      line.avg.push(reading.value);
+      line.band?.min.push(reading.value);
+      line.band?.max.push(reading.value);
+      changed(i);
+    },
   );
-  // the view was drawn again (another period or series): this feed is no longer shown
-  ctx.signal.addEventListener('abort', () => socket.close(), { once: true });
-  socket.addEventListener('message', (event) => {
-    const message = JSON.parse(String(event.data));
-    if (message.type !== 'reading') return;
-    const i = lines.findIndex((l) => l.key === message.series);
-    const time = Date.parse(message.timestamp) / 1000;
-    const line = lines[i];
-    if (!line || time < (line.times.at(-1) ?? 0) || time >= ctx.period.end.toSeconds()) return;
-    line.times.push(time);
-    line.avg.push(message.value);
-    line.band?.min.push(message.value);
-    line.band?.max.push(message.value);
-    changed(i);
-  });
 }
 
 /** Which series to draw; `?series=a,b` in the URL. */
