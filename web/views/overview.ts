@@ -5,7 +5,7 @@ import { formatKwh, h, problem } from '../dom.js';
 import { enclosing, type Period, specOf } from '../period.js';
 import type { View, ViewContext } from '../view.js';
 
-interface Series {
+export interface Series {
   key: string;
   unit: string | null;
   kind: 'gauge' | 'counter' | 'interval';
@@ -16,7 +16,7 @@ interface Series {
 const POWER_UNITS = new Set(['W', 'kW', 'MW']);
 
 /** A series whose energy the API can work out: a meter (counter, interval) or a power gauge. */
-const isMeter = (s: Series) => s.kind === 'counter' || s.kind === 'interval' || POWER_UNITS.has(s.unit ?? '');
+export const isMeter = (s: Series) => s.kind === 'counter' || s.kind === 'interval' || POWER_UNITS.has(s.unit ?? '');
 
 /** Overview: energy totals for the day, week, month and year of the period, and the period's energy as bars. */
 export const overview: View = {
@@ -141,7 +141,7 @@ function meterPicker(ctx: ViewContext, meter: Series, meters: Series[]): HTMLEle
 }
 
 /** No series the energy functions can add up: what to do next, as the start banner says it. */
-function emptyState(ctx: ViewContext, catalog: Series[]): HTMLElement {
+export function emptyState(ctx: ViewContext, catalog: Series[]): HTMLElement {
   const origin = location.origin;
   const box = h('section', { class: 'empty panel', 'data-testid': 'empty-state' });
   if (catalog.length === 0) {
