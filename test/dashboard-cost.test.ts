@@ -238,6 +238,12 @@ test('cost & carbon: the table and carbon figures are the API’s, missing slots
   );
   assert.equal(await page.getByTestId('carbon-missing-previous').textContent(), 'previous: 1');
   await browser.screenshot(page, 'cost-compare-desktop');
+  // the dark scheme: the same page in the page's dark colours (the chart reads them when drawn)
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.reload();
+  await drawn(page);
+  await browser.screenshot(page, 'cost-compare-dark-desktop');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   const phone = await browser.page(PHONE);
   await phone.goto(`${w.url}/?view=cost&period=${DAY1.spec}`);
