@@ -6,7 +6,7 @@ import { liveReadings } from '../live.js';
 import { enclosing, type Period, specOf } from '../period.js';
 import type { View, ViewContext } from '../view.js';
 
-interface Series {
+export interface Series {
   key: string;
   unit: string | null;
   kind: 'gauge' | 'counter' | 'interval';
@@ -37,7 +37,7 @@ export const MAX_POINTS = 2000;
 const WINDOW_MINUTES: Record<string, number> = { '30m': 30, '1h': 60, '1d': 1440, month: 28 * 1440 };
 
 /** A series whose energy the API can work out: a meter (counter, interval) or a power gauge. */
-const isMeter = (s: Series) => s.kind === 'counter' || s.kind === 'interval' || isPower(s);
+export const isMeter = (s: Series) => s.kind === 'counter' || s.kind === 'interval' || isPower(s);
 /** Energy sent to the grid (Home Assistant's "return to grid"): its key or description says export. */
 const isExport = (s: Series) => /export/i.test(`${s.key} ${s.description ?? ''}`);
 
@@ -544,7 +544,7 @@ function picker(ctx: ViewContext, name: string, label: string, chosen: Series, o
 }
 
 /** No series the energy functions can add up: what to do next, as the start banner says it. */
-function emptyState(ctx: ViewContext, catalog: Series[]): HTMLElement {
+export function emptyState(ctx: ViewContext, catalog: Series[]): HTMLElement {
   const origin = location.origin;
   const box = h('section', { class: 'empty panel', 'data-testid': 'empty-state' });
   if (catalog.length === 0) {
