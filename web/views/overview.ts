@@ -5,7 +5,7 @@ import { formatKwh, h, problem } from '../dom.js';
 import { enclosing, type Period, specOf } from '../period.js';
 import type { View, ViewContext } from '../view.js';
 
-interface Series {
+export interface Series {
   key: string;
   unit: string | null;
   kind: 'gauge' | 'counter' | 'interval';
@@ -16,7 +16,8 @@ interface Series {
 const POWER_UNITS = new Set(['W', 'kW', 'MW']);
 
 /** A series whose energy the API can work out: a meter (counter, interval) or a power gauge. */
-const isMeter = (s: Series) => s.kind === 'counter' || s.kind === 'interval' || POWER_UNITS.has(s.unit ?? '');
+export const isMeter = (s: Pick<Series, 'unit' | 'kind'>) =>
+  s.kind === 'counter' || s.kind === 'interval' || POWER_UNITS.has(s.unit ?? '');
 
 /** Overview: energy totals for the day, week, month and year of the period, and the period's energy as bars. */
 export const overview: View = {
@@ -128,7 +129,7 @@ function noReadings(ctx: ViewContext, meter: Series): HTMLElement {
 }
 
 /** Which series the overview adds up; `?meter=` in the URL. */
-function meterPicker(ctx: ViewContext, meter: Series, meters: Series[]): HTMLElement {
+export function meterPicker(ctx: ViewContext, meter: Series, meters: Series[]): HTMLElement {
   const select = h('select', { id: 'meter', name: 'meter' });
   const keys = meters.some((s) => s.key === meter.key) ? meters : [meter, ...meters];
   for (const s of keys)
