@@ -1,7 +1,8 @@
 import type { View } from '../view.js';
+import { health } from './health.js';
 import { overview } from './overview.js';
 import { power } from './power.js';
 import { rooms } from './rooms.js';
 
 /** Every view, in navigation order: a new view adds its line here. The first is the default. */
-export const views: View[] = [overview, power, rooms];
+export const views: View[] = [overview, power, rooms, health];

@@ -142,7 +142,7 @@ export function meterPicker(ctx: ViewContext, meter: Series, meters: Series[]): 
 }
 
 /** No series the energy functions can add up: what to do next, as the start banner says it. */
-function emptyState(ctx: ViewContext, catalog: Series[]): HTMLElement {
+export function emptyState(ctx: ViewContext, catalog: Series[]): HTMLElement {
   const origin = location.origin;
   const box = h('section', { class: 'empty panel', 'data-testid': 'empty-state' });
   if (catalog.length === 0) {
