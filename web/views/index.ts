@@ -1,8 +1,15 @@
 import type { View } from '../view.js';
 import { cost } from './cost.js';
+import { health } from './health.js';
 import { overview } from './overview.js';
 import { power } from './power.js';
 import { rooms } from './rooms.js';
 
 /** Every view, in navigation order: a new view adds its line here. The first is the default. */
-export const views: View[] = [overview, power, rooms, cost];
+export const views: View[] = [
+  overview, // energy, cost and carbon totals, power now, the period's bars
+  power,
+  cost,
+  rooms,
+  health,
+];

@@ -37,7 +37,8 @@ export const MAX_POINTS = 2000;
 const WINDOW_MINUTES: Record<string, number> = { '30m': 30, '1h': 60, '1d': 1440, month: 28 * 1440 };
 
 /** A series whose energy the API can work out: a meter (counter, interval) or a power gauge. */
-export const isMeter = (s: Series) => s.kind === 'counter' || s.kind === 'interval' || isPower(s);
+export const isMeter = (s: Pick<Series, 'unit' | 'kind'>) =>
+  s.kind === 'counter' || s.kind === 'interval' || isPower(s);
 /** Energy sent to the grid (Home Assistant's "return to grid"): its key or description says export. */
 const isExport = (s: Series) => /export/i.test(`${s.key} ${s.description ?? ''}`);
 
@@ -529,6 +530,10 @@ function controls(ctx: ViewContext, choice: Choice, catalog: Series[]): HTMLElem
   );
   return bar;
 }
+
+/** Which series is the meter; `?meter=` in the URL (the Rooms view's device bars use it too). */
+export const meterPicker = (ctx: ViewContext, meter: Series, meters: Series[]) =>
+  picker(ctx, 'meter', 'Meter', meter, meters);
 
 /** A select of series written to `?<name>=` in the URL. */
 function picker(ctx: ViewContext, name: string, label: string, chosen: Series, options: Series[]): HTMLElement {

@@ -4,10 +4,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { InvalidInput, NotFound, UpstreamFailed } from '../../core/errors.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
+import type { Store } from '../../core/store/index.js';
 import type { ReadingsService } from '../readings/index.js';
 import type { Connector } from './connector.js';
 import { builtInConnectors } from './connectors.js';
 import { createUpstream, UpstreamError } from './http.js';
+import { sourceStatuses } from './repository.js';
 import { bootstrap, type RunnerDeps, startHealing } from './runner.js';
 import { type Settings, settings } from './settings.js';
 
@@ -86,7 +88,7 @@ export const sourcesModule = defineModule({
           },
         },
         jobs: { start: () => startFetching([...deps.values()], readings, abort) },
-        api: { routes: sourcesRoutes({ deps, connectors, signal: abort.signal }) },
+        api: { routes: sourcesRoutes({ deps, connectors, store, signal: abort.signal }) },
       },
       close: async () => abort.abort(),
     };
@@ -112,18 +114,52 @@ function startFetching(all: RunnerDeps[], readings: Pick<ReadingsService, 'catal
   };
 }
 
-/** `POST /api/v1/sources/{name}/bootstrap` (admin): a range fetched on demand, behind `wattline bootstrap`. */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * `GET /api/v1/sources` (read): each connector, on or off (and why), with how its polls went as the
+ * jobs role recorded them (`source_status`: that role may run in another process).
+ * `POST /api/v1/sources/{name}/bootstrap` (admin): a range fetched on demand, behind `wattline bootstrap`.
+ */
 const sourcesRoutes =
   ({
     deps,
     connectors,
+    store,
     signal,
   }: {
     deps: Map<string, RunnerDeps>;
     connectors: readonly Connector[];
+    store: Store;
     signal: AbortSignal;
   }): FastifyPluginAsync =>
   async (http) => {
+    http.get(
+      '/api/v1/sources',
+      {
+        config: { access: 'read' },
+        schema: { summary: 'Each pull source: on or off, last success, last error, next run', tags: ['sources'] },
+      },
+      async () => {
+        const statuses = await sourceStatuses(store);
+        return {
+          sources: connectors.map((c) => {
+            const s = statuses.get(c.name);
+            return {
+              name: c.name,
+              state: c.off ? 'off' : 'on',
+              reason: c.off ?? null,
+              last_success: iso(s?.lastSuccessMs ?? null),
+              last_error: s?.lastError ? { time: iso(s.lastErrorMs), message: s.lastError } : null,
+              // an off connector does not run, whatever it recorded before
+              next_run: c.off ? null : iso(s?.nextRunMs ?? null),
+              series: c.series.map((d) => d.key),
+            };
+          }),
+        };
+      },
+    );
+
     http.post<{ Params: { name: string }; Body: { from: string; to?: string } }>(
       '/api/v1/sources/:name/bootstrap',
       {

@@ -5,7 +5,7 @@ import { READINGS_TOPIC, ReadingBatchBuilder, type Reading } from '../../core/re
 import type { Store } from '../../core/store/index.js';
 import type { Connector } from './connector.js';
 import type { Upstream } from './http.js';
-import { finishedChunks, lastFinishedMs, markChunkDone } from './repository.js';
+import { finishedChunks, lastFinishedMs, markChunkDone, recordRun } from './repository.js';
 
 const BATCH_ROWS = 10_000;
 
@@ -101,6 +101,9 @@ async function catchUp(deps: RunnerDeps, fromMs: number, toMs: number, signal: A
  * An outage is logged once: a warning when polls start failing, an info line with how long it lasted
  * when one succeeds again; each failure in between is at debug level (each retry too, by the upstream).
  *
+ * Each poll's outcome (and a failed backfill's) is recorded in `source_status` with when the timer
+ * polls next, for `GET /api/v1/sources`.
+ *
  * `lastReadingMs` says when the connector's series last have a reading (undefined: none yet).
  */
 export function startHealing(
@@ -110,6 +113,18 @@ export function startHealing(
 ): Healing {
   const { connector, store, log } = deps;
   const outage = outageLog(log, connector.name);
+  const startedMs = Date.now();
+  /** The timer's next tick (every `pollMs` from start). */
+  const nextRunMs = (nowMs: number) =>
+    startedMs + (Math.floor((nowMs - startedMs) / connector.pollMs) + 1) * connector.pollMs;
+  const record = (error?: unknown) => {
+    const atMs = Date.now();
+    const run = { atMs, nextRunMs: nextRunMs(atMs), error: error === undefined ? undefined : (error as Error).message };
+    // the status is for people looking; failing to write it must not stop the fetching
+    return recordRun(store, connector.name, run).catch((err) =>
+      log.debug({ err, source: connector.name }, 'source status not recorded'),
+    );
+  };
   /** Where the stored data is known to be complete up to; undefined before the first poll found out. */
   let goodUntilMs: number | undefined;
   let backfillWindow: { fromMs: number; toMs: number } | undefined;
@@ -127,7 +142,9 @@ export function startHealing(
       },
       (err) => {
         backfill = undefined; // started again at the next poll, finished chunks skipped
-        if (!signal.aborted) outage.failed(err, 'backfill failed; it resumes at the next poll');
+        if (signal.aborted) return;
+        outage.failed(err, 'backfill failed; it resumes at the next poll');
+        return record(err);
       },
     );
   };
@@ -149,9 +166,12 @@ export function startHealing(
       if (signal.aborted) return;
       goodUntilMs = nowMs;
       outage.succeeded();
+      await record();
       log.debug({ source: connector.name, from: new Date(fromMs).toISOString(), readings }, 'poll stored');
     } catch (err) {
-      if (!signal.aborted) outage.failed(err, 'poll failed; the next poll fetches from the last good point');
+      if (signal.aborted) return;
+      outage.failed(err, 'poll failed; the next poll fetches from the last good point');
+      await record(err);
     }
   };
 
