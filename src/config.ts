@@ -9,6 +9,7 @@ import {
   type SettingDoc,
 } from './core/settings.js';
 import { settings as buildings } from './modules/buildings/settings.js';
+import { settings as devices } from './modules/devices/settings.js';
 import { settings as dumps } from './modules/dumps/settings.js';
 import { settings as edgecom } from './modules/edgecom/settings.js';
 import { settings as ingest } from './modules/ingest/settings.js';
@@ -31,6 +32,7 @@ const parts = [
   { owner: 'sensorlog', schema: sensorlog },
   { owner: 'dumps', schema: dumps },
   { owner: 'buildings', schema: buildings },
+  { owner: 'devices', schema: devices },
 ];
 
 type Shape = typeof coreSettings.shape &
@@ -41,7 +43,8 @@ type Shape = typeof coreSettings.shape &
   typeof sources.shape &
   typeof sensorlog.shape &
   typeof dumps.shape &
-  typeof buildings.shape;
+  typeof buildings.shape &
+  typeof devices.shape;
 
 export const configSchema = composeSettings<Shape>(parts);
 export type Config = Readonly<z.output<typeof configSchema>>;

@@ -19,6 +19,7 @@ import { type Core, startModule } from './core/modules.js';
 import { createRateLimiter } from './core/rate-limit.js';
 import { loadMigrations, openStore } from './core/store/index.js';
 import { buildingsModule } from './modules/buildings/index.js';
+import { devicesModule } from './modules/devices/index.js';
 import { dailyModule } from './modules/daily/index.js';
 import { dumpsModule } from './modules/dumps/index.js';
 import { edgecomModule } from './modules/edgecom/index.js';
@@ -130,7 +131,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   await start(sensorlogModule, { readings });
   await start(ladaModule, { readings });
   await start(dumpsModule, { readings });
-  await start(buildingsModule, {
+  const buildings = await start(buildingsModule, {
     readings,
     now: options.now ?? Date.now,
     // for GET /api/v1/overview: every module is started by the time it is asked
@@ -140,6 +141,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
       modules: () => modules.map((m) => ({ name: m.name, state: m.enabled ? 'running' : 'off' })),
     },
   });
+  await start(devicesModule, { readings, buildings, now: options.now ?? Date.now });
 
   await http.listen({ host: config.host, port: config.httpPort }).catch((err: Error) => {
     throw new ListenError('HTTP', config.host, config.httpPort, err);

@@ -71,6 +71,9 @@ test('rooms: cards show the API’s power now and energy today, sensor badges fo
   assert.equal(await badge(page, 'p1'), 'online');
   assert.equal(await badge(page, 'e1'), 'online');
   assert.equal(await badge(page, 't1'), 'never');
+  // the room metrics the run stored (rooms/<room>/power_w) are sums of sensors, not the building's
+  // meter: the device bars are measured against a real meter
+  assert.equal(await page.locator('select#meter').inputValue(), 'sensors/e1');
 
   // the period's energy per room: the API's numbers, the largest first
   const query = new URLSearchParams({ start: DAY.start, end: DAY.end, tz: 'Europe/London' });

@@ -119,6 +119,7 @@ function periodBar(period: Period, compare: boolean) {
           role: 'switch',
           'aria-checked': String(compare),
           'data-testid': 'compare',
+          class: 'switch',
         },
         'Compare with the previous period',
       ),

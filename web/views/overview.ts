@@ -36,9 +36,13 @@ const isPower = (s: { unit: string | null }) => Object.hasOwn(POWER_W, s.unit ??
 export const MAX_POINTS = 2000;
 const WINDOW_MINUTES: Record<string, number> = { '30m': 30, '1h': 60, '1d': 1440, month: 28 * 1440 };
 
-/** A series whose energy the API can work out: a meter (counter, interval) or a power gauge. */
-export const isMeter = (s: Pick<Series, 'unit' | 'kind'>) =>
-  s.kind === 'counter' || s.kind === 'interval' || isPower(s);
+/**
+ * A series whose energy the API can work out: a meter (counter, interval) or a power gauge. Room
+ * metrics (`rooms/<room>/power_w`, sums of sensors the buildings module writes) are not meters:
+ * offered as one, a room's sum became the default "whole building".
+ */
+export const isMeter = (s: Pick<Series, 'unit' | 'kind'> & { key?: string }) =>
+  !s.key?.startsWith('rooms/') && (s.kind === 'counter' || s.kind === 'interval' || isPower(s));
 /** Energy sent to the grid (Home Assistant's "return to grid"): its key or description says export. */
 const isExport = (s: Series) => /export/i.test(`${s.key} ${s.description ?? ''}`);
 

@@ -5,13 +5,39 @@ import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { ReadingsService } from '../readings/index.js';
 import { analyticsRoutes, type SystemInfo } from './analytics-routes.js';
 import { createStatusWatch, startSchedule } from './metrics-job.js';
-import { createRoomMetrics } from './room-metrics.js';
+import { emitSensorEvent } from './events.js';
+import { insertMissingSensors } from './repository.js';
+import { createRoomMetrics, type RoomMetricsAnswer } from './room-metrics.js';
+import type { SensorType } from './sensor-types.js';
+import { sensorJson } from './view.js';
 import { dataRoutes } from './data-routes.js';
 import { roomsRoutes } from './rooms-routes.js';
 import { sensorsRoutes } from './sensors-routes.js';
 import { createSummaryFigures } from './summary-figures.js';
 import { type Settings, settings } from './settings.js';
 import { wsRoutes } from './ws.js';
+
+/** What other modules may ask of buildings. */
+export type { SensorType } from './sensor-types.js';
+
+export interface BuildingsService {
+  /** Every room's metrics now, stored as `rooms/<room>/<metric>` readings. */
+  computeRoomMetrics: () => Promise<RoomMetricsAnswer[]>;
+  /**
+   * Registers the sensors not registered yet (unassigned to a room; one already registered is left
+   * as its user made it) and announces each on `sensor_events`; answers the ids added. For
+   * adapters whose devices become sensors the first time they report.
+   */
+  ensureSensors(
+    sensors: readonly {
+      sensorId: string;
+      name: string;
+      sensorType: SensorType;
+      series: string;
+      tags?: Record<string, string>;
+    }[],
+  ): Promise<string[]>;
+}
 
 /** What the buildings module needs of others, and the clock it reads (tests inject one). */
 export interface BuildingsDeps {
@@ -39,9 +65,26 @@ export const buildingsModule = defineModule({
     const computeRoomMetrics = createRoomMetrics({ ...shared, zone: ctx.core.timezone });
     const checkSensorStatus = createStatusWatch(shared);
     const figures = createSummaryFigures(readings, { ttlMs: summaryKeepMs, now });
+    const service: BuildingsService = {
+      computeRoomMetrics,
+      async ensureSensors(wanted) {
+        const at = now();
+        const added = await insertMissingSensors(
+          store,
+          wanted.map((s) => ({ ...s, room: null, tags: s.tags ?? {}, createdAt: at, updatedAt: at })),
+        );
+        for (const sensor of added)
+          emitSensorEvent(bus, {
+            type: 'sensor_created',
+            sensor_id: sensor.sensorId,
+            sensor: sensorJson(sensor, undefined, at, offlineAfterMs),
+            at: new Date(at).toISOString(),
+          });
+        return added.map((s) => s.sensorId);
+      },
+    };
     return {
-      /** `computeRoomMetrics()`: every room's metrics now, stored as `rooms/<room>/<metric>` readings. */
-      service: { computeRoomMetrics },
+      service,
       roles: {
         api: {
           // kept summary figures are dropped by the commit notices that change them

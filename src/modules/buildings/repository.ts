@@ -147,3 +147,41 @@ export async function deleteSensor(store: Store, sensorId: string): Promise<bool
     return true;
   });
 }
+
+/** Adds the sensors whose id is not registered yet (others are left as they are); answers those added. */
+export async function insertMissingSensors(store: Store, sensors: readonly Sensor[]): Promise<Sensor[]> {
+  if (!sensors.length) return [];
+  return store.transaction(async (tx) => {
+    const ids = sensors.map((s) => s.sensorId);
+    const placeholders = ids.map((_, i) => `$${i + 1}`).join(', ');
+    const known = new Set(
+      (
+        await tx.query<{ sensorId: string }>(
+          `SELECT sensor_id AS "sensorId" FROM building_sensors WHERE sensor_id IN (${placeholders})`,
+          ids,
+        )
+      ).map((r) => r.sensorId),
+    );
+    const added: Sensor[] = [];
+    for (const sensor of sensors) {
+      if (known.has(sensor.sensorId)) continue;
+      known.add(sensor.sensorId);
+      await tx.run(
+        `INSERT INTO building_sensors (sensor_id, name, sensor_type, room, series, tags, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sensor_id) DO NOTHING`,
+        [
+          sensor.sensorId,
+          sensor.name,
+          sensor.sensorType,
+          sensor.room,
+          sensor.series,
+          JSON.stringify(sensor.tags),
+          sensor.createdAt,
+          sensor.updatedAt,
+        ],
+      );
+      added.push(sensor);
+    }
+    return added;
+  });
+}
