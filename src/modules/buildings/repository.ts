@@ -104,21 +104,26 @@ export async function getSensor(store: Store | StoreTx, sensorId: string): Promi
 export async function insertSensor(store: Store, sensor: Sensor): Promise<void> {
   await store.transaction(async (tx) => {
     if (await getSensor(tx, sensor.sensorId)) throw new Conflict('sensor_exists', `sensor "${sensor.sensorId}" exists`);
-    await tx.run(
-      `INSERT INTO building_sensors (sensor_id, name, sensor_type, room, series, tags, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        sensor.sensorId,
-        sensor.name,
-        sensor.sensorType,
-        sensor.room,
-        sensor.series,
-        JSON.stringify(sensor.tags),
-        sensor.createdAt,
-        sensor.updatedAt,
-      ],
-    );
+    await insertRow(tx, sensor);
   });
+}
+
+/** One sensor row; with `skipExisting` an id already there is left as it is. */
+function insertRow(tx: StoreTx, sensor: Sensor, skipExisting = false) {
+  return tx.run(
+    `INSERT INTO building_sensors (sensor_id, name, sensor_type, room, series, tags, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)${skipExisting ? ' ON CONFLICT (sensor_id) DO NOTHING' : ''}`,
+    [
+      sensor.sensorId,
+      sensor.name,
+      sensor.sensorType,
+      sensor.room,
+      sensor.series,
+      JSON.stringify(sensor.tags),
+      sensor.createdAt,
+      sensor.updatedAt,
+    ],
+  );
 }
 
 export async function updateSensor(store: Store, sensor: Sensor): Promise<void> {
@@ -166,20 +171,7 @@ export async function insertMissingSensors(store: Store, sensors: readonly Senso
     for (const sensor of sensors) {
       if (known.has(sensor.sensorId)) continue;
       known.add(sensor.sensorId);
-      await tx.run(
-        `INSERT INTO building_sensors (sensor_id, name, sensor_type, room, series, tags, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sensor_id) DO NOTHING`,
-        [
-          sensor.sensorId,
-          sensor.name,
-          sensor.sensorType,
-          sensor.room,
-          sensor.series,
-          JSON.stringify(sensor.tags),
-          sensor.createdAt,
-          sensor.updatedAt,
-        ],
-      );
+      await insertRow(tx, sensor, true);
       added.push(sensor);
     }
     return added;
