@@ -1,7 +1,12 @@
 import type { Bus } from '../../core/bus/index.js';
+import { energyPerBucket } from '../../core/energy/by-kind.js';
+import { conversionFactor } from '../../core/energy/units.js';
 import type { WindowName } from '../../core/time/buckets.js';
 import type { ReadingsService, SeriesEntry } from '../readings/index.js';
 import { FinishedSlots, SLOT_MS, type SlotFigure } from './finished-slots.js';
+
+/** Most readings an open end of the range may hold (its few minutes of every sensor). */
+const OPEN_END_MAX_READINGS = 1_000_000;
 
 /** The longest summary whose finished slots are kept; longer ones read everything from the store. */
 export const KEPT_HOURS = 48;
@@ -89,18 +94,16 @@ export function createSummaryFigures(readings: ReadingsService, options: { ttlMs
       ]);
       return { energy, peak: highest(sums.values()) };
     }
-    // the open ends read whole, the slots between from what is kept
-    const [head, tail, slotEnergy, headPeaks, tailPeaks, slotPeaks] = await Promise.all([
-      energyOver(meters, startMs, firstSlot, zone),
-      energyOver(meters, endSlot, endMs, zone),
+    // the open ends read whole (each one read of its few minutes), the slots between from what is kept
+    const [head, tail, slotEnergy, slotPeaks] = await Promise.all([
+      openEnd(meters, gauges, startMs, firstSlot, false),
+      openEnd(meters, gauges, endSlot, endMs, true),
       energySlots.slots(meters, firstSlot, endSlot),
-      peakSums(gauges, startMs, firstSlot - 1, '15m'),
-      peakSums(gauges, endSlot, endMs, '15m'),
       peakSlots.slots(gauges, firstSlot, endSlot),
     ]);
     const energy = new Map<string, number>();
     for (const { key } of meters) {
-      let kwh = (head.get(key) ?? 0) + (tail.get(key) ?? 0);
+      let kwh = (head.energy.get(key) ?? 0) + (tail.energy.get(key) ?? 0);
       for (const v of slotEnergy.get(key) ?? []) kwh += v;
       energy.set(key, kwh);
     }
@@ -109,7 +112,44 @@ export function createSummaryFigures(readings: ReadingsService, options: { ttlMs
       values.forEach((w, i) => {
         if (!Number.isNaN(w)) slots[i] = (Number.isNaN(slots[i]) ? 0 : slots[i]) + w;
       });
-    return { energy, peak: highest([...headPeaks.values(), ...tailPeaks.values(), ...slots]) };
+    return { energy, peak: highest([head.peak, tail.peak, ...slots]) };
+  }
+
+  /**
+   * Energy of each meter over [startMs, endMs) and the gauges' summed max (W) over the readings in
+   * it (with one at `endMs` too when `endInclusive`, as a query's end is): the part of the period
+   * in a slot the summary does not keep, worked out by the energy functions from one read.
+   */
+  async function openEnd(
+    meters: readonly SeriesEntry[],
+    gauges: readonly SeriesEntry[],
+    startMs: number,
+    endMs: number,
+    endInclusive: boolean,
+  ): Promise<{ energy: Map<string, number>; peak: number }> {
+    const energy = new Map<string, number>();
+    const keys = [...new Set([...meters, ...gauges].map((e) => e.key))];
+    if (!keys.length || !(endMs > startMs || endInclusive)) return { energy, peak: Number.NaN };
+    const found = await readings.around({ series: keys, startMs, endMs, maxReadings: OPEN_END_MAX_READINGS });
+    const edges = Float64Array.of(startMs, endMs);
+    if (endMs > startMs)
+      for (const { key } of meters) {
+        const own = found.get(key);
+        if (own)
+          energy.set(key, energyPerBucket(own.entry, own.points, edges, 'kWh', readings.energy.options).values[0]);
+      }
+    let peak = Number.NaN;
+    for (const { key } of gauges) {
+      const own = found.get(key);
+      if (!own) continue;
+      const { ts, value, length } = own.points;
+      let top = Number.NaN;
+      for (let i = 0; i < length; i++)
+        if (ts[i] >= startMs && (ts[i] < endMs || (endInclusive && ts[i] === endMs)) && !(value[i] <= top))
+          top = value[i];
+      if (!Number.isNaN(top)) peak = (Number.isNaN(peak) ? 0 : peak) + top * conversionFactor(own.entry.unit!, 'W')!;
+    }
+    return { energy, peak };
   }
 
   return {

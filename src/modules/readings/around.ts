@@ -1,6 +1,8 @@
 import type { SeriesPoints } from '../../core/energy/spread.js';
 import { InvalidInput } from '../../core/errors.js';
 import { DAY_MS } from '../../core/time/timestamps.js';
+
+const MINUTE_MS = 60_000;
 import type { ReadingColumns } from './plan.js';
 import type { ReadingsStorage, SeriesEntry } from './storage.js';
 
@@ -33,8 +35,10 @@ export async function readAround(
       `the range holds more than ${maxReadings} readings (energy.maxReadings): ask for a shorter range or fewer series`,
       { field: 'start' },
     );
-  const before = await nearest(storage, entries, 'last', startMs);
-  const after = await nearest(storage, entries, 'first', endMs);
+  const [before, after] = await Promise.all([
+    nearest(storage, entries, 'last', startMs),
+    nearest(storage, entries, 'first', endMs),
+  ]);
   const rows = byId(inside);
   for (const entry of entries) {
     const own = rows.get(entry.id) ?? { start: 0, end: 0 };
@@ -78,20 +82,36 @@ export async function nearest(
     for (let i = 0; i < c.length; i++) found.set(c.seriesId[i], [c.ts[i], c.value[i]]);
   };
   const window = (lo: number, hi: number) => ({ startMs: Math.round(lo), endMs: Math.round(hi) });
-  const near = side === 'last' ? window(at - DAY_MS, at - 1) : window(at, at + DAY_MS);
-  const held = entries.filter((e) => (side === 'last' ? e.firstTs < at : e.lastTs >= at));
-  if (!held.length) return found;
-  collect(await storage.nearest({ seriesIds: held.map((e) => e.id), side, ...near }));
-  // the rest of history only for series that have readings there but none within the day
-  const farther = held.filter(
-    (e) => !found.has(e.id) && (side === 'last' ? e.firstTs < near.startMs : e.lastTs > near.endMs),
-  );
-  if (farther.length) {
-    const far =
-      side === 'last'
-        ? window(Math.min(...farther.map((e) => e.firstTs)), near.startMs - 1)
-        : window(near.endMs + 1, Math.max(...farther.map((e) => e.lastTs)));
-    collect(await storage.nearest({ seriesIds: farther.map((e) => e.id), side, ...far }));
+  let pending = entries.filter((e) => (side === 'last' ? e.firstTs < at : e.lastTs >= at));
+  // nearer first: a few times the series' mean spacing (a reading a minute looks back minutes, not
+  // a day of every series), then a day, then the rest of history, each only for series not found yet
+  let reach = 0;
+  for (const next of [Math.min(DAY_MS, Math.max(MINUTE_MS, 4 * meanSpacing(pending))), DAY_MS, Infinity]) {
+    if (!pending.length) break;
+    if (next <= reach) continue;
+    const bounded = Number.isFinite(next);
+    const lo = side === 'first' ? at + reach + (reach ? 1 : 0) : bounded ? at - next : earliest(pending);
+    const hi = side === 'last' ? at - reach - 1 : bounded ? at + next : latest(pending);
+    collect(await storage.nearest({ seriesIds: pending.map((e) => e.id), side, ...window(lo, hi) }));
+    reach = next;
+    // only series that have readings beyond what was searched
+    pending = pending.filter(
+      (e) =>
+        !found.has(e.id) &&
+        Number.isFinite(reach) &&
+        (side === 'last' ? e.firstTs < at - reach : e.lastTs > at + reach),
+    );
   }
   return found;
+}
+
+const earliest = (entries: readonly SeriesEntry[]) => entries.reduce((m, e) => Math.min(m, e.firstTs), Infinity);
+const latest = (entries: readonly SeriesEntry[]) => entries.reduce((m, e) => Math.max(m, e.lastTs), -Infinity);
+
+/** The widest mean spacing between readings among the series (ms); 0 when none has two readings. */
+function meanSpacing(entries: readonly SeriesEntry[]): number {
+  let widest = 0;
+  for (const e of entries)
+    if (e.count > 1 && Number.isFinite(e.firstTs)) widest = Math.max(widest, (e.lastTs - e.firstTs) / (e.count - 1));
+  return widest;
 }
