@@ -282,7 +282,7 @@ for (const mode of MODES)
     assert.equal((await w.request('/api/v1/devices/devices/nothing')).status, 404);
   });
 
-test('POST /api/v1/devices names the wrong field; reading needs a read key, adding a write key', async (t) => {
+test('POST /api/v1/devices names the wrong field, replaces a device of the same id; reading needs a read key, adding a write key', async (t) => {
   const w = await build(t);
   const bad = await post(w, { id: 'x', kind: 'zigbee', url: 'http://127.0.0.1:1' });
   assert.equal(bad.status, 400);
@@ -293,6 +293,15 @@ test('POST /api/v1/devices names the wrong field; reading needs a read key, addi
   assert.equal(
     (await post(w, { id: 'x', kind: 'tasmota', url: 'http://127.0.0.1:1', interval_s: 0 })).body.field,
     'interval_s',
+  );
+  // the same id again replaces the device's settings (and a password never comes back)
+  const url = 'http://127.0.0.1:1';
+  assert.equal((await post(w, { id: 'x', kind: 'tasmota', url, interval_s: 60 })).status, 201);
+  const replaced = await post(w, { id: 'x', kind: 'http-json', url: `${url}/state`, interval_s: 30, password: 'pw' });
+  assert.equal(replaced.status, 200);
+  assert.deepEqual(
+    [replaced.body.poll.kind, replaced.body.poll.url, replaced.body.poll.interval_s, replaced.body.poll.password],
+    ['http-json', `${url}/state`, 30, undefined],
   );
   const { body: readKey } = await w.request('/api/v1/keys', {
     method: 'POST',
