@@ -248,7 +248,7 @@ function when(ctx: ViewContext, ms: number): string {
 }
 
 /** `42 s`, `5 min`, `3 h 10 min`, `2 d 4 h`. */
-function age(ms: number): string {
+export function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   const min = Math.floor(s / 60);

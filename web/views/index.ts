@@ -1,5 +1,6 @@
 import type { View } from '../view.js';
 import { cost } from './cost.js';
+import { devices } from './devices.js';
 import { health } from './health.js';
 import { overview } from './overview.js';
 import { power } from './power.js';
@@ -12,4 +13,5 @@ export const views: View[] = [
   cost,
   rooms,
   health,
+  devices, // the device registry: availability, sensors' latest values, polling health
 ];

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { BuildingsService } from '../buildings/index.js';
 import type { ReadingsService } from '../readings/index.js';
+import { createPolling } from './poll/index.js';
 import { type Settings, settings } from './settings.js';
 import { createDeviceSink } from './sink.js';
 
@@ -26,9 +27,13 @@ export const devicesModule = defineModule({
   create(ctx: ModuleContext<Settings>, deps: DevicesDeps) {
     const { store, bus, log } = ctx;
     const sink = createDeviceSink({ bus, store, buildings: deps.buildings, log, now: deps.now });
+    const polling = createPolling(ctx, sink, deps.now);
     return {
       service: { sink },
-      roles: {},
+      roles: {
+        jobs: polling.jobs, // polled devices
+        api: polling.api, // GET/POST/DELETE /api/v1/devices
+      },
     };
   },
 });

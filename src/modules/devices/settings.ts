@@ -34,14 +34,51 @@ export const DEFAULT_SUBSCRIPTIONS: z.input<typeof subscription>[] = [
 ];
 
 /** A list from YAML, or JSON text from the environment. */
-const subscriptionList = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value; // zod names it: not a list
-  }
-}, z.array(subscription));
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value; // zod names it: not a list
+    }
+  }, z.array(item));
+
+const subscriptionList = listOf(subscription);
+
+/** The device families Wattline polls over HTTP (poll/*.ts each). */
+export const POLL_KINDS = ['shelly-gen1', 'shelly-gen2', 'tasmota', 'http-json'] as const;
+export type PollKind = (typeof POLL_KINDS)[number];
+
+/** One polled device, as `devices.poll` lists it and `POST /api/v1/devices` takes it. */
+export const polledDevice = z.strictObject({
+  /** Its name in series keys: `devices/<id>/<quantity>`. */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, {
+    error: 'expected a device name of letters, digits, _ . : - (up to 100)',
+  }),
+  kind: z.enum(POLL_KINDS, { error: `expected one of ${POLL_KINDS.join(', ')}` }),
+  url: z
+    .url({ protocol: /^https?$/, error: "expected the device's base URL such as http://192.168.1.20" })
+    .refine((url) => !new URL(url).username && !new URL(url).password, {
+      error: 'put the credentials in username and password, not in the URL',
+    }),
+  interval_s: z
+    .number({ error: 'expected seconds between polls' })
+    .int({ error: 'expected whole seconds' })
+    .min(1)
+    .max(86_400)
+    .default(10),
+  username: z.string().max(200).default(''),
+  password: z.string().max(200).default(''),
+  /** IANA zone of device times without an offset; empty: the core `timezone`. */
+  timezone: z
+    .string()
+    .refine((zone) => zone === '' || IANAZone.isValidZone(zone), {
+      error: 'expected an IANA time zone such as Europe/London',
+    })
+    .default(''),
+});
+export type PolledDeviceConfig = z.output<typeof polledDevice>;
 
 /** The devices module's settings: the MQTT subscriber (off unless `mqtt.url` is set). */
 export const settings = z.object({
@@ -68,6 +105,43 @@ export const settings = z.object({
         .default(DEFAULT_SUBSCRIPTIONS as never)
         .describe(
           'What to subscribe to: a list (YAML, or JSON in the environment) of `{topic, format, timezone, prefix}`; `format` is one of tasmota, shelly-gen1, shelly-gen2, zigbee2mqtt, emonhub, json. Default: every family at its usual topics.',
+        ),
+    })
+    .prefault({}),
+  devices: z
+    .object({
+      poll: listOf(polledDevice)
+        .default([])
+        .describe(
+          'Devices polled over HTTP (role `jobs`): a list (YAML, or JSON in the environment) of `{id, kind, url, interval_s, username, password, timezone}`; `kind` is one of shelly-gen1, shelly-gen2, tasmota, http-json. More can be added with `POST /api/v1/devices`.',
+        ),
+      pollTimeoutMs: z.coerce
+        .number()
+        .int()
+        .min(100)
+        .default(5000)
+        .describe('How long a device has to answer one poll request.'),
+      pollConcurrency: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .default(8)
+        .describe('Devices polled at the same time at most; the others wait their turn.'),
+      pollMaxBackoffS: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .default(600)
+        .describe(
+          'A failing device is polled again after its interval doubled for each failure in a row, at most this many seconds.',
+        ),
+      pollRefreshMs: z.coerce
+        .number()
+        .int()
+        .min(100)
+        .default(10_000)
+        .describe(
+          'How often the poller rereads the device list (devices added or removed through an API process elsewhere).',
         ),
     })
     .prefault({}),
