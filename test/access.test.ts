@@ -62,6 +62,16 @@ const expectedAccess: Record<string, Access> = {
   'DELETE /api/v1/rooms/{name}': 'write',
   'POST /api/v1/data/query': 'read',
   'GET /api/v1/ws': 'read',
+  'GET /input/post': 'write',
+  'POST /input/post': 'write',
+  'GET /input/post.json': 'write',
+  'POST /input/post.json': 'write',
+  'GET /input/post/{node}': 'write',
+  'POST /input/post/{node}': 'write',
+  'GET /input/bulk': 'write',
+  'POST /input/bulk': 'write',
+  'GET /input/bulk.json': 'write',
+  'POST /input/bulk.json': 'write',
 };
 
 // a value for each path parameter: the key is checked before the parameters, so any value will do

@@ -116,7 +116,7 @@ export async function createHttpServer(options: {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      { method: request.method, url: redactedUrl(request.url), status: reply.statusCode, ms: reply.elapsedTime },
       'request done',
     );
   });
@@ -165,6 +165,9 @@ export async function createHttpServer(options: {
   });
   return http;
 }
+
+/** A URL as logged: keys clients put in the query (Emoncms's `?apikey=`, the WebSocket's `?key=`) blanked. */
+const redactedUrl = (url: string) => url.replace(/([?&](?:api)?key=)[^&]*/gi, '$1[redacted]');
 
 const API_DESCRIPTION = [
   'Energy telemetry: readings in, stored, queried.',

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { BuildingsService } from '../buildings/index.js';
 import type { ReadingsService } from '../readings/index.js';
+import { emoncmsRoutes } from './emoncms.js';
 import { createPolling } from './poll/index.js';
 import { type Settings, settings } from './settings.js';
 import { createDeviceSink } from './sink.js';
@@ -33,6 +34,7 @@ export const devicesModule = defineModule({
       roles: {
         jobs: polling.jobs, // polled devices
         api: polling.api, // GET/POST/DELETE /api/v1/devices
+        ingest: { routes: emoncmsRoutes({ sink, now: deps.now }) }, // the Emoncms input API
       },
     };
   },
