@@ -1,9 +1,10 @@
 import zlib from 'node:zlib';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInput, Overloaded, RateLimited, WattlineError } from '../../core/errors.js';
+import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import type { DeviceReading } from './format.js';
 import { emonReading, numberOf } from './formats/emonhub.js';
-import type { DeviceSink, Origin } from './sink.js';
+import { type DeviceSink, type Origin, seriesOf } from './sink.js';
 
 /**
  * The Emoncms input API (emoncms `Modules/input/input_methods.php`, its API help page), so emonhub,
@@ -27,6 +28,9 @@ import type { DeviceSink, Origin } from './sink.js';
  * and input while the good ones are stored.
  */
 
+// the range of a JavaScript Date
+const MAX_TIME_MS = 8.64e15;
+
 /** Where the API's readings go: series `emoncms/<node>/<input>`. */
 export const EMONCMS_ORIGIN: Origin = { family: 'emoncms', source: 'emoncms', prefix: 'emoncms' };
 
@@ -49,13 +53,8 @@ export function parsePost(params: Params, pathNode: string | undefined, nowMs: n
   const text = relaxed ?? fulljson;
   if (!text) throw new InvalidInput('no_data', 'Request contains no data via csv, json or data tag');
   const posted: Posted = { readings: [], invalid: [] };
-  const add = (input: string, raw: unknown) => {
-    const value = numeric(raw);
-    if (value === undefined) posted.invalid.push(`node ${node} input ${input}: ${JSON.stringify(raw)} is not a number`);
-    else posted.readings.push(emonReading(node, input, ts, value));
-  };
-  if (relaxed === undefined) for (const [input, raw] of Object.entries(fullJson(text))) add(input, raw);
-  else for (const [input, raw] of relaxedPairs(relaxed)) add(input, raw);
+  const pairs = relaxed === undefined ? Object.entries(fullJson(text)) : relaxedPairs(relaxed);
+  for (const [input, raw] of pairs) take(posted, '', node, input, ts, raw);
   return posted;
 }
 
@@ -98,14 +97,23 @@ function readFrame(frame: unknown, n: number, referenceMs: number, posted: Poste
   for (const item of frame.slice(2)) {
     const named = typeof item === 'object' && item !== null && !Array.isArray(item);
     const entries: [string, unknown][] = named ? Object.entries(item) : [[String(position++), item]];
-    for (const [input, raw] of entries) {
-      if (raw === null || raw === '') continue; // an empty value keeps its position, as in Emoncms
-      const value = numeric(raw);
-      if (value === undefined)
-        posted.invalid.push(`frame ${n} node ${node} input ${input}: ${JSON.stringify(raw)} is not a number`);
-      else posted.readings.push(emonReading(node, input, ts, value));
-    }
+    for (const [input, raw] of entries) take(posted, `frame ${n} `, node, input, ts, raw);
   }
+}
+
+/**
+ * One input's value into `posted`, or the reason it is left out. An empty value (`null`, `""`) is
+ * skipped, as Emoncms skips it (keeping its position in a frame).
+ */
+function take(posted: Posted, where: string, node: string, input: string, ts: number, raw: unknown): void {
+  if (raw === null || raw === '') return;
+  const value = numeric(raw);
+  const at = `${where}node ${node} input ${input.slice(0, 100)}`;
+  if (value === undefined) posted.invalid.push(`${at}: ${JSON.stringify(raw).slice(0, 40)} is not a number`);
+  else if (!SERIES_KEY_PATTERN.test(seriesOf(EMONCMS_ORIGIN.prefix, { device: node, quantity: input })))
+    posted.invalid.push(`${at}: the node and input names make too long a series key (at most 200 characters)`);
+  else if (!(Math.abs(ts) <= MAX_TIME_MS)) posted.invalid.push(`${at}: its time is out of range`);
+  else posted.readings.push(emonReading(node, input, ts, value));
 }
 
 /**

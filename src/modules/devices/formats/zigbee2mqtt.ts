@@ -70,6 +70,7 @@ function readingsOf(device: string, state: Record<string, unknown>, ctx: Message
     const value = state[quantity];
     // a field a converter has not filled yet is null: unknown, never 0
     if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    // a total dropped here is never lost energy: the next different total carries the increase
     if (field.kind === 'counter') {
       const key = `zigbee2mqtt/${device}/${quantity}`;
       if (ctx.state.get(key) === value) continue;
