@@ -111,7 +111,8 @@ test('emonhub input names give units: P W, E Wh counters, vrms V, temperatures Â
     assert.equal(`${i.unit} ${i.kind} ${i.sensorType}`, expected, name);
   };
   check('P1', 'W gauge power');
-  check('power1pluspower2', 'W gauge power');
+  check('power1', 'W gauge power');
+  check('power1pluspower2', 'W gauge generic');
   check('E1', 'Wh counter energy');
   check('vrms', 'V gauge voltage');
   check('V2', 'V gauge voltage');
@@ -147,7 +148,7 @@ test('emonhub JSON topics: every input at the payload time (Unix seconds), else 
 });
 
 test('an emonhub payload that is not a number or a JSON object of numbers is malformed', () => {
-  assert.throws(() => emonhub.parse(Buffer.from('abc'), context('emon/#', 'emon/emontx/P1')), /expected a number/);
+  assert.throws(() => emonhub.parse(Buffer.from('abc'), context('emon/#', 'emon/emontx/P1')), /must carry a number/);
   assert.throws(() => emonhub.parse(Buffer.from('{"P1":"x"}'), context('emon/#', 'emon/emontx')), /input P1/);
   assert.throws(() => emonhub.parse(Buffer.from('{"P1":1,"time":"now"}'), context('emon/#', 'emon/emontx')), /time/);
   assert.throws(() => emonhub.parse(Buffer.from('{oops'), context('emon/#', 'emon/emontx')), MalformedPayload);

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { InvalidInput, Overloaded, RateLimited, WattlineError } from '../../core/errors.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
 import type { DeviceReading } from './format.js';
-import { emonReading, numberOf } from './formats/emonhub.js';
+import { emonReading } from './formats/emonhub.js';
 import { type DeviceSink, type Origin, seriesOf } from './sink.js';
 
 /**
@@ -276,4 +276,11 @@ function emoncmsError(error: FastifyError | WattlineError, _request: FastifyRequ
   // Emoncms's two fields, and core's (`error`, `code`) for clients of the rest of the API
   const code = error instanceof WattlineError ? error.code : (error.code ?? 'bad_request').toLowerCase();
   return reply.code(status).send({ success: false, message: error.message, error: error.message, code });
+}
+
+/** A plain decimal number in text (`230.5`, ` -12`, `1e3`, as PHP's `is_numeric`); undefined for anything else. */
+function numberOf(text: string): number | undefined {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim())) return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
 }

@@ -1,4 +1,3 @@
-import type { SensorType } from '../../buildings/index.js';
 import {
   type DeviceReading,
   MalformedPayload,
@@ -6,21 +5,16 @@ import {
   type PayloadFormat,
   wildcardLevels,
 } from '../format.js';
+import { expectObject, parseJson, Q, type Quantity, reading } from './common.js';
 
-/** What a Zigbee2MQTT field means; fields not listed here (state, linkquality, battery…) are not read. */
-interface Field {
-  unit: string;
-  kind: DeviceReading['kind'];
-  sensorType: SensorType;
-}
-
-// Zigbee2MQTT's exposes (zigbee-herdsman-converters): `energy` and `produced_energy` are kWh totals
-const FIELDS: Record<string, Field> = {
-  power: { unit: 'W', kind: 'gauge', sensorType: 'power' },
-  energy: { unit: 'kWh', kind: 'counter', sensorType: 'energy' },
-  produced_energy: { unit: 'kWh', kind: 'counter', sensorType: 'energy' },
-  voltage: { unit: 'V', kind: 'gauge', sensorType: 'voltage' },
-  current: { unit: 'A', kind: 'gauge', sensorType: 'current' },
+// Zigbee2MQTT's exposes (zigbee-herdsman-converters): `energy` and `produced_energy` are kWh totals;
+// fields not listed here (state, linkquality, battery…) are not read
+const FIELDS: Record<string, Quantity> = {
+  power: Q.power,
+  energy: Q.energyKwh,
+  produced_energy: Q.energyKwhPart,
+  voltage: Q.voltage,
+  current: Q.current,
   temperature: { unit: '°C', kind: 'gauge', sensorType: 'temperature' },
   humidity: { unit: '%', kind: 'gauge', sensorType: 'humidity' },
 };
@@ -48,21 +42,11 @@ export const zigbee2mqtt: PayloadFormat = {
       const device = levels.slice(0, -1).join('/');
       return { readings: [], availability: { device, online: availabilityOf(payload), ts: ctx.receivedMs } };
     }
-    return { readings: readingsOf(name, stateOf(payload), ctx) };
+    return {
+      readings: readingsOf(name, expectObject(parseJson(payload, 'the device state'), 'the device state'), ctx),
+    };
   },
 };
-
-function stateOf(payload: Buffer): Record<string, unknown> {
-  let state: unknown;
-  try {
-    state = JSON.parse(payload.toString('utf8'));
-  } catch {
-    throw new MalformedPayload('expected a JSON object of device state');
-  }
-  if (typeof state !== 'object' || state === null || Array.isArray(state))
-    throw new MalformedPayload('expected a JSON object of device state');
-  return state as Record<string, unknown>;
-}
 
 function readingsOf(device: string, state: Record<string, unknown>, ctx: MessageContext): DeviceReading[] {
   const readings: DeviceReading[] = [];
@@ -76,21 +60,14 @@ function readingsOf(device: string, state: Record<string, unknown>, ctx: Message
       if (ctx.state.get(key) === value) continue;
       ctx.state.set(key, value);
     }
-    readings.push({ device, quantity, ts: ctx.receivedMs, value, ...field });
+    readings.push(reading(device, quantity, ctx.receivedMs, value, field));
   }
   return readings;
 }
 
 function availabilityOf(payload: Buffer): boolean {
   const text = payload.toString('utf8').trim();
-  let state: unknown = text;
-  if (text.startsWith('{')) {
-    try {
-      state = (JSON.parse(text) as { state?: unknown }).state;
-    } catch {
-      throw new MalformedPayload('expected online, offline or {"state":"online"|"offline"}');
-    }
-  }
+  const state = text.startsWith('{') ? expectObject(parseJson(payload, 'availability'), 'availability').state : text;
   if (state === 'online') return true;
   if (state === 'offline') return false;
   throw new MalformedPayload(`expected online, offline or {"state":"online"|"offline"} (got ${text.slice(0, 40)})`);
