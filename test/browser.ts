@@ -6,7 +6,8 @@ import { tempDir } from './helpers.js';
 
 /** Debian's chromium (`.ci/run` installs it); `npx playwright install` cannot download here. */
 export const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
+/** Headless, no sandbox (root in CI), nothing fetched in the background (the bench uses them too). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -44,7 +45,7 @@ export async function launchBrowser(t: TestContext): Promise<TestBrowser | undef
   // a persistent context is how Playwright gives Chromium a user-data-dir of our choosing
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     headless: true,
     viewport: DESKTOP,
   });

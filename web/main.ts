@@ -3,6 +3,7 @@ import './style.css';
 import { ApiError, saveKey, savedKey } from './api.js';
 import { readConfig } from './config.js';
 import { h, problem } from './dom.js';
+import { chosenView, viewsOn } from './modules.js';
 import { DEFAULT_PERIOD, type Period, PRESETS, resolvePeriod, shiftPeriod } from './period.js';
 import { views } from './views/index.js';
 
@@ -22,7 +23,7 @@ function href(changes: Record<string, string | undefined>): string {
 let drawing = 0;
 let shown = new AbortController();
 /** The views whose module is on (a view without a module is always shown). */
-const available = views.filter((v) => !v.module || config.modules.includes(v.module));
+const available = viewsOn(views, config.modules);
 async function draw() {
   const turn = ++drawing;
   // the view drawn before closes what it opened
@@ -30,7 +31,7 @@ async function draw() {
   shown = new AbortController();
   const { signal } = shown;
   const params = new URLSearchParams(location.search);
-  const view = available.find((v) => v.id === params.get('view')) ?? available[0];
+  const view = chosenView(available, params.get('view'));
   const main = document.getElementById('app')!;
   main.replaceChildren();
 
