@@ -16,6 +16,7 @@ import type {
 import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, readColumns, readEnergySpans } from '../columns.js';
 import { COMMON_AGGREGATE_SQL, energySpansSql, fixedBucketSql, rangeCondition } from '../standard-sql.js';
+import { zoneOffsets } from '../../../../core/time/zone-offsets.js';
 import { SeriesCatalog } from './catalog.js';
 import { startCompactor } from './compactor.js';
 import { PartitionTracker, type PartitionState } from './partitions.js';
@@ -28,10 +29,26 @@ const AGGREGATE_SQL: Record<Aggregation, string> = {
   last: 'arg_max(value, ts)',
 };
 
-/** DuckDB's bucket of `ts`; a calendar day's zone is bound to $1. */
-function bucketSql(bucket: Bucket, ts = 'ts'): string {
+/** Zone offsets are worked out this far beyond a query's range (its neighbours' buckets too). */
+const OFFSET_MARGIN_MS = 7 * 86_400_000;
+
+/**
+ * DuckDB's bucket of `ts` for readings in [startMs, endMs]. A calendar day is worked out with
+ * arithmetic on the zone's offsets over the range (a CASE over its few changes): DuckDB's
+ * `time_bucket` in a zone looks the zone up for every row, ~100 µs each (a year of one-minute
+ * readings took minutes). Local midnight = the local time's day start, less the offset in force
+ * then (the offset at the day's start in UTC, found from the reading's own offset).
+ */
+function bucketSql(bucket: Bucket, range: { startMs: number; endMs: number }, ts = 'ts'): string {
   if (bucket.kind === 'fixed') return fixedBucketSql(bucket.widthMs, ts);
-  return `epoch_ms(time_bucket(INTERVAL '1 day', make_timestamptz(${ts} * 1000), $1))`;
+  const offsets = zoneOffsets(bucket.zone, range.startMs - OFFSET_MARGIN_MS, range.endMs + OFFSET_MARGIN_MS);
+  const offsetOf = (x: string) => {
+    if (!offsets.untilMs.length) return String(offsets.offsetMs[0]);
+    const steps = offsets.untilMs.map((until, i) => `WHEN ${x} < ${until} THEN ${offsets.offsetMs[i]}`).join(' ');
+    return `(CASE ${steps} ELSE ${offsets.offsetMs.at(-1)} END)`;
+  };
+  const localDay = fixedBucketSql(86_400_000, `(${ts} + ${offsetOf(ts)})`);
+  return `(${localDay} - ${offsetOf(`(${localDay} - ${offsetOf(ts)})`)})`;
 }
 
 /**
@@ -129,9 +146,9 @@ export class DuckDbReadings implements ReadingsStorage {
   }
 
   aggregate(plan: AggregatePlan): Promise<ReadingColumns> {
-    const sql = `SELECT series_id, ${bucketSql(plan.bucket)} AS t, ${AGGREGATE_SQL[plan.agg]} AS value
+    const sql = `SELECT series_id, ${bucketSql(plan.bucket, plan)} AS t, ${AGGREGATE_SQL[plan.agg]} AS value
       FROM (${this.source(plan)}) AS src GROUP BY 1, 2 ORDER BY 1, 2`;
-    return readColumns(this.store, sql, plan.bucket.kind === 'calendar' ? [plan.bucket.zone] : undefined);
+    return readColumns(this.store, sql);
   }
 
   raw(plan: RawPlan): Promise<ReadingColumns> {
@@ -157,8 +174,8 @@ export class DuckDbReadings implements ReadingsStorage {
   energySpans(plan: EnergySpansPlan): Promise<EnergySpans> {
     // the deduplicated readings of every series' read range; energySpansSql narrows each to its own
     const range = { seriesIds: plan.seriesIds, startMs: Math.min(...plan.lo), endMs: Math.max(...plan.hi) };
-    const sql = energySpansSql(plan, this.source(range), (ts) => bucketSql(plan.bucket, ts));
-    return readEnergySpans(this.store, sql, plan.bucket.kind === 'calendar' ? [plan.bucket.zone] : undefined);
+    const sql = energySpansSql(plan, this.source(range), (ts) => bucketSql(plan.bucket, range, ts));
+    return readEnergySpans(this.store, sql);
   }
 
   async *exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns> {
