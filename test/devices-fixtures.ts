@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FormatName, MessageContext, Parsed } from '../src/modules/devices/format.js';
+import type { DeviceReading, FormatName, MessageContext, Parsed } from '../src/modules/devices/format.js';
 import { FORMATS } from '../src/modules/devices/formats/index.js';
+import { seriesOf } from '../src/modules/devices/sink.js';
 
 /** One recorded MQTT message: the payload as sent (objects were JSON). */
 export interface Message {
@@ -34,3 +35,15 @@ export function subscription(format: FormatName, filter: string, zone = 'Europe/
 
 /** `quantity → value` of a parse, to compare with what the device's payload said. */
 export const values = (parsed: Parsed) => Object.fromEntries(parsed.readings.map((r) => [r.quantity, r.value]));
+
+/**
+ * Readings by series key with all they say (unit, kind, sensor type, value, time): what must be the
+ * same whether a device's payload came over MQTT or from a poll.
+ */
+export const bySeries = (readings: readonly DeviceReading[], omit: readonly (keyof DeviceReading)[] = []) =>
+  Object.fromEntries(
+    readings.map((r) => [
+      seriesOf('devices', r),
+      Object.fromEntries(Object.entries(r).filter(([k]) => !omit.includes(k as keyof DeviceReading))),
+    ]),
+  );

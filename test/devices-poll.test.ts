@@ -197,50 +197,56 @@ for (const mode of MODES)
       10_000,
       () => `every device polled: ${JSON.stringify(devices)}`,
     );
-    await until(async () => (await latest(w, 'devices/meter3/total')).value !== undefined);
+    await until(async () => (await latest(w, 'devices/meter3/energy')).value !== undefined);
 
-    // units and kinds in the catalog: power gauges in W, energy counters in Wh / kWh
+    // units and kinds in the catalog, under the quantity names the devices' MQTT payloads give
+    // (formats/): power gauges in W, energy counters in Wh / kWh
     const { body: catalog } = await w.request('/api/v1/series?prefix=devices/');
     const entry = (key: string) => catalog.series.find((s: { key: string }) => s.key === key);
     assert.deepEqual(
       Object.fromEntries(
         [
-          'devices/plug-gen1/relay/0/power',
-          'devices/plug-gen1/relay/0/energy',
-          'devices/plug-gen2/switch/0/power',
-          'devices/plug-gen2/switch/0/energy',
-          'devices/plug-gen2/switch/0/voltage',
+          'devices/plug-gen1/relay0/power',
+          'devices/plug-gen1/relay0/energy',
+          'devices/plug-gen2/switch0/power',
+          'devices/plug-gen2/switch0/energy',
+          'devices/plug-gen2/switch0/voltage',
           'devices/meter3/power_l1',
+          'devices/meter3/power',
           'devices/meter3/voltage_l2',
-          'devices/meter3/total',
+          'devices/meter3/energy',
+          'devices/meter3/energy_today',
         ].map((k) => [k, entry(k) && `${entry(k).unit} ${entry(k).kind}`]),
       ),
       {
-        'devices/plug-gen1/relay/0/power': 'W gauge',
-        'devices/plug-gen1/relay/0/energy': 'Wh counter',
-        'devices/plug-gen2/switch/0/power': 'W gauge',
-        'devices/plug-gen2/switch/0/energy': 'Wh counter',
-        'devices/plug-gen2/switch/0/voltage': 'V gauge',
+        'devices/plug-gen1/relay0/power': 'W gauge',
+        'devices/plug-gen1/relay0/energy': 'Wh counter',
+        'devices/plug-gen2/switch0/power': 'W gauge',
+        'devices/plug-gen2/switch0/energy': 'Wh counter',
+        'devices/plug-gen2/switch0/voltage': 'V gauge',
         'devices/meter3/power_l1': 'W gauge',
+        'devices/meter3/power': 'W gauge',
         'devices/meter3/voltage_l2': 'V gauge',
-        'devices/meter3/total': 'kWh counter',
+        'devices/meter3/energy': 'kWh counter',
+        'devices/meter3/energy_today': 'kWh counter',
       },
     );
-    // Tasmota's Today and Yesterday are parts of Total: not stored, so never counted twice
-    assert.equal(entry('devices/meter3/today'), undefined);
+    // Yesterday is not stored; the three phases' power is also the meter's total
+    assert.equal(entry('devices/meter3/energy_yesterday'), undefined);
+    assert.equal((await latest(w, 'devices/meter3/power')).value, 100 + 200 + 300);
 
     // values at the devices' own clocks: Gen1 `unixtime` (not the shifted meters[].timestamp),
     // Gen2 `sys.unixtime`, Tasmota's local `Time` in Europe/London
-    assert.deepEqual(await latest(w, 'devices/plug-gen1/relay/0/power'), {
-      series: 'devices/plug-gen1/relay/0/power',
+    assert.deepEqual(await latest(w, 'devices/plug-gen1/relay0/power'), {
+      series: 'devices/plug-gen1/relay0/power',
       time: '2024-06-01T12:00:00.000Z',
       value: 45.5,
     });
-    assert.equal((await latest(w, 'devices/plug-gen1/relay/0/energy')).value, 2000, '120000 watt-minutes are 2000 Wh');
+    assert.equal((await latest(w, 'devices/plug-gen1/relay0/energy')).value, 2000, '120000 watt-minutes are 2000 Wh');
     assert.deepEqual(
       [
-        (await latest(w, 'devices/plug-gen2/switch/0/power')).time,
-        (await latest(w, 'devices/plug-gen2/switch/0/energy')).value,
+        (await latest(w, 'devices/plug-gen2/switch0/power')).time,
+        (await latest(w, 'devices/plug-gen2/switch0/energy')).value,
       ],
       ['2024-06-01T12:01:00.000Z', 4567.89],
     );
@@ -251,11 +257,21 @@ for (const mode of MODES)
     assert.ok(gen2Handler.accepted > 0, 'the Gen2 device accepted the digest answer');
     assert.equal(tasmotaQuery?.get('password'), PASSWORD, "Tasmota's web password goes in its query");
 
-    // each quantity is a sensor of the registry, with its type
+    // each quantity is a sensor of the registry, with its type: only a device's own total power
+    // and energy are power and energy sensors (phases and Today are generic: never counted twice)
     const { body: sensors } = await w.request('/api/v1/sensors/get?limit=1000');
     const sensor = (id: string) => sensors.sensors.find((s: { sensor_id: string }) => s.sensor_id === id);
-    assert.equal(sensor('devices_plug-gen2_switch_0_power')?.sensor_type, 'power');
-    assert.equal(sensor('devices_meter3_total')?.sensor_type, 'energy');
+    assert.deepEqual(
+      [
+        'devices_plug-gen1_relay0_energy',
+        'devices_plug-gen2_switch0_power',
+        'devices_meter3_power',
+        'devices_meter3_power_l1',
+        'devices_meter3_energy',
+        'devices_meter3_energy_today',
+      ].map((id) => sensor(id)?.sensor_type),
+      ['energy', 'power', 'power', 'generic', 'energy', 'generic'],
+    );
 
     // the registry: the generation found, polled from settings or the API, online while it answers
     const { body: one } = await w.request('/api/v1/devices/devices/plug-gen2');

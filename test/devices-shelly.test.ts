@@ -6,7 +6,9 @@ import { MalformedPayload } from '../src/modules/devices/format.js';
 import { knownStatus } from '../src/modules/devices/formats/shelly-gen2.js';
 import { createDeviceSink, seriesOf } from '../src/modules/devices/sink.js';
 import { build } from './helpers.js';
-import { type Message, recorded, subscription, values } from './devices-fixtures.js';
+import { readShellyGen1Status } from '../src/modules/devices/poll/shelly-gen1.js';
+import { readShellyGen2Status } from '../src/modules/devices/poll/shelly-gen2.js';
+import { bySeries, type Message, recorded, subscription, values } from './devices-fixtures.js';
 
 const text = (topic: string, payload: string): Message => ({ topic, payload: Buffer.from(payload) });
 
@@ -235,4 +237,64 @@ test('a Gen1 plug rebooting mid-hour (its energy counter back to 0) neither lose
   const sensors = await request('/api/v1/sensors/get?sensor_type=energy');
   const sensor = sensors.body.sensors.find((s: { series: string }) => s.series === series);
   assert.deepEqual([sensor?.unit, sensor?.kind], ['Wh', 'counter']);
+});
+
+test('Shelly Gen2 polled (Shelly.GetStatus) or over MQTT (NotifyFullStatus), the same series, units, kinds and sensor types', () => {
+  const rpc = subscription('shelly-gen2', '+/events/rpc');
+  const [full] = recorded('shelly-plus-plug-s-gen2');
+  const notified = rpc.parse(full).readings;
+  // GetStatus answers the components NotifyFullStatus sends, without params.ts (its time is sys.unixtime)
+  const { ts, ...components } = JSON.parse(full.payload.toString()).params;
+  const device = 'shellyplusplugs-e86beae0f1a4';
+  const polled = readShellyGen2Status(device, components, 0);
+  assert.ok(notified.length > 0);
+  assert.deepEqual(bySeries(polled, ['ts']), bySeries(notified, ['ts']));
+  assert.ok(polled.every((r) => r.ts === components.sys.unixtime * 1000));
+
+  // a Pro 3EM: its em:0 and emdata:0 notifications against one GetStatus holding both
+  const frames = recorded('shelly-pro-3em-gen2');
+  const meter = frames.flatMap((m) => rpc.parse(m).readings);
+  const params = frames.map((m) => JSON.parse(m.payload.toString()).params);
+  const status = { sys: { unixtime: params[1].ts }, ...params[0], ...params[1] };
+  delete status.ts;
+  const polledMeter = readShellyGen2Status(meter[0].device, status, 0);
+  assert.ok(meter.some((r) => r.quantity === 'em0/energy') && meter.some((r) => r.quantity === 'em0/power_l1'));
+  assert.deepEqual(bySeries(polledMeter, ['ts']), bySeries(meter, ['ts']));
+});
+
+test('Shelly Gen1 polled (/status) or over MQTT (relay and emeter topics), the same series, units, kinds and sensor types', () => {
+  const shellies = subscription('shelly-gen1', 'shellies/#');
+  const at = Date.UTC(2024, 5, 3, 17, 5);
+  const plug = recorded('shelly-plug-s-gen1').flatMap((m) => shellies.parse(m, at).readings);
+  // the plug's /status (trimmed): its meter is relay 0's, `total` in watt-minutes like relay/0/energy
+  const plugStatus = {
+    unixtime: at / 1000,
+    relays: [{ ison: true }],
+    meters: [{ power: 1203.45, is_valid: true, timestamp: at / 1000 + 3600, total: 183840 }],
+  };
+  assert.deepEqual(Object.keys(bySeries(plug)), [
+    'devices/shellyplug-s-C8C9A3/relay0/power',
+    'devices/shellyplug-s-C8C9A3/relay0/energy',
+  ]);
+  assert.deepEqual(bySeries(readShellyGen1Status('shellyplug-s-C8C9A3', plugStatus, 0)), bySeries(plug));
+
+  // a 3EM's emeter topics against its /status emeters (`reactive` there is `reactive_power` on MQTT)
+  const em = recorded('shelly-3em-gen1').flatMap((m) => shellies.parse(m, at).readings);
+  const emStatus = {
+    unixtime: at / 1000,
+    emeters: [
+      {
+        power: 412.36,
+        pf: 0.78,
+        current: 2.25,
+        voltage: 235.04,
+        is_valid: true,
+        total: 871552.3,
+        total_returned: 10321.7,
+      },
+      { power: -1520.11, is_valid: true },
+      { reactive: -88.1, is_valid: true },
+    ],
+  };
+  assert.deepEqual(bySeries(readShellyGen1Status('shellyem3-8CAAB5616291', emStatus, 0)), bySeries(em));
 });

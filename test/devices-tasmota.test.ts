@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MalformedPayload } from '../src/modules/devices/format.js';
-import { recorded, subscription, values } from './devices-fixtures.js';
+import { status10Readings } from '../src/modules/devices/formats/tasmota.js';
+import { bySeries, recorded, subscription, values } from './devices-fixtures.js';
 
 const [lwtOnline, powSensor, powState, lwtOffline] = recorded('tasmota-pow');
 
@@ -124,4 +125,18 @@ test('malformed payloads throw MalformedPayload saying why', () => {
   bad('tele/plug/LWT', 'Maybe', /LWT must be Online or Offline/);
   // a good message after the bad ones still reads
   assert.equal(values(tele.parse(powSensor)).power, 1843);
+});
+
+test('polled (Status 10) or over MQTT (SENSOR), the same device gives the same series, units, kinds, sensor types and times', () => {
+  const tele = subscription('tasmota', 'tele/+/SENSOR');
+  const receivedMs = Date.UTC(2024, 5, 3, 17, 5, 1);
+  for (const message of [powSensor, ...recorded('tasmota-three-phase')]) {
+    const telemetry = tele.parse(message, receivedMs).readings;
+    // the poller's answer to GET /cm?cmnd=Status%2010: the same object under StatusSNS
+    const answer = { StatusSNS: JSON.parse(message.payload.toString()) };
+    const device = telemetry[0].device;
+    const polled = status10Readings(device, answer, 'Europe/London', receivedMs);
+    assert.ok(telemetry.length >= 8, `${message.topic} has readings`);
+    assert.deepEqual(bySeries(polled), bySeries(telemetry));
+  }
 });

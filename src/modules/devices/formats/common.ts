@@ -52,6 +52,11 @@ export function expectNumber(value: unknown, field: string): number {
   return value;
 }
 
+/** A field that may be absent: undefined when missing or null (unknown, never 0), else a finite number. */
+export function optionalNumber(value: unknown, field: string): number | undefined {
+  return value === undefined || value === null ? undefined : expectNumber(value, field);
+}
+
 /** A plain-number payload (`42.5`), as Shelly Gen1 publishes each value on its own topic. */
 export function plainNumber(payload: Buffer, topic: string): number {
   const text = payload.toString('utf8').trim();

@@ -25,15 +25,12 @@ import {
  *
  * Each device's known status is kept in `ctx.state`: `NotifyFullStatus` replaces it, `NotifyStatus`
  * (a partial delta) is deep-merged into it, a `status/<component>` message replaces that component.
+ * The poller reads `Shelly.GetStatus` (the same components) with componentReadings: the same quantities.
  * Readings come only from the fields present in the message itself: a field a delta leaves out is
  * unknown at that time, never 0, and an old counter value is never restated at a new time.
  * Times: `params.ts` (UTC seconds); without it, the arrival time.
  *
- * | component | fields → quantity (unit, kind) |
- * | `switch:N`, `cover:N`, `pm1:N` | `apower` → power (W), `voltage`, `current`, `freq`, `pf`, `aenergy.total` → energy (Wh counter), `ret_aenergy.total` → energy_returned |
- * | `em:N` (Pro 3EM) | `a_act_power`… → power_l1…l3, `total_act_power` → power, `a_aprt_power`… → apparent_power_l1…, `a_voltage`/`a_current`/`a_pf`/`a_freq`… per phase, `n_current` → current_n |
- * | `emdata:N` | `a_total_act_energy`… → energy_l1…l3, `total_act` → energy, `*_ret_*` → energy_returned… (Wh counters), under em<N> |
- * | `em1:N`, `em1data:N` (Pro EM, EM Gen3) | `act_power` → power, `aprt_power`, `voltage`, `current`, `pf`, `freq`; `total_act_energy` → energy, `total_act_ret_energy` → energy_returned |
+ * Components, fields and the quantities they give: the table in ../README.md.
  *
  * `aenergy.by_minute` (mWh in each of the last three whole minutes, from `minute_ts`) is not
  * stored: `aenergy.total` in the same object is the same energy as a Wh counter, whose increase the
@@ -130,7 +127,7 @@ function rpcFrame(payload: Buffer, ctx: MessageContext): Parsed {
   const key = stateKey(device);
   const known = frame.method === 'NotifyFullStatus' ? {} : ((ctx.state.get(key) as Status | undefined) ?? {});
   ctx.state.set(key, deepMerge(known, components));
-  return { readings: readingsOf(device, components, tsMs) };
+  return { readings: componentReadings(device, components, tsMs) };
 }
 
 /** `<prefix>/status/switch:0`: that component's whole status, now. */
@@ -139,7 +136,7 @@ function componentStatus(component: string, payload: Buffer, ctx: MessageContext
   const device = deviceOf(ctx, 2);
   const key = stateKey(device);
   ctx.state.set(key, { ...((ctx.state.get(key) as Status | undefined) ?? {}), [component]: structuredClone(status) });
-  return { readings: readingsOf(device, { [component]: status }, ctx.receivedMs) };
+  return { readings: componentReadings(device, { [component]: status }, ctx.receivedMs) };
 }
 
 function online(payload: Buffer, ctx: MessageContext) {
@@ -149,8 +146,12 @@ function online(payload: Buffer, ctx: MessageContext) {
   return { device: deviceOf(ctx, 1), online: text === 'true', ts: ctx.receivedMs };
 }
 
-/** The readings of the fields present in these components (a null field is unknown: none). */
-function readingsOf(device: string, components: Status, ts: number): DeviceReading[] {
+/**
+ * The readings of the fields present in these components (a null field is unknown: none), keyed
+ * by component name as `NotifyFullStatus` params and the poller's `Shelly.GetStatus` result both
+ * have them (`switch:0`, `em:0`…; others such as `sys` and `wifi` are skipped).
+ */
+export function componentReadings(device: string, components: Status, ts: number): DeviceReading[] {
   const readings: DeviceReading[] = [];
   for (const [name, status] of Object.entries(components)) {
     const [type, id] = name.split(':');

@@ -10,17 +10,12 @@ import { deviceOf, describe, expectNumber, expectObject, parseJson, Q, type Quan
 
 /**
  * Tasmota (https://tasmota.github.io/docs/): `<FullTopic>SENSOR` telemetry with its `ENERGY` object,
- * `<FullTopic>LWT` Online/Offline, and `STATUS10` (`{"StatusSNS":{…}}`, the answer to `Status 10`).
+ * `<FullTopic>LWT` Online/Offline, and `STATUS10` (`{"StatusSNS":{…}}`, the answer to `Status 10`,
+ * which the poller reads from the device's web API with status10Readings: the same quantities).
  * The device is whatever the subscription's wildcards matched (deviceOf), so any FullTopic works.
  *
- * ENERGY fields read (any may be an array: one value per phase or channel, `<quantity>_l1`…):
- * | field | quantity | unit, kind |
- * | `Power` | power | W gauge (array: `power_lN` and their sum as `power`) |
- * | `ApparentPower`, `ReactivePower` | apparent_power, reactive_power | VA, var gauges (array: sum too) |
- * | `Voltage`, `Current`, `Factor`, `Frequency` | voltage, current, power_factor, frequency | V, A, –, Hz gauges (per phase only) |
- * | `Total` | energy | kWh counter (array, SetOption129: `energy_lN` and their sum) |
- * | `Today` | energy_today | kWh counter resetting at the device's midnight (not an energy sensor: Total has it) |
- * | `ExportActive` | energy_export | kWh counter |
+ * ENERGY fields read, quantity names, units and kinds: the table in ../README.md (any field may be
+ * an array: one value per phase or channel, `<quantity>_l1`…, and for additive ones their sum).
  * Left out on purpose: `Period` (Wh since the last telemetry: the same energy as Total's increase,
  * so storing both would count it twice), `Yesterday` (yesterday's Today), `TotalStartTime` (a
  * Total reset shows as the counter dropping, which the energy functions read as a reset).
@@ -43,11 +38,12 @@ export const tasmota: PayloadFormat = {
   parse(payload: Buffer, ctx: MessageContext): Parsed {
     const type = ctx.topic.split('/').at(-1) ?? '';
     if (type === 'LWT') return { readings: [], availability: lwt(payload, ctx) };
-    if (type === 'SENSOR') return { readings: sensor(expectObject(parseJson(payload, 'SENSOR'), 'SENSOR'), ctx) };
-    if (type === 'STATUS10') {
-      const status = expectObject(parseJson(payload, 'STATUS10'), 'STATUS10');
-      return { readings: sensor(expectObject(status.StatusSNS, 'STATUS10 StatusSNS'), ctx) };
+    if (type === 'SENSOR') {
+      const message = expectObject(parseJson(payload, 'SENSOR'), 'SENSOR');
+      return { readings: energyReadings(deviceOf(ctx, 1), message, ctx.zone, ctx.receivedMs) };
     }
+    if (type === 'STATUS10')
+      return { readings: status10Readings(deviceOf(ctx, 1), parseJson(payload, 'STATUS10'), ctx.zone, ctx.receivedMs) };
     return { readings: [] }; // STATE, INFO1, RESULT…: no measurement
   },
 };
@@ -60,12 +56,28 @@ function lwt(payload: Buffer, ctx: MessageContext) {
   return { device: deviceOf(ctx, 1), online: text === 'Online', ts: ctx.receivedMs };
 }
 
-/** The ENERGY object's readings; a SENSOR message without one (a temperature probe) has none. */
-function sensor(message: Record<string, unknown>, ctx: MessageContext): DeviceReading[] {
+/**
+ * The answer to `Status 10` (`{"StatusSNS":{…}}`), as `stat/<topic>/STATUS10` or the device's web
+ * API (`GET /cm?cmnd=Status%2010`, the poller) give it: `StatusSNS` is a SENSOR telemetry message.
+ */
+export function status10Readings(device: string, answer: unknown, zone: string, receivedMs: number): DeviceReading[] {
+  const status = expectObject(answer, 'STATUS10');
+  return energyReadings(device, expectObject(status.StatusSNS, 'STATUS10 StatusSNS'), zone, receivedMs);
+}
+
+/**
+ * The ENERGY object's readings of a SENSOR message (or a Status 10 `StatusSNS`), at the message's
+ * time (messageTime); a message without one (a temperature probe) has none.
+ */
+export function energyReadings(
+  device: string,
+  message: Record<string, unknown>,
+  zone: string,
+  receivedMs: number,
+): DeviceReading[] {
   if (message.ENERGY === undefined) return [];
   const energy = expectObject(message.ENERGY, 'ENERGY');
-  const device = deviceOf(ctx, 1);
-  const ts = messageTime(message, ctx);
+  const ts = messageTime(message, zone, receivedMs);
   const readings: DeviceReading[] = [];
   for (const [field, { quantity, whole, part, additive }] of Object.entries(ENERGY_FIELDS)) {
     const value = energy[field];
@@ -88,17 +100,17 @@ function sensor(message: Record<string, unknown>, ctx: MessageContext): DeviceRe
 /**
  * When the device measured: `Epoch` (Unix seconds, `Time 2|3`) if present, else `Time`: ISO with an
  * offset when SetOption52 is on, otherwise the device's local time, read in the subscription's
- * zone; no time at all: when the message arrived.
+ * zone; no time at all: when the message arrived (or was polled).
  */
-export function messageTime(message: Record<string, unknown>, ctx: MessageContext): number {
+export function messageTime(message: Record<string, unknown>, zone: string, receivedMs: number): number {
   if (message.Epoch !== undefined) {
     const epoch = expectNumber(message.Epoch, 'Epoch');
     return Math.round(epoch > 1e11 ? epoch : epoch * 1000); // `Time 4` gives milliseconds
   }
-  if (message.Time === undefined) return ctx.receivedMs;
+  if (message.Time === undefined) return receivedMs;
   if (typeof message.Time !== 'string')
     throw new MalformedPayload(`Time must be a string (got ${describe(message.Time)})`);
-  return parseDeviceTime(message.Time, ctx.zone, ctx.receivedMs);
+  return parseDeviceTime(message.Time, zone, receivedMs);
 }
 
 const DEVICE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?(Z|[+-]\d{2}:?\d{2})?$/;

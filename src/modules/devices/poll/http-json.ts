@@ -1,5 +1,6 @@
 import { MalformedPayload } from '../format.js';
-import { isObject, localTime, PollReadings } from './quantity.js';
+import { isObject } from '../formats/common.js';
+import { localTime, PollReadings } from './quantity.js';
 
 /** A field name's ending says its unit: `power_w`, `energy_kwh`, `temp_c`… */
 const SUFFIX_UNITS: Record<string, string> = {

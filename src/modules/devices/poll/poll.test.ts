@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { DeviceReading } from '../format.js';
 import { digestAuthorization, parseChallenge } from './http.js';
 import { readHttpJson } from './http-json.js';
 import { readShellyGen1Status } from './shelly-gen1.js';
@@ -20,10 +21,11 @@ test('digest answer: the SHA-256 example of RFC 7616 §3.9.1', () => {
   assert.match(header ?? '', /opaque="FQhe\/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"/);
 });
 
-const values = (r: { readings: { quantity: string; value: number; unit: string | null; kind: string }[] }) =>
-  Object.fromEntries(r.readings.map((x) => [x.quantity, `${x.value} ${x.unit ?? '-'} ${x.kind}`]));
+/** `quantity → "value unit kind sensor type"` of a poll's readings. */
+const values = (readings: DeviceReading[]) =>
+  Object.fromEntries(readings.map((x) => [x.quantity, `${x.value} ${x.unit ?? '-'} ${x.kind} ${x.sensorType}`]));
 
-test('Shelly Pro 3EM status: per-phase power and Wh counters of em:0 and emdata:0', () => {
+test('Shelly Pro 3EM status: per-phase power and Wh counters of em:0 and emdata:0 under em0, as over MQTT', () => {
   const r = readShellyGen2Status(
     'pro3em',
     {
@@ -48,18 +50,18 @@ test('Shelly Pro 3EM status: per-phase power and Wh counters of em:0 and emdata:
     },
     0,
   );
-  assert.equal(r.ts, 1717243200_000);
+  assert.ok(r.every((x) => x.device === 'pro3em' && x.ts === 1717243200_000));
   assert.deepEqual(values(r), {
-    'em/0/a_current': '1.2 A gauge',
-    'em/0/a_voltage': '230.1 V gauge',
-    'em/0/a_act_power': '250.5 W gauge',
-    'em/0/a_aprt_power': '270 VA gauge',
-    'em/0/a_pf': '0.93 - gauge',
-    'em/0/total_act_power': '900.2 W gauge',
-    'emdata/0/a_total_act_energy': '1500.25 Wh counter',
-    'emdata/0/a_total_act_ret_energy': '3.5 Wh counter',
-    'emdata/0/total_act': '5123.4 Wh counter',
-    'emdata/0/total_act_ret': '10.1 Wh counter',
+    'em0/current_l1': '1.2 A gauge current',
+    'em0/voltage_l1': '230.1 V gauge voltage',
+    'em0/power_l1': '250.5 W gauge generic',
+    'em0/apparent_power_l1': '270 VA gauge generic',
+    'em0/power_factor_l1': '0.93 - gauge generic',
+    'em0/power': '900.2 W gauge power',
+    'em0/energy_l1': '1500.25 Wh counter generic',
+    'em0/energy_returned_l1': '3.5 Wh counter generic',
+    'em0/energy': '5123.4 Wh counter energy',
+    'em0/energy_returned': '10.1 Wh counter generic',
   });
 });
 
@@ -83,16 +85,16 @@ test('Shelly EM (Gen1) status: emeters with Wh counters; an invalid measurement 
     },
     1717243200_000,
   );
-  assert.equal(r.ts, 1717243200_000);
+  assert.ok(r.every((x) => x.ts === 1717243200_000));
   assert.deepEqual(values(r), {
-    'emeter/0/power': '512.3 W gauge',
-    'emeter/0/reactive_power': '-20.1 var gauge',
-    'emeter/0/pf': '0.99 - gauge',
-    'emeter/0/voltage': '229.8 V gauge',
-    'emeter/0/total': '81234.5 Wh counter',
-    'emeter/0/total_returned': '12.5 Wh counter',
-    'emeter/1/total': '10 Wh counter',
-    'emeter/1/total_returned': '0 Wh counter',
+    'emeter0/power': '512.3 W gauge power',
+    'emeter0/reactive_power': '-20.1 var gauge generic',
+    'emeter0/power_factor': '0.99 - gauge generic',
+    'emeter0/voltage': '229.8 V gauge voltage',
+    'emeter0/energy': '81234.5 Wh counter energy',
+    'emeter0/energy_returned': '12.5 Wh counter generic',
+    'emeter1/energy': '10 Wh counter energy',
+    'emeter1/energy_returned': '0 Wh counter generic',
   });
 });
 
@@ -104,10 +106,10 @@ test('http-json: units from the field names, one nested level, a local time read
     0,
   );
   assert.equal(new Date(r.ts).toISOString(), '2024-01-15T09:00:00.000Z');
-  assert.deepEqual(values(r), {
-    power_w: '1200 W gauge',
-    energy_kwh: '345.6 kWh counter',
-    'l1/voltage_v': '231 V gauge',
-    ratio: '0.5 - gauge',
+  assert.deepEqual(values(r.readings), {
+    power_w: '1200 W gauge power',
+    energy_kwh: '345.6 kWh counter energy',
+    'l1/voltage_v': '231 V gauge voltage',
+    ratio: '0.5 - gauge generic',
   });
 });

@@ -1,14 +1,14 @@
 import type { Logger } from '../../../core/log.js';
 import type { Store } from '../../../core/store/index.js';
+import type { DeviceReading } from '../format.js';
+import { status10Readings } from '../formats/tasmota.js';
 import type { DeviceSink, Origin } from '../sink.js';
 import type { PollKind, Settings } from '../settings.js';
 import { getDeviceJson, type DeviceHttp } from './http.js';
 import { readHttpJson } from './http-json.js';
-import type { PollReadings } from './quantity.js';
 import { POLL_PREFIX, type PollTarget, pollTargets, recordPoll } from './repository.js';
 import { readShellyGen1Status } from './shelly-gen1.js';
 import { readShellyGen2Status } from './shelly-gen2.js';
-import { readTasmotaStatus } from './tasmota.js';
 
 export interface PollerDeps {
   store: Store;
@@ -30,14 +30,14 @@ async function shellyGeneration(base: string, http: DeviceHttp): Promise<PollKin
   return typeof gen === 'number' && gen >= 2 ? 'shelly-gen2' : 'shelly-gen1';
 }
 
-/** Polls one device once: its readings, read by its family's mapper. */
+/** Polls one device once: its readings, read by its family's mapper (the MQTT format's, for the three vendors). */
 async function pollOnce(
   t: PollTarget,
   kind: PollKind,
   http: DeviceHttp,
   zone: string,
   now: number,
-): Promise<PollReadings> {
+): Promise<DeviceReading[]> {
   switch (kind) {
     case 'shelly-gen1':
       return readShellyGen1Status(t.name, await getDeviceJson(below(t.url, 'status'), http), now);
@@ -49,10 +49,10 @@ async function pollOnce(
       if (t.password)
         url.search = new URLSearchParams({ user: t.username || 'admin', password: t.password }).toString();
       url.search += `${url.search ? '&' : ''}cmnd=Status%2010`;
-      return readTasmotaStatus(t.name, await getDeviceJson(url, { ...http, password: '' }), zone, now);
+      return status10Readings(t.name, await getDeviceJson(url, { ...http, password: '' }), zone, now);
     }
     case 'http-json':
-      return readHttpJson(t.name, await getDeviceJson(new URL(t.url), http), zone, now);
+      return readHttpJson(t.name, await getDeviceJson(new URL(t.url), http), zone, now).readings;
   }
 }
 
@@ -131,7 +131,7 @@ export function startPoller(deps: PollerDeps) {
           log.debug({ device: t.deviceId, configured: kind, found: d.generation }, 'Shelly generation');
         kind = d.generation;
       }
-      const { readings } = await pollOnce(t, kind, http, t.timezone || deps.zone, startedMs);
+      const readings = await pollOnce(t, kind, http, t.timezone || deps.zone, startedMs);
       const origin: Origin = { family: kind, source: 'poll', prefix: POLL_PREFIX };
       await sink.write(readings, origin);
     } catch (err) {

@@ -15,7 +15,10 @@ const BY_UNIT: Record<string, { kind: SeriesKind; sensorType: SensorType }> = {
   '%': { kind: 'gauge', sensorType: 'humidity' },
 };
 
-/** The readings of one poll of one device, all at the device's time `ts`. */
+/**
+ * The readings of one poll of an http-json device, all at the device's time `ts`: the unit (from the
+ * field's name) says the kind and sensor type. The vendor families use their MQTT format's mappers.
+ */
 export class PollReadings {
   readonly readings: DeviceReading[] = [];
   constructor(
@@ -46,6 +49,3 @@ export function localTime(value: unknown, zone: string): number | undefined {
   const t = DateTime.fromISO(value, { zone });
   return t.isValid ? t.toMillis() : undefined;
 }
-
-export const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
