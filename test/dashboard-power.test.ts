@@ -74,6 +74,16 @@ test('power: a W gauge drawn with the points the API returns; a reading for now 
   assert.equal(await legend(page).getAttribute('data-points'), String(expected + 1));
   await browser.screenshot(page, 'power-today-desktop');
   assert.deepEqual(page.errors, []);
+
+  // "last 24 h" ends when the page drew it: a reading after that still arrives, the period slides on
+  await page.goto(`${w.url}/?view=power&period=last-24h`);
+  await drawn(page);
+  await page.getByTestId('live').waitFor();
+  const before = Number(await legend(page).getAttribute('data-points'));
+  assert.equal((await w.ingest([{ series: SERIES, value: 5678, ts: Date.now() + 2000 }])).status, 200);
+  await legend(page).getByText('5,678 W').waitFor({ timeout: 10_000 });
+  assert.equal(await legend(page).getAttribute('data-points'), String(before + 1));
+  assert.deepEqual(page.errors, []);
 });
 
 test('power: a week of the sample in 15-minute buckets with its min/max band, on a phone too', async (t) => {

@@ -72,7 +72,7 @@ export const power: View = {
       h(
         'p',
         { class: 'note' },
-        `averages per ${window.name === '1d' ? 'day (from midnight UTC)' : window.name}${band ? ', shaded between each bucket’s minimum and maximum' : ''}; drag to zoom, double-click to reset`,
+        `averages per ${window.name === '1d' ? 'day' : window.name}${band ? ', shaded between each bucket’s minimum and maximum' : ''}; drag to zoom, double-click to reset`,
       ),
     );
     const legend = h('ul', { class: 'legend' });
@@ -89,9 +89,13 @@ export const power: View = {
     const items = lines.map((line) => legendItem(line));
     legend.append(...items.map((i) => i.element));
     const now = Date.now();
-    if (ctx.period.start.toMillis() <= now && now < ctx.period.end.toMillis()) {
-      live(ctx, lines, (i) => {
+    // a rolling period ("last 24 h") ends when the page drew it: it slides on as readings arrive
+    const rolling = !ctx.period.unit && Math.abs(ctx.period.end.toMillis() - now) < 60_000;
+    if (rolling || (ctx.period.start.toMillis() <= now && now < ctx.period.end.toMillis())) {
+      const length = ctx.period.end.toSeconds() - ctx.period.start.toSeconds();
+      live(ctx, lines, rolling, (i, time) => {
         plot.setData(aligned(lines));
+        if (rolling && time > plot.scales.x.max!) plot.setScale('x', { min: time - length, max: time });
         items[i].update();
       });
       panel.append(h('p', { class: 'note', 'data-testid': 'live' }, 'Live: new readings are added as they arrive.'));
@@ -107,9 +111,9 @@ async function readLines(ctx: ViewContext, keys: string[], window: { name: strin
       end: ctx.period.end.minus(1).toISO() ?? undefined,
       window: window.name,
       agg,
-      // no tz: buckets stay epoch-aligned (days from midnight UTC), which a line over months cannot show;
-      // with it the server spells each time in the zone and, for 1d, buckets in the zone row by row:
-      // minutes for a year of 1-minute readings (npm run bench -- --only dashboard)
+      // local days for 1d; finer buckets are the same instants in any zone, and without tz the server
+      // spells their times in UTC, which is cheaper than in a zone for tens of thousands of points
+      tz: window.name === '1d' ? ctx.config.timezone : undefined,
     }).then((body: Json) => body.results as { series: string; unit: string | null; points: Json[] }[]);
   // coarse buckets hide peaks: their min and max are drawn as a band around the average
   const [avg, min, max] = await Promise.all([
@@ -215,7 +219,7 @@ const numbers = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
 const formatValue = (value: number) => numbers.format(value);
 
 /** Readings committed after the page was drawn, over the live feed, appended to their line. */
-function live(ctx: ViewContext, lines: Line[], changed: (index: number) => void) {
+function live(ctx: ViewContext, lines: Line[], rolling: boolean, changed: (index: number, time: number) => void) {
   liveReadings(
     ctx.signal,
     lines.map((l) => l.key),
@@ -223,12 +227,12 @@ function live(ctx: ViewContext, lines: Line[], changed: (index: number) => void)
       const i = lines.findIndex((l) => l.key === reading.series);
       const time = reading.time / 1000;
       const line = lines[i];
-      if (!line || time < (line.times.at(-1) ?? 0) || time >= ctx.period.end.toSeconds()) return;
+      if (!line || time < (line.times.at(-1) ?? 0) || (!rolling && time >= ctx.period.end.toSeconds())) return;
       line.times.push(time);
       line.avg.push(reading.value);
       line.band?.min.push(reading.value);
       line.band?.max.push(reading.value);
-      changed(i);
+      changed(i, time);
     },
   );
 }
