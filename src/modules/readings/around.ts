@@ -15,8 +15,8 @@ export interface PointsAround {
 /**
  * The readings of `series` with `startMs ≤ ts < endMs`, plus for each series the last reading
  * before the range and the first after it, which energy arithmetic needs for spans that cross the
- * range's ends (a counter read yesterday and today used energy in between). Neighbours are looked
- * for within a day first and in the rest of the series' history only when that finds none.
+ * range's ends (a counter read yesterday and today used energy in between). Neighbours come from
+ * the same read when they are within a few mean spacings of the range, else from `nearest`.
  * More than `maxReadings` in the range is a 400 before anything is copied out.
  */
 export async function readAround(
@@ -28,34 +28,108 @@ export async function readAround(
   const out = new Map<string, PointsAround>();
   if (!entries.length) return out;
   const ids = entries.map((e) => e.id);
-  const inside = await storage.raw({ seriesIds: ids, startMs, endMs: endMs - 1, limit: maxReadings + 1 });
-  if (inside.length > maxReadings)
-    throw new InvalidInput(
-      'too_many_readings',
-      `the range holds more than ${maxReadings} readings (energy.maxReadings): ask for a shorter range or fewer series`,
-      { field: 'start' },
-    );
-  const [before, after] = await Promise.all([
-    nearest(storage, entries, 'last', startMs),
-    nearest(storage, entries, 'first', endMs),
-  ]);
-  const rows = byId(inside);
+  // one read of the range and a few mean spacings either side, where most series' neighbours are;
+  // the store is asked again only for the series whose neighbour lies farther
+  const margin = Math.round(Math.min(DAY_MS, Math.max(MINUTE_MS, 4 * meanSpacing(entries))));
+  const wide = await storage.raw({
+    seriesIds: ids,
+    startMs: startMs - margin,
+    endMs: endMs - 1 + margin,
+    limit: maxReadings + 1,
+  });
+  const rows = byId(wide);
+  const spans = new Map<number, { first: number; end: number }>();
+  let insideCount = 0;
   for (const entry of entries) {
     const own = rows.get(entry.id) ?? { start: 0, end: 0 };
-    const prev = before.get(entry.id);
-    const next = after.get(entry.id);
-    const length = own.end - own.start + (prev ? 1 : 0) + (next ? 1 : 0);
-    const ts = new Float64Array(length);
-    const value = new Float64Array(length);
-    let i = 0;
-    if (prev) [ts[i], value[i++]] = prev;
-    ts.set(inside.ts.subarray(own.start, own.end), i);
-    value.set(inside.value.subarray(own.start, own.end), i);
-    i += own.end - own.start;
-    if (next) [ts[i], value[i]] = next;
-    out.set(entry.key, { entry, points: { ts, value, length } });
+    const first = lowerBound(wide.ts, own.start, own.end, startMs);
+    const end = lowerBound(wide.ts, first, own.end, endMs);
+    spans.set(entry.id, { first, end });
+    insideCount += end - first;
+  }
+  // a truncated wide read may hide readings in the range: counted by the store's own limit then
+  if (insideCount > maxReadings || wide.length > maxReadings) {
+    const inside = await storage.raw({ seriesIds: ids, startMs, endMs: endMs - 1, limit: maxReadings + 1 });
+    if (inside.length > maxReadings)
+      throw new InvalidInput(
+        'too_many_readings',
+        `the range holds more than ${maxReadings} readings (energy.maxReadings): ask for a shorter range or fewer series`,
+        { field: 'start' },
+      );
+    return assemble(entries, inside, byId(inside), await neighbours(storage, entries, startMs, endMs));
+  }
+  const missing = (side: 'first' | 'last') =>
+    entries.filter((e) => {
+      const own = rows.get(e.id) ?? { start: 0, end: 0 };
+      const span = spans.get(e.id)!;
+      return side === 'last'
+        ? span.first === own.start && e.firstTs < startMs - margin
+        : span.end === own.end && e.lastTs >= endMs + margin;
+    });
+  const [before, after] = await Promise.all([
+    nearest(storage, missing('last'), 'last', startMs - margin),
+    nearest(storage, missing('first'), 'first', endMs + margin),
+  ]);
+  for (const entry of entries) {
+    const own = rows.get(entry.id) ?? { start: 0, end: 0 };
+    const { first, end } = spans.get(entry.id)!;
+    const prev: [number, number] | undefined =
+      first > own.start ? [wide.ts[first - 1], wide.value[first - 1]] : before.get(entry.id);
+    const next: [number, number] | undefined = end < own.end ? [wide.ts[end], wide.value[end]] : after.get(entry.id);
+    out.set(entry.key, { entry, points: points(wide, first, end, prev, next) });
   }
   return out;
+}
+
+/** Each series' readings of `inside` with its neighbours either side. */
+function assemble(
+  entries: readonly SeriesEntry[],
+  inside: ReadingColumns,
+  rows: Map<number, { start: number; end: number }>,
+  [before, after]: [Map<number, [number, number]>, Map<number, [number, number]>],
+): Map<string, PointsAround> {
+  const out = new Map<string, PointsAround>();
+  for (const entry of entries) {
+    const own = rows.get(entry.id) ?? { start: 0, end: 0 };
+    out.set(entry.key, {
+      entry,
+      points: points(inside, own.start, own.end, before.get(entry.id), after.get(entry.id)),
+    });
+  }
+  return out;
+}
+
+const neighbours = (storage: ReadingsStorage, entries: readonly SeriesEntry[], startMs: number, endMs: number) =>
+  Promise.all([nearest(storage, entries, 'last', startMs), nearest(storage, entries, 'first', endMs)]);
+
+/** Rows [from, to) of `columns` between an optional previous and next reading. */
+function points(
+  columns: ReadingColumns,
+  from: number,
+  to: number,
+  prev: [number, number] | undefined,
+  next: [number, number] | undefined,
+): SeriesPoints {
+  const length = to - from + (prev ? 1 : 0) + (next ? 1 : 0);
+  const ts = new Float64Array(length);
+  const value = new Float64Array(length);
+  let i = 0;
+  if (prev) [ts[i], value[i++]] = prev;
+  ts.set(columns.ts.subarray(from, to), i);
+  value.set(columns.value.subarray(from, to), i);
+  i += to - from;
+  if (next) [ts[i], value[i]] = next;
+  return { ts, value, length };
+}
+
+/** The first index in [lo, hi) of ascending `ts` with ts ≥ `at` (hi when none). */
+function lowerBound(ts: Float64Array, lo: number, hi: number, at: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Where each series' rows start and end in columns sorted by series id. */
