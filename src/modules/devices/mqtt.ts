@@ -141,7 +141,7 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
 
   /** Parses a batch, writes each subscription's readings, then acknowledges every message of it. */
   async function writeBatch(batch: Received[]) {
-    const groups = new Map<Reader, { readings: DeviceReading[]; availability: Availability[] }>();
+    const groups = new Map<Reader, { readings: DeviceReading[]; availability: Availability[]; messages: number }>();
     for (const message of batch) {
       const reader = readers.find((r) => wildcardLevels(r.subscription.topic, message.topic) !== undefined);
       if (!reader) {
@@ -158,12 +158,15 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
         continue;
       }
       let group = groups.get(reader);
-      if (!group) groups.set(reader, (group = { readings: [], availability: [] }));
+      if (!group) groups.set(reader, (group = { readings: [], availability: [], messages: 0 }));
       group.readings.push(...parsed.readings);
       if (parsed.availability) group.availability.push(parsed.availability);
-      metrics.messages.inc({ format: reader.format.name, outcome: 'stored' });
+      group.messages++;
     }
-    for (const [reader, group] of groups) await writeUntilTaken(reader, group.readings, group.availability);
+    for (const [reader, group] of groups) {
+      await writeUntilTaken(reader, group.readings, group.availability);
+      metrics.messages.inc({ format: reader.format.name, outcome: 'stored' }, group.messages);
+    }
     for (const message of batch) message.ack();
   }
 
