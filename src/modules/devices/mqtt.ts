@@ -153,7 +153,8 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
       const parsed = parse(reader, message);
       if (typeof parsed === 'string') {
         metrics.messages.inc({ format: reader.format.name, outcome: 'malformed' });
-        if (reportMalformed(`${message.topic}\0${parsed}`))
+        // the same reason whatever the payload's excerpt ("… (got "abc")") says
+        if (reportMalformed(`${message.topic}\0${parsed.replace(/ \(got .*\)$/s, '')}`))
           log.warn({ topic: message.topic, format: reader.format.name, reason: parsed }, 'MQTT payload dropped');
         continue;
       }

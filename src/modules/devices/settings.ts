@@ -103,7 +103,7 @@ export const settings = z.object({
           'MQTT client id: the broker keeps this persistent session, so messages published while Wattline is down are delivered when it is back. Each ingest process needs its own.',
         ),
       batchSize: int(
-        1000,
+        5000,
         1,
         32_767,
         'Most MQTT messages written as one batch. The broker may send twice this many before Wattline acknowledges them (MQTT 5 Receive Maximum), which bounds what Wattline holds while the store is slow.',

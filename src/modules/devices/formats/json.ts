@@ -3,6 +3,7 @@ import { SERIES_KEY_PATTERN, SERIES_KINDS, type SeriesKind } from '../../../core
 import { parseTimestamp, timestampProblem } from '../../../core/time/timestamps.js';
 import type { SensorType } from '../../buildings/index.js';
 import { type DeviceReading, MalformedPayload, type PayloadFormat } from '../format.js';
+import { expectNumber, isObject, parseJson } from './common.js';
 
 /** The sensor type a unit suggests (a json reading names no type). */
 const SENSOR_TYPE_BY_UNIT: Record<string, SensorType> = {
@@ -20,15 +21,13 @@ const ENERGY_UNITS = new Set(['Wh', 'kWh', 'MWh']);
 
 /** One `{"series","value","ts","unit","kind"}` object as a reading, or why it is not one. */
 function reading(item: unknown, receivedMs: number): DeviceReading {
-  if (typeof item !== 'object' || item === null || Array.isArray(item))
-    throw new MalformedPayload('expected {"series","value","ts"} or an array of them');
-  const { series, value, ts, unit, kind } = item as Record<string, unknown>;
+  if (!isObject(item)) throw new MalformedPayload('expected {"series","value","ts"} or an array of them');
+  const { series, ts, unit, kind } = item;
+  const value = expectNumber(item.value, 'value');
   if (typeof series !== 'string' || !SERIES_KEY_PATTERN.test(series) || !series.includes('/'))
     throw new MalformedPayload(
       `series must be a key <device>/<quantity> such as meter1/power (got ${JSON.stringify(series)?.slice(0, 40)})`,
     );
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw new MalformedPayload(`value must be a finite number (got ${JSON.stringify(value)?.slice(0, 20)})`);
   const tsMs = ts === undefined || ts === null ? receivedMs : parseTimestamp(ts);
   if (Number.isNaN(tsMs)) throw new MalformedPayload(timestampProblem(ts));
   if (unit !== undefined && unit !== null && (typeof unit !== 'string' || !isKnownUnit(unit)))
@@ -58,12 +57,7 @@ function reading(item: unknown, receivedMs: number): DeviceReading {
 export const jsonFormat: PayloadFormat = {
   name: 'json',
   parse(payload, ctx) {
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      throw new MalformedPayload('not JSON');
-    }
+    const body = parseJson(payload, 'the payload');
     const items = Array.isArray(body) ? body : [body];
     return { readings: items.map((item) => reading(item, ctx.receivedMs)) };
   },
