@@ -108,6 +108,35 @@ test('json messages published with QoS 1 become queryable readings with their un
 });
 
 test(
+  'a device family over the broker: a Tasmota SENSOR message becomes devices/<device>/<quantity>',
+  LIMIT,
+  async (t) => {
+    if (!(await needService(t, 'mosquitto'))) return;
+    const u = unique();
+    const w = await build(
+      t,
+      overrides({
+        ...mqttSettings(u),
+        subscriptions: JSON.stringify([{ topic: `${u.root}/tele/+/SENSOR`, format: 'tasmota', timezone: 'UTC' }]),
+      }),
+    );
+    forgetSession(t, u.clientId); // after the app closed
+    await until(async () => metric((await w.request('/metrics')).body, 'devices_mqtt_subscribed') === 1);
+
+    const pub = await publisher(t);
+    const sensor = { Time: '2026-03-01T00:00:00', ENERGY: { Total: 152.317, Power: 1843 } };
+    await pub.publishAsync(`${u.root}/tele/plug1/SENSOR`, JSON.stringify(sensor), { qos: 1 });
+    await until(async () => (await points(w.url, 'devices/plug1/energy')).length === 1, 10_000, 'the Tasmota readings');
+    assert.deepEqual(await points(w.url, 'devices/plug1/power'), [[T0, 1843]]);
+    assert.deepEqual(await points(w.url, 'devices/plug1/energy'), [[T0, 152.317]]);
+    const device = await w.request('/api/v1/devices/devices/plug1');
+    assert.equal(device.status, 200, JSON.stringify(device.body));
+    assert.equal(device.body.family, 'tasmota');
+    assert.equal(device.body.source, 'mqtt');
+  },
+);
+
+test(
   'a malformed payload among good ones is counted, logged once with its topic and reason, and skipped',
   LIMIT,
   async (t) => {
