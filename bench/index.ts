@@ -1,7 +1,7 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`
  * (`ingest-query`, `clustering`, `dump`, `large-body`, `sensorlog-parse`, `abuse-reads`, `compaction`,
- * `subscribe`, `overload`, `energy`, `buildings`, `dashboard`).
+ * `subscribe`, `overload`, `energy`, `buildings`, `dashboard`, `devices`).
  * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
  * one (DuckDB, in-process bus): when either names the server stack, the ingest and dump benchmarks
  * run on both and print them side by side (`npm run bench -- --store postgres --bus nats`). PostgreSQL is
@@ -33,6 +33,7 @@ const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> =
   energy: async (options) => (await import('./energy.js')).run(options),
   buildings: async (options) => (await import('./buildings.js')).run(options),
   dashboard: async (options) => (await import('./dashboard.js')).run(options),
+  devices: async (options) => (await import('./devices.js')).run(options),
 };
 
 const { values } = parseArgs({

@@ -9,6 +9,7 @@ export const services = {
     port: 5432,
   },
   nats: { url: process.env.TEST_BUS_URL ?? 'nats://127.0.0.1:4222', host: '127.0.0.1', port: 4222 },
+  mosquitto: { url: process.env.TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883', host: '127.0.0.1', port: 1883 },
 } as const;
 
 function reachable(host: string, port: number): Promise<boolean> {

@@ -5,6 +5,7 @@ import type { BuildingsService } from '../buildings/index.js';
 import type { ReadingsService } from '../readings/index.js';
 import { emoncmsRoutes } from './emoncms.js';
 import { createPolling } from './poll/index.js';
+import { startMqttSubscriber } from './mqtt.js';
 import { type Settings, settings } from './settings.js';
 import { createDeviceSink } from './sink.js';
 
@@ -34,7 +35,11 @@ export const devicesModule = defineModule({
       roles: {
         jobs: polling.jobs, // polled devices
         api: polling.api, // GET/POST/DELETE /api/v1/devices
-        ingest: { routes: emoncmsRoutes({ sink, now: deps.now }) }, // the Emoncms input API
+        ingest: {
+          routes: emoncmsRoutes({ sink, now: deps.now }), // the Emoncms input API
+          start: () =>
+            startMqttSubscriber({ ...ctx, settings: ctx.settings.mqtt, zone: ctx.core.timezone, sink, now: deps.now }),
+        },
       },
     };
   },

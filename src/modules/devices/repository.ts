@@ -29,14 +29,23 @@ export async function touchDevices(
   seen: readonly { deviceId: string; family: string; source: Device['source']; at: number; online?: boolean }[],
 ): Promise<void> {
   if (!seen.length) return;
+  // one statement for many rows: row by row, DuckDB took ~9 ms a device (500 devices: 4.5 s)
   await store.transaction(async (tx) => {
-    for (const d of seen)
+    for (let from = 0; from < seen.length; from += TOUCH_ROWS_PER_STATEMENT) {
+      const rows = seen.slice(from, from + TOUCH_ROWS_PER_STATEMENT);
+      const values = rows.map(
+        (_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5}, $${i * 5 + 5})`,
+      );
       await tx.run(
-        `INSERT INTO devices (device_id, family, source, online, last_message, created_at) VALUES ($1, $2, $3, $4, $5, $5)
+        `INSERT INTO devices (device_id, family, source, online, last_message, created_at) VALUES ${values.join(', ')}
          ON CONFLICT (device_id) DO UPDATE SET
            last_message = GREATEST(COALESCE(devices.last_message, 0), excluded.last_message),
            online = COALESCE(excluded.online, devices.online)`,
-        [d.deviceId, d.family, d.source, d.online ?? null, d.at],
+        rows.flatMap((d) => [d.deviceId, d.family, d.source, d.online ?? null, d.at]),
       );
+    }
   });
 }
+
+/** Rows per upsert statement (5 parameters each; PostgreSQL takes at most 65,535). */
+const TOUCH_ROWS_PER_STATEMENT = 1000;

@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
+import { int } from '../../core/settings.js';
 import { FORMAT_NAMES } from './format.js';
 
 /** One MQTT subscription: which topics, how their payloads read, the devices' zone, the series prefix. */
@@ -101,6 +102,12 @@ export const settings = z.object({
         .describe(
           'MQTT client id: the broker keeps this persistent session, so messages published while Wattline is down are delivered when it is back. Each ingest process needs its own.',
         ),
+      batchSize: int(
+        5000,
+        1,
+        32_767,
+        'Most MQTT messages written as one batch. The broker may send twice this many before Wattline acknowledges them (MQTT 5 Receive Maximum), which bounds what Wattline holds while the store is slow.',
+      ),
       subscriptions: subscriptionList
         .default(DEFAULT_SUBSCRIPTIONS as never)
         .describe(

@@ -21,8 +21,12 @@ export interface Origin {
 /** A series key segment from a device name: characters a key cannot hold become `_`. */
 export const keySegment = (name: string) => name.replace(/[^A-Za-z0-9_.:/-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '');
 
-/** `<prefix>/<device>`: the device's id in the registry and the start of its series' keys. */
-export const deviceId = (prefix: string, device: string) => `${prefix}/${keySegment(device)}`;
+/**
+ * `<prefix>/<device>`: the device's id in the registry and the start of its series' keys (an empty
+ * prefix: the device alone, for Wattline's json format whose series keys are the payload's own).
+ */
+export const deviceId = (prefix: string, device: string) =>
+  prefix ? `${prefix}/${keySegment(device)}` : keySegment(device);
 
 /** The series of one quantity of a device. */
 export const seriesOf = (prefix: string, r: Pick<DeviceReading, 'device' | 'quantity'>) =>

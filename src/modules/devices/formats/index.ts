@@ -1,5 +1,6 @@
 import type { FormatName, PayloadFormat } from '../format.js';
 import { emonhub } from './emonhub.js';
+import { jsonFormat } from './json.js';
 import { shellyGen1 } from './shelly-gen1.js';
 import { shellyGen2 } from './shelly-gen2.js';
 import { tasmota } from './tasmota.js';
@@ -12,4 +13,5 @@ export const FORMATS: Partial<Record<FormatName, PayloadFormat>> = {
   'shelly-gen2': shellyGen2,
   zigbee2mqtt,
   emonhub,
+  json: jsonFormat,
 };
