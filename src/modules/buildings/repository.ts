@@ -108,12 +108,18 @@ export async function insertSensor(store: Store, sensor: Sensor): Promise<void> 
   });
 }
 
-/** One sensor row; with `skipExisting` an id already there is left as it is. */
-function insertRow(tx: StoreTx, sensor: Sensor, skipExisting = false) {
+/** Sensors one INSERT statement holds at most (8 parameters each). */
+const INSERT_CHUNK = 500;
+
+const insertRow = (tx: StoreTx, sensor: Sensor) => insertRows(tx, [sensor], false);
+
+/** Sensor rows in one statement; with `skipExisting` an id already there is left as it is. */
+function insertRows(tx: StoreTx, sensors: readonly Sensor[], skipExisting = true) {
+  const values = sensors.map((_, i) => `(${Array.from({ length: 8 }, (_, k) => `$${i * 8 + k + 1}`).join(', ')})`);
   return tx.run(
     `INSERT INTO building_sensors (sensor_id, name, sensor_type, room, series, tags, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)${skipExisting ? ' ON CONFLICT (sensor_id) DO NOTHING' : ''}`,
-    [
+     VALUES ${values.join(', ')}${skipExisting ? ' ON CONFLICT (sensor_id) DO NOTHING' : ''}`,
+    sensors.flatMap((sensor) => [
       sensor.sensorId,
       sensor.name,
       sensor.sensorType,
@@ -122,7 +128,7 @@ function insertRow(tx: StoreTx, sensor: Sensor, skipExisting = false) {
       JSON.stringify(sensor.tags),
       sensor.createdAt,
       sensor.updatedAt,
-    ],
+    ]),
   );
 }
 
@@ -171,9 +177,10 @@ export async function insertMissingSensors(store: Store, sensors: readonly Senso
     for (const sensor of sensors) {
       if (known.has(sensor.sensorId)) continue;
       known.add(sensor.sensorId);
-      await insertRow(tx, sensor, true);
       added.push(sensor);
     }
+    // many at once (500 new devices' quantities): one statement per chunk, not a round trip each
+    for (let i = 0; i < added.length; i += INSERT_CHUNK) await insertRows(tx, added.slice(i, i + INSERT_CHUNK));
     return added;
   });
 }

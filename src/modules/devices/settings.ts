@@ -28,8 +28,10 @@ export type Subscription = z.output<typeof subscription>;
 export const DEFAULT_SUBSCRIPTIONS: z.input<typeof subscription>[] = [
   { topic: 'tele/+/SENSOR', format: 'tasmota' },
   { topic: 'tele/+/LWT', format: 'tasmota' },
+  { topic: 'stat/+/STATUS10', format: 'tasmota' },
   { topic: 'shellies/#', format: 'shelly-gen1' },
   { topic: '+/events/rpc', format: 'shelly-gen2' },
+  { topic: '+/status/+', format: 'shelly-gen2' },
   { topic: 'zigbee2mqtt/#', format: 'zigbee2mqtt' },
   { topic: 'emon/#', format: 'emonhub' },
 ];
