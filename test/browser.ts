@@ -70,3 +70,8 @@ export async function launchBrowser(t: TestContext): Promise<TestBrowser | undef
     },
   };
 }
+
+/** Waits until the dashboard's view has drawn (every panel answered or showed its error). */
+export async function drawn(page: Page) {
+  await page.locator('.view[aria-busy="false"]').waitFor();
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, PHONE } from './browser.js';
+import { launchBrowser, PHONE, drawn } from './browser.js';
 import { build, sampleFile, type TestApp, until } from './helpers.js';
 
 const METER = 'home/meter/power';
@@ -31,10 +31,6 @@ async function seeded(t: Parameters<typeof build>[0]): Promise<TestApp> {
   assert.equal((await w.ingest(fs.readFileSync(sampleFile('readings.ndjson'), 'utf8'))).status, 200);
   await until(async () => (await w.request(`/api/v1/series/${METER}`)).body.count === 96, 10_000, 'the sample stored');
   return w;
-}
-
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { launchBrowser, PHONE } from './browser.js';
+import { launchBrowser, PHONE, drawn } from './browser.js';
 import { build, type TestApp, until } from './helpers.js';
 
 const METER = 'home/meter/consumption';
@@ -136,10 +136,6 @@ function expected(t: {
     missing_slots: String(t.missing_slots),
     unpriced_kwh: kwh(t.unpriced_kwh),
   };
-}
-
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
 }
 
 /** Checks the table and the carbon figures against the API for a day. */

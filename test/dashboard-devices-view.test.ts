@@ -3,14 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { DateTime } from 'luxon';
-import type { Page } from 'playwright-core';
 import { touchDevices } from '../src/modules/devices/repository.js';
-import { launchBrowser, PHONE } from './browser.js';
-import { build, type TestApp, until } from './helpers.js';
-
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
-}
+import { launchBrowser, PHONE, drawn } from './browser.js';
+import { build, until, sendJson } from './helpers.js';
 
 /** A local HTTP device answering `answer` (a JSON body, or a status code when it fails). */
 async function httpDevice(t: TestContext, answer: object | number): Promise<string> {
@@ -26,15 +21,6 @@ async function httpDevice(t: TestContext, answer: object | number): Promise<stri
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function send(w: TestApp, method: string, path: string, body: unknown) {
-  const r = await w.request(path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.ok(r.status === 200 || r.status === 201, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
-}
-
 /**
  * A polled inverter that answers, a polled heat pump that does not (polled once an hour, so its
  * health stays as the API said it), and a Tasmota plug over MQTT that went offline (as the
@@ -42,13 +28,13 @@ async function send(w: TestApp, method: string, path: string, body: unknown) {
  */
 async function seeded(t: TestContext) {
   const w = await build(t);
-  await send(w, 'POST', '/api/v1/devices', {
+  await sendJson(w, 'POST', '/api/v1/devices', {
     id: 'inverter',
     kind: 'http-json',
     url: await httpDevice(t, { power_w: 1234.5, energy_kwh: 4512.25, temp_c: 41.2 }),
     interval_s: 3600,
   });
-  await send(w, 'POST', '/api/v1/devices', {
+  await sendJson(w, 'POST', '/api/v1/devices', {
     id: 'heatpump',
     kind: 'tasmota',
     url: await httpDevice(t, 503),
@@ -59,7 +45,7 @@ async function seeded(t: TestContext) {
   await touchDevices(w.app.ctx.store, [
     { deviceId: 'devices/hall-plug', family: 'tasmota', source: 'mqtt', at, online: false },
   ]);
-  await send(w, 'POST', '/api/v1/sensors', {
+  await sendJson(w, 'POST', '/api/v1/sensors', {
     sensor_id: 'devices_hall-plug_power',
     name: 'hall-plug power',
     sensor_type: 'power',

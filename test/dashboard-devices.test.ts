@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { launchBrowser, PHONE } from './browser.js';
-import { build, type TestApp } from './helpers.js';
+import { launchBrowser, PHONE, drawn } from './browser.js';
+import { build, type TestApp, sendJson } from './helpers.js';
 
 const T0 = Date.parse('2024-06-01T11:00:00Z');
 const M = 60_000;
@@ -12,30 +11,22 @@ const METER = 'building/main/power';
 /** A meter that measures less than the devices: a sub-circuit picked by mistake. */
 const SMALL = 'building/sub/power';
 
-async function send(w: TestApp, method: string, path: string, body: unknown) {
-  const r = await w.request(path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.ok(r.status === 200 || r.status === 201, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
-}
-
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
-}
-
 const digits = (text: string | null) => (text ?? '').replace(/[^0-9.-]/g, '');
 
 /** Two devices in a room, a whole-building meter and a small one, an hour of readings each. */
 async function seeded(t: Parameters<typeof build>[0]) {
   const w = await build(t);
-  await send(w, 'POST', '/api/v1/rooms', { name: 'Kitchen' });
-  await send(w, 'POST', '/api/v1/sensors', { sensor_id: 'oven', name: 'Oven', sensor_type: 'power', room: 'Kitchen' });
-  await send(w, 'POST', '/api/v1/sensors', { sensor_id: 'fridge', name: 'Fridge', sensor_type: 'energy' });
-  await send(w, 'POST', '/api/v1/sensors', { sensor_id: 'hall-temp', name: 'Hall', sensor_type: 'temperature' });
-  await send(w, 'PUT', `/api/v1/series/${METER}`, { unit: 'W' });
-  await send(w, 'PUT', `/api/v1/series/${SMALL}`, { unit: 'W' });
+  await sendJson(w, 'POST', '/api/v1/rooms', { name: 'Kitchen' });
+  await sendJson(w, 'POST', '/api/v1/sensors', {
+    sensor_id: 'oven',
+    name: 'Oven',
+    sensor_type: 'power',
+    room: 'Kitchen',
+  });
+  await sendJson(w, 'POST', '/api/v1/sensors', { sensor_id: 'fridge', name: 'Fridge', sensor_type: 'energy' });
+  await sendJson(w, 'POST', '/api/v1/sensors', { sensor_id: 'hall-temp', name: 'Hall', sensor_type: 'temperature' });
+  await sendJson(w, 'PUT', `/api/v1/series/${METER}`, { unit: 'W' });
+  await sendJson(w, 'PUT', `/api/v1/series/${SMALL}`, { unit: 'W' });
   const lines = [];
   for (let i = 0; i <= 6; i++) {
     const ts = T0 + i * 10 * M;

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { launchBrowser, PHONE } from './browser.js';
+import { launchBrowser, PHONE, drawn } from './browser.js';
 import { build, type TestApp, until } from './helpers.js';
 
 const M = 60_000;
@@ -12,10 +11,6 @@ const DAY = { spec: 'day:2024-06-01', startMs: Date.parse('2024-05-31T23:00:00Z'
 const METER = 'site/meter/power';
 /** The meter sends nothing from 11:00 to 12:00 London time. */
 const HOLE = { start: Date.parse('2024-06-01T10:00:00Z'), end: Date.parse('2024-06-01T11:00:00Z') };
-
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
-}
 
 /** A Carbon Intensity API stand-in that is down. */
 async function failingUpstream(t: TestContext): Promise<string> {

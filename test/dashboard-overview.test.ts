@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import type { Page, WebSocket as PlaywrightSocket } from 'playwright-core';
-import { launchBrowser, PHONE } from './browser.js';
+import { launchBrowser, PHONE, drawn } from './browser.js';
 import { build, sampleFile, type TestApp, until } from './helpers.js';
 
 const METER = 'home/meter/power';
@@ -74,10 +74,6 @@ async function api(w: TestApp, path: string, params: Record<string, string>) {
   const r = await w.request(`${path}?${new URLSearchParams({ tz: ZONE, ...params })}`);
   assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
   return r.body;
-}
-
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
 }
 
 const text = async (page: Page, testId: string) => (await page.getByTestId(testId).textContent()) ?? '';

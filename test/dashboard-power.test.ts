@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, PHONE } from './browser.js';
+import { launchBrowser, PHONE, drawn } from './browser.js';
 import { build, sampleFile, type TestApp, until } from './helpers.js';
 
 const SERIES = 'home/meter/power';
@@ -14,10 +14,6 @@ async function describeAsWatts(w: TestApp) {
     body: JSON.stringify({ unit: 'W', kind: 'gauge' }),
   });
   assert.ok(described.status === 200 || described.status === 201, JSON.stringify(described.body));
-}
-
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
 }
 
 /** The points the API returns for the window and range the page says it drew. */

@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, PHONE } from './browser.js';
-import { build, type TestApp } from './helpers.js';
+import { launchBrowser, PHONE, drawn } from './browser.js';
+import { build, sendJson } from './helpers.js';
 
 /** The app's clock: noon on 1 June 2024 (13:00 in London), moved on by the test. */
 const NOW = Date.parse('2024-06-01T12:00:00Z');
 const M = 60_000;
 const OFFLINE_AFTER = 15 * M;
 const DAY = { spec: 'day:2024-06-01', start: '2024-06-01T00:00:00+01:00', end: '2024-06-02T00:00:00+01:00' };
-
-async function post(w: TestApp, path: string, body: unknown) {
-  const r = await w.request(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.ok(r.status === 200 || r.status === 201, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
-}
 
 const digits = (text: string | null) => (text ?? '').replace(/[^0-9.-]/g, '');
 
@@ -32,21 +18,26 @@ test('rooms: cards show the API’s power now and energy today, sensor badges fo
   let now = NOW;
   const w = await build(t, { 'buildings.offlineAfterMs': OFFLINE_AFTER }, undefined, { now: () => now });
 
-  await post(w, '/api/v1/rooms', { name: 'Meeting Room 2', floor: 1 });
-  await post(w, '/api/v1/rooms', { name: 'Store' });
-  await post(w, '/api/v1/sensors', {
+  await sendJson(w, 'POST', '/api/v1/rooms', { name: 'Meeting Room 2', floor: 1 });
+  await sendJson(w, 'POST', '/api/v1/rooms', { name: 'Store' });
+  await sendJson(w, 'POST', '/api/v1/sensors', {
     sensor_id: 'p1',
     name: 'Desk power',
     sensor_type: 'power',
     room: 'Meeting Room 2',
   });
-  await post(w, '/api/v1/sensors', {
+  await sendJson(w, 'POST', '/api/v1/sensors', {
     sensor_id: 'e1',
     name: 'Main meter',
     sensor_type: 'energy',
     room: 'Meeting Room 2',
   });
-  await post(w, '/api/v1/sensors', { sensor_id: 't1', name: 'Thermometer', sensor_type: 'temperature', room: 'Store' });
+  await sendJson(w, 'POST', '/api/v1/sensors', {
+    sensor_id: 't1',
+    name: 'Thermometer',
+    sensor_type: 'temperature',
+    room: 'Store',
+  });
   const sent = await w.ingest([
     { series: 'sensors/p1', ts: NOW - 60 * M, value: 1500 },
     { series: 'sensors/p1', ts: NOW - 10 * M, value: 2000 },
@@ -55,7 +46,7 @@ test('rooms: cards show the API’s power now and energy today, sensor badges fo
     { series: 'sensors/e1', ts: NOW - 2 * M, value: 101 },
   ]);
   assert.equal(sent.status, 200, JSON.stringify(sent.body));
-  await post(w, '/api/v1/rooms/metrics', {});
+  await sendJson(w, 'POST', '/api/v1/rooms/metrics', {});
   const rooms = (await w.request('/api/v1/rooms')).body.rooms;
   const metrics = rooms.find((r: { name: string }) => r.name === 'Meeting Room 2').metrics;
   assert.ok(metrics.power_w > 0 && metrics.energy_today_kwh > 0, JSON.stringify(metrics));

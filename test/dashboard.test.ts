@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, PHONE } from './browser.js';
+import { launchBrowser, PHONE, drawn } from './browser.js';
 import { build, sampleFile, type TestApp, until } from './helpers.js';
 
 const METER = 'home/meter/power';
@@ -36,11 +36,6 @@ async function apiEnergy(w: TestApp, period: { start: string; end: string }, win
     total: result.total.toFixed(2),
     buckets: result.points.filter((p: { value: number | null }) => p.value !== null).length,
   };
-}
-
-/** Waits until the view has drawn (every panel answered or showed its error). */
-async function drawn(page: Page) {
-  await page.locator('.view[aria-busy="false"]').waitFor();
 }
 
 const shown = async (page: Page, testId: string) =>

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -146,4 +147,15 @@ export function rawConnection(url: string) {
     status: () => Number(/^HTTP\/1\.1 (\d{3})/.exec(state.text)?.[1] ?? 0),
     body: () => JSON.parse(state.text.slice(state.text.indexOf('\r\n\r\n') + 4)),
   };
+}
+
+/** Sends `body` as JSON with the admin key and expects 200 or 201 (the assertion names the path and answer). */
+export async function sendJson(w: TestApp, method: string, path: string, body: unknown) {
+  const r = await w.request(path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.ok(r.status === 200 || r.status === 201, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
 }
