@@ -34,28 +34,79 @@ const PROBE_LOST_MS = 10_000;
 const DRAIN_QUIET_MS = 5_000;
 const MB = 2 ** 20;
 
-/** One message of a device: its topic under the run's root, its payload, and how many readings it holds. */
+/** One message of a device: its topic under the run's root and its payload. */
 interface Family {
   /** The subscription the server gets for this family's topics under `root`. */
   subscription(root: string): { topic: string; format: string };
-  message(
-    root: string,
-    device: number,
-    seq: number,
-    nowMs: number,
-  ): { topic: string; payload: string; readings: number };
+  message(root: string, device: number, seq: number, nowMs: number): { topic: string; payload: string };
 }
 
+/** A device's power now (W) and its energy counter (kWh) after `seq` messages: plausible, moving numbers. */
+const powerOf = (device: number, seq: number) => 100 + ((device * 7 + seq) % 50);
+const kwhOf = (device: number, seq: number) => Math.round(device * 1000 + seq) / 1000;
+
+/** The families as their devices publish them (payload shapes as in test/fixtures/devices). */
 const FAMILIES: Record<string, Family> = {
   json: {
     subscription: (root) => ({ topic: `${root}/json/#`, format: 'json' }),
     message: (root, device, seq, nowMs) => ({
       topic: `${root}/json/dev${device}`,
       payload: JSON.stringify([
-        { series: `bench/dev${device}/power`, value: 100 + (seq % 50), ts: nowMs, unit: 'W' },
-        { series: `bench/dev${device}/energy`, value: seq / 1000, ts: nowMs, unit: 'kWh' },
+        { series: `bench/dev${device}/power`, value: powerOf(device, seq), ts: nowMs, unit: 'W' },
+        { series: `bench/dev${device}/energy`, value: kwhOf(device, seq), ts: nowMs, unit: 'kWh' },
       ]),
-      readings: 2,
+    }),
+  },
+  // Tasmota's own telemetry carries whole seconds; the ISO time with an offset (SetOption52) plus milliseconds
+  // keeps 40 messages a second per device apart, as a faster meter would be
+  tasmota: {
+    subscription: (root) => ({ topic: `${root}/tele/+/SENSOR`, format: 'tasmota' }),
+    message: (root, device, seq, nowMs) => ({
+      topic: `${root}/tele/plug${device}/SENSOR`,
+      payload: JSON.stringify({
+        Time: new Date(nowMs).toISOString(),
+        ENERGY: {
+          TotalStartTime: '2024-01-08T14:02:55',
+          Total: kwhOf(device, seq),
+          Today: 0.391,
+          Power: powerOf(device, seq),
+          Voltage: 238,
+          Current: 0.61,
+          Factor: 0.97,
+        },
+      }),
+    }),
+  },
+  'shelly-gen2': {
+    subscription: (root) => ({ topic: `${root}/+/events/rpc`, format: 'shelly-gen2' }),
+    message: (root, device, seq, nowMs) => ({
+      topic: `${root}/shellyplusplugs-${device}/events/rpc`,
+      payload: JSON.stringify({
+        src: `shellyplusplugs-${device}`,
+        dst: `shellyplusplugs-${device}/events`,
+        method: 'NotifyStatus',
+        params: {
+          ts: nowMs / 1000,
+          'switch:0': {
+            id: 0,
+            apower: powerOf(device, seq),
+            current: 0.6,
+            aenergy: { total: kwhOf(device, seq) * 1000 },
+          },
+        },
+      }),
+    }),
+  },
+  zigbee2mqtt: {
+    subscription: (root) => ({ topic: `${root}/zigbee2mqtt/#`, format: 'zigbee2mqtt' }),
+    message: (root, device, seq) => ({
+      topic: `${root}/zigbee2mqtt/plug${device}`,
+      payload: JSON.stringify({
+        power: powerOf(device, seq),
+        energy: kwhOf(device, seq),
+        voltage: 231,
+        linkquality: 120,
+      }),
     }),
   },
 };
@@ -106,7 +157,7 @@ export async function run(options: { stack?: Stack } = {}): Promise<void> {
   const r = result;
   console.log();
   printTable(
-    ['MQTT ingest (json, QoS 1)', 'result', 'target'],
+    [`MQTT ingest (${families.join(', ')}; QoS 1)`, 'result', 'target'],
     [
       [`first message of ${DEVICES} new devices, stored`, formatMs(r.firstSightMs), ''],
       ['devices, offered rate', `${DEVICES}, ${RATE.toLocaleString('en-US')} messages/s for ${r.seconds} s`, ''],
@@ -150,10 +201,12 @@ async function measure(root: string, families: string[], pid: number, client: Ht
   const metrics = async () => (await client.get('/metrics')).text;
   const metric = (text: string, name: string) =>
     Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const sumOf = (text: string, pattern: RegExp) =>
+    [...text.matchAll(pattern)].reduce((sum, m) => sum + Number(m[1]), 0);
   const storedNow = async () => {
     const text = await metrics();
     return {
-      stored: metric(text, 'devices_mqtt_messages_total{format="json",outcome="stored"}'),
+      stored: sumOf(text, /^devices_mqtt_messages_total\{format="[^"]*",outcome="stored"\} (\S+)$/gm),
       rows: metric(text, 'persist_rows_total'),
     };
   };

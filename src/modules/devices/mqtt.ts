@@ -24,6 +24,9 @@ const RELOG_AFTER_MS = 3_600_000;
 /** Topic+reason pairs remembered for RELOG_AFTER_MS; past this many the memory starts over. */
 const MAX_REMEMBERED_REASONS = 10_000;
 
+/** What handleMessage answers mqtt.js for a QoS 1 message: one object, not a new stack trace per message. */
+const ACK_LATER = new Error('acknowledged once its readings are committed');
+
 /** A subscription the subscriber reads: its format is known. */
 interface Reader {
   subscription: Subscription;
@@ -110,7 +113,7 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
   client.handleMessage = (packet, callback) => {
     const ack = packet.qos === 0 ? () => undefined : acknowledge(client, packet);
     batcher.add({ topic: packet.topic, payload: packet.payload as Buffer, receivedMs: options.now(), ack });
-    callback(packet.qos === 0 ? undefined : new Error('acknowledged once its readings are committed'));
+    callback(packet.qos === 0 ? undefined : ACK_LATER);
   };
 
   const where = brokerName(settings.url);
