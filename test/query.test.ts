@@ -174,6 +174,59 @@ for (const [name, day, hours, localMidnights] of [
     });
 }
 
+// Zones whose days start on the hour (London, across its autumn change), on a quarter hour (Kathmandu,
+// +05:45) and whose change moves by half an hour (Lord Howe, 2024-10-06 02:00 → 02:30)
+for (const [zone, firstDay] of [
+  ['Europe/London', '2024-10-26'],
+  ['Asia/Kathmandu', '2024-10-26'],
+  ['Australia/Lord_Howe', '2024-10-05'],
+] as const)
+  for (const mode of MODES)
+    test(`every aggregation of ${zone} days agrees with the readings each local day holds (${mode})`, async (t) => {
+      const w = await buildMode(t, mode);
+      if (!w) return;
+      const localDate = (ms: number) => new Date(ms).toLocaleDateString('en-CA', { timeZone: zone });
+      // a reading every 7 minutes (so some fall on local midnights, some in a repeated hour) for 3 days
+      const start = Date.parse(`${firstDay}T00:00:00Z`) - 86_400_000;
+      const lines = [];
+      for (let i = 0, ts = start; ts < start + 4 * 86_400_000; i++, ts += 7 * 60_000)
+        lines.push({ series: 'zoned', value: ((i * 37) % 101) - 20, ts });
+      await w.ingest(lines);
+      const byDay = new Map<string, number[]>();
+      const queryStart = start + 12 * 3_600_000;
+      const queryEnd = start + 3 * 86_400_000;
+      const inRange = lines.filter((l) => l.ts >= queryStart && l.ts <= queryEnd);
+      for (const l of inRange) byDay.set(localDate(l.ts), [...(byDay.get(localDate(l.ts)) ?? []), l.value]);
+      const expected: Record<string, (values: number[]) => number> = {
+        min: (v) => Math.min(...v),
+        max: (v) => Math.max(...v),
+        sum: (v) => v.reduce((a, b) => a + b, 0),
+        count: (v) => v.length,
+        avg: (v) => v.reduce((a, b) => a + b, 0) / v.length,
+        first: (v) => v[0],
+        last: (v) => v.at(-1)!,
+      };
+      for (const [agg, of] of Object.entries(expected)) {
+        const res = await w.request(
+          `/api/v1/query?series=zoned&start=${queryStart}&end=${queryEnd}&window=1d&agg=${agg}&tz=${zone}`,
+        );
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const got = res.body.results[0].points.map((p: { time: string; value: number }) => [
+          localDate(Date.parse(p.time)),
+          p.value,
+        ]);
+        assert.deepEqual(
+          got.map(([day]: [string]) => day),
+          [...byDay.keys()],
+          `${agg}: one bucket per local day`,
+        );
+        for (const [day, value] of got) {
+          const want = of(byDay.get(day)!);
+          assert.ok(Math.abs(value - want) < 1e-9, `${zone} ${day} ${agg}: ${value}, expected ${want}`);
+        }
+      }
+    });
+
 for (const mode of MODES)
   test(`bad parameters get a 400 naming the parameter (${mode})`, async (t) => {
     const w = await buildMode(t, mode);
