@@ -121,3 +121,29 @@ test('power: a week of the sample in 15-minute buckets with its min/max band, on
     assert.deepEqual(page.errors, []);
   }
 });
+
+test('power: more lines than colours get averages only, without a min/max band each', async (t) => {
+  const browser = await launchBrowser(t);
+  if (!browser) return;
+  const w = await build(t, { timezone: 'Europe/London' });
+  const keys = Array.from({ length: 7 }, (_, i) => `home/plug${i}/power`);
+  const start = Date.parse('2024-05-27T00:00:00+01:00');
+  // a reading and one 300 W higher five minutes later in each quarter-hour: a band would span 300 W
+  const lines = keys.flatMap((series, i) =>
+    Array.from({ length: 2 * 96 }, (_, j) => ({
+      series,
+      ts: start + Math.floor(j / 2) * 900_000 + (j % 2) * 300_000,
+      value: 100 * i + (j % 2) * 300,
+      unit: 'W',
+    })),
+  );
+  assert.equal((await w.ingest(lines)).status, 200);
+  const page = await browser.page();
+  await page.goto(`${w.url}/?view=power&period=month:2024-05&series=${keys.join(',')}`);
+  await drawn(page);
+  assert.equal(await page.getByTestId('power-chart').getAttribute('data-window'), '30m', 'a coarse window');
+  assert.equal(await page.getByTestId('power-chart').getAttribute('data-band'), null);
+  assert.doesNotMatch((await page.locator('.panel .note').first().textContent()) ?? '', /minimum and maximum/);
+  assert.equal(await page.locator('li[data-series]').count(), 7, 'every line in the legend');
+  assert.deepEqual(page.errors, []);
+});

@@ -33,6 +33,8 @@ const WINDOWS: [string, number][] = [
 const MAX_POINTS = 2000;
 /** Points of all lines together: 50 lines of a day get 5-minute averages, not 72,000 points to read and draw. */
 const MAX_TOTAL_POINTS = 20_000;
+/** Lines that still get their min/max band: as many as there are distinct colours. */
+const MAX_BANDED_LINES = 6;
 const COLOURS = ['--accent', '#d9480f', '#2b8a3e', '#862e9c', '#1864ab', '#c2255c'];
 
 /** The smallest window that keeps each of `lines` series at or under ~2,000 points, and all under ~20,000. */
@@ -59,14 +61,16 @@ export const power: View = {
       return;
     }
     const window = windowFor(ctx.period, keys.length);
+    // coarse buckets hide peaks: their min and max are drawn as a band around the average, for a
+    // few lines only (many shaded bands hide each other, and each costs the store two more reads)
+    const band = window.minutes >= 15 && keys.length <= MAX_BANDED_LINES;
     let lines: Line[];
     try {
-      lines = await readLines(ctx, keys, window);
+      lines = await readLines(ctx, keys, window, band);
     } catch (err) {
       panel.append(problem((err as Error).message));
       return;
     }
-    const band = window.minutes >= 15;
     panel.append(
       h('h2', {}, `Power, ${ctx.period.label}`),
       h(
@@ -103,7 +107,7 @@ export const power: View = {
   },
 };
 
-async function readLines(ctx: ViewContext, keys: string[], window: { name: string; minutes: number }) {
+async function readLines(ctx: ViewContext, keys: string[], window: { name: string; minutes: number }, band: boolean) {
   const read = (agg: string) =>
     get('/api/v1/query', {
       series: keys.join(','),
@@ -115,11 +119,10 @@ async function readLines(ctx: ViewContext, keys: string[], window: { name: strin
       // spells their times in UTC, which is cheaper than in a zone for tens of thousands of points
       tz: window.name === '1d' ? ctx.config.timezone : undefined,
     }).then((body: Json) => body.results as { series: string; unit: string | null; points: Json[] }[]);
-  // coarse buckets hide peaks: their min and max are drawn as a band around the average
   const [avg, min, max] = await Promise.all([
     read('avg'),
-    window.minutes >= 15 ? read('min') : undefined,
-    window.minutes >= 15 ? read('max') : undefined,
+    band ? read('min') : undefined,
+    band ? read('max') : undefined,
   ]);
   return avg.map((result, i): Line => {
     // Date.parse, not luxon: tens of thousands of times are read here

@@ -51,40 +51,6 @@ function bucketSql(bucket: Bucket, range: { startMs: number; endMs: number }, ts
   return `(${localDay} - ${offsetOf(`(${localDay} - ${offsetOf(ts)})`)})`;
 }
 
-/** Each aggregation as partial figures per fixed slot (`fine`), then how a bucket combines its slots' partials. */
-const PARTIAL_AGGREGATE_SQL: Record<Aggregation, { partial: string; combine: string }> = {
-  min: { partial: 'min(value) AS p', combine: 'min(p)' },
-  max: { partial: 'max(value) AS p', combine: 'max(p)' },
-  sum: { partial: 'sum(value) AS p', combine: 'sum(p)' },
-  count: { partial: 'count(*) AS n', combine: 'CAST(sum(n) AS DOUBLE PRECISION)' },
-  avg: { partial: 'sum(value) AS p, count(value) AS n', combine: 'sum(p) / sum(n)' },
-  first: { partial: 'arg_min(value, ts) AS p, min(ts) AS pt', combine: 'arg_min(p, pt)' },
-  last: { partial: 'arg_max(value, ts) AS p, max(ts) AS pt', combine: 'arg_max(p, pt)' },
-};
-
-/**
- * A slot width (1 h, else 15 min) in which no local day of `zone` starts and no offset changes
- * over the range, so a calendar bucket is a whole number of such slots; undefined for a zone whose
- * offsets or changes fall off that grid (then every reading is bucketed on its own).
- */
-function zoneGrainMs(zone: string, range: { startMs: number; endMs: number }): number | undefined {
-  const { untilMs, offsetMs } = zoneOffsets(zone, range.startMs - OFFSET_MARGIN_MS, range.endMs + OFFSET_MARGIN_MS);
-  return [3_600_000, 900_000].find((grain) => [...untilMs, ...offsetMs].every((ms) => ms % grain === 0));
-}
-
-/**
- * A calendar-bucket aggregate in two steps: partial figures per fixed `grainMs` slot (plain integer
- * arithmetic over every reading), then the local days over those few slots. Working out a reading's
- * local day row by row costs several times the whole aggregate (a year of 50 one-minute series:
- * seconds, against a fraction of one this way).
- */
-function calendarAggregateSql(plan: AggregatePlan, source: string, grainMs: number): string {
-  const { partial, combine } = PARTIAL_AGGREGATE_SQL[plan.agg];
-  return `SELECT series_id, ${bucketSql(plan.bucket, plan, 'slot')} AS t, ${combine} AS value
-    FROM (SELECT series_id, ${fixedBucketSql(grainMs)} AS slot, ${partial} FROM (${source}) AS src GROUP BY 1, 2) AS fine
-    GROUP BY 1, 2 ORDER BY 1, 2`;
-}
-
 /**
  * Readings in the embedded DuckDB store, append-first: rows are appended with an ever-increasing
  * `seq` and no key check; a row not later than its series' last stored time marks its day 'dirty',
@@ -180,8 +146,6 @@ export class DuckDbReadings implements ReadingsStorage {
   }
 
   aggregate(plan: AggregatePlan): Promise<ReadingColumns> {
-    const grain = plan.bucket.kind === 'calendar' ? zoneGrainMs(plan.bucket.zone, plan) : undefined;
-    if (grain !== undefined) return readColumns(this.store, calendarAggregateSql(plan, this.source(plan), grain));
     const sql = `SELECT series_id, ${bucketSql(plan.bucket, plan)} AS t, ${AGGREGATE_SQL[plan.agg]} AS value
       FROM (${this.source(plan)}) AS src GROUP BY 1, 2 ORDER BY 1, 2`;
     return readColumns(this.store, sql);
