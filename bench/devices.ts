@@ -126,7 +126,7 @@ interface Result {
   rssBytes: number[];
 }
 
-export async function run(options: { stack?: Stack } = {}): Promise<void> {
+export async function run(options: { stack?: Stack; serverCpuProfDir?: string } = {}): Promise<void> {
   const startedAt = new Date();
   const stack = options.stack ?? EMBEDDED;
   const families = (process.env.BENCH_DEVICES_FAMILIES ?? Object.keys(FAMILIES).join(',')).split(',');
@@ -146,8 +146,9 @@ export async function run(options: { stack?: Stack } = {}): Promise<void> {
   let result: Result;
   try {
     result = await withStackDataDir(stack, (dataDir, stackEnv) =>
-      withServerProcess({ dataDir, env: { ...stackEnv, ...env } }, (server, client) =>
-        measure(root, families, server.pid, client),
+      withServerProcess(
+        { dataDir, env: { ...stackEnv, ...env }, cpuProfDir: options.serverCpuProfDir },
+        (server, client) => measure(root, families, server.pid, client),
       ),
     );
   } finally {

@@ -34,6 +34,7 @@ storage.startBackground({
   metrics: createReadingsMetrics(new Registry()),
   intervalMs: 3_600_000,
   quietMs: 0,
+  dirtyWaitMs: 0,
   sliceRows: Number(sliceRowsArg),
 });
 

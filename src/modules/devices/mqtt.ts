@@ -82,7 +82,7 @@ function createMetrics(registry: Registry) {
  * The MQTT subscriber (role `ingest`; off while `mqtt.url` is empty). It subscribes with QoS 1 in a
  * persistent session and acknowledges each message only once its readings are committed (or stored
  * in JetStream), so the broker delivers again whatever a killed process had not written. Messages
- * that arrive together are written together, and the broker sends at most 2 × `mqtt.batchSize`
+ * that arrive together are written together, and the broker sends at most `mqtt.inFlight`
  * unacknowledged ones (MQTT 5 Receive Maximum), which bounds memory when the store is slow.
  */
 export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
@@ -104,7 +104,7 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
     password: settings.password || undefined,
     clean: false,
     protocolVersion: 5,
-    properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES, receiveMaximum: 2 * settings.batchSize },
+    properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES, receiveMaximum: settings.inFlight },
     reconnectPeriod: 1_000,
   });
   // mqtt.js sends a PUBACK when handleMessage calls back, and takes the next packet only after
@@ -167,10 +167,13 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
       if (parsed.availability) group.availability.push(parsed.availability);
       group.messages++;
     }
-    for (const [reader, group] of groups) {
-      await writeUntilTaken(reader, group.readings, group.availability);
-      metrics.messages.inc({ format: reader.format.name, outcome: 'stored' }, group.messages);
-    }
+    // every subscription's readings at once: the persistor commits them together
+    await Promise.all(
+      [...groups].map(async ([reader, group]) => {
+        await writeUntilTaken(reader, group.readings, group.availability);
+        metrics.messages.inc({ format: reader.format.name, outcome: 'stored' }, group.messages);
+      }),
+    );
     for (const message of batch) message.ack();
   }
 
@@ -264,38 +267,45 @@ function acknowledge(client: MqttClient, packet: IPublishPacket): () => void {
 
 /**
  * Group commit for messages: the first message starts a write on the next turn of the event loop
- * (so every message of the same network read joins it); messages that arrive meanwhile form the
- * next batch, up to `batchSize` each.
+ * (so every message of the same network read joins it), up to `batchSize` each. Two writes run at
+ * once, so messages are parsed and handed to the store while the batch before is being committed;
+ * what arrives while both run waits for the next.
  */
 function createBatcher(batchSize: number, write: (batch: Received[]) => Promise<void>) {
+  const WRITES_AT_ONCE = 2;
   const waiting: Received[] = [];
-  let running: Promise<void> | undefined;
+  let writing = 0;
+  let scheduled = false;
   let stopped = false;
+  let idle: (() => void) | undefined;
 
-  async function drain() {
-    await new Promise((resolve) => setImmediate(resolve));
-    while (waiting.length && !stopped) await write(waiting.splice(0, batchSize));
-  }
-
-  function kick() {
-    running ??= drain()
-      .catch(() => undefined) // only an abort on shutdown ends a write unfinished
-      .finally(() => {
-        running = undefined;
-        if (waiting.length && !stopped) kick(); // arrived as the last write ended
-      });
+  function pump() {
+    scheduled = false;
+    while (writing < WRITES_AT_ONCE && waiting.length && !stopped) {
+      writing++;
+      write(waiting.splice(0, batchSize))
+        .catch(() => undefined) // only an abort on shutdown ends a write unfinished
+        .finally(() => {
+          writing--;
+          if (writing === 0) idle?.();
+          pump();
+        });
+    }
   }
 
   return {
     add(message: Received) {
       if (stopped) return; // unacknowledged: the broker delivers it again
       waiting.push(message);
-      kick();
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(pump);
+      }
     },
-    /** Takes no more messages and waits for the batch being written. */
+    /** Takes no more messages and waits for the batches being written. */
     async stop() {
       stopped = true;
-      await running;
+      if (writing) await new Promise<void>((resolve) => (idle = resolve));
     },
   };
 }

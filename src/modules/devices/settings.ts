@@ -104,11 +104,12 @@ export const settings = z.object({
         .describe(
           'MQTT client id: the broker keeps this persistent session, so messages published while Wattline is down are delivered when it is back. Each ingest process needs its own.',
         ),
-      batchSize: int(
-        5000,
+      batchSize: int(5000, 1, 32_767, 'Most MQTT messages written as one batch.'),
+      inFlight: int(
+        65_535,
         1,
-        32_767,
-        'Most MQTT messages written as one batch. The broker may send twice this many before Wattline acknowledges them (MQTT 5 Receive Maximum), which bounds what Wattline holds while the store is slow.',
+        65_535,
+        "Most messages the broker may send before Wattline acknowledges them (MQTT 5 Receive Maximum; 65,535 is the protocol's limit): what Wattline holds while batches are committed, and how long a slow commit can be before the broker has to queue (Mosquitto drops past its max_queued_messages).",
       ),
       subscriptions: subscriptionList
         .default(DEFAULT_SUBSCRIPTIONS as never)

@@ -67,12 +67,18 @@ export function createDeviceSink(deps: {
         }
         builder.push(keyId, r.ts, r.value);
       }
-      // the readings first: a sensor is registered once its series holds what it reported
-      await deps.bus.publish(READINGS_TOPIC, builder.take());
-      if (newSensors.length) {
-        await deps.buildings.ensureSensors(newSensors);
-        for (const s of newSensors) ensured.add(s.sensorId);
-      }
+      // the readings first: a sensor is registered once its series holds what it reported; the
+      // device registry meanwhile (its own table, its own transaction)
+      const batch = builder.take();
+      await Promise.all([
+        deps.bus.publish(READINGS_TOPIC, batch).then(async () => {
+          if (!newSensors.length) return;
+          await deps.buildings.ensureSensors(newSensors);
+          for (const s of newSensors) ensured.add(s.sensorId);
+        }),
+        note(readings, origin, availability),
+      ]);
+      return;
     }
     await note(readings, origin, availability);
   }

@@ -147,6 +147,7 @@ export const readingsModule = defineModule({
               metrics,
               intervalMs: compaction.intervalMs,
               quietMs: compaction.quietMs,
+              dirtyWaitMs: compaction.dirtyWaitMs,
               sliceRows: compaction.sliceRows,
             });
             return async () => {

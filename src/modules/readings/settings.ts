@@ -32,7 +32,13 @@ export const settings = z.object({
         10_000,
         0,
         86_400_000,
-        'A partition with only in-order appends is sorted once it has had no writes for this long.',
+        'A partition is sorted and deduplicated once it has had no writes for this long (an in-order day only once it is over).',
+      ),
+      dirtyWaitMs: int(
+        60_000,
+        0,
+        86_400_000,
+        'A partition holding resent or late readings that is still being written is rewritten at the latest this long after it became so (or after its last rewrite); queries deduplicate it meanwhile. A rewrite holds up writes, so a busy day is not rewritten on every compactor run.',
       ),
       sliceRows: int(
         5_000_000,

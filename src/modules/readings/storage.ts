@@ -83,6 +83,7 @@ export interface ReadingsStorage {
     metrics: Metrics;
     intervalMs: number;
     quietMs: number;
+    dirtyWaitMs: number;
     sliceRows: number;
   }): void;
   compactNow(): Promise<void>;

@@ -41,6 +41,7 @@ export async function openTestEngine(t: TestContext, options: { catalogSaveMs?: 
       metrics,
       intervalMs: 3_600_000,
       quietMs: 0,
+      dirtyWaitMs: 0,
       sliceRows: options.sliceRows ?? 5_000_000,
     });
   }

@@ -13,6 +13,8 @@ export interface CompactorOptions {
   metrics: Metrics;
   intervalMs: number;
   quietMs: number;
+  /** Longest a dirty day still being written waits for its rewrite (partitions.ts, dueForCompaction). */
+  dirtyWaitMs: number;
   /** Most rows rewritten in one transaction: larger days are compacted a slice at a time. */
   sliceRows: number;
 }
@@ -56,7 +58,7 @@ export function startCompactor(options: CompactorOptions) {
       return true;
     });
     if (sortedSaved) partitions.markSaved(new Map([[day, 'sorted']]));
-    partitions.markSorted(day, version);
+    partitions.markSorted(day, version, Date.now());
     metrics.compactions.inc();
     log.debug(
       { day: new Date(day * 86_400_000).toISOString().slice(0, 10), ms: Math.round(performance.now() - started) },
@@ -65,7 +67,7 @@ export function startCompactor(options: CompactorOptions) {
   }
 
   async function runOnce(quietMs: number, includeOpenDay = false) {
-    for (const day of partitions.dueForCompaction(Date.now(), quietMs, includeOpenDay)) {
+    for (const day of partitions.dueForCompaction(Date.now(), quietMs, options.dirtyWaitMs, includeOpenDay)) {
       if (stopped) return;
       await compactDay(day);
     }

@@ -196,7 +196,14 @@ export class DuckDbReadings implements ReadingsStorage {
       SELECT series_id, ts, arg_max(value, seq) AS value FROM readings WHERE ${where} AND (${inDirty}) GROUP BY series_id, ts`;
   }
 
-  startBackground(options: { log: Logger; metrics: Metrics; intervalMs: number; quietMs: number; sliceRows: number }) {
+  startBackground(options: {
+    log: Logger;
+    metrics: Metrics;
+    intervalMs: number;
+    quietMs: number;
+    dirtyWaitMs: number;
+    sliceRows: number;
+  }) {
     this.compactor = startCompactor({
       store: this.store,
       partitions: this.partitions,

@@ -12,6 +12,9 @@ export class PartitionTracker {
   private readonly states = new Map<number, PartitionState>();
   private readonly saved = new Map<number, PartitionState>();
   private readonly lastWriteMs = new Map<number, number>();
+  // when each dirty day was last rewritten (or became dirty): a day written all the time is not
+  // rewritten on every compactor run
+  private readonly dirtySinceMs = new Map<number, number>();
   // bumped on every write to a day, so the compactor can tell whether one landed while it ran
   private readonly versions = new Map<number, number>();
 
@@ -32,6 +35,7 @@ export class PartitionTracker {
 
   /** Records a write to `day`; made visible before the write commits, so queries dedupe in time. */
   markWritten(day: number, state: PartitionState, nowMs: number) {
+    if (state === 'dirty' && this.states.get(day) !== 'dirty') this.dirtySinceMs.set(day, nowMs);
     this.states.set(day, state);
     this.lastWriteMs.set(day, nowMs);
     this.versions.set(day, this.version(day) + 1);
@@ -53,8 +57,9 @@ export class PartitionTracker {
   }
 
   /** A compaction that started at `version` has committed: the day is sorted unless written since. */
-  markSorted(day: number, version: number) {
+  markSorted(day: number, version: number, nowMs: number) {
     if (this.version(day) === version) this.states.set(day, 'sorted');
+    else this.dirtySinceMs.set(day, nowMs); // written meanwhile: still dirty, the wait starts again
   }
 
   /** Dirty days intersecting [startMs, endMs], merged into contiguous [lo, hi) ranges. */
@@ -75,21 +80,21 @@ export class PartitionTracker {
   }
 
   /**
-   * Days worth compacting now: every dirty one first, then appended days that are over (UTC) and
+   * Days worth compacting now: dirty ones first, then appended days that are over (UTC), each once
    * quiet for `quietMs` — today's in-order data is left alone rather than rewritten over and over.
+   * A dirty day still being written waits at most `dirtyWaitMs` from when it became dirty or was
+   * last rewritten: a rewrite holds up writes (seconds for a busy day), and queries deduplicate
+   * a dirty day meanwhile.
    */
-  dueForCompaction(nowMs: number, quietMs: number, includeOpenDay = false): number[] {
+  dueForCompaction(nowMs: number, quietMs: number, dirtyWaitMs: number, includeOpenDay = false): number[] {
     const today = Math.floor(nowMs / DAY_MS);
     const dirty: number[] = [];
     const quiet: number[] = [];
     for (const [day, state] of this.states) {
-      if (state === 'dirty') dirty.push(day);
-      else if (
-        state === 'appended' &&
-        (day < today || includeOpenDay) &&
-        nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs
-      )
-        quiet.push(day);
+      const isQuiet = nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs;
+      if (state === 'dirty') {
+        if (isQuiet || nowMs - (this.dirtySinceMs.get(day) ?? 0) >= dirtyWaitMs) dirty.push(day);
+      } else if (state === 'appended' && (day < today || includeOpenDay) && isQuiet) quiet.push(day);
     }
     return [...dirty.sort((a, b) => a - b), ...quiet.sort((a, b) => a - b)];
   }
