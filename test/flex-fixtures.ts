@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import type { TestApp } from './helpers.js';
+import type { TestContext } from 'node:test';
+import { dropSchema, type Mode, type TestApp, tempDir, uniqueSchema } from './helpers.js';
+import { needService, services } from './services.js';
 
 /** Monday 3 June 2024, 10:00 UTC = 11:00 in London (BST): the tests' "now". */
 export const T0 = Date.UTC(2024, 5, 3, 10, 0);
@@ -34,4 +36,20 @@ export async function invite(w: TestApp, body: Record<string, unknown>) {
   const r = await w.request(`${DR}/invitation/send`, sendJson('POST', body));
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body;
+}
+
+/**
+ * Where a test's apps keep their data in a mode: a data directory, and in server mode a PostgreSQL
+ * schema of its own (dropped when the test ends). The same place again is a restart. Undefined when
+ * the mode's services are missing (the test is then skipped with the reason).
+ */
+export async function placeFor(
+  t: TestContext,
+  mode: Mode,
+): Promise<{ dataDir: string; overrides: Record<string, unknown> } | undefined> {
+  if (mode === 'embedded') return { dataDir: tempDir(), overrides: {} };
+  if (!(await needService(t, 'postgres'))) return undefined;
+  const schema = uniqueSchema();
+  t.after(() => dropSchema(schema));
+  return { dataDir: tempDir(), overrides: { databaseUrl: services.postgres.url, 'store.schema': schema } };
 }

@@ -1,15 +1,24 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, sendJson, T0, testClock } from './flex-fixtures.js';
-import { build, until } from './helpers.js';
+import { type TestContext, test } from 'node:test';
+import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, placeFor, sendJson, T0, testClock } from './flex-fixtures.js';
+import { build, MODES, type Mode, until } from './helpers.js';
 
 // 11:00 London is T0: an hour later, in the building's zone, without an offset
 const AT_NOON = '2024-06-03T12:00:00';
 const NOON = T0 + 60 * MINUTE;
 
-async function app(t: import('node:test').TestContext, overrides: Record<string, unknown> = {}) {
+async function app(t: TestContext, overrides: Record<string, unknown> = {}) {
   const clock = testClock();
   const w = await build(t, { ...FLEX_SETTINGS, ...overrides }, undefined, { now: clock.now });
+  return { w, clock };
+}
+
+/** The app in a mode (server mode: PostgreSQL, skipped without it). */
+async function appIn(t: TestContext, mode: Mode) {
+  const place = await placeFor(t, mode);
+  if (!place) return undefined;
+  const clock = testClock();
+  const w = await build(t, { ...FLEX_SETTINGS, ...place.overrides }, place.dataDir, { now: clock.now });
   return { w, clock };
 }
 
@@ -59,83 +68,89 @@ test('invitation/send refuses each invalid field with a 400 naming it, and store
   assert.equal(byDefault.duration_minutes, 59);
 });
 
-test('without auto-answer an invitation waits: get, unanswered, answer YES or NO (nothing else), answered lists the last 5 newest event first', async (t) => {
-  const { w } = await app(t);
-  await addDevice(w, 'plug-1');
-  assert.deepEqual((await w.request(`${DR}/invitation/auto`)).body, { auto_answer: false });
-  const sent = await invite(w, { event_time: AT_NOON, load_kwh: 5, load_percentage: 20, iots: ['plug-1'] });
-  assert.deepEqual(
-    { ...sent, event_id: typeof sent.event_id },
-    {
-      event_id: 'string',
-      datetime: '2024-06-03T11:00:00.000+01:00',
-      event_time: '2024-06-03T12:00:00.000+01:00',
-      end_time: '2024-06-03T12:59:00.000+01:00',
-      load_kwh: 5,
-      load_percentage: 20,
-      iots: ['plug-1'],
-      duration_minutes: 59,
-      response: 'WAITING',
-      status: 'scheduled',
-      answered_at: null,
-      updated_at: '2024-06-03T11:00:00.000+01:00',
-    },
-  );
-  // the same instant named with an offset finds it too
-  const got = await w.request(`${DR}/invitation/get`, sendJson('POST', { event_time: '2024-06-03T11:00:00Z' }));
-  assert.equal(got.status, 200);
-  assert.equal(got.body.event_id, sent.event_id);
-  const missing = await w.request(`${DR}/invitation/get`, sendJson('POST', { event_time: '2024-06-03T13:00:00' }));
-  assert.equal(missing.status, 404);
-  assert.equal(missing.body.field, 'event_time');
-  const clash = await w.request(
-    `${DR}/invitation/send`,
-    sendJson('POST', { event_time: AT_NOON, load_kwh: 1, load_percentage: 1, iots: ['plug-1'] }),
-  );
-  assert.equal(clash.status, 409, 'one invitation per event time');
-
-  const unanswered = await w.request(`${DR}/invitation/unanswered`);
-  assert.deepEqual(
-    unanswered.body.invitations.map((i: { event_id: string }) => i.event_id),
-    [sent.event_id],
-  );
-  assert.deepEqual((await w.request(`${DR}/invitation/answered`)).body, { invitations: [] });
-
-  for (const response of ['MAYBE', 'yes', null, true]) {
-    const r = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: sent.event_id, response }));
-    assert.equal(r.status, 400, JSON.stringify(response));
-    assert.equal(r.body.field, 'response');
-  }
-  const nameless = await w.request(`${DR}/invitation/answer`, sendJson('POST', { response: 'YES' }));
-  assert.equal(nameless.status, 400);
-  assert.equal(nameless.body.field, 'event_id');
-  const unknown = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: 'nope', response: 'YES' }));
-  assert.equal(unknown.status, 404);
-
-  const yes = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_time: AT_NOON, response: 'YES' }));
-  assert.equal(yes.status, 200, JSON.stringify(yes.body));
-  assert.equal(yes.body.response, 'YES');
-  assert.equal(yes.body.answered_at, '2024-06-03T11:00:00.000+01:00');
-  const no = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: sent.event_id, response: 'NO' }));
-  assert.equal(no.body.response, 'NO', 'an answer may change until the event ends');
-  assert.deepEqual((await w.request(`${DR}/invitation/unanswered`)).body, { invitations: [] });
-
-  // six more invitations over the next days, answered in a scrambled order: the newest 5 events come back
-  const times = [3, 1, 6, 2, 5, 4].map((d) => `2024-06-0${3 + d}T09:00:00`);
-  for (const [i, event_time] of times.entries()) {
-    const e = await invite(w, { event_time, load_kwh: 1, load_percentage: 10, iots: ['plug-1'] });
-    const r = await w.request(
-      `${DR}/invitation/answer`,
-      sendJson('POST', { event_id: e.event_id, response: i % 2 ? 'YES' : 'NO' }),
+for (const mode of MODES) {
+  test(`${mode}: without auto-answer an invitation waits: get, unanswered, answer YES or NO (nothing else), answered lists the last 5 newest event first`, async (t) => {
+    const { w } = (await appIn(t, mode)) ?? {};
+    if (!w) return;
+    await addDevice(w, 'plug-1');
+    assert.deepEqual((await w.request(`${DR}/invitation/auto`)).body, { auto_answer: false });
+    const sent = await invite(w, { event_time: AT_NOON, load_kwh: 5, load_percentage: 20, iots: ['plug-1'] });
+    assert.deepEqual(
+      { ...sent, event_id: typeof sent.event_id },
+      {
+        event_id: 'string',
+        datetime: '2024-06-03T11:00:00.000+01:00',
+        event_time: '2024-06-03T12:00:00.000+01:00',
+        end_time: '2024-06-03T12:59:00.000+01:00',
+        load_kwh: 5,
+        load_percentage: 20,
+        iots: ['plug-1'],
+        duration_minutes: 59,
+        response: 'WAITING',
+        status: 'scheduled',
+        answered_at: null,
+        updated_at: '2024-06-03T11:00:00.000+01:00',
+      },
     );
-    assert.equal(r.status, 200);
-  }
-  const answered = await w.request(`${DR}/invitation/answered`);
-  assert.deepEqual(
-    answered.body.invitations.map((i: { event_time: string }) => i.event_time.slice(0, 10)),
-    ['2024-06-09', '2024-06-08', '2024-06-07', '2024-06-06', '2024-06-05'],
-  );
-});
+    // the same instant named with an offset finds it too
+    const got = await w.request(`${DR}/invitation/get`, sendJson('POST', { event_time: '2024-06-03T11:00:00Z' }));
+    assert.equal(got.status, 200);
+    assert.equal(got.body.event_id, sent.event_id);
+    const missing = await w.request(`${DR}/invitation/get`, sendJson('POST', { event_time: '2024-06-03T13:00:00' }));
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.field, 'event_time');
+    const clash = await w.request(
+      `${DR}/invitation/send`,
+      sendJson('POST', { event_time: AT_NOON, load_kwh: 1, load_percentage: 1, iots: ['plug-1'] }),
+    );
+    assert.equal(clash.status, 409, 'one invitation per event time');
+
+    const unanswered = await w.request(`${DR}/invitation/unanswered`);
+    assert.deepEqual(
+      unanswered.body.invitations.map((i: { event_id: string }) => i.event_id),
+      [sent.event_id],
+    );
+    assert.deepEqual((await w.request(`${DR}/invitation/answered`)).body, { invitations: [] });
+
+    for (const response of ['MAYBE', 'yes', null, true]) {
+      const r = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: sent.event_id, response }));
+      assert.equal(r.status, 400, JSON.stringify(response));
+      assert.equal(r.body.field, 'response');
+    }
+    const nameless = await w.request(`${DR}/invitation/answer`, sendJson('POST', { response: 'YES' }));
+    assert.equal(nameless.status, 400);
+    assert.equal(nameless.body.field, 'event_id');
+    const unknown = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: 'nope', response: 'YES' }));
+    assert.equal(unknown.status, 404);
+
+    const yes = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_time: AT_NOON, response: 'YES' }));
+    assert.equal(yes.status, 200, JSON.stringify(yes.body));
+    assert.equal(yes.body.response, 'YES');
+    assert.equal(yes.body.answered_at, '2024-06-03T11:00:00.000+01:00');
+    const no = await w.request(
+      `${DR}/invitation/answer`,
+      sendJson('POST', { event_id: sent.event_id, response: 'NO' }),
+    );
+    assert.equal(no.body.response, 'NO', 'an answer may change until the event ends');
+    assert.deepEqual((await w.request(`${DR}/invitation/unanswered`)).body, { invitations: [] });
+
+    // six more invitations over the next days, answered in a scrambled order: the newest 5 events come back
+    const times = [3, 1, 6, 2, 5, 4].map((d) => `2024-06-0${3 + d}T09:00:00`);
+    for (const [i, event_time] of times.entries()) {
+      const e = await invite(w, { event_time, load_kwh: 1, load_percentage: 10, iots: ['plug-1'] });
+      const r = await w.request(
+        `${DR}/invitation/answer`,
+        sendJson('POST', { event_id: e.event_id, response: i % 2 ? 'YES' : 'NO' }),
+      );
+      assert.equal(r.status, 200);
+    }
+    const answered = await w.request(`${DR}/invitation/answered`);
+    assert.deepEqual(
+      answered.body.invitations.map((i: { event_time: string }) => i.event_time.slice(0, 10)),
+      ['2024-06-09', '2024-06-08', '2024-06-07', '2024-06-06', '2024-06-05'],
+    );
+  });
+}
 
 test('with auto-answer on a new invitation is YES at once and one already waiting is answered YES by the auto-answer job; off again, new ones wait', async (t) => {
   const { w } = await app(t);
@@ -176,155 +191,165 @@ test('with auto-answer on a new invitation is YES at once and one already waitin
   assert.equal(after.response, 'WAITING');
 });
 
-test('answering or cancelling a completed or cancelled event is a 409 naming its status', async (t) => {
-  const { w, clock } = await app(t);
-  await addDevice(w, 'plug-1');
-  const e = await invite(w, {
-    event_time: AT_NOON,
-    load_kwh: 5,
-    load_percentage: 20,
-    iots: ['plug-1'],
-    duration_minutes: 30,
+for (const mode of MODES) {
+  test(`${mode}: answering or cancelling a completed or cancelled event is a 409 naming its status`, async (t) => {
+    const started = await appIn(t, mode);
+    if (!started) return;
+    const { w, clock } = started;
+    await addDevice(w, 'plug-1');
+    const e = await invite(w, {
+      event_time: AT_NOON,
+      load_kwh: 5,
+      load_percentage: 20,
+      iots: ['plug-1'],
+      duration_minutes: 30,
+    });
+    const other = await invite(w, {
+      event_time: '2024-06-04T12:00:00',
+      load_kwh: 5,
+      load_percentage: 20,
+      iots: ['plug-1'],
+    });
+    clock.ms = NOON + 30 * MINUTE;
+    const status = async (id: string) =>
+      (await w.request('/api/v1/flex/events')).body.events.find((x: { event_id: string }) => x.event_id === id)?.status;
+    await until(async () => (await status(e.event_id)) === 'completed', 10_000, 'the event to complete');
+    const late = await w.request(
+      `${DR}/invitation/answer`,
+      sendJson('POST', { event_id: e.event_id, response: 'YES' }),
+    );
+    assert.equal(late.status, 409);
+    assert.equal(late.body.code, 'event_completed');
+    assert.match(late.body.error, /is completed: it cannot be answered/);
+    const cancelDone = await w.request(`/api/v1/flex/events/${e.event_id}/cancel`, { method: 'POST' });
+    assert.equal(cancelDone.status, 409);
+
+    const cancelled = await w.request(`/api/v1/flex/events/${other.event_id}/cancel`, { method: 'POST' });
+    assert.equal(cancelled.status, 200);
+    assert.equal(cancelled.body.status, 'cancelled');
+    const answer = await w.request(
+      `${DR}/invitation/answer`,
+      sendJson('POST', { event_id: other.event_id, response: 'NO' }),
+    );
+    assert.equal(answer.status, 409);
+    assert.equal(answer.body.code, 'event_cancelled');
+    assert.equal((await w.request('/api/v1/flex/events/nope/cancel', { method: 'POST' })).status, 404);
+
+    // listing by status and time range
+    const done = await w.request('/api/v1/flex/events?status=completed');
+    assert.deepEqual(
+      done.body.events.map((x: { event_id: string }) => x.event_id),
+      [e.event_id],
+    );
+    const onThe4th = await w.request('/api/v1/flex/events?from=2024-06-04&to=2024-06-05');
+    assert.deepEqual(
+      onThe4th.body.events.map((x: { event_id: string }) => x.event_id),
+      [other.event_id],
+    );
+    const badStatus = await w.request('/api/v1/flex/events?status=done');
+    assert.equal(badStatus.status, 400);
+    assert.equal(badStatus.body.field, 'status');
+    const badFrom = await w.request('/api/v1/flex/events?from=yesterday');
+    assert.equal(badFrom.body.field, 'from');
   });
-  const other = await invite(w, {
-    event_time: '2024-06-04T12:00:00',
-    load_kwh: 5,
-    load_percentage: 20,
-    iots: ['plug-1'],
-  });
-  clock.ms = NOON + 30 * MINUTE;
-  const status = async (id: string) =>
-    (await w.request('/api/v1/flex/events')).body.events.find((x: { event_id: string }) => x.event_id === id)?.status;
-  await until(async () => (await status(e.event_id)) === 'completed', 10_000, 'the event to complete');
-  const late = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: e.event_id, response: 'YES' }));
-  assert.equal(late.status, 409);
-  assert.equal(late.body.code, 'event_completed');
-  assert.match(late.body.error, /is completed: it cannot be answered/);
-  const cancelDone = await w.request(`/api/v1/flex/events/${e.event_id}/cancel`, { method: 'POST' });
-  assert.equal(cancelDone.status, 409);
+}
 
-  const cancelled = await w.request(`/api/v1/flex/events/${other.event_id}/cancel`, { method: 'POST' });
-  assert.equal(cancelled.status, 200);
-  assert.equal(cancelled.body.status, 'cancelled');
-  const answer = await w.request(
-    `${DR}/invitation/answer`,
-    sendJson('POST', { event_id: other.event_id, response: 'NO' }),
-  );
-  assert.equal(answer.status, 409);
-  assert.equal(answer.body.code, 'event_cancelled');
-  assert.equal((await w.request('/api/v1/flex/events/nope/cancel', { method: 'POST' })).status, 404);
+for (const mode of MODES) {
+  test(`${mode}: instructions, the demand-response switch and event/check: who takes part and with what share`, async (t) => {
+    const { w } = (await appIn(t, mode)) ?? {};
+    if (!w) return;
+    for (const id of ['plug-1', 'heater', 'fridge', 'pump']) await addDevice(w, id);
+    const post = (path: string, body: unknown) => w.request(`${DR}${path}`, sendJson('POST', body));
 
-  // listing by status and time range
-  const done = await w.request('/api/v1/flex/events?status=completed');
-  assert.deepEqual(
-    done.body.events.map((x: { event_id: string }) => x.event_id),
-    [e.event_id],
-  );
-  const onThe4th = await w.request('/api/v1/flex/events?from=2024-06-04&to=2024-06-05');
-  assert.deepEqual(
-    onThe4th.body.events.map((x: { event_id: string }) => x.event_id),
-    [other.event_id],
-  );
-  const badStatus = await w.request('/api/v1/flex/events?status=done');
-  assert.equal(badStatus.status, 400);
-  assert.equal(badStatus.body.field, 'status');
-  const badFrom = await w.request('/api/v1/flex/events?from=yesterday');
-  assert.equal(badFrom.body.field, 'from');
-});
+    // never set: off, participation
+    const fresh = await w.request(`${DR}/iot/instructions?iot=pump`);
+    assert.deepEqual(fresh.body.instructions, [
+      { iot: 'pump', demandresponse: false, instruction: 'participation', shifting_percentage: null, share: 0 },
+    ]);
+    for (const [body, field] of [
+      [{ iot: 'heater', instruction: 'shifting' }, 'shifting_percentage'],
+      [{ iot: 'heater', instruction: 'shifting', shifting_percentage: 21 }, 'shifting_percentage'],
+      [{ iot: 'heater', instruction: 'shifting', shifting_percentage: -1 }, 'shifting_percentage'],
+      [{ iot: 'heater', instruction: 'off', shifting_percentage: 10 }, 'shifting_percentage'],
+      [{ iot: 'heater', instruction: 'sometimes' }, 'instruction'],
+      [{ iot: 'nope', instruction: 'off' }, 'iot'],
+    ] as const) {
+      const r = await post('/iot/instructions', body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.body.field, field, JSON.stringify(body));
+    }
+    const unknownEnable = await post('/iot/demandresponse/enable', { iot: 'nope', enable: true });
+    assert.equal(unknownEnable.status, 400);
+    assert.equal(unknownEnable.body.field, 'iot');
 
-test('instructions, the demand-response switch and event/check: who takes part and with what share', async (t) => {
-  const { w } = await app(t);
-  for (const id of ['plug-1', 'heater', 'fridge', 'pump']) await addDevice(w, id);
-  const post = (path: string, body: unknown) => w.request(`${DR}${path}`, sendJson('POST', body));
+    for (const id of ['plug-1', 'heater', 'fridge']) {
+      const r = await post('/iot/demandresponse/enable', { iot: id, enable: true });
+      assert.equal(r.body.demandresponse, true);
+    }
+    assert.deepEqual(
+      (await post('/iot/instructions', { iot: 'heater', instruction: 'shifting', shifting_percentage: 15 })).body,
+      {
+        iot: 'heater',
+        demandresponse: true,
+        instruction: 'shifting',
+        shifting_percentage: 15,
+        share: 0.15,
+      },
+    );
+    await post('/iot/instructions', { iot: 'fridge', instruction: 'off' });
+    await post('/iot/instructions', { iot: 'pump', instruction: 'participation' }); // but demand response stays off
+    const all = await w.request(`${DR}/iot/instructions`);
+    assert.deepEqual(
+      all.body.instructions.map((d: { iot: string; share: number }) => `${d.iot}=${d.share}`),
+      ['fridge=0', 'heater=0.15', 'plug-1=1', 'pump=0'],
+    );
 
-  // never set: off, participation
-  const fresh = await w.request(`${DR}/iot/instructions?iot=pump`);
-  assert.deepEqual(fresh.body.instructions, [
-    { iot: 'pump', demandresponse: false, instruction: 'participation', shifting_percentage: null, share: 0 },
-  ]);
-  for (const [body, field] of [
-    [{ iot: 'heater', instruction: 'shifting' }, 'shifting_percentage'],
-    [{ iot: 'heater', instruction: 'shifting', shifting_percentage: 21 }, 'shifting_percentage'],
-    [{ iot: 'heater', instruction: 'shifting', shifting_percentage: -1 }, 'shifting_percentage'],
-    [{ iot: 'heater', instruction: 'off', shifting_percentage: 10 }, 'shifting_percentage'],
-    [{ iot: 'heater', instruction: 'sometimes' }, 'instruction'],
-    [{ iot: 'nope', instruction: 'off' }, 'iot'],
-  ] as const) {
-    const r = await post('/iot/instructions', body);
-    assert.equal(r.status, 400, JSON.stringify(body));
-    assert.equal(r.body.field, field, JSON.stringify(body));
-  }
-  const unknownEnable = await post('/iot/demandresponse/enable', { iot: 'nope', enable: true });
-  assert.equal(unknownEnable.status, 400);
-  assert.equal(unknownEnable.body.field, 'iot');
-
-  for (const id of ['plug-1', 'heater', 'fridge']) {
-    const r = await post('/iot/demandresponse/enable', { iot: id, enable: true });
-    assert.equal(r.body.demandresponse, true);
-  }
-  assert.deepEqual(
-    (await post('/iot/instructions', { iot: 'heater', instruction: 'shifting', shifting_percentage: 15 })).body,
-    {
-      iot: 'heater',
+    const e = await invite(w, {
+      event_time: AT_NOON,
+      load_kwh: 5,
+      load_percentage: 20,
+      iots: ['plug-1', 'heater', 'fridge', 'pump'],
+    });
+    const check = async (iot: string) => (await post('/event/check', { event_time: AT_NOON, iot })).body;
+    assert.equal((await check('plug-1')).reason, 'the invitation is answered WAITING');
+    await post('/invitation/answer', { event_id: e.event_id, response: 'YES' });
+    assert.deepEqual(await check('plug-1'), {
+      event_id: e.event_id,
+      event_time: '2024-06-03T12:00:00.000+01:00',
+      iot: 'plug-1',
+      participates: true,
+      share: 1,
+      instruction: 'participation',
+      shifting_percentage: null,
       demandresponse: true,
-      instruction: 'shifting',
-      shifting_percentage: 15,
-      share: 0.15,
-    },
-  );
-  await post('/iot/instructions', { iot: 'fridge', instruction: 'off' });
-  await post('/iot/instructions', { iot: 'pump', instruction: 'participation' }); // but demand response stays off
-  const all = await w.request(`${DR}/iot/instructions`);
-  assert.deepEqual(
-    all.body.instructions.map((d: { iot: string; share: number }) => `${d.iot}=${d.share}`),
-    ['fridge=0', 'heater=0.15', 'plug-1=1', 'pump=0'],
-  );
+      response: 'YES',
+      status: 'scheduled',
+      reason: null,
+    });
+    const heater = await check('heater');
+    assert.deepEqual([heater.participates, heater.share], [true, 0.15]);
+    const fridge = await check('fridge');
+    assert.deepEqual([fridge.participates, fridge.share, fridge.reason], [false, 0, 'its instruction is off']);
+    const pump = await check('pump');
+    assert.deepEqual([pump.participates, pump.reason], [false, 'demand response is disabled for this device']);
+    await addDevice(w, 'lamp');
+    assert.equal((await check('lamp')).reason, 'the invitation does not name this device');
+    const none = await post('/event/check', { event_time: '2024-06-03T15:00:00', iot: 'plug-1' });
+    assert.equal(none.status, 404);
+    // switched off again: the instruction stays, the share is 0
+    await post('/iot/demandresponse/enable', { iot: 'plug-1', enable: false });
+    assert.deepEqual(
+      [(await check('plug-1')).participates, (await check('plug-1')).instruction],
+      [false, 'participation'],
+    );
 
-  const e = await invite(w, {
-    event_time: AT_NOON,
-    load_kwh: 5,
-    load_percentage: 20,
-    iots: ['plug-1', 'heater', 'fridge', 'pump'],
+    const listed = await w.request('/api/v1/flex/events');
+    assert.deepEqual(
+      listed.body.events[0].devices.map((d: { iot: string; share: number }) => `${d.iot}=${d.share}`),
+      ['plug-1=0', 'heater=0.15', 'fridge=0', 'pump=0'],
+    );
   });
-  const check = async (iot: string) => (await post('/event/check', { event_time: AT_NOON, iot })).body;
-  assert.equal((await check('plug-1')).reason, 'the invitation is answered WAITING');
-  await post('/invitation/answer', { event_id: e.event_id, response: 'YES' });
-  assert.deepEqual(await check('plug-1'), {
-    event_id: e.event_id,
-    event_time: '2024-06-03T12:00:00.000+01:00',
-    iot: 'plug-1',
-    participates: true,
-    share: 1,
-    instruction: 'participation',
-    shifting_percentage: null,
-    demandresponse: true,
-    response: 'YES',
-    status: 'scheduled',
-    reason: null,
-  });
-  const heater = await check('heater');
-  assert.deepEqual([heater.participates, heater.share], [true, 0.15]);
-  const fridge = await check('fridge');
-  assert.deepEqual([fridge.participates, fridge.share, fridge.reason], [false, 0, 'its instruction is off']);
-  const pump = await check('pump');
-  assert.deepEqual([pump.participates, pump.reason], [false, 'demand response is disabled for this device']);
-  await addDevice(w, 'lamp');
-  assert.equal((await check('lamp')).reason, 'the invitation does not name this device');
-  const none = await post('/event/check', { event_time: '2024-06-03T15:00:00', iot: 'plug-1' });
-  assert.equal(none.status, 404);
-  // switched off again: the instruction stays, the share is 0
-  await post('/iot/demandresponse/enable', { iot: 'plug-1', enable: false });
-  assert.deepEqual(
-    [(await check('plug-1')).participates, (await check('plug-1')).instruction],
-    [false, 'participation'],
-  );
-
-  const listed = await w.request('/api/v1/flex/events');
-  assert.deepEqual(
-    listed.body.events[0].devices.map((d: { iot: string; share: number }) => `${d.iot}=${d.share}`),
-    ['plug-1=0', 'heater=0.15', 'fridge=0', 'pump=0'],
-  );
-});
+}
 
 test('flexibility now: each device its last 15 minutes of average power × its share, checked by hand', async (t) => {
   const { w } = await app(t);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { DrMessage } from '../src/modules/flex/index.js';
 import { openLive, wsUrl } from './buildings-ws-client.js';
-import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, sendJson, T0, testClock } from './flex-fixtures.js';
-import { build, type TestApp, tempDir, until } from './helpers.js';
+import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, placeFor, sendJson, T0, testClock } from './flex-fixtures.js';
+import { build, MODES, type TestApp, tempDir, until } from './helpers.js';
 
 const NOON = T0 + 60 * MINUTE; // 12:00 London
 const local = (ms: number) => new Date(ms + 3_600_000).toISOString().slice(0, 19); // London is UTC+1 in June: a time without an offset
@@ -29,150 +29,159 @@ async function statusOf(w: TestApp, id: string): Promise<{ status: string; respo
   return { status: e.status, response: e.response };
 }
 
-async function start(t: TestContext, clock: { now: () => number }, dataDir = tempDir(), overrides = {}) {
-  const w = await build(t, { ...FLEX_SETTINGS, ...overrides }, dataDir, { now: clock.now });
+async function start(
+  t: TestContext,
+  clock: { now: () => number },
+  place: { dataDir: string; overrides: Record<string, unknown> } = { dataDir: tempDir(), overrides: {} },
+  overrides = {},
+) {
+  const w = await build(t, { ...FLEX_SETTINGS, ...place.overrides, ...overrides }, place.dataDir, { now: clock.now });
   return { w, seen: recordDr(w) };
 }
 
-test('an event moves scheduled → active at its start → completed at its end, from the injected clock; unanswered at start becomes NO; devices are told to start and stop', async (t) => {
-  const clock = testClock();
-  const { w, seen } = await start(t, clock);
-  await addDevice(w, 'plug-1');
-  await addDevice(w, 'heater');
-  await w.request(`${DR}/iot/demandresponse/enable`, sendJson('POST', { iot: 'plug-1', enable: true }));
-  await w.request(`${DR}/iot/demandresponse/enable`, sendJson('POST', { iot: 'heater', enable: true }));
-  await w.request(
-    `${DR}/iot/instructions`,
-    sendJson('POST', { iot: 'heater', instruction: 'shifting', shifting_percentage: 15 }),
-  );
-  const a = await invite(w, {
-    event_time: local(NOON),
-    load_kwh: 4,
-    load_percentage: 10,
-    iots: ['plug-1', 'heater'],
-    duration_minutes: 30,
-  });
-  await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: a.event_id, response: 'YES' }));
-  const b = await invite(w, {
-    event_time: local(NOON + 10 * MINUTE),
-    load_kwh: 4,
-    load_percentage: 10,
-    iots: ['plug-1'],
-    duration_minutes: 30,
-  });
-  const names = { [a.event_id]: 'A', [b.event_id]: 'B' };
-  const saw = (change: string) => until(() => changes(seen, names).includes(change), 10_000, change);
+for (const mode of MODES) {
+  test(`${mode}: an event moves scheduled → active at its start → completed at its end, from the injected clock; unanswered at start becomes NO; devices are told to start and stop`, async (t) => {
+    const place = await placeFor(t, mode);
+    if (!place) return;
+    const clock = testClock();
+    const { w, seen } = await start(t, clock, place);
+    await addDevice(w, 'plug-1');
+    await addDevice(w, 'heater');
+    await w.request(`${DR}/iot/demandresponse/enable`, sendJson('POST', { iot: 'plug-1', enable: true }));
+    await w.request(`${DR}/iot/demandresponse/enable`, sendJson('POST', { iot: 'heater', enable: true }));
+    await w.request(
+      `${DR}/iot/instructions`,
+      sendJson('POST', { iot: 'heater', instruction: 'shifting', shifting_percentage: 15 }),
+    );
+    const a = await invite(w, {
+      event_time: local(NOON),
+      load_kwh: 4,
+      load_percentage: 10,
+      iots: ['plug-1', 'heater'],
+      duration_minutes: 30,
+    });
+    await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: a.event_id, response: 'YES' }));
+    const b = await invite(w, {
+      event_time: local(NOON + 10 * MINUTE),
+      load_kwh: 4,
+      load_percentage: 10,
+      iots: ['plug-1'],
+      duration_minutes: 30,
+    });
+    const names: Record<string, string> = { [a.event_id]: 'A', [b.event_id]: 'B' };
+    const saw = (change: string) => until(() => changes(seen, names).includes(change), 10_000, change);
 
-  // the scheduler keeps running, but nothing is due before noon
-  clock.ms = NOON - 1;
-  assert.deepEqual(await statusOf(w, a.event_id), { status: 'scheduled', response: 'YES' });
-  clock.ms = NOON;
-  await saw('active A');
-  assert.deepEqual(await statusOf(w, a.event_id), { status: 'active', response: 'YES' });
-  assert.deepEqual(await statusOf(w, b.event_id), { status: 'scheduled', response: 'WAITING' });
-  clock.ms = NOON + 10 * MINUTE;
-  await saw('active B');
-  assert.deepEqual(await statusOf(w, b.event_id), { status: 'active', response: 'NO' }, 'unanswered at start: NO');
-  clock.ms = NOON + 30 * MINUTE;
-  await saw('completed A');
-  clock.ms = NOON + 40 * MINUTE;
-  await saw('completed B');
-  assert.deepEqual(await statusOf(w, b.event_id), { status: 'completed', response: 'NO' });
+    // the scheduler keeps running, but nothing is due before noon
+    clock.ms = NOON - 1;
+    assert.deepEqual(await statusOf(w, a.event_id), { status: 'scheduled', response: 'YES' });
+    clock.ms = NOON;
+    await saw('active A');
+    assert.deepEqual(await statusOf(w, a.event_id), { status: 'active', response: 'YES' });
+    assert.deepEqual(await statusOf(w, b.event_id), { status: 'scheduled', response: 'WAITING' });
+    clock.ms = NOON + 10 * MINUTE;
+    await saw('active B');
+    assert.deepEqual(await statusOf(w, b.event_id), { status: 'active', response: 'NO' }, 'unanswered at start: NO');
+    clock.ms = NOON + 30 * MINUTE;
+    await saw('completed A');
+    clock.ms = NOON + 40 * MINUTE;
+    await saw('completed B');
+    assert.deepEqual(await statusOf(w, b.event_id), { status: 'completed', response: 'NO' });
 
-  // a gate instead of a sleep: once a later event has started, any repeat would have shown before it
-  const gate = await invite(w, { event_time: local(clock.ms), load_kwh: 1, load_percentage: 1, iots: ['plug-1'] });
-  names[gate.event_id] = 'gate';
-  await saw('active gate');
-  assert.deepEqual(changes(seen, names), [
-    'created A',
-    'answered A',
-    'created B',
-    'active A',
-    'active B',
-    'completed A',
-    'completed B',
-    'created gate',
-    'active gate',
-  ]);
-  const devices = seen
-    .filter((m) => m.type === 'dr_device')
-    .map((m) => `${m.state} ${names[m.event_id]} ${m.sensor_id} ${m.share}`);
-  // B was answered NO: its devices are never told; the gate's device takes part with no answer given: NO
-  assert.deepEqual(devices, ['start A plug-1 1', 'start A heater 0.15', 'stop A plug-1 0', 'stop A heater 0']);
-  const active = seen.find((m) => m.type === 'dr_event' && m.change === 'active');
-  assert.deepEqual(active && active.type === 'dr_event' && [active.at, active.event.status, active.event.event_time], [
-    new Date(NOON).toISOString(),
-    'active',
-    '2024-06-03T12:00:00.000+01:00',
-  ]);
-});
+    // a gate instead of a sleep: once a later event has started, any repeat would have shown before it
+    const gate = await invite(w, { event_time: local(clock.ms), load_kwh: 1, load_percentage: 1, iots: ['plug-1'] });
+    names[gate.event_id] = 'gate';
+    await saw('active gate');
+    assert.deepEqual(changes(seen, names), [
+      'created A',
+      'answered A',
+      'created B',
+      'active A',
+      'active B',
+      'completed A',
+      'completed B',
+      'created gate',
+      'active gate',
+    ]);
+    const devices = seen
+      .filter((m) => m.type === 'dr_device')
+      .map((m) => `${m.state} ${names[m.event_id]} ${m.sensor_id} ${m.share}`);
+    // B was answered NO: its devices are never told; the gate's device takes part with no answer given: NO
+    assert.deepEqual(devices, ['start A plug-1 1', 'start A heater 0.15', 'stop A plug-1 0', 'stop A heater 0']);
+    const active = seen.find((m) => m.type === 'dr_event' && m.change === 'active');
+    assert.deepEqual(
+      active && active.type === 'dr_event' && [active.at, active.event.status, active.event.event_time],
+      [new Date(NOON).toISOString(), 'active', '2024-06-03T12:00:00.000+01:00'],
+    );
+  });
 
-test('a restart in the middle neither skips nor repeats a transition, and a process down through start and end does both on its first run', async (t) => {
-  const clock = testClock();
-  const dataDir = tempDir();
-  const first = await start(t, clock, dataDir);
-  await addDevice(first.w, 'plug-1');
-  const a = await invite(first.w, {
-    event_time: local(NOON),
-    load_kwh: 4,
-    load_percentage: 10,
-    iots: ['plug-1'],
-    duration_minutes: 30,
-  });
-  const b = await invite(first.w, {
-    event_time: local(NOON + 60 * MINUTE),
-    load_kwh: 4,
-    load_percentage: 10,
-    iots: ['plug-1'],
-    duration_minutes: 30,
-  });
-  const names: Record<string, string> = { [a.event_id]: 'A', [b.event_id]: 'B' };
-  clock.ms = NOON;
-  await until(() => changes(first.seen, names).includes('active A'), 10_000, 'A to start');
-  await first.w.app.close();
+  test(`${mode}: a restart in the middle neither skips nor repeats a transition, and a process down through start and end does both on its first run`, async (t) => {
+    const dataDir = await placeFor(t, mode);
+    if (!dataDir) return;
+    const clock = testClock();
+    const first = await start(t, clock, dataDir);
+    await addDevice(first.w, 'plug-1');
+    const a = await invite(first.w, {
+      event_time: local(NOON),
+      load_kwh: 4,
+      load_percentage: 10,
+      iots: ['plug-1'],
+      duration_minutes: 30,
+    });
+    const b = await invite(first.w, {
+      event_time: local(NOON + 60 * MINUTE),
+      load_kwh: 4,
+      load_percentage: 10,
+      iots: ['plug-1'],
+      duration_minutes: 30,
+    });
+    const names: Record<string, string> = { [a.event_id]: 'A', [b.event_id]: 'B' };
+    clock.ms = NOON;
+    await until(() => changes(first.seen, names).includes('active A'), 10_000, 'A to start');
+    await first.w.app.close();
 
-  // back up while A is still on: A is not started again
-  clock.ms = NOON + 5 * MINUTE;
-  const second = await start(t, clock, dataDir);
-  const gate = await invite(second.w, {
-    event_time: local(clock.ms),
-    load_kwh: 1,
-    load_percentage: 1,
-    iots: ['plug-1'],
-    duration_minutes: 10,
-  });
-  names[gate.event_id] = 'gate';
-  await until(() => changes(second.seen, names).includes('active gate'), 10_000, 'the gate event to start');
-  assert.deepEqual(changes(second.seen, names), ['created gate', 'active gate']);
-  assert.deepEqual(await statusOf(second.w, a.event_id), { status: 'active', response: 'NO' });
-  await second.w.app.close();
+    // back up while A is still on: A is not started again
+    clock.ms = NOON + 5 * MINUTE;
+    const second = await start(t, clock, dataDir);
+    const gate = await invite(second.w, {
+      event_time: local(clock.ms),
+      load_kwh: 1,
+      load_percentage: 1,
+      iots: ['plug-1'],
+      duration_minutes: 10,
+    });
+    names[gate.event_id] = 'gate';
+    await until(() => changes(second.seen, names).includes('active gate'), 10_000, 'the gate event to start');
+    assert.deepEqual(changes(second.seen, names), ['created gate', 'active gate']);
+    assert.deepEqual(await statusOf(second.w, a.event_id), { status: 'active', response: 'NO' });
+    await second.w.app.close();
 
-  // down through B's start and end (and A's and the gate's ends): all of them on the first run, each once, in order
-  clock.ms = NOON + 100 * MINUTE;
-  const third = await start(t, clock, dataDir);
-  await until(() => changes(third.seen, names).includes('completed B'), 10_000, 'B to complete');
-  const late = await invite(third.w, {
-    event_time: local(clock.ms),
-    load_kwh: 1,
-    load_percentage: 1,
-    iots: ['plug-1'],
+    // down through B's start and end (and A's and the gate's ends): all of them on the first run, each once, in order
+    clock.ms = NOON + 100 * MINUTE;
+    const third = await start(t, clock, dataDir);
+    await until(() => changes(third.seen, names).includes('completed B'), 10_000, 'B to complete');
+    const late = await invite(third.w, {
+      event_time: local(clock.ms),
+      load_kwh: 1,
+      load_percentage: 1,
+      iots: ['plug-1'],
+    });
+    names[late.event_id] = 'late';
+    await until(() => changes(third.seen, names).includes('active late'), 10_000, 'the late event to start');
+    assert.deepEqual(changes(third.seen, names), [
+      'active B',
+      'completed A',
+      'completed gate',
+      'completed B',
+      'created late',
+      'active late',
+    ]);
+    assert.deepEqual(await statusOf(third.w, b.event_id), { status: 'completed', response: 'NO' });
+    // across the three processes, every transition of A and B exactly once
+    const all = [...first.seen, ...second.seen, ...third.seen];
+    for (const change of ['active A', 'completed A', 'active B', 'completed B'])
+      assert.equal(changes(all, names).filter((c) => c === change).length, 1, change);
   });
-  names[late.event_id] = 'late';
-  await until(() => changes(third.seen, names).includes('active late'), 10_000, 'the late event to start');
-  assert.deepEqual(changes(third.seen, names), [
-    'active B',
-    'completed A',
-    'completed gate',
-    'completed B',
-    'created late',
-    'active late',
-  ]);
-  assert.deepEqual(await statusOf(third.w, b.event_id), { status: 'completed', response: 'NO' });
-  // across the three processes, every transition of A and B exactly once
-  const all = [...first.seen, ...second.seen, ...third.seen];
-  for (const change of ['active A', 'completed A', 'active B', 'completed B'])
-    assert.equal(changes(all, names).filter((c) => c === change).length, 1, change);
-});
+}
 
 test('with flex.unansweredAtStart YES an invitation still waiting at the start takes part', async (t) => {
   const clock = testClock();
