@@ -91,6 +91,9 @@ const expectedAccess: Record<string, Access> = {
   'POST /api/v1/demand-response/event/check': 'read',
   'GET /api/v1/flex/events': 'read',
   'POST /api/v1/flex/events/{id}/cancel': 'write',
+  'GET /api/v1/flex/events/{id}/report': 'read',
+  'GET /api/v1/demand-response/forecast/flexibility': 'read',
+  'POST /api/v1/demand-response/dr/benefit': 'read',
 };
 
 // a value for each path parameter: the key is checked before the parameters, so any value will do

@@ -17,7 +17,7 @@ export function testClock(startMs = T0) {
   return clock;
 }
 
-export const sendJson = (method: string, body: unknown): RequestInit => ({
+export const jsonInit = (method: string, body: unknown): RequestInit => ({
   method,
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
@@ -27,13 +27,13 @@ export const DR = '/api/v1/demand-response';
 
 /** Registers a sensor through the buildings API (its series `sensors/<id>`, the type's unit and kind). */
 export async function addDevice(w: TestApp, id: string, sensorType: 'power' | 'energy' = 'power') {
-  const r = await w.request('/api/v1/sensors', sendJson('POST', { sensor_id: id, name: id, sensor_type: sensorType }));
+  const r = await w.request('/api/v1/sensors', jsonInit('POST', { sensor_id: id, name: id, sensor_type: sensorType }));
   assert.equal(r.status, 201, JSON.stringify(r.body));
 }
 
 /** Sends an invitation; answers the reply (asserting 201). */
 export async function invite(w: TestApp, body: Record<string, unknown>) {
-  const r = await w.request(`${DR}/invitation/send`, sendJson('POST', body));
+  const r = await w.request(`${DR}/invitation/send`, jsonInit('POST', body));
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, placeFor, sendJson, T0, testClock } from './flex-fixtures.js';
+import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, placeFor, jsonInit, T0, testClock } from './flex-fixtures.js';
 import { build, MODES, type Mode, until } from './helpers.js';
 
 // 11:00 London is T0: an hour later, in the building's zone, without an offset
@@ -29,7 +29,7 @@ test('invitation/send refuses each invalid field with a 400 naming it, and store
   const check = async (change: Record<string, unknown>, field: string, pattern: RegExp) => {
     const body: Record<string, unknown> = { ...good, ...change };
     for (const [k, v] of Object.entries(change)) if (v === undefined) delete body[k];
-    const r = await w.request(`${DR}/invitation/send`, sendJson('POST', body));
+    const r = await w.request(`${DR}/invitation/send`, jsonInit('POST', body));
     assert.equal(r.status, 400, `${JSON.stringify(change)}: ${JSON.stringify(r.body)}`);
     assert.equal(r.body.field, field, JSON.stringify(change));
     assert.match(r.body.error, pattern, JSON.stringify(change));
@@ -93,15 +93,15 @@ for (const mode of MODES) {
       },
     );
     // the same instant named with an offset finds it too
-    const got = await w.request(`${DR}/invitation/get`, sendJson('POST', { event_time: '2024-06-03T11:00:00Z' }));
+    const got = await w.request(`${DR}/invitation/get`, jsonInit('POST', { event_time: '2024-06-03T11:00:00Z' }));
     assert.equal(got.status, 200);
     assert.equal(got.body.event_id, sent.event_id);
-    const missing = await w.request(`${DR}/invitation/get`, sendJson('POST', { event_time: '2024-06-03T13:00:00' }));
+    const missing = await w.request(`${DR}/invitation/get`, jsonInit('POST', { event_time: '2024-06-03T13:00:00' }));
     assert.equal(missing.status, 404);
     assert.equal(missing.body.field, 'event_time');
     const clash = await w.request(
       `${DR}/invitation/send`,
-      sendJson('POST', { event_time: AT_NOON, load_kwh: 1, load_percentage: 1, iots: ['plug-1'] }),
+      jsonInit('POST', { event_time: AT_NOON, load_kwh: 1, load_percentage: 1, iots: ['plug-1'] }),
     );
     assert.equal(clash.status, 409, 'one invitation per event time');
 
@@ -113,23 +113,23 @@ for (const mode of MODES) {
     assert.deepEqual((await w.request(`${DR}/invitation/answered`)).body, { invitations: [] });
 
     for (const response of ['MAYBE', 'yes', null, true]) {
-      const r = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: sent.event_id, response }));
+      const r = await w.request(`${DR}/invitation/answer`, jsonInit('POST', { event_id: sent.event_id, response }));
       assert.equal(r.status, 400, JSON.stringify(response));
       assert.equal(r.body.field, 'response');
     }
-    const nameless = await w.request(`${DR}/invitation/answer`, sendJson('POST', { response: 'YES' }));
+    const nameless = await w.request(`${DR}/invitation/answer`, jsonInit('POST', { response: 'YES' }));
     assert.equal(nameless.status, 400);
     assert.equal(nameless.body.field, 'event_id');
-    const unknown = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: 'nope', response: 'YES' }));
+    const unknown = await w.request(`${DR}/invitation/answer`, jsonInit('POST', { event_id: 'nope', response: 'YES' }));
     assert.equal(unknown.status, 404);
 
-    const yes = await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_time: AT_NOON, response: 'YES' }));
+    const yes = await w.request(`${DR}/invitation/answer`, jsonInit('POST', { event_time: AT_NOON, response: 'YES' }));
     assert.equal(yes.status, 200, JSON.stringify(yes.body));
     assert.equal(yes.body.response, 'YES');
     assert.equal(yes.body.answered_at, '2024-06-03T11:00:00.000+01:00');
     const no = await w.request(
       `${DR}/invitation/answer`,
-      sendJson('POST', { event_id: sent.event_id, response: 'NO' }),
+      jsonInit('POST', { event_id: sent.event_id, response: 'NO' }),
     );
     assert.equal(no.body.response, 'NO', 'an answer may change until the event ends');
     assert.deepEqual((await w.request(`${DR}/invitation/unanswered`)).body, { invitations: [] });
@@ -140,7 +140,7 @@ for (const mode of MODES) {
       const e = await invite(w, { event_time, load_kwh: 1, load_percentage: 10, iots: ['plug-1'] });
       const r = await w.request(
         `${DR}/invitation/answer`,
-        sendJson('POST', { event_id: e.event_id, response: i % 2 ? 'YES' : 'NO' }),
+        jsonInit('POST', { event_id: e.event_id, response: i % 2 ? 'YES' : 'NO' }),
       );
       assert.equal(r.status, 200);
     }
@@ -157,7 +157,7 @@ test('with auto-answer on a new invitation is YES at once and one already waitin
   await addDevice(w, 'plug-1');
   const waiting = await invite(w, { event_time: AT_NOON, load_kwh: 5, load_percentage: 20, iots: ['plug-1'] });
   assert.equal(waiting.response, 'WAITING');
-  const on = await w.request(`${DR}/invitation/auto`, sendJson('POST', { auto_answer: true }));
+  const on = await w.request(`${DR}/invitation/auto`, jsonInit('POST', { auto_answer: true }));
   assert.deepEqual(on.body, { auto_answer: true });
   assert.deepEqual((await w.request(`${DR}/invitation/auto`)).body, { auto_answer: true });
   const auto = await invite(w, {
@@ -173,13 +173,13 @@ test('with auto-answer on a new invitation is YES at once and one already waitin
     10_000,
     'the waiting invitation to be answered by the auto-answer job',
   );
-  const got = await w.request(`${DR}/invitation/get`, sendJson('POST', { event_time: AT_NOON }));
+  const got = await w.request(`${DR}/invitation/get`, jsonInit('POST', { event_time: AT_NOON }));
   assert.equal(got.body.response, 'YES');
 
-  const bad = await w.request(`${DR}/invitation/auto`, sendJson('POST', { auto_answer: 'yes' }));
+  const bad = await w.request(`${DR}/invitation/auto`, jsonInit('POST', { auto_answer: 'yes' }));
   assert.equal(bad.status, 400);
   assert.equal(bad.body.field, 'auto_answer');
-  assert.deepEqual((await w.request(`${DR}/invitation/auto`, sendJson('POST', { auto_answer: false }))).body, {
+  assert.deepEqual((await w.request(`${DR}/invitation/auto`, jsonInit('POST', { auto_answer: false }))).body, {
     auto_answer: false,
   });
   const after = await invite(w, {
@@ -216,7 +216,7 @@ for (const mode of MODES) {
     await until(async () => (await status(e.event_id)) === 'completed', 10_000, 'the event to complete');
     const late = await w.request(
       `${DR}/invitation/answer`,
-      sendJson('POST', { event_id: e.event_id, response: 'YES' }),
+      jsonInit('POST', { event_id: e.event_id, response: 'YES' }),
     );
     assert.equal(late.status, 409);
     assert.equal(late.body.code, 'event_completed');
@@ -229,7 +229,7 @@ for (const mode of MODES) {
     assert.equal(cancelled.body.status, 'cancelled');
     const answer = await w.request(
       `${DR}/invitation/answer`,
-      sendJson('POST', { event_id: other.event_id, response: 'NO' }),
+      jsonInit('POST', { event_id: other.event_id, response: 'NO' }),
     );
     assert.equal(answer.status, 409);
     assert.equal(answer.body.code, 'event_cancelled');
@@ -259,7 +259,7 @@ for (const mode of MODES) {
     const { w } = (await appIn(t, mode)) ?? {};
     if (!w) return;
     for (const id of ['plug-1', 'heater', 'fridge', 'pump']) await addDevice(w, id);
-    const post = (path: string, body: unknown) => w.request(`${DR}${path}`, sendJson('POST', body));
+    const post = (path: string, body: unknown) => w.request(`${DR}${path}`, jsonInit('POST', body));
 
     // never set: off, participation
     const fresh = await w.request(`${DR}/iot/instructions?iot=pump`);
@@ -357,7 +357,7 @@ test('flexibility now: each device its last 15 minutes of average power × its s
   await addDevice(w, 'heater', 'energy'); // kWh counter, shifting 15 %
   await addDevice(w, 'oven'); // W gauge, off
   await addDevice(w, 'idle'); // W gauge, participation, no reading in the last 15 minutes
-  const post = (path: string, body: unknown) => w.request(`${DR}${path}`, sendJson('POST', body));
+  const post = (path: string, body: unknown) => w.request(`${DR}${path}`, jsonInit('POST', body));
   for (const id of ['plug-1', 'heater', 'oven', 'idle'])
     await post('/iot/demandresponse/enable', { iot: id, enable: true });
   await post('/iot/instructions', { iot: 'heater', instruction: 'shifting', shifting_percentage: 15 });
@@ -408,7 +408,7 @@ test('with reads needing a key: no key 401, a read key reads but cannot send, an
   const { w } = await app(t, { requireReadKey: true });
   await addDevice(w, 'plug-1');
   const key = async (scope: string) =>
-    (await w.request('/api/v1/keys', sendJson('POST', { scope }))).body.key as string;
+    (await w.request('/api/v1/keys', jsonInit('POST', { scope }))).body.key as string;
   const read = await key('read');
   const write = await key('write');
   const as = (k: string | null, init: RequestInit = {}) => ({
@@ -416,7 +416,7 @@ test('with reads needing a key: no key 401, a read key reads but cannot send, an
     headers: { ...(init.headers as Record<string, string>), authorization: k === null ? '' : `Bearer ${k}` },
   });
   const invitation = { event_time: AT_NOON, load_kwh: 5, load_percentage: 20, iots: ['plug-1'] };
-  const send = (k: string | null) => w.request(`${DR}/invitation/send`, as(k, sendJson('POST', invitation)));
+  const send = (k: string | null) => w.request(`${DR}/invitation/send`, as(k, jsonInit('POST', invitation)));
   assert.equal((await send(null)).status, 401);
   assert.equal((await send(read)).status, 403);
   const sent = await send(write);
@@ -427,8 +427,8 @@ test('with reads needing a key: no key 401, a read key reads but cannot send, an
     ['/invitation/auto', {}],
     ['/iot/instructions', {}],
     ['/energy/flexibility', {}],
-    ['/invitation/get', sendJson('POST', { event_time: AT_NOON })],
-    ['/event/check', sendJson('POST', { event_time: AT_NOON, iot: 'plug-1' })],
+    ['/invitation/get', jsonInit('POST', { event_time: AT_NOON })],
+    ['/event/check', jsonInit('POST', { event_time: AT_NOON, iot: 'plug-1' })],
   ] as const) {
     assert.equal((await w.request(`${DR}${path}`, as(null, init))).status, 401, path);
     assert.equal((await w.request(`${DR}${path}`, as(read, init))).status, 200, path);
@@ -439,8 +439,8 @@ test('with reads needing a key: no key 401, a read key reads but cannot send, an
     ['/iot/demandresponse/enable', { iot: 'plug-1', enable: true }],
     ['/iot/instructions', { iot: 'plug-1', instruction: 'off' }],
   ] as const) {
-    assert.equal((await w.request(`${DR}${path}`, as(read, sendJson('POST', body)))).status, 403, path);
-    assert.equal((await w.request(`${DR}${path}`, as(write, sendJson('POST', body)))).status, 200, path);
+    assert.equal((await w.request(`${DR}${path}`, as(read, jsonInit('POST', body)))).status, 403, path);
+    assert.equal((await w.request(`${DR}${path}`, as(write, jsonInit('POST', body)))).status, 200, path);
   }
   const cancel = `/api/v1/flex/events/${sent.body.event_id}/cancel`;
   assert.equal((await w.request(cancel, as(read, { method: 'POST' }))).status, 403);

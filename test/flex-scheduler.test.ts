@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { DrMessage } from '../src/modules/flex/index.js';
 import { openLive, wsUrl } from './buildings-ws-client.js';
-import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, placeFor, sendJson, T0, testClock } from './flex-fixtures.js';
+import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, placeFor, jsonInit, T0, testClock } from './flex-fixtures.js';
 import { build, MODES, type TestApp, tempDir, until } from './helpers.js';
 
 const NOON = T0 + 60 * MINUTE; // 12:00 London
@@ -47,11 +47,11 @@ for (const mode of MODES) {
     const { w, seen } = await start(t, clock, place);
     await addDevice(w, 'plug-1');
     await addDevice(w, 'heater');
-    await w.request(`${DR}/iot/demandresponse/enable`, sendJson('POST', { iot: 'plug-1', enable: true }));
-    await w.request(`${DR}/iot/demandresponse/enable`, sendJson('POST', { iot: 'heater', enable: true }));
+    await w.request(`${DR}/iot/demandresponse/enable`, jsonInit('POST', { iot: 'plug-1', enable: true }));
+    await w.request(`${DR}/iot/demandresponse/enable`, jsonInit('POST', { iot: 'heater', enable: true }));
     await w.request(
       `${DR}/iot/instructions`,
-      sendJson('POST', { iot: 'heater', instruction: 'shifting', shifting_percentage: 15 }),
+      jsonInit('POST', { iot: 'heater', instruction: 'shifting', shifting_percentage: 15 }),
     );
     const a = await invite(w, {
       event_time: local(NOON),
@@ -60,7 +60,7 @@ for (const mode of MODES) {
       iots: ['plug-1', 'heater'],
       duration_minutes: 30,
     });
-    await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: a.event_id, response: 'YES' }));
+    await w.request(`${DR}/invitation/answer`, jsonInit('POST', { event_id: a.event_id, response: 'YES' }));
     const b = await invite(w, {
       event_time: local(NOON + 10 * MINUTE),
       load_kwh: 4,
@@ -187,7 +187,7 @@ test('with flex.unansweredAtStart YES an invitation still waiting at the start t
   const clock = testClock();
   const { w, seen } = await start(t, clock, undefined, { 'flex.unansweredAtStart': 'YES' });
   await addDevice(w, 'plug-1');
-  await w.request(`${DR}/iot/demandresponse/enable`, sendJson('POST', { iot: 'plug-1', enable: true }));
+  await w.request(`${DR}/iot/demandresponse/enable`, jsonInit('POST', { iot: 'plug-1', enable: true }));
   const a = await invite(w, { event_time: local(NOON), load_kwh: 4, load_percentage: 10, iots: ['plug-1'] });
   clock.ms = NOON;
   await until(() => seen.some((m) => m.type === 'dr_device'), 10_000, 'the device to be told');
@@ -198,7 +198,7 @@ test('a WebSocket client of /api/v1/ws receives each dr_event change and the dev
   const clock = testClock();
   const { w } = await start(t, clock);
   await addDevice(w, 'plug-1');
-  await w.request(`${DR}/iot/demandresponse/enable`, sendJson('POST', { iot: 'plug-1', enable: true }));
+  await w.request(`${DR}/iot/demandresponse/enable`, jsonInit('POST', { iot: 'plug-1', enable: true }));
   const live = await openLive(wsUrl(w.url));
   t.after(() => live.ws.terminate());
   const a = await invite(w, {
@@ -213,7 +213,7 @@ test('a WebSocket client of /api/v1/ws receives each dr_event change and the dev
   const created = await next('created', (f) => f.type === 'dr_event' && f.change === 'created');
   assert.equal(created.event_id, a.event_id);
   assert.equal(created.event.response, 'WAITING');
-  await w.request(`${DR}/invitation/answer`, sendJson('POST', { event_id: a.event_id, response: 'YES' }));
+  await w.request(`${DR}/invitation/answer`, jsonInit('POST', { event_id: a.event_id, response: 'YES' }));
   assert.equal((await next('answered', (f) => f.change === 'answered')).event.response, 'YES');
   clock.ms = NOON;
   assert.equal((await next('active', (f) => f.change === 'active')).event.status, 'active');

@@ -6,6 +6,7 @@ import type { ReadingsService } from '../readings/index.js';
 import { every } from './jobs.js';
 import { demandResponseRoutes } from './routes/demand-response.js';
 import { eventsRoutes } from './routes/events.js';
+import { reportsRoutes } from './routes/reports.js';
 import { createEvents } from './service.js';
 import { type Settings, settings } from './settings.js';
 
@@ -49,6 +50,7 @@ export const flexModule = defineModule({
           routes: async (http) => {
             await http.register(demandResponseRoutes({ ...deps, store, events, zone }));
             await http.register(eventsRoutes({ store, events, zone }));
+            await http.register(reportsRoutes({ ...deps, store, events, zone, settings: ctx.settings.flex }));
           },
         },
         jobs: {
