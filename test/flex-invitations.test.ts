@@ -297,7 +297,32 @@ for (const mode of MODES) {
       },
     );
     await post('/iot/instructions', { iot: 'fridge', instruction: 'off' });
-    await post('/iot/instructions', { iot: 'pump', instruction: 'participation' }); // but demand response stays off
+    // several at once, as the seed posted them ({instructions: {<iot>: …}}): all checked before any is changed
+    const bulk = (instructions: Record<string, unknown>) => post('/iot/instructions', { instructions });
+    const tooMuch = await bulk({ pump: 'off', heater: { instruction: 'shifting', shifting_percentage: 30 } });
+    assert.equal(tooMuch.status, 400);
+    assert.equal(tooMuch.body.field, 'instructions.heater');
+    const unknownDevice = await bulk({ pump: 'off', nope: 'off' });
+    assert.equal(unknownDevice.status, 400);
+    assert.equal(unknownDevice.body.field, 'instructions.nope');
+    const noPercentage = await bulk({ pump: 'shifting' });
+    assert.equal(noPercentage.body.field, 'instructions.pump');
+    const mixed = await post('/iot/instructions', { iot: 'pump', instruction: 'off', instructions: {} });
+    assert.equal(mixed.body.field, 'instructions');
+    assert.equal(
+      (await w.request(`${DR}/iot/instructions?iot=pump`)).body.instructions[0].instruction,
+      'participation',
+    );
+    const both = await bulk({ pump: { instruction: 'shifting', shifting_percentage: 5 }, heater: 'off' });
+    assert.deepEqual(
+      both.body.instructions.map((d: { iot: string; instruction: string }) => [d.iot, d.instruction]),
+      [
+        ['pump', 'shifting'],
+        ['heater', 'off'],
+      ],
+    );
+    await bulk({ heater: { instruction: 'shifting', shifting_percentage: 15 } });
+    await post('/iot/instructions', { instructions: { pump: 'participation' } }); // but demand response stays off
     const all = await w.request(`${DR}/iot/instructions`);
     assert.deepEqual(
       all.body.instructions.map((d: { iot: string; share: number }) => `${d.iot}=${d.share}`),

@@ -10,6 +10,7 @@ import {
   checkResponse,
   INSTRUCTIONS,
   type InvitationBody,
+  MAX_DEVICES,
   parseEventTime,
 } from '../invitation.js';
 import * as repo from '../repository.js';
@@ -227,23 +228,87 @@ export const demandResponseRoutes =
       },
     );
 
-    http.post<{ Body: { iot: string; instruction: unknown; shifting_percentage?: unknown } }>(
+    http.post<{
+      Body: {
+        iot?: string;
+        instruction?: unknown;
+        shifting_percentage?: unknown;
+        instructions?: Record<string, unknown>;
+      };
+    }>(
       `${PREFIX}/iot/instructions`,
       {
         config: { access: 'write' },
         schema: {
           summary: `Set how a device takes part: ${INSTRUCTIONS.join(' | ')} (shifting with shifting_percentage 0–20)`,
+          description:
+            'One device: `{iot, instruction, shifting_percentage}` → the device. Several at once, as the seed posted them: ' +
+            '`{instructions: {"<iot>": "participation" | "off" | {instruction, shifting_percentage}}}` → `{instructions:[…]}`; ' +
+            'all are checked before any is changed.',
           tags: TAGS,
           body: {
             type: 'object',
             additionalProperties: false,
-            required: ['iot', 'instruction'],
-            properties: { iot: deviceId, instruction: { type: 'string' }, shifting_percentage: {} },
+            properties: {
+              iot: deviceId,
+              instruction: {},
+              shifting_percentage: {},
+              instructions: { type: 'object', maxProperties: MAX_DEVICES },
+            },
           },
         },
       },
       async (request) => {
-        const { iot, instruction, shifting_percentage } = request.body;
+        const { iot, instruction, shifting_percentage, instructions } = request.body;
+        if (instructions !== undefined) {
+          if (iot !== undefined || instruction !== undefined || shifting_percentage !== undefined)
+            throw new InvalidInput(
+              'mixed_forms',
+              'send either {iot, instruction, …} or {instructions: {…}}, not both',
+              {
+                field: 'instructions',
+              },
+            );
+          const wanted = Object.entries(instructions).map(([id, value]) => {
+            const field = `instructions.${id.slice(0, 100)}`;
+            const given =
+              typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : { instruction: value };
+            try {
+              return { id, ...checkInstruction(given.instruction, given.shifting_percentage) };
+            } catch (err) {
+              throw new InvalidInput('invalid_instruction', `${field}: ${(err as Error).message}`, {
+                field,
+                cause: err,
+              });
+            }
+          });
+          const known = new Set((await deps.buildings.sensorsById(wanted.map((w) => w.id))).map((s) => s.sensorId));
+          const unknown = wanted.find((w) => !known.has(w.id));
+          if (unknown)
+            throw new InvalidInput(
+              'unknown_device',
+              `device "${unknown.id.slice(0, 100)}" is not a registered sensor`,
+              {
+                field: `instructions.${unknown.id.slice(0, 100)}`,
+              },
+            );
+          const at = now();
+          const saved = [];
+          for (const w of wanted)
+            saved.push(
+              deviceJson(
+                await repo.saveDeviceSetting(
+                  store,
+                  w.id,
+                  { instruction: w.instruction, shiftingPercentage: w.shiftingPercentage },
+                  at,
+                ),
+              ),
+            );
+          return { instructions: saved };
+        }
+        if (iot === undefined)
+          throw new InvalidInput('missing_iot', 'iot is required (or instructions)', { field: 'iot' });
         const checked = checkInstruction(instruction, shifting_percentage);
         await knownDevice(iot);
         return deviceJson(await repo.saveDeviceSetting(store, iot, checked, now()));
