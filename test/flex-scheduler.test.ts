@@ -102,6 +102,14 @@ for (const mode of MODES) {
       'created gate',
       'active gate',
     ]);
+    const metrics = (await w.request('/metrics')).body as string;
+    for (const [change, n] of [
+      ['created', 3],
+      ['answered', 1],
+      ['active', 3],
+      ['completed', 2],
+    ] as const)
+      assert.match(metrics, new RegExp(`^flex_event_changes_total\\{change="${change}"\\} ${n}$`, 'm'), change);
     const devices = seen
       .filter((m) => m.type === 'dr_device')
       .map((m) => `${m.state} ${names[m.event_id]} ${m.sensor_id} ${m.share}`);

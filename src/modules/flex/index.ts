@@ -42,6 +42,7 @@ export const flexModule = defineModule({
       zone,
       settings: ctx.settings.flex,
       log,
+      registry: ctx.registry,
     });
     return {
       service: {},

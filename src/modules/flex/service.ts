@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Counter, type Registry } from 'prom-client';
 import type { Bus } from '../../core/bus/index.js';
 import { Conflict, InvalidInput, NotFound } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -19,6 +20,7 @@ export interface EventsDeps {
   zone: string;
   settings: Settings['flex'];
   log: Logger;
+  registry: Registry;
 }
 
 /**
@@ -28,8 +30,15 @@ export interface EventsDeps {
  */
 export function createEvents(deps: EventsDeps) {
   const { store, bus, now, zone } = deps;
+  const changes = new Counter({
+    name: 'flex_event_changes_total',
+    help: 'Demand-response event changes made by this process (created, answered, active, completed, cancelled)',
+    labelNames: ['change'],
+    registers: [deps.registry],
+  });
 
   function announce(event: repo.FlexEvent, change: DrChange, atMs: number) {
+    changes.inc({ change });
     emitDr(bus, {
       type: 'dr_event',
       change,
