@@ -12,6 +12,7 @@ import { settings as buildings } from './modules/buildings/settings.js';
 import { settings as devices } from './modules/devices/settings.js';
 import { settings as dumps } from './modules/dumps/settings.js';
 import { settings as edgecom } from './modules/edgecom/settings.js';
+import { settings as flex } from './modules/flex/settings.js';
 import { settings as ingest } from './modules/ingest/settings.js';
 import { settings as readings } from './modules/readings/settings.js';
 import { settings as readingsGrpc } from './modules/readings-grpc/settings.js';
@@ -33,6 +34,7 @@ const parts = [
   { owner: 'dumps', schema: dumps },
   { owner: 'buildings', schema: buildings },
   { owner: 'devices', schema: devices },
+  { owner: 'flex', schema: flex },
 ];
 
 type Shape = typeof coreSettings.shape &
@@ -44,7 +46,8 @@ type Shape = typeof coreSettings.shape &
   typeof sensorlog.shape &
   typeof dumps.shape &
   typeof buildings.shape &
-  typeof devices.shape;
+  typeof devices.shape &
+  typeof flex.shape;
 
 export const configSchema = composeSettings<Shape>(parts);
 export type Config = Readonly<z.output<typeof configSchema>>;

@@ -77,6 +77,23 @@ const expectedAccess: Record<string, Access> = {
   'POST /input/bulk': 'write',
   'GET /input/bulk.json': 'write',
   'POST /input/bulk.json': 'write',
+  'POST /api/v1/demand-response/invitation/send': 'write',
+  'POST /api/v1/demand-response/invitation/get': 'read',
+  'GET /api/v1/demand-response/invitation/unanswered': 'read',
+  'GET /api/v1/demand-response/invitation/answered': 'read',
+  'POST /api/v1/demand-response/invitation/answer': 'write',
+  'GET /api/v1/demand-response/invitation/auto': 'read',
+  'POST /api/v1/demand-response/invitation/auto': 'write',
+  'POST /api/v1/demand-response/iot/demandresponse/enable': 'write',
+  'GET /api/v1/demand-response/iot/instructions': 'read',
+  'POST /api/v1/demand-response/iot/instructions': 'write',
+  'GET /api/v1/demand-response/energy/flexibility': 'read',
+  'POST /api/v1/demand-response/event/check': 'read',
+  'GET /api/v1/flex/events': 'read',
+  'POST /api/v1/flex/events/{id}/cancel': 'write',
+  'GET /api/v1/flex/events/{id}/report': 'read',
+  'GET /api/v1/demand-response/forecast/flexibility': 'read',
+  'POST /api/v1/demand-response/dr/benefit': 'read',
 };
 
 // a value for each path parameter: the key is checked before the parameters, so any value will do

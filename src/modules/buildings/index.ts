@@ -6,7 +6,7 @@ import type { ReadingsService } from '../readings/index.js';
 import { analyticsRoutes, type SystemInfo } from './analytics-routes.js';
 import { createStatusWatch, startSchedule } from './metrics-job.js';
 import { emitSensorEvent } from './events.js';
-import { insertMissingSensors } from './repository.js';
+import { getSensors, insertMissingSensors } from './repository.js';
 import { createRoomMetrics, type RoomMetricsAnswer } from './room-metrics.js';
 import type { SensorType } from './sensor-types.js';
 import { sensorJson } from './view.js';
@@ -37,6 +37,8 @@ export interface BuildingsService {
       tags?: Record<string, string>;
     }[],
   ): Promise<string[]>;
+  /** The registered sensors among `sensorIds` with their series and type (unknown ids are left out), by id. */
+  sensorsById(sensorIds: readonly string[]): Promise<{ sensorId: string; series: string; sensorType: SensorType }[]>;
 }
 
 /** What the buildings module needs of others, and the clock it reads (tests inject one). */
@@ -81,6 +83,13 @@ export const buildingsModule = defineModule({
             at: new Date(at).toISOString(),
           });
         return added.map((s) => s.sensorId);
+      },
+      async sensorsById(sensorIds) {
+        return (await getSensors(store, sensorIds)).map(({ sensorId, series, sensorType }) => ({
+          sensorId,
+          series,
+          sensorType,
+        }));
       },
     };
     return {

@@ -100,6 +100,17 @@ export async function getSensor(store: Store | StoreTx, sensorId: string): Promi
   return row && sensorOf(row);
 }
 
+/** The registered sensors among `sensorIds`, by id (ids not registered are left out). */
+export async function getSensors(store: Store, sensorIds: readonly string[]): Promise<Sensor[]> {
+  if (!sensorIds.length) return [];
+  const placeholders = sensorIds.map((_, i) => `$${i + 1}`).join(', ');
+  const rows = await store.query<SensorRow>(
+    `SELECT ${SENSOR_COLUMNS} FROM building_sensors WHERE sensor_id IN (${placeholders}) ORDER BY sensor_id`,
+    sensorIds,
+  );
+  return rows.map(sensorOf);
+}
+
 /** Adds a sensor; a Conflict when one with that id exists. */
 export async function insertSensor(store: Store, sensor: Sensor): Promise<void> {
   await store.transaction(async (tx) => {

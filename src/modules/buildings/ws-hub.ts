@@ -9,6 +9,8 @@ import { type ClientRequest, isGlob, parseClientMessage } from './ws-protocol.js
 /** The bus topics (the seed's names) the hub listens on besides the committed readings. */
 export const SENSOR_EVENTS_TOPIC = 'sensor_events';
 export const ENERGY_DATA_TOPIC = 'energy_data';
+/** Demand-response changes (the flex module's `dr_event` and `dr_device` messages), sent to every client. */
+export const DR_EVENTS_TOPIC = 'dr_events';
 
 /** Close code for a client cut for falling behind ("try again later"). */
 export const TOO_SLOW = 1013;
@@ -219,6 +221,12 @@ export function createLiveHub(options: {
     for (const c of [...targets]) send(c, text);
   });
 
+  const stopDr = bus.subscribe<{ type?: unknown }>(DR_EVENTS_TOPIC, (message) => {
+    if (typeof message?.type !== 'string' || !message.type.startsWith('dr_')) return;
+    const text = JSON.stringify(message);
+    for (const c of [...clients]) send(c, text);
+  });
+
   const stopEvents = bus.subscribe(SENSOR_EVENTS_TOPIC, () => {
     if (needsRegistry()) void refresh();
   });
@@ -296,6 +304,7 @@ export function createLiveHub(options: {
       clearInterval(pinger);
       stopReadings();
       stopMetrics();
+      stopDr();
       stopEvents();
       for (const c of clients) c.socket.terminate();
     },

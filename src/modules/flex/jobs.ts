@@ -1,0 +1,29 @@
+import type { Logger } from '../../core/log.js';
+import type { Stop } from '../../core/module.js';
+
+/**
+ * Runs `tick` now and then every `everyMs` after the previous run ends (runs never overlap); a
+ * failing run is logged as `what` and the next one runs on time. Stopping waits for a run in progress.
+ */
+export function every(everyMs: number, what: string, tick: () => Promise<unknown>, log: Logger): Stop {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const run = () => {
+    running = tick()
+      .then(
+        () => undefined,
+        (err) => log.error({ err }, `${what} failed`),
+      )
+      .finally(() => {
+        running = undefined;
+        if (!stopped) timer = setTimeout(run, everyMs);
+      });
+  };
+  run();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}
