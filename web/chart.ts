@@ -19,6 +19,8 @@ export interface Bars {
   to: number;
   zone: string;
   label: string;
+  /** The widest a bar is drawn, in px (default 80: many buckets); a few half-hours may fill their slot. */
+  maxBarPx?: number;
 }
 
 /** Bars for buckets, each drawn from its start to the next, with times on the axis in the configured zone. */
@@ -48,7 +50,7 @@ export function barChart(element: HTMLElement, bars: Bars): uPlot {
             stroke: colour(s.colour),
             fill: s.outline ? undefined : colour(s.colour),
             width: s.outline ? 2 : 1,
-            paths: uPlot.paths.bars?.({ size: [0.85, 80], align: 1 }),
+            paths: uPlot.paths.bars?.({ size: [0.85, bars.maxBarPx ?? 80], align: 1 }),
             points: { show: false },
           }),
         ),

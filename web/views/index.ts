@@ -1,6 +1,7 @@
 import type { View } from '../view.js';
 import { cost } from './cost.js';
 import { devices } from './devices.js';
+import { flex } from './flex.js';
 import { health } from './health.js';
 import { overview } from './overview.js';
 import { power } from './power.js';
@@ -14,4 +15,5 @@ export const views: View[] = [
   rooms,
   health,
   devices, // the device registry: availability, sensors' latest values, polling health
+  flex, // demand response: invitations, events with their countdown, instructions, flexibility, delivered kWh
 ];
