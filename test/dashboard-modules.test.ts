@@ -49,6 +49,7 @@ test('modules: the page lists the modules the server says are running, and offer
     .map((m: { name: string }) => m.name);
   assert.deepEqual([...config.modules].sort(), [...running].sort());
   assert.ok(config.modules.includes('buildings'), 'the buildings module is on by default');
+  assert.ok(config.modules.includes('flex'), 'the flex module is on by default: its Demand response view is offered');
 
   const browser = await launchBrowser(t);
   if (!browser) return;
@@ -56,6 +57,7 @@ test('modules: the page lists the modules the server says are running, and offer
   await page.goto(`${w.url}/?view=rooms`);
   await drawn(page);
   assert.ok((await navTitles(page)).includes('Rooms'));
+  assert.ok((await navTitles(page)).includes('Demand response'));
   assert.equal(await page.locator('.view').getAttribute('data-view'), 'rooms');
 
   // the same page told that buildings is off (no module can be switched off at run time yet):
