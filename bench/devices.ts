@@ -14,10 +14,12 @@
  * p99, max) and the server's RSS at the start, each quarter and the end. Linux only (RSS from /proc).
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type MqttClient } from 'mqtt';
 import { withServerProcess, withStackDataDir } from './lib/bench-server.js';
 import type { HttpClient } from './lib/http-client.js';
+import { cpuSecondsByCommand, cpuSecondsOfProcess, cpuSecondsSince } from './lib/process-cpu.js';
 import { readMemory } from './lib/process-memory.js';
 import { describeMachine, formatMs, percentile, printTable, writeResults } from './lib/report.js';
 import { describeStack, EMBEDDED, type Stack } from './lib/server-stack.js';
@@ -124,6 +126,8 @@ interface Result {
   /** Probes never queryable (dropped by the broker, or later than PROBE_LOST_MS). */
   probesLost: number;
   rssBytes: number[];
+  /** CPU seconds used while publishing, by the server, the broker (when local) and this process (the publishers). */
+  cpu: { server?: number; broker?: number; publishers: number };
 }
 
 export async function run(options: { stack?: Stack; serverCpuProfDir?: string } = {}): Promise<void> {
@@ -174,6 +178,11 @@ export async function run(options: { stack?: Stack; serverCpuProfDir?: string } 
       [
         `publish → queryable (${r.delaysMs.length} probes, ${r.probesLost} lost)`,
         `p50 ${formatMs(percentile(r.delaysMs, 50))}, p99 ${formatMs(percentile(r.delaysMs, 99))}, max ${formatMs(Math.max(...r.delaysMs))}`,
+        '',
+      ],
+      [
+        `CPU while publishing (${os.availableParallelism()} cores = ${os.availableParallelism() * 100} %)`,
+        `server ${percentOf(r.cpu.server, r.seconds)}, broker ${percentOf(r.cpu.broker, r.seconds)}, publishers ${percentOf(r.cpu.publishers, r.seconds)}`,
         '',
       ],
       ['server RSS start → quarters → end', r.rssBytes.map((b) => `${Math.round(b / MB)}`).join(' → ') + ' MB', 'flat'],
@@ -235,6 +244,11 @@ async function measure(root: string, families: string[], pid: number, client: Ht
   const firstSightMs = Date.now() - warmStart;
   const before = await storedNow();
   const rssBytes = [readMemory(pid).rssBytes];
+  const cpuBefore = {
+    server: cpuSecondsOfProcess(pid),
+    broker: cpuSecondsByCommand(['mosquitto']),
+    own: process.cpuUsage(),
+  };
   let published = 0;
   let sent = 0;
   let failed: Error | undefined;
@@ -270,6 +284,13 @@ async function measure(root: string, families: string[], pid: number, client: Ht
     }
     await sleep(TICK_MS);
   }
+  const serverCpu = cpuSecondsOfProcess(pid);
+  const ownCpu = process.cpuUsage(cpuBefore.own);
+  const cpu = {
+    server: serverCpu !== undefined && cpuBefore.server !== undefined ? serverCpu - cpuBefore.server : undefined,
+    broker: cpuSecondsSince(cpuBefore.broker, ['mosquitto'])?.mosquitto,
+    publishers: (ownCpu.user + ownCpu.system) / 1e6,
+  };
   const { delays: delaysMs, lost: probesLost } = await probes;
   if (failed) throw failed;
   const publishedMessages = sent;
@@ -300,6 +321,7 @@ async function measure(root: string, families: string[], pid: number, client: Ht
     delaysMs,
     probesLost,
     rssBytes,
+    cpu,
   };
 }
 
@@ -325,6 +347,10 @@ async function probeDelays(root: string, publisher: MqttClient, client: HttpClie
   }
   return { delays, lost };
 }
+
+/** CPU seconds over a run as a percentage of one core ('?' when not measured). */
+const percentOf = (cpuSeconds: number | undefined, seconds: number) =>
+  cpuSeconds === undefined ? '?' : `${Math.round((cpuSeconds / seconds) * 100)} %`;
 
 /** Removes the run's persistent session from the broker. */
 async function forgetSession(clientId: string) {

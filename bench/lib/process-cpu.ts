@@ -59,3 +59,14 @@ export function cpuSecondsSince(
   if (!before || !after) return undefined;
   return Object.fromEntries(commands.map((c) => [c, Math.max(0, after[c] - before[c])]));
 }
+
+/** User + system CPU seconds one process has used so far (undefined off Linux or once it is gone). */
+export function cpuSecondsOfProcess(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+  } catch {
+    return undefined;
+  }
+}

@@ -23,6 +23,8 @@ const RETRY_MAX_MS = 5_000;
 const RELOG_AFTER_MS = 3_600_000;
 /** Topic+reason pairs remembered for RELOG_AFTER_MS; past this many the memory starts over. */
 const MAX_REMEMBERED_REASONS = 10_000;
+/** Topics whose subscription is remembered; past this many the memory starts over. */
+const MAX_REMEMBERED_TOPICS = 100_000;
 
 /** What handleMessage answers mqtt.js for a QoS 1 message: one object, not a new stack trace per message. */
 const ACK_LATER = new Error('acknowledged once its readings are committed');
@@ -142,11 +144,24 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
     if (reportError(err.message)) log.warn({ broker: where, err: err.message }, 'MQTT connection failed; retrying');
   });
 
+  // a device publishes on the same few topics again and again: which subscription reads each is
+  // worked out once (bounded: past MAX_REMEMBERED_TOPICS the memory starts over)
+  const readerOfTopic = new Map<string, Reader | null>();
+  const readerOf = (topic: string) => {
+    let reader = readerOfTopic.get(topic);
+    if (reader === undefined) {
+      reader = readers.find((r) => wildcardLevels(r.subscription.topic, topic) !== undefined) ?? null;
+      if (readerOfTopic.size >= MAX_REMEMBERED_TOPICS) readerOfTopic.clear();
+      readerOfTopic.set(topic, reader);
+    }
+    return reader;
+  };
+
   /** Parses a batch, writes each subscription's readings, then acknowledges every message of it. */
   async function writeBatch(batch: Received[]) {
     const groups = new Map<Reader, { readings: DeviceReading[]; availability: Availability[]; messages: number }>();
     for (const message of batch) {
-      const reader = readers.find((r) => wildcardLevels(r.subscription.topic, message.topic) !== undefined);
+      const reader = readerOf(message.topic);
       if (!reader) {
         metrics.messages.inc({ format: '', outcome: 'unmatched' });
         if (reportMalformed(`${message.topic}\0unmatched`))

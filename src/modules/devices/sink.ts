@@ -28,9 +28,21 @@ export const keySegment = (name: string) => name.replace(/[^A-Za-z0-9_.:/-]+/g, 
 export const deviceId = (prefix: string, device: string) =>
   prefix ? `${prefix}/${keySegment(device)}` : keySegment(device);
 
-/** The series of one quantity of a device. */
-export const seriesOf = (prefix: string, r: Pick<DeviceReading, 'device' | 'quantity'>) =>
-  `${deviceId(prefix, r.device)}/${keySegment(r.quantity)}`;
+/** Series keys already worked out, by prefix, device and quantity (bounded: past the limit it starts over). */
+const knownSeries = new Map<string, string>();
+const MAX_KNOWN_SERIES = 100_000;
+
+/** The series of one quantity of a device (the same few keys for every message of a device: remembered). */
+export function seriesOf(prefix: string, r: Pick<DeviceReading, 'device' | 'quantity'>): string {
+  const name = `${prefix}\0${r.device}\0${r.quantity}`;
+  let series = knownSeries.get(name);
+  if (series === undefined) {
+    series = `${deviceId(prefix, r.device)}/${keySegment(r.quantity)}`;
+    if (knownSeries.size >= MAX_KNOWN_SERIES) knownSeries.clear();
+    knownSeries.set(name, series);
+  }
+  return series;
+}
 
 /** A sensor id from its series key (ids are one URL path segment: no `/`). */
 export const sensorIdOf = (series: string) => series.replaceAll('/', '_');
@@ -90,8 +102,11 @@ export function createDeviceSink(deps: {
       string,
       { deviceId: string; family: string; source: Device['source']; at: number; online?: boolean }
     >();
+    // a message's readings come together: its device's id is worked out once for them
+    let device: string | undefined;
+    let id = '';
     for (const r of readings) {
-      const id = deviceId(origin.prefix, r.device);
+      if (r.device !== device) id = deviceId(origin.prefix, (device = r.device));
       const last = touched.get(id);
       if (!last || now - last.at >= TOUCH_EVERY_MS)
         due.set(id, {
