@@ -136,3 +136,31 @@ test('/overview names the modules, counts series, sensors, rooms and readings, a
   assert.equal(o.uptime_s, 90);
   assert.deepEqual(o.roles, ['ingest', 'persist', 'api', 'jobs']);
 });
+
+test('/rooms and the summary show a room or sensor changed over the API at once, though they keep the registry between requests', async (t) => {
+  const w = await build(t);
+  const post = (path: string, body: unknown) =>
+    w.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const roomsNow = async () => (await w.request('/api/v1/rooms')).body.rooms as { name: string; sensor_count: number }[];
+  const summaryNow = async () => (await w.request('/api/v1/analytics/summary')).body;
+  assert.deepEqual(await roomsNow(), []);
+  assert.equal((await summaryNow()).total_sensors, 0);
+
+  const created = await post('/api/v1/rooms', { name: 'Kitchen' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.deepEqual(
+    (await roomsNow()).map((r) => [r.name, r.sensor_count]),
+    [['Kitchen', 0]],
+  );
+  assert.equal((await post('/api/v1/sensors', { sensor_id: 'k1', name: 'Kettle', sensor_type: 'power', room: 'Kitchen' })).status, 201);
+  assert.deepEqual(
+    (await roomsNow()).map((r) => [r.name, r.sensor_count]),
+    [['Kitchen', 1]],
+  );
+  const summary = await summaryNow();
+  assert.equal(summary.total_sensors, 1);
+  assert.equal(summary.total_rooms, 1);
+  assert.equal((await w.request('/api/v1/rooms/Kitchen', { method: 'DELETE' })).status, 204);
+  assert.deepEqual(await roomsNow(), []);
+  assert.equal((await summaryNow()).by_room.length, 0);
+});

@@ -8,6 +8,7 @@ import { formatTime } from '../../core/time/buckets.js';
 import { energyParams, type ReadingsService } from '../readings/index.js';
 import { getRoom, listRooms, listSensors, type Sensor } from './repository.js';
 import { entriesOf, holdsEnergy, powerNow, type RoomMetricsAnswer } from './room-metrics.js';
+import type { RegistrySnapshot } from './registry-snapshot.js';
 import type { SummaryFigures } from './summary-figures.js';
 import { sensorStatus } from './view.js';
 
@@ -29,6 +30,8 @@ export interface AnalyticsDeps {
   computeRoomMetrics: () => Promise<RoomMetricsAnswer[]>;
   /** The summary's figures (summary-figures.ts): finished slots kept between requests. */
   figures: SummaryFigures;
+  /** Every room and sensor, read at most every few seconds (registry-snapshot.ts). */
+  registry: RegistrySnapshot;
   system?: SystemInfo;
 }
 
@@ -83,7 +86,7 @@ export const analyticsRoutes =
         const hours = parseHours((request.query as Record<string, unknown>).hours);
         const endMs = deps.now();
         const startMs = endMs - hours * 3_600_000;
-        const [rooms, sensors] = await Promise.all([listRooms(store), listSensors(store)]);
+        const { rooms, sensors } = await deps.registry.read();
         const entries = await entriesOf(readings, sensors);
         const gauges = [...entries.values()].filter((e) => e.kind === 'gauge' && isPowerUnit(e.unit));
         const meters = [...entries.values()].filter(holdsEnergy);

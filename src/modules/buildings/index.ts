@@ -13,6 +13,7 @@ import { sensorJson } from './view.js';
 import { dataRoutes } from './data-routes.js';
 import { roomsRoutes } from './rooms-routes.js';
 import { sensorsRoutes } from './sensors-routes.js';
+import { createRegistrySnapshot } from './registry-snapshot.js';
 import { createSummaryFigures } from './summary-figures.js';
 import { type Settings, settings } from './settings.js';
 import { wsRoutes } from './ws.js';
@@ -55,6 +56,9 @@ export interface BuildingsDeps {
  * Sensors and rooms live in the module's own tables (repository.ts); a sensor's last value and
  * time come from the series catalog.
  */
+/** How old the rooms and sensors behind `/rooms` and the summary may be when another process changed a room. */
+const REGISTRY_MAX_AGE_MS = 2_000;
+
 export const buildingsModule = defineModule({
   name: 'buildings',
   settings,
@@ -67,6 +71,7 @@ export const buildingsModule = defineModule({
     const computeRoomMetrics = createRoomMetrics({ ...shared, zone: ctx.core.timezone });
     const checkSensorStatus = createStatusWatch(shared);
     const figures = createSummaryFigures(readings, { ttlMs: summaryKeepMs, now });
+    const registry = createRegistrySnapshot(store, bus, REGISTRY_MAX_AGE_MS);
     const service: BuildingsService = {
       computeRoomMetrics,
       async ensureSensors(wanted) {
@@ -96,14 +101,27 @@ export const buildingsModule = defineModule({
       service,
       roles: {
         api: {
-          // kept summary figures are dropped by the commit notices that change them
-          start: () => figures.follow(bus),
+          // kept summary figures are dropped by the commit notices that change them, the registry
+          // snapshot by sensor changes
+          start: () => {
+            const stops = [figures.follow(bus), registry.follow()];
+            return () => {
+              for (const stop of stops) stop();
+            };
+          },
           routes: async (http: FastifyInstance) => {
             await http.register(sensorsRoutes({ ...shared, keys, timezone: ctx.core.timezone }));
-            await http.register(roomsRoutes({ store, readings, now }));
+            await http.register(roomsRoutes({ store, readings, now, registry }));
             await http.register(dataRoutes({ store, readings, now }));
             await http.register(
-              analyticsRoutes({ ...shared, zone: ctx.core.timezone, computeRoomMetrics, figures, system: deps.system }),
+              analyticsRoutes({
+                ...shared,
+                zone: ctx.core.timezone,
+                computeRoomMetrics,
+                figures,
+                registry,
+                system: deps.system,
+              }),
             );
             await http.register(wsRoutes(ctx, store));
           },

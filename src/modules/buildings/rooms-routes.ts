@@ -1,3 +1,4 @@
+import type { RegistrySnapshot } from './registry-snapshot.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { Conflict, InvalidInput, NotFound } from '../../core/errors.js';
 import type { Store } from '../../core/store/index.js';
@@ -24,7 +25,12 @@ const METRICS = Object.keys(ROOM_METRICS) as RoomMetric[];
 
 /** Rooms: list (with their latest metrics), names, CRUD by name (URL-encoded: names may hold spaces). */
 export const roomsRoutes =
-  (deps: { store: Store; readings: ReadingsService; now: () => number }): FastifyPluginAsync =>
+  (deps: {
+    store: Store;
+    readings: ReadingsService;
+    now: () => number;
+    registry: RegistrySnapshot;
+  }): FastifyPluginAsync =>
   async (http) => {
     const { store, readings } = deps;
 
@@ -45,7 +51,7 @@ export const roomsRoutes =
         },
       },
       async () => {
-        const [rooms, sensors] = await Promise.all([repo.listRooms(store), repo.listSensors(store)]);
+        const { rooms, sensors } = await deps.registry.read();
         const counts = new Map<string, number>();
         for (const s of sensors) if (s.room !== null) counts.set(s.room, (counts.get(s.room) ?? 0) + 1);
         // every room's metric series in one catalog call: their latest values are in memory
@@ -103,6 +109,7 @@ export const roomsRoutes =
           updatedAt: now,
         };
         await repo.insertRoom(store, room);
+        deps.registry.changed();
         reply.code(201);
         return roomJson(room, 0);
       },
@@ -139,6 +146,7 @@ export const roomsRoutes =
           updatedAt: deps.now(),
         };
         await repo.updateRoom(store, room);
+        deps.registry.changed();
         return roomJson(room, await sensorCount(room.name));
       },
     );
@@ -156,6 +164,7 @@ export const roomsRoutes =
       async (request, reply) => {
         if (!(await repo.deleteRoom(store, request.params.name, deps.now())))
           throw new NotFound(`room "${request.params.name.slice(0, 100)}" does not exist`, { field: 'name' });
+        deps.registry.changed();
         reply.code(204);
       },
     );
