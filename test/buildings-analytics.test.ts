@@ -141,7 +141,8 @@ test('/rooms and the summary show a room or sensor changed over the API at once,
   const w = await build(t);
   const post = (path: string, body: unknown) =>
     w.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const roomsNow = async () => (await w.request('/api/v1/rooms')).body.rooms as { name: string; sensor_count: number }[];
+  const roomsNow = async () =>
+    (await w.request('/api/v1/rooms')).body.rooms as { name: string; sensor_count: number }[];
   const summaryNow = async () => (await w.request('/api/v1/analytics/summary')).body;
   assert.deepEqual(await roomsNow(), []);
   assert.equal((await summaryNow()).total_sensors, 0);
@@ -152,7 +153,10 @@ test('/rooms and the summary show a room or sensor changed over the API at once,
     (await roomsNow()).map((r) => [r.name, r.sensor_count]),
     [['Kitchen', 0]],
   );
-  assert.equal((await post('/api/v1/sensors', { sensor_id: 'k1', name: 'Kettle', sensor_type: 'power', room: 'Kitchen' })).status, 201);
+  assert.equal(
+    (await post('/api/v1/sensors', { sensor_id: 'k1', name: 'Kettle', sensor_type: 'power', room: 'Kitchen' })).status,
+    201,
+  );
   assert.deepEqual(
     (await roomsNow()).map((r) => [r.name, r.sensor_count]),
     [['Kitchen', 1]],
