@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { ReadingsService } from '../readings/index.js';
 import { analyticsRoutes, type SystemInfo } from './analytics-routes.js';
-import { createStatusWatch, startSchedule } from './metrics-job.js';
+import { every } from '../../core/schedule.js';
+import { createStatusWatch } from './metrics-job.js';
 import { emitSensorEvent } from './events.js';
 import { getSensors, insertMissingSensors } from './repository.js';
 import { createRoomMetrics, type RoomMetricsAnswer } from './room-metrics.js';
@@ -129,8 +130,9 @@ export const buildingsModule = defineModule({
         jobs: {
           // one schedule: sensors going offline/online, then room metrics
           start: () =>
-            startSchedule(
+            every(
               roomMetricsMs,
+              'room metrics run',
               async () => {
                 await checkSensorStatus();
                 await computeRoomMetrics();

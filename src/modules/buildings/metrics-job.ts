@@ -1,7 +1,5 @@
 import { emitSensorEvent } from './events.js';
 import type { Bus } from '../../core/bus/index.js';
-import type { Logger } from '../../core/log.js';
-import type { Stop } from '../../core/module.js';
 import type { Store } from '../../core/store/index.js';
 import type { ReadingsService } from '../readings/index.js';
 import { listSensors } from './repository.js';
@@ -39,32 +37,5 @@ export function createStatusWatch(ctx: {
       }
     }
     previous = current;
-  };
-}
-
-/**
- * Runs `tick` now and then every `everyMs` after the previous run ends (runs never overlap); a
- * failing run is logged and the next one runs on time. Stopping waits for a run in progress.
- */
-export function startSchedule(everyMs: number, tick: () => Promise<unknown>, log: Logger): Stop {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const run = () => {
-    running = tick()
-      .then(
-        () => undefined,
-        (err) => log.error({ err }, 'room metrics run failed'),
-      )
-      .finally(() => {
-        running = undefined;
-        if (!stopped) timer = setTimeout(run, everyMs);
-      });
-  };
-  run();
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running;
   };
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { BuildingsService } from '../buildings/index.js';
 import type { ReadingsService } from '../readings/index.js';
-import { every } from './jobs.js';
+import { every } from '../../core/schedule.js';
 import { demandResponseRoutes } from './routes/demand-response.js';
 import { eventsRoutes } from './routes/events.js';
 import { reportsRoutes } from './routes/reports.js';

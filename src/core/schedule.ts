@@ -1,5 +1,5 @@
-import type { Logger } from '../../core/log.js';
-import type { Stop } from '../../core/module.js';
+import type { Logger } from './log.js';
+import type { Stop } from './module.js';
 
 /**
  * Runs `tick` now and then every `everyMs` after the previous run ends (runs never overlap); a
