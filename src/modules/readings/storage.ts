@@ -46,6 +46,16 @@ export interface CatalogPage {
   limit: number;
 }
 
+/** What an engine's background work (the embedded store's compactor) runs with: readings' `compaction.*` settings. */
+export interface BackgroundOptions {
+  log: Logger;
+  metrics: Metrics;
+  intervalMs: number;
+  quietMs: number;
+  dirtyWaitMs: number;
+  sliceRows: number;
+}
+
 /**
  * How readings are kept and read in one engine: `engines/duckdb` appends and dedupes later,
  * `engines/postgres` upserts on a primary key. Reads take a typed plan (plan.ts) and each engine
@@ -78,14 +88,7 @@ export interface ReadingsStorage {
   energySpans(plan: EnergySpansPlan): Promise<EnergySpans>;
   /** The readings of a slice in time order (then series id), streamed a chunk at a time. */
   exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns>;
-  startBackground(options: {
-    log: Logger;
-    metrics: Metrics;
-    intervalMs: number;
-    quietMs: number;
-    dirtyWaitMs: number;
-    sliceRows: number;
-  }): void;
+  startBackground(options: BackgroundOptions): void;
   compactNow(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -1,5 +1,3 @@
-import type { Logger } from '../../../../core/log.js';
-import type { ReadingsMetrics as Metrics } from '../../metrics.js';
 import type { ReadingBatch } from '../../../../core/readings.js';
 import type { Store } from '../../../../core/store/index.js';
 import type {
@@ -13,7 +11,7 @@ import type {
   RawPlan,
   ReadingColumns,
 } from '../../plan.js';
-import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
+import type { BackgroundOptions, CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, readColumns, readEnergySpans } from '../columns.js';
 import { COMMON_AGGREGATE_SQL, energySpansSql, fixedBucketSql, rangeCondition } from '../standard-sql.js';
 import { zoneOffsets } from '../../../../core/time/zone-offsets.js';
@@ -196,14 +194,7 @@ export class DuckDbReadings implements ReadingsStorage {
       SELECT series_id, ts, arg_max(value, seq) AS value FROM readings WHERE ${where} AND (${inDirty}) GROUP BY series_id, ts`;
   }
 
-  startBackground(options: {
-    log: Logger;
-    metrics: Metrics;
-    intervalMs: number;
-    quietMs: number;
-    dirtyWaitMs: number;
-    sliceRows: number;
-  }) {
+  startBackground(options: BackgroundOptions) {
     this.compactor = startCompactor({
       store: this.store,
       partitions: this.partitions,
