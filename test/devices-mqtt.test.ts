@@ -260,6 +260,8 @@ for (const mode of SIGKILL_MODES)
       WATTLINE_MQTT_URL: services.mosquitto.url,
       WATTLINE_MQTT_CLIENT_ID: u.clientId,
       WATTLINE_MQTT_BATCH_SIZE: '1',
+      // two unacknowledged at a time: most of a burst waits at the broker, so a kill leaves some for the next process
+      WATTLINE_MQTT_IN_FLIGHT: '2',
       WATTLINE_MQTT_SUBSCRIPTIONS: JSON.stringify([{ topic: `${u.root}/#`, format: 'json' }]),
     };
     const start = async () => {
@@ -310,8 +312,8 @@ for (const mode of SIGKILL_MODES)
     const first = await start();
     await paced(first.url, 0, 1000);
     await until(async () => (await stored(first.url)) === 1000, 30_000, 'the first 1,000 stored');
-    // a burst of 600: the subscriber holds at most 2 (twice mqtt.batchSize) unacknowledged and
-    // writes one at a time, the broker queues the rest; it is killed as soon as the burst starts landing
+    // a burst of 600: the subscriber holds at most 2 (mqtt.inFlight) unacknowledged and writes one
+    // at a time, the broker queues the rest; it is killed as soon as the burst starts landing
     await Promise.all([1000, 1100, 1200, 1300, 1400, 1500].map(publishChunk));
     await until(async () => (await stored(first.url)) > 1000, 30_000, 'the burst to start landing');
     first.child.kill('SIGKILL');
