@@ -48,10 +48,10 @@ for (const mode of MODES) {
     await addSensor(w, 'p2', 'power', 'A');
     await addSensor(w, 'e1', 'energy', 'A');
     const lines = [];
-    for (let ts = T0 - 6 * H; ts <= T0; ts += M) {
+    for (let ts = T0 - 26 * H; ts <= T0; ts += M) {
       lines.push({ series: 'sensors/p1', ts, value: 2000 });
       lines.push({ series: 'sensors/p2', ts, value: ts < T0 - 2 * H ? 500 : 1000 });
-      lines.push({ series: 'sensors/e1', ts, value: 100 + (ts - (T0 - 6 * H)) / H });
+      lines.push({ series: 'sensors/e1', ts, value: 100 + (ts - (T0 - 26 * H)) / H });
     }
     assert.equal((await w.ingest(lines)).status, 200);
     await agrees(w, now, 3000, 'first answer');
@@ -63,7 +63,7 @@ for (const mode of MODES) {
     for (let ts = T0 + M; ts <= T0 + 40 * M; ts += M) {
       later.push({ series: 'sensors/p1', ts, value: 5000 });
       later.push({ series: 'sensors/p2', ts, value: 1000 });
-      later.push({ series: 'sensors/e1', ts, value: 106 + (ts - T0) / H });
+      later.push({ series: 'sensors/e1', ts, value: 126 + (ts - T0) / H });
     }
     assert.equal((await w.ingest(later)).status, 200);
     now = T0 + 40 * M;
@@ -72,6 +72,14 @@ for (const mode of MODES) {
     // a late correction inside a finished, kept slot: 3 hours ago p1 read 100 kW
     assert.equal((await w.ingest([{ series: 'sensors/p1', ts: T0 - 3 * H, value: 100_000 }])).status, 200);
     await agrees(w, now, 100_500, 'after a late correction');
+
+    // two minutes on, in the same 15 minutes: the range's head (from its start to the first slot
+    // edge) comes from that slot's kept readings, cut at a different start
+    now = T0 + 42 * M;
+    await agrees(w, now, 100_500, 'two minutes on');
+    // a late correction inside that head: the kept slot is dropped
+    assert.equal((await w.ingest([{ series: 'sensors/p1', ts: now - 24 * H + 5 * M, value: 100_000 }])).status, 200);
+    await agrees(w, now, 100_500, 'after a late correction in the head of the range');
 
     // the sensor's series said to be in kW: every kept figure of it changes by 1000
     const put = await w.request('/api/v1/series/sensors/p2', {

@@ -1,8 +1,9 @@
 import type { Bus } from '../../core/bus/index.js';
+import { READINGS_LIVE_TOPIC, type ReadingBatch } from '../../core/readings.js';
 import { energyPerBucket } from '../../core/energy/by-kind.js';
 import { conversionFactor } from '../../core/energy/units.js';
 import type { WindowName } from '../../core/time/buckets.js';
-import type { ReadingsService, SeriesEntry } from '../readings/index.js';
+import type { PointsAround, ReadingsService, SeriesEntry } from '../readings/index.js';
 import { FinishedSlots, SLOT_MS, type SlotFigure } from './finished-slots.js';
 
 /** Most readings an open end of the range may hold (its few minutes of every sensor). */
@@ -56,6 +57,51 @@ export function createSummaryFigures(readings: ReadingsService, options: { ttlMs
   const energySlots = new FinishedSlots(energyFigure, kept);
   const peakSlots = new FinishedSlots(peakFigure, kept);
 
+  // The raw readings of the slot the range starts in, with their neighbours: a request within the
+  // same 15 minutes finds its head (from its start to the slot's end) in them instead of reading it
+  // again. A committed reading of one of the series before that series' next neighbour drops them.
+  let head: { slotStart: number; keys: string; keySet: Set<string>; found: Map<string, PointsAround> } | undefined;
+  let headReads = 0;
+  let headWrites = 0;
+
+  function committed(batch: ReadingBatch) {
+    if (!head && !headReads) return;
+    const firstTs = new Float64Array(batch.keys.length).fill(Infinity);
+    for (let i = 0; i < batch.length; i++) {
+      const k = batch.keyIndex[i];
+      if (batch.ts[i] < firstTs[k]) firstTs[k] = batch.ts[i];
+    }
+    batch.keys.forEach((key, k) => {
+      if (firstTs[k] === Infinity) return;
+      if (headReads) headWrites++; // a read under way may miss it: not kept
+      if (!head?.keySet.has(key)) return;
+      const own = head.found.get(key);
+      const next = own && own.points.length ? own.points.ts[own.points.length - 1] : Number.NaN;
+      const nextTs = next >= head.slotStart + SLOT_MS ? next : Number.POSITIVE_INFINITY;
+      if (firstTs[k] <= nextTs) head = undefined;
+    });
+  }
+
+  /** The readings of the slot [slotStart, slotStart + 15 min) of `keys` with their neighbours: kept, or read. */
+  async function headSlot(keys: readonly string[], slotStart: number): Promise<Map<string, PointsAround>> {
+    const joined = `\0${keys.join('\0')}\0`;
+    if (head && head.slotStart === slotStart && head.keys === joined) return head.found;
+    const writes = headWrites;
+    headReads++;
+    try {
+      const found = await readings.around({
+        series: keys,
+        startMs: slotStart,
+        endMs: slotStart + SLOT_MS,
+        maxReadings: OPEN_END_MAX_READINGS,
+      });
+      if (options.ttlMs > 0 && headWrites === writes) head = { slotStart, keys: joined, keySet: new Set(keys), found };
+      return found;
+    } finally {
+      headReads--;
+    }
+  }
+
   /** Energy of each meter over [startMs, endMs), read whole. */
   async function energyOver(meters: readonly SeriesEntry[], startMs: number, endMs: number, zone: string) {
     if (!meters.length || !(endMs > startMs)) return new Map<string, number>();
@@ -96,7 +142,7 @@ export function createSummaryFigures(readings: ReadingsService, options: { ttlMs
     }
     // the open ends read whole (each one read of its few minutes), the slots between from what is kept
     const [head, tail, slotEnergy, slotPeaks] = await Promise.all([
-      openEnd(meters, gauges, startMs, firstSlot, false),
+      openEnd(meters, gauges, startMs, firstSlot, false, (keys) => headSlot(keys, firstSlot - SLOT_MS)),
       openEnd(meters, gauges, endSlot, endMs, true),
       energySlots.slots(meters, firstSlot, endSlot),
       peakSlots.slots(gauges, firstSlot, endSlot),
@@ -118,7 +164,8 @@ export function createSummaryFigures(readings: ReadingsService, options: { ttlMs
   /**
    * Energy of each meter over [startMs, endMs) and the gauges' summed max (W) over the readings in
    * it (with one at `endMs` too when `endInclusive`, as a query's end is): the part of the period
-   * in a slot the summary does not keep, worked out by the energy functions from one read.
+   * in a slot the summary does not keep, worked out by the energy functions from one read — or
+   * from `read`, readings around a wider range (the kept head slot).
    */
   async function openEnd(
     meters: readonly SeriesEntry[],
@@ -126,28 +173,31 @@ export function createSummaryFigures(readings: ReadingsService, options: { ttlMs
     startMs: number,
     endMs: number,
     endInclusive: boolean,
+    read = (keys: readonly string[]) =>
+      readings.around({ series: keys, startMs, endMs, maxReadings: OPEN_END_MAX_READINGS }),
   ): Promise<{ energy: Map<string, number>; peak: number }> {
     const energy = new Map<string, number>();
     const keys = [...new Set([...meters, ...gauges].map((e) => e.key))];
     if (!keys.length || !(endMs > startMs || endInclusive)) return { energy, peak: Number.NaN };
-    const found = await readings.around({ series: keys, startMs, endMs, maxReadings: OPEN_END_MAX_READINGS });
+    const found = await read(keys);
     const edges = Float64Array.of(startMs, endMs);
+    // the entries as the catalog has them now (a unit may have changed since kept points were read)
     if (endMs > startMs)
-      for (const { key } of meters) {
-        const own = found.get(key);
+      for (const entry of meters) {
+        const own = found.get(entry.key);
         if (own)
-          energy.set(key, energyPerBucket(own.entry, own.points, edges, 'kWh', readings.energy.options).values[0]);
+          energy.set(entry.key, energyPerBucket(entry, own.points, edges, 'kWh', readings.energy.options).values[0]);
       }
     let peak = Number.NaN;
-    for (const { key } of gauges) {
-      const own = found.get(key);
+    for (const entry of gauges) {
+      const own = found.get(entry.key);
       if (!own) continue;
       const { ts, value, length } = own.points;
       let top = Number.NaN;
       for (let i = 0; i < length; i++)
         if (ts[i] >= startMs && (ts[i] < endMs || (endInclusive && ts[i] === endMs)) && !(value[i] <= top))
           top = value[i];
-      if (!Number.isNaN(top)) peak = (Number.isNaN(peak) ? 0 : peak) + top * conversionFactor(own.entry.unit!, 'W')!;
+      if (!Number.isNaN(top)) peak = (Number.isNaN(peak) ? 0 : peak) + top * conversionFactor(entry.unit!, 'W')!;
     }
     return { energy, peak };
   }
@@ -156,7 +206,11 @@ export function createSummaryFigures(readings: ReadingsService, options: { ttlMs
     over,
     /** Follows commit notices so kept figures are dropped when readings change them; returns how to stop. */
     follow(bus: Bus) {
-      const stops = [energySlots.follow(bus), peakSlots.follow(bus)];
+      const stops = [
+        energySlots.follow(bus),
+        peakSlots.follow(bus),
+        bus.subscribe<ReadingBatch>(READINGS_LIVE_TOPIC, committed),
+      ];
       return () => {
         for (const stop of stops) stop();
       };
