@@ -76,7 +76,7 @@ export function createSummaryFigures(readings: ReadingsService, options: { ttlMs
       if (headReads) headWrites++; // a read under way may miss it: not kept
       if (!head?.keySet.has(key)) return;
       const own = head.found.get(key);
-      const next = own && own.points.length ? own.points.ts[own.points.length - 1] : Number.NaN;
+      const next = own?.points.length ? own.points.ts[own.points.length - 1] : Number.NaN;
       const nextTs = next >= head.slotStart + SLOT_MS ? next : Number.POSITIVE_INFINITY;
       if (firstTs[k] <= nextTs) head = undefined;
     });
