@@ -52,7 +52,9 @@ export interface BackgroundOptions {
   metrics: Metrics;
   intervalMs: number;
   quietMs: number;
+  /** Longest a dirty day still being written waits for its rewrite (partitions.ts, dueForCompaction). */
   dirtyWaitMs: number;
+  /** Most rows rewritten in one transaction: larger days are compacted a slice at a time. */
   sliceRows: number;
 }
 

@@ -1,22 +1,14 @@
-import type { Logger } from '../../../../core/log.js';
-import type { ReadingsMetrics as Metrics } from '../../metrics.js';
 import type { Store } from '../../../../core/store/index.js';
+import type { BackgroundOptions } from '../../storage.js';
 import type { SeriesCatalog } from './catalog.js';
 import type { PartitionTracker } from './partitions.js';
 import { compactSlice, planSlices, rowsPerSeries, savePartitionStates } from './repository.js';
 
-export interface CompactorOptions {
+/** The readings' background options (storage.ts) and the engine state the compactor works on. */
+export interface CompactorOptions extends BackgroundOptions {
   store: Store;
   partitions: PartitionTracker;
   catalog: SeriesCatalog;
-  log: Logger;
-  metrics: Metrics;
-  intervalMs: number;
-  quietMs: number;
-  /** Longest a dirty day still being written waits for its rewrite (partitions.ts, dueForCompaction). */
-  dirtyWaitMs: number;
-  /** Most rows rewritten in one transaction: larger days are compacted a slice at a time. */
-  sliceRows: number;
 }
 
 /**
