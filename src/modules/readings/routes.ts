@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { formatTime } from '../../core/time/buckets.js';
+import { createZonedIsoFormatter, formatTime } from '../../core/time/buckets.js';
 import { createIsoFormatter } from '../../core/time/timestamps.js';
 import { CATALOG_DEFAULT_LIMIT, CATALOG_MAX_LIMIT, encodeCursor, parseCatalogParams } from './catalog-page.js';
 import { type SeriesWarning, unknownSeriesWarnings } from './closest.js';
@@ -192,7 +192,7 @@ export const readingsRoutes =
 
 /** Points as the API shows them: ISO 8601 times, UTC (`…Z`) or with the offset of `tz` when one was asked for. */
 function formatResults(results: readonly SeriesPoints[], tz: string | undefined) {
-  const format = tz ? (tsMs: number) => formatTime(tsMs, tz) : createIsoFormatter();
+  const format = tz ? createZonedIsoFormatter(tz) : createIsoFormatter();
   return results.map((r) => ({
     series: r.series,
     unit: r.unit,

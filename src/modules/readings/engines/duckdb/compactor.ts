@@ -2,6 +2,7 @@ import type { Store } from '../../../../core/store/index.js';
 import type { BackgroundOptions } from '../../storage.js';
 import type { SeriesCatalog } from './catalog.js';
 import type { PartitionTracker } from './partitions.js';
+import { rollUpDay } from './rollups.js';
 import { compactSlice, planSlices, rowsPerSeries, savePartitionStates } from './repository.js';
 
 /** The readings' background options (storage.ts) and the engine state the compactor works on. */
@@ -14,7 +15,8 @@ export interface CompactorOptions extends BackgroundOptions {
 /**
  * Rewrites days of readings sorted by (series, ts) with one row per (series, ts), in the background:
  * dirty days (which may hold duplicates) as soon as it runs, in-order days once they have gone quiet.
- * Sorted days make one series' query read a few row groups instead of the whole day.
+ * Sorted days make one series' query read a few row groups instead of the whole day, and each gets
+ * its hourly rollups (rollups.ts) in the transaction that marks it sorted.
  */
 export function startCompactor(options: CompactorOptions) {
   const { store, partitions, catalog, log, metrics } = options;
@@ -46,6 +48,7 @@ export function startCompactor(options: CompactorOptions) {
     // checked inside the transaction: writes are serialised with it, so none can slip in between
     const sortedSaved = await store.transaction(async (tx) => {
       if (partitions.version(day) !== version) return false;
+      await rollUpDay(tx, day);
       await savePartitionStates(tx, new Map([[day, 'sorted']]));
       return true;
     });

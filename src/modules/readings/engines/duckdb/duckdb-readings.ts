@@ -14,12 +14,13 @@ import type {
 import type { BackgroundOptions, CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, readColumns, readEnergySpans } from '../columns.js';
 import { COMMON_AGGREGATE_SQL, energySpansSql, fixedBucketSql, rangeCondition } from '../standard-sql.js';
-import { zoneOffsets } from '../../../../core/time/zone-offsets.js';
+import { type ZoneOffsets, zoneOffsets } from '../../../../core/time/zone-offsets.js';
 import { SeriesCatalog } from './catalog.js';
 import { startCompactor } from './compactor.js';
 import { PartitionTracker, type PartitionState } from './partitions.js';
 import { type PreparedWrite, prepareWrite } from './prepare-write.js';
 import { insertSeries, loadWriteState, savePartitionStates } from './repository.js';
+import { bucketHoldsWholeHours, rangesOutside, rolledAggregateSql, rolledRanges } from './rollups.js';
 
 const AGGREGATE_SQL: Record<Aggregation, string> = {
   ...COMMON_AGGREGATE_SQL,
@@ -30,16 +31,20 @@ const AGGREGATE_SQL: Record<Aggregation, string> = {
 /** Zone offsets are worked out this far beyond a query's range (its neighbours' buckets too). */
 const OFFSET_MARGIN_MS = 7 * 86_400_000;
 
+function offsetsAround(zone: string, range: { startMs: number; endMs: number }) {
+  return zoneOffsets(zone, range.startMs - OFFSET_MARGIN_MS, range.endMs + OFFSET_MARGIN_MS);
+}
+
 /**
- * DuckDB's bucket of `ts` for readings in [startMs, endMs]. A calendar day is worked out with
- * arithmetic on the zone's offsets over the range (a CASE over its few changes): DuckDB's
- * `time_bucket` in a zone looks the zone up for every row, ~100 µs each (a year of one-minute
- * readings took minutes). Local midnight = the local time's day start, less the offset in force
- * then (the offset at the day's start in UTC, found from the reading's own offset).
+ * DuckDB's bucket of `ts`, given the zone's offsets over the readings' range (`offsetsAround`) for a
+ * calendar bucket. A calendar day is worked out with arithmetic on the zone's offsets (a CASE over
+ * its few changes): DuckDB's `time_bucket` in a zone looks the zone up for every row, ~100 µs each
+ * (a year of one-minute readings took minutes). Local midnight = the local time's day start, less
+ * the offset in force then (the offset at the day's start in UTC, found from the reading's own offset).
  */
-function bucketSql(bucket: Bucket, range: { startMs: number; endMs: number }, ts = 'ts'): string {
+function bucketSql(bucket: Bucket, offsets: ZoneOffsets | undefined, ts = 'ts'): string {
   if (bucket.kind === 'fixed') return fixedBucketSql(bucket.widthMs, ts);
-  const offsets = zoneOffsets(bucket.zone, range.startMs - OFFSET_MARGIN_MS, range.endMs + OFFSET_MARGIN_MS);
+  if (!offsets) throw new Error('a calendar bucket needs the zone offsets');
   const offsetOf = (x: string) => {
     if (!offsets.untilMs.length) return String(offsets.offsetMs[0]);
     const steps = offsets.untilMs.map((until, i) => `WHEN ${x} < ${until} THEN ${offsets.offsetMs[i]}`).join(' ');
@@ -94,6 +99,7 @@ export class DuckDbReadings implements ReadingsStorage {
     if (!entry) return false;
     await this.store.transaction(async (tx) => {
       await tx.run(`DELETE FROM readings WHERE series_id = $1`, [entry.id]);
+      await tx.run(`DELETE FROM readings_hourly WHERE series_id = $1`, [entry.id]);
       await tx.run(`DELETE FROM series WHERE id = $1`, [entry.id]);
     });
     // its id is never given out again (nextSeriesId only grows)
@@ -143,8 +149,22 @@ export class DuckDbReadings implements ReadingsStorage {
     for (const entry of created) this.catalog.add(entry);
   }
 
+  /** Over the hourly rollups where the buckets are whole hours and days are sorted (rollups.ts). */
   aggregate(plan: AggregatePlan): Promise<ReadingColumns> {
-    const sql = `SELECT series_id, ${bucketSql(plan.bucket, plan)} AS t, ${AGGREGATE_SQL[plan.agg]} AS value
+    const offsets = plan.bucket.kind === 'calendar' ? offsetsAround(plan.bucket.zone, plan) : undefined;
+    const bucket = (ts: string) => bucketSql(plan.bucket, offsets, ts);
+    const rolled = bucketHoldsWholeHours(plan.bucket, offsets)
+      ? rolledRanges(this.partitions, plan.startMs, plan.endMs)
+      : [];
+    if (rolled.length) {
+      // each part outside the rollups read on its own: a range scan skips the row groups in between
+      const readings =
+        rangesOutside(rolled, plan.startMs, plan.endMs)
+          .map(([startMs, endMs]) => this.source({ seriesIds: plan.seriesIds, startMs, endMs }))
+          .join(' UNION ALL ') || undefined;
+      return readColumns(this.store, rolledAggregateSql({ ...plan, rolled, readings, bucket }));
+    }
+    const sql = `SELECT series_id, ${bucket('ts')} AS t, ${AGGREGATE_SQL[plan.agg]} AS value
       FROM (${this.source(plan)}) AS src GROUP BY 1, 2 ORDER BY 1, 2`;
     return readColumns(this.store, sql);
   }
@@ -172,7 +192,8 @@ export class DuckDbReadings implements ReadingsStorage {
   energySpans(plan: EnergySpansPlan): Promise<EnergySpans> {
     // the deduplicated readings of every series' read range; energySpansSql narrows each to its own
     const range = { seriesIds: plan.seriesIds, startMs: Math.min(...plan.lo), endMs: Math.max(...plan.hi) };
-    const sql = energySpansSql(plan, this.source(range), (ts) => bucketSql(plan.bucket, range, ts));
+    const offsets = plan.bucket.kind === 'calendar' ? offsetsAround(plan.bucket.zone, range) : undefined;
+    const sql = energySpansSql(plan, this.source(range), (ts) => bucketSql(plan.bucket, offsets, ts));
     return readEnergySpans(this.store, sql);
   }
 
