@@ -12,6 +12,7 @@ import { settings as buildings } from './modules/buildings/settings.js';
 import { settings as devices } from './modules/devices/settings.js';
 import { settings as dumps } from './modules/dumps/settings.js';
 import { settings as edgecom } from './modules/edgecom/settings.js';
+import { settings as files } from './modules/files/settings.js';
 import { settings as flex } from './modules/flex/settings.js';
 import { settings as ingest } from './modules/ingest/settings.js';
 import { settings as readings } from './modules/readings/settings.js';
@@ -35,6 +36,7 @@ const parts = [
   { owner: 'buildings', schema: buildings },
   { owner: 'devices', schema: devices },
   { owner: 'flex', schema: flex },
+  { owner: 'files', schema: files },
 ];
 
 type Shape = typeof coreSettings.shape &
@@ -47,7 +49,8 @@ type Shape = typeof coreSettings.shape &
   typeof dumps.shape &
   typeof buildings.shape &
   typeof devices.shape &
-  typeof flex.shape;
+  typeof flex.shape &
+  typeof files.shape;
 
 export const configSchema = composeSettings<Shape>(parts);
 export type Config = Readonly<z.output<typeof configSchema>>;

@@ -23,6 +23,7 @@ import { devicesModule } from './modules/devices/index.js';
 import { dailyModule } from './modules/daily/index.js';
 import { dumpsModule } from './modules/dumps/index.js';
 import { edgecomModule } from './modules/edgecom/index.js';
+import { filesModule } from './modules/files/index.js';
 import { flexModule } from './modules/flex/index.js';
 import { ingestModule } from './modules/ingest/index.js';
 import { ladaModule } from './modules/lada/index.js';
@@ -144,6 +145,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   });
   await start(devicesModule, { readings, buildings, now: options.now ?? Date.now });
   await start(flexModule, { readings, buildings, now: options.now ?? Date.now });
+  await start(filesModule, { readings, buildings, now: options.now ?? Date.now });
 
   await http.listen({ host: config.host, port: config.httpPort }).catch((err: Error) => {
     throw new ListenError('HTTP', config.host, config.httpPort, err);

@@ -8,6 +8,7 @@ import { ROLES, type Role } from '../core/module.js';
 import { ApiError, CliError, createClient } from './client.js';
 import { ingestFile, interruptedMessage } from './commands/ingest.js';
 import { registerBuildingsCommands } from './commands/buildings.js';
+import { registerFilesCommands } from './commands/files.js';
 import { type EnergyOptions, formatEnergy, runEnergy } from './commands/energy.js';
 import { formatDeadLettersTable, type DeadLetterInfo } from './commands/dlq.js';
 import { formatKeysTable, type KeyInfo } from './commands/keys.js';
@@ -305,6 +306,7 @@ clientOptions(
 });
 
 registerBuildingsCommands(program, clientOptions, clientFrom);
+registerFilesCommands(program, clientOptions, clientFrom);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof ApiError || err instanceof CliError)

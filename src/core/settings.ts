@@ -48,6 +48,14 @@ export type RenamedSettings = Readonly<Record<string, string>>;
 const ENV_NAMES: Record<string, string> = {
   databaseUrl: 'DATABASE_URL',
   busUrl: 'BUS_URL',
+  // the Energy Dashboard's FTP server (files module), as its deployments set it
+  'files.ftp.host': 'FTP_SA4CPS_HOST',
+  'files.ftp.port': 'FTP_SA4CPS_PORT',
+  'files.ftp.username': 'FTP_SA4CPS_USERNAME',
+  'files.ftp.password': 'FTP_SA4CPS_PASSWORD',
+  'files.ftp.remotePath': 'FTP_SA4CPS_REMOTE_PATH',
+  'files.ftp.checkInterval': 'FTP_CHECK_INTERVAL',
+  'files.ftp.skipInitialScan': 'FTP_SKIP_INITIAL_SCAN',
 };
 
 /** Environment variable for a setting path: `ingest.batchSize` → `WATTLINE_INGEST_BATCH_SIZE`. */
@@ -175,8 +183,9 @@ export function loadSettings<S extends SettingsSchema>(
     const messages = result.error.issues.map((issue) => {
       const path = issue.path.map(String);
       const got = getPath(raw, path);
-      // never echo API keys back into logs
-      const shown = got === undefined || path[0] === 'apiKeys' ? '' : ` (got ${JSON.stringify(got)})`;
+      // never echo API keys or passwords (alone, or inside a location URL) back into logs
+      const secret = path[0] === 'apiKeys' || path.includes('password') || path.join('.').startsWith('files.locations');
+      const shown = got === undefined || secret ? '' : ` (got ${JSON.stringify(got)})`;
       return `${envName(path)} (${path.join('.')}): ${issue.message}${shown}`;
     });
     throw new ConfigError(`invalid settings:\n  ${messages.join('\n  ')}`);

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { get, type Json } from '../api.js';
 import { h, problem } from '../dom.js';
 import type { View, ViewContext } from '../view.js';
+import { filesPanel } from './health-files.js';
 import { emptyState, type Series } from './overview.js';
 
 /** A catalog entry as the health view reads it. */
@@ -38,16 +39,17 @@ interface Gap {
   end: number;
 }
 
-/** Data health: each series' last reading and gaps in the period, and the pull sources' status. */
+/** Data health: each series' last reading and gaps in the period, the pull sources' status and the file drops. */
 export const health: View = {
   id: 'health',
   title: 'Data health',
   async render(ctx) {
     const sources = h('section', { class: 'panel', 'aria-label': 'Pull sources' });
     const series = h('section', { class: 'panel', 'aria-label': 'Series' });
-    ctx.root.append(series, sources);
+    const files = h('section', { class: 'panel', 'aria-label': 'File drops' });
+    ctx.root.append(series, sources, files);
     // each panel shows its own answer or error: one failing request does not blank the page
-    await Promise.all([seriesPanel(ctx, series), sourcesPanel(ctx, sources)]);
+    await Promise.all([seriesPanel(ctx, series), sourcesPanel(ctx, sources), filesPanel(ctx, files, table)]);
   },
 };
 

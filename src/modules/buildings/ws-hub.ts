@@ -11,6 +11,8 @@ export const SENSOR_EVENTS_TOPIC = 'sensor_events';
 export const ENERGY_DATA_TOPIC = 'energy_data';
 /** Demand-response changes (the flex module's `dr_event` and `dr_device` messages), sent to every client. */
 export const DR_EVENTS_TOPIC = 'dr_events';
+/** What became of each file a scan processed (the files module's `data_ingestion` messages), sent to every client. */
+export const DATA_INGESTION_TOPIC = 'data_ingestion';
 
 /** Close code for a client cut for falling behind ("try again later"). */
 export const TOO_SLOW = 1013;
@@ -227,6 +229,12 @@ export function createLiveHub(options: {
     for (const c of [...clients]) send(c, text);
   });
 
+  const stopFiles = bus.subscribe<{ type?: unknown }>(DATA_INGESTION_TOPIC, (message) => {
+    if (message?.type !== 'data_ingestion') return;
+    const text = JSON.stringify(message);
+    for (const c of [...clients]) send(c, text);
+  });
+
   const stopEvents = bus.subscribe(SENSOR_EVENTS_TOPIC, () => {
     if (needsRegistry()) void refresh();
   });
@@ -305,6 +313,7 @@ export function createLiveHub(options: {
       stopReadings();
       stopMetrics();
       stopDr();
+      stopFiles();
       stopEvents();
       for (const c of clients) c.socket.terminate();
     },
