@@ -46,7 +46,12 @@ export async function filesPanel(
     h(
       'tr',
       { 'data-location': l.name, 'data-testid': 'location-row' },
-      h('td', { 'data-label': 'Location' }, h('code', {}, l.url)),
+      h(
+        'td',
+        { 'data-label': 'Location' },
+        l.name === l.url ? null : h('strong', {}, l.name, ' '),
+        h('code', {}, l.url),
+      ),
       h('td', { 'data-label': 'Last scan' }, time(l.last_scan)),
       h('td', { 'data-label': 'Next scan' }, time(l.next_scan)),
       h(
