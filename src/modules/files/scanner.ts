@@ -190,7 +190,9 @@ export function createScanner(deps: ScannerDeps) {
     await deps.readings.describe(
       parsed.series.map((s) => ({ key: s.key, unit: s.unit, kind: s.kind, intervalS: s.intervalS ?? undefined })),
     );
-    await deps.bus.publish(READINGS_TOPIC, concatBatches(parsed.batches));
+    const batch = concatBatches(parsed.batches);
+    parsed.batches.length = 0; // the parts, copied into one: let them go while it is stored
+    await deps.bus.publish(READINGS_TOPIC, batch);
     const meters = parsed.series.filter((s) => s.meterPoint !== null);
     if (meters.length)
       await deps.buildings.ensureSensors(
