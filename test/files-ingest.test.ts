@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DATA_INGESTION, type DataIngestionMessage } from '../src/modules/files/index.js';
 import { lisbonWinter, sglFile } from './files-fixtures.js';
+import { openLive, wsUrl } from './buildings-ws-client.js';
 import { buildMode, MODES, sendJson, type TestApp, tempDir } from './helpers.js';
 
 const DAY = '20240115';
@@ -192,4 +193,30 @@ test('a 50 MB load-curve file is ingested whole with memory growing by less than
   const stored = await w.request(`/api/v1/query?series=files/PT00000049&${range}&window=1d&agg=sum`);
   const sum = stored.body.results[0].points.reduce((a: number, p: { value: number }) => a + p.value, 0);
   assert.ok(Math.abs(sum - days * total(96, (i) => (i % 4) / 4)) < 1e-6, `stored ${sum}`);
+});
+
+test('a WebSocket client of /api/v1/ws hears what became of each file', async (t) => {
+  const setup = await withFolder(t, 'embedded');
+  if (!setup) return;
+  const { w, dir } = setup;
+  const live = await openLive(wsUrl(w.url));
+  t.after(() => live.ws.terminate());
+  fs.writeFileSync(path.join(dir, 'one.sgl_v2'), sglFile({ meterPoint: 'PT01', day: DAY, kwh }), 'latin1');
+  fs.writeFileSync(
+    path.join(dir, 'two.sgl_v2'),
+    sglFile({ meterPoint: 'PT02', day: DAY, kwh, trailerCount: 1 }),
+    'latin1',
+  );
+  await trigger(w);
+  const frames = await live.until(
+    (f) => f.type === 'data_ingestion' && f.path === 'two.sgl_v2',
+    'the rejected file',
+    10_000,
+  );
+  const one = frames.find((f) => f.type === 'data_ingestion' && f.path === 'one.sgl_v2');
+  assert.equal(one?.status, 'ingested');
+  assert.equal(one?.readings, 96);
+  const two = frames.at(-1);
+  assert.equal(two.status, 'rejected');
+  assert.equal(two.line, 98);
 });
