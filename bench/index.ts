@@ -1,15 +1,16 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`
  * (`ingest-query`, `clustering`, `dump`, `large-body`, `sensorlog-parse`, `abuse-reads`, `compaction`,
- * `subscribe`, `overload`, `energy`, `buildings`, `dashboard`, `devices`).
+ * `subscribe`, `overload`, `energy`, `buildings`, `dashboard`, `devices`, `files`).
  * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
  * one (DuckDB, in-process bus): when either names the server stack, the ingest and dump benchmarks
  * run on both and print them side by side (`npm run bench -- --store postgres --bus nats`). PostgreSQL is
  * `postgres://postgres@127.0.0.1:5432/test` unless `BENCH_DATABASE_URL` says otherwise, NATS
  * `nats://127.0.0.1:4222` unless `BENCH_BUS_URL` does; each server gets its own schema and streams,
  * removed afterwards.
- * `--server-cpu-prof <dir>` runs the server of the ingest benchmark's 1-client run (of each stack)
- * under `--cpu-prof` and leaves its `.cpuprofile` in `<dir>` (open it in Chrome DevTools).
+ * `--server-cpu-prof <dir>` runs the server of the ingest benchmark's 1-client run (of each stack),
+ * and the files benchmark's server, under `--cpu-prof` and leaves its `.cpuprofile` in `<dir>` (open
+ * it in Chrome DevTools).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +35,7 @@ const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> =
   buildings: async (options) => (await import('./buildings.js')).run(options),
   dashboard: async (options) => (await import('./dashboard.js')).run(options),
   devices: async (options) => (await import('./devices.js')).run(options),
+  files: async (options) => (await import('./files.js')).run(options),
 };
 
 const { values } = parseArgs({
