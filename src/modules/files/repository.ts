@@ -44,19 +44,14 @@ export async function ledgerOf(store: Store, location: string): Promise<Map<stri
   return new Map(rows.map((r) => [r.path, r]));
 }
 
-/** The first ingested file (of any location) with this content, other than `except`. */
-export async function ingestedWithHash(
-  store: Store,
-  sha256: string,
-  except: { location: string; path: string },
-): Promise<LedgerEntry | undefined> {
-  const [row] = await store.query<LedgerEntry>(
-    `SELECT ${LEDGER_COLUMNS} FROM files_ledger
-     WHERE sha256 = $1 AND status = 'ingested' AND NOT (location = $2 AND path = $3)
-     ORDER BY first_processed_ms LIMIT 1`,
-    [sha256, except.location, except.path],
+/** Every content ingested (any location), by SHA-256: the first file that held it, as `<location>:<path>`. */
+export async function ingestedHashes(store: Store): Promise<Map<string, string>> {
+  const rows = await store.query<{ sha256: string; location: string; path: string }>(
+    `SELECT sha256, location, path FROM files_ledger WHERE status = 'ingested' AND sha256 IS NOT NULL
+     ORDER BY first_processed_ms DESC`,
   );
-  return row;
+  // the earliest last, so it is the one kept
+  return new Map(rows.map((r) => [r.sha256, `${r.location}:${r.path}`]));
 }
 
 export async function saveEntry(store: Store, e: LedgerEntry): Promise<void> {

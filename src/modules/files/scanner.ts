@@ -13,7 +13,7 @@ import { emitDataIngestion } from './events.js';
 import { type Location, LocationError, type RemoteFile } from './locations/index.js';
 import { parseFile } from './parsers/index.js';
 import { FileRejected } from './parsers/types.js';
-import { type LedgerEntry, ingestedWithHash, ledgerOf, saveEntry } from './repository.js';
+import { ingestedHashes, type LedgerEntry, ledgerOf, saveEntry } from './repository.js';
 import type { WatchedLocation } from './settings.js';
 
 /** A watched location as the scanner works it: its name, settings and open connection. */
@@ -69,6 +69,8 @@ export function createScanner(deps: ScannerDeps) {
   /** Each location's last listing: a file is taken once it is the same in two listings running. */
   const lastListing = new Map<string, Map<string, RemoteFile>>();
   const running = new Map<string, Promise<ScanReport>>();
+  /** Sensors registered by this process: each meter point is registered once, not once per file. */
+  const ensured = new Set<string>();
   fs.mkdirSync(deps.tempDir, { recursive: true });
 
   function scan(loc: ScannedLocation): Promise<ScanReport> {
@@ -102,6 +104,8 @@ export function createScanner(deps: ScannerDeps) {
     }
     report.listed = listed.length;
     const ledger = await ledgerOf(store, loc.name);
+    // the content already ingested anywhere, by hash: a copy is found without a query per file
+    const ingested = await ingestedHashes(store);
     const before = lastListing.get(loc.name);
     lastListing.set(loc.name, new Map(listed.map((f) => [f.path, f])));
     for (const file of listed) {
@@ -124,7 +128,7 @@ export function createScanner(deps: ScannerDeps) {
         report.pending.push({ path: file.path, reason: STILL_WRITTEN });
         continue;
       }
-      await processFile(loc, file, known, report);
+      await processFile(loc, file, known, ingested, report);
     }
     return report;
   }
@@ -133,6 +137,7 @@ export function createScanner(deps: ScannerDeps) {
     loc: ScannedLocation,
     file: RemoteFile,
     known: LedgerEntry | undefined,
+    ingested: Map<string, string>,
     report: ScanReport,
   ) {
     const tmp = path.join(deps.tempDir, `${randomUUID()}.partial`);
@@ -145,9 +150,10 @@ export function createScanner(deps: ScannerDeps) {
         report.skipped.push({ path: file.path, reason: 'content unchanged', duplicate_of: null });
         return;
       }
-      const original = await ingestedWithHash(store, sha256, { location: loc.name, path: file.path });
-      if (original) {
-        const duplicateOf = `${original.location}:${original.path}`;
+      const here = `${loc.name}:${file.path}`;
+      const original = ingested.get(sha256);
+      if (original !== undefined && original !== here) {
+        const duplicateOf = original;
         const reason = `the same content as ${duplicateOf}, ingested before`;
         await record(loc, file, known, { status: 'skipped', sha256, error: reason, duplicateOf });
         report.skipped.push({ path: file.path, reason, duplicate_of: duplicateOf });
@@ -164,7 +170,7 @@ export function createScanner(deps: ScannerDeps) {
         await loc.location.reject(file).catch((e) => log.warn({ err: e, path: file.path }, 'rejected file not moved'));
         return;
       }
-      await store_(parsed);
+      await storeReadings(parsed);
       const replaced = Boolean(known?.sha256 && known.sha256 !== sha256);
       if (replaced)
         log.info(
@@ -172,6 +178,7 @@ export function createScanner(deps: ScannerDeps) {
           'file content changed: ingested again, its values replace the old ones',
         );
       await record(loc, file, known, { status: 'ingested', sha256, readings: parsed.rows, replaced });
+      if (!ingested.has(sha256)) ingested.set(sha256, here);
       report.ingested.push({ path: file.path, readings: parsed.rows, replaced });
     } catch (err) {
       // a dropped connection, a timeout, the store away: nothing stored; the next scan tries again
@@ -185,16 +192,23 @@ export function createScanner(deps: ScannerDeps) {
   }
 
   /** Describes the file's series, stores its readings as one batch, then registers its meter points as sensors. */
-  async function store_(parsed: Awaited<ReturnType<typeof parseFile>>) {
+  async function storeReadings(parsed: Awaited<ReturnType<typeof parseFile>>) {
     if (!parsed.rows) return;
-    await deps.readings.describe(
-      parsed.series.map((s) => ({ key: s.key, unit: s.unit, kind: s.kind, intervalS: s.intervalS ?? undefined })),
-    );
+    // described only where the catalog says otherwise: most files add days to known meter points
+    const catalog = new Map((await deps.readings.catalog(parsed.series.map((s) => s.key))).map((e) => [e.key, e]));
+    const changed = parsed.series.filter((s) => {
+      const e = catalog.get(s.key);
+      return !e || e.unit !== s.unit || e.kind !== s.kind || (s.intervalS !== null && e.intervalS !== s.intervalS);
+    });
+    if (changed.length)
+      await deps.readings.describe(
+        changed.map((s) => ({ key: s.key, unit: s.unit, kind: s.kind, intervalS: s.intervalS ?? undefined })),
+      );
     const batch = concatBatches(parsed.batches);
     parsed.batches.length = 0; // the parts, copied into one: let them go while it is stored
     await deps.bus.publish(READINGS_TOPIC, batch);
-    const meters = parsed.series.filter((s) => s.meterPoint !== null);
-    if (meters.length)
+    const meters = parsed.series.filter((s) => s.meterPoint !== null && !ensured.has(sensorIdOf(s.key)));
+    if (meters.length) {
       await deps.buildings.ensureSensors(
         meters.map((s) => ({
           sensorId: sensorIdOf(s.key),
@@ -203,6 +217,8 @@ export function createScanner(deps: ScannerDeps) {
           series: s.key,
         })),
       );
+      for (const s of meters) ensured.add(sensorIdOf(s.key));
+    }
   }
 
   /** Writes the file's ledger entry and announces it on `data_ingestion`. */
