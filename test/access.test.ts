@@ -92,6 +92,9 @@ const expectedAccess: Record<string, Access> = {
   'GET /api/v1/flex/events': 'read',
   'POST /api/v1/flex/events/{id}/cancel': 'write',
   'GET /api/v1/flex/events/{id}/report': 'read',
+  'GET /api/v1/ingestion/status': 'read',
+  'GET /api/v1/ingestion/files': 'read',
+  'POST /api/v1/ingestion/trigger': 'admin',
   'GET /api/v1/demand-response/forecast/flexibility': 'read',
   'POST /api/v1/demand-response/dr/benefit': 'read',
 };
