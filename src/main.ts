@@ -6,7 +6,7 @@ import { denyByDefault } from './core/auth/access.js';
 import { ApiKeys } from './core/auth/api-keys.js';
 import { keysModule } from './core/auth/routes.js';
 import { dlqModule } from './core/bus/dlq-routes.js';
-import { openBus } from './core/bus/index.js';
+import { type Bus, openBus } from './core/bus/index.js';
 import type { Config } from './config.js';
 import { createGrpcServer } from './core/grpc/server.js';
 import { registerOperations } from './core/http/operations.js';
@@ -65,6 +65,11 @@ export interface StartOptions {
   logDestination?: DestinationStream;
   /** The clock modules read for "now" (tests inject one); Date.now otherwise. */
   now?: () => number;
+  /**
+   * Called with the bus as soon as it is open, before any module starts: a test (or an embedder)
+   * that subscribes here sees what modules publish from their first moment (a job's run at start).
+   */
+  onBusOpen?: (bus: Bus) => void;
 }
 
 /** The composition root: config → core → modules → listen. */
@@ -82,6 +87,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
   });
   await store.migrate('core', loadMigrations(path.join(root, 'core', 'migrations'), store.kind));
   const bus = await openBus(config, log, metrics.registry);
+  options.onBusOpen?.(bus);
   const keys = await ApiKeys.open({
     store,
     configured: config.apiKeys,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import type { Bus } from '../src/core/bus/index.js';
 import type { DrMessage } from '../src/modules/flex/index.js';
 import { openLive, wsUrl } from './buildings-ws-client.js';
 import { addDevice, DR, FLEX_SETTINGS, invite, MINUTE, placeFor, jsonInit, T0, testClock } from './flex-fixtures.js';
@@ -9,10 +10,10 @@ const NOON = T0 + 60 * MINUTE; // 12:00 London
 const local = (ms: number) => new Date(ms + 3_600_000).toISOString().slice(0, 19); // London is UTC+1 in June: a time without an offset
 
 /** Every `dr_events` message an app broadcasts, in order. */
-function recordDr(w: TestApp): DrMessage[] {
+/** Every `dr_events` message from the bus's opening on: the scheduler's run at start included. */
+function recordDr(): { seen: DrMessage[]; onBusOpen: (bus: Bus) => void } {
   const seen: DrMessage[] = [];
-  w.app.ctx.bus.subscribe<DrMessage>('dr_events', (m) => seen.push(m));
-  return seen;
+  return { seen, onBusOpen: (bus) => bus.subscribe<DrMessage>('dr_events', (m) => seen.push(m)) };
 }
 
 /** `change id` of each dr_event message (ids shortened to the names the test gave them). */
@@ -35,8 +36,12 @@ async function start(
   place: { dataDir: string; overrides: Record<string, unknown> } = { dataDir: tempDir(), overrides: {} },
   overrides = {},
 ) {
-  const w = await build(t, { ...FLEX_SETTINGS, ...place.overrides, ...overrides }, place.dataDir, { now: clock.now });
-  return { w, seen: recordDr(w) };
+  const { seen, onBusOpen } = recordDr();
+  const w = await build(t, { ...FLEX_SETTINGS, ...place.overrides, ...overrides }, place.dataDir, {
+    now: clock.now,
+    onBusOpen,
+  });
+  return { w, seen };
 }
 
 for (const mode of MODES) {

@@ -29,10 +29,12 @@ export interface ReadingBatch {
 export const SERIES_KINDS = ['gauge', 'counter', 'interval'] as const;
 export type SeriesKind = (typeof SERIES_KINDS)[number];
 
-/** What an ingest line may say of its series besides the reading: its unit and kind. */
+/** What an ingest line may say of its series besides the reading: its unit and kind, and tags (line protocol's). */
 export interface SeriesMeta {
   unit?: string;
   kind?: string;
+  /** Merged into the series' tags in the catalog (a later value for a tag key wins). */
+  tags?: Record<string, string>;
 }
 
 export const READINGS_TOPIC = 'readings';

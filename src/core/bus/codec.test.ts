@@ -140,9 +140,9 @@ test('what lines said of their series survives encode, decode and split; a batch
   builder.setMeta(b, { kind: 'counter' });
   builder.push(b, 1_717_200_000_000, 2);
   builder.add({ series: 'c', ts: 1_717_200_000_000, value: 3 });
-  builder.setMeta(builder.keyId('c')!, { unit: '°C' });
+  builder.setMeta(builder.keyId('c')!, { unit: '°C', tags: { room: 'kitchen', 'host name': 'pi 4' } });
   const batch = builder.take();
-  const meta = [null, { unit: 'kWh', kind: 'counter' }, { unit: '°C' }];
+  const meta = [null, { unit: 'kWh', kind: 'counter' }, { unit: '°C', tags: { room: 'kitchen', 'host name': 'pi 4' } }];
   assert.deepEqual(batch.meta, meta);
   const bytes = readingBatchCodec.encode(batch);
   assert.equal(bytes[3], 2);

@@ -111,7 +111,7 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
       version === VERSION_WITH_META &&
       !(Array.isArray(meta) && meta.length === keys.length && meta.every(isSeriesMetaOrNull))
     )
-      throw new CodecError('reading batch meta must be an array of {unit, kind} objects or nulls, one per key');
+      throw new CodecError('reading batch meta must be an array of {unit, kind, tags} objects or nulls, one per key');
     const at = bytes.byteOffset + tsAt;
     const keyIndex = new Int32Array(bytes.buffer, at + rows * 16, rows);
     for (let i = 0; i < rows; i++) {
@@ -139,8 +139,16 @@ export const readingBatchCodec: Codec<ReadingBatch> = {
 function isSeriesMetaOrNull(m: unknown): boolean {
   if (m === null) return true;
   if (typeof m !== 'object' || Array.isArray(m)) return false;
-  const { unit, kind } = m as Record<string, unknown>;
-  return (unit === undefined || typeof unit === 'string') && (kind === undefined || typeof kind === 'string');
+  const { unit, kind, tags } = m as Record<string, unknown>;
+  return (
+    (unit === undefined || typeof unit === 'string') &&
+    (kind === undefined || typeof kind === 'string') &&
+    (tags === undefined ||
+      (typeof tags === 'object' &&
+        tags !== null &&
+        !Array.isArray(tags) &&
+        Object.values(tags).every((v) => typeof v === 'string')))
+  );
 }
 
 /** Rows [start, end) of a batch, with a dictionary of only the keys those rows use. */

@@ -7,8 +7,8 @@ const MAX_PREFIX_CHARS = 200;
 
 /**
  * The page of `GET /api/v1/series` its query string asks for, or a 400 naming the parameter:
- * `limit` (1–10000, default 1000), `prefix` (keys starting with it) and `cursor` (a previous
- * answer's `next`: opaque, it holds the last key shown).
+ * `limit` (1–10000, default 1000), `prefix` (keys starting with it), `cursor` (a previous
+ * answer's `next`: opaque, it holds the last key shown) and `tag.<key>=<value>` (series with that tag).
  */
 export function parseCatalogParams(params: Record<string, unknown>): CatalogPage {
   const text = (name: string): string | undefined => {
@@ -31,7 +31,19 @@ export function parseCatalogParams(params: Record<string, unknown>): CatalogPage
       field: 'prefix',
     });
   const cursor = text('cursor');
-  return { limit, prefix, afterKey: cursor === undefined ? undefined : decodeCursor(cursor) };
+  // tag.<key>=<value>: series whose tags hold every one of them
+  let tags: Record<string, string> | undefined;
+  for (const name of Object.keys(params)) {
+    if (!name.startsWith('tag.')) continue;
+    const value = params[name];
+    if (name.length === 4 || typeof value !== 'string')
+      throw new InvalidInput('invalid_tag', `${name.slice(0, 40)} must be tag.<key>=<value>, given once`, {
+        field: name,
+      });
+    tags ??= {};
+    tags[name.slice(4)] = value;
+  }
+  return { limit, prefix, tags, afterKey: cursor === undefined ? undefined : decodeCursor(cursor) };
 }
 
 /** The `next` of an answer: where the page after the one ending at `lastKey` starts. */

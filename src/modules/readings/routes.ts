@@ -30,6 +30,7 @@ export const seriesSchema = {
     firstTime: { type: ['string', 'null'] },
     lastTime: { type: ['string', 'null'] },
     count: { type: 'number' },
+    tags: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
   },
 } as const;
 
@@ -42,6 +43,7 @@ export const catalogEntry = (s: SeriesEntry) => ({
   firstTime: Number.isFinite(s.firstTs) ? formatTime(s.firstTs) : null,
   lastTime: Number.isFinite(s.lastTs) ? formatTime(s.lastTs) : null,
   count: s.count,
+  tags: s.tags,
 });
 
 /** Queries: `/api/v1/query` and the catalog `/api/v1/series` (one series' routes: series-routes.ts). */
@@ -162,6 +164,11 @@ export const readingsRoutes =
               },
               prefix: { type: 'string', description: 'Only keys starting with this' },
               cursor: { type: 'string', description: 'The `next` of the previous page' },
+            },
+            additionalProperties: {
+              type: 'string',
+              description:
+                '`tag.<key>=<value>`: only series with that tag (line protocol tags), all of them when several',
             },
           },
           response: {

@@ -20,6 +20,8 @@ export interface SeriesDescription {
   intervalS?: number | null;
   /** Left as it is when undefined. */
   description?: string | null;
+  /** The series' tags (line protocol's, say), replacing those it had; left as they are when undefined. */
+  tags?: Record<string, string>;
 }
 
 /** A series in the catalog, with its stats. */
@@ -31,6 +33,8 @@ export interface SeriesEntry {
   /** How long each reading of an `interval` series covers, in seconds (null: not said). */
   intervalS: number | null;
   description: string | null;
+  /** Tags given with its readings (line protocol) or by a description; null: none. */
+  tags: Record<string, string> | null;
   count: number;
   /** UTC epoch ms; Infinity / -Infinity while the series has no readings. */
   firstTs: number;
@@ -42,6 +46,8 @@ export interface SeriesEntry {
 /** Which part of the catalog to list (`ReadingsStorage.listSeries`). */
 export interface CatalogPage {
   prefix?: string;
+  /** Only series having every one of these tags with this value. */
+  tags?: Record<string, string>;
   afterKey?: string;
   limit: number;
 }

@@ -1,5 +1,6 @@
 import type { Store, StoreTx } from '../../../../core/store/index.js';
 import type { CatalogPage, SeriesEntry } from '../../storage.js';
+import { parseTags } from '../series-tags.js';
 import { loadCatalogRows, loadStatsSince, saveSeriesStats } from './repository.js';
 
 /** What one commit adds to a series. */
@@ -32,6 +33,7 @@ export class SeriesCatalog {
     for (const r of rows)
       catalog.add({
         ...r,
+        tags: parseTags(r.tags),
         firstTs: r.firstTs ?? Infinity,
         lastTs: r.lastTs ?? -Infinity,
         lastValue: r.lastValue ?? NaN,
@@ -75,8 +77,11 @@ export class SeriesCatalog {
       else hi = mid;
     }
     const out: SeriesEntry[] = [];
-    for (let i = lo; i < sorted.length && out.length < page.limit && sorted[i].key.startsWith(prefix); i++)
-      out.push(sorted[i]);
+    const wanted = page.tags ? Object.entries(page.tags) : [];
+    for (let i = lo; i < sorted.length && out.length < page.limit && sorted[i].key.startsWith(prefix); i++) {
+      const tags = sorted[i].tags;
+      if (wanted.every(([k, v]) => tags?.[k] === v)) out.push(sorted[i]);
+    }
     return out;
   }
 

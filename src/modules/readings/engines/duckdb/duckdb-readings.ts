@@ -127,17 +127,19 @@ export class DuckDbReadings implements ReadingsStorage {
           kind: s.kind,
           intervalS: s.intervalS === undefined ? entry.intervalS : s.intervalS,
           description: s.description === undefined ? entry.description : s.description,
+          tags: s.tags === undefined ? entry.tags : s.tags,
         };
-        const values = [described.unit, described.kind, described.intervalS, described.description, entry.id];
+        const tagsText = described.tags ? JSON.stringify(described.tags) : null;
+        const values = [described.unit, described.kind, described.intervalS, described.description, tagsText, entry.id];
         if (existing) {
           await tx.run(
-            `UPDATE series SET unit = $1, kind = $2, interval_s = $3, description = $4 WHERE id = $5`,
+            `UPDATE series SET unit = $1, kind = $2, interval_s = $3, description = $4, tags = $5 WHERE id = $6`,
             values,
           );
           updated.push([existing, described]);
         } else {
           await tx.run(
-            `INSERT INTO series (unit, kind, interval_s, description, id, key) VALUES ($1, $2, $3, $4, $5, $6)`,
+            `INSERT INTO series (unit, kind, interval_s, description, tags, id, key) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
             [...values, s.key],
           );
           created.push(Object.assign(entry, described));
@@ -318,6 +320,7 @@ function emptyEntry(id: number, key: string, unit: string | null, kind: string):
     kind,
     intervalS: null,
     description: null,
+    tags: null,
     count: 0,
     firstTs: Infinity,
     lastTs: -Infinity,

@@ -12,6 +12,7 @@ interface StatsRow {
   kind: string;
   intervalS: number | null;
   description: string | null;
+  tags: string | null;
   count: number;
   firstTs: number | null;
   lastTs: number | null;
@@ -20,7 +21,7 @@ interface StatsRow {
 
 export async function loadCatalogRows(store: Store) {
   const rows = await store.query<StatsRow>(
-    `SELECT id, key, unit, kind, interval_s AS "intervalS", description, count, first_ts AS "firstTs", last_ts AS "lastTs", last_value AS "lastValue" FROM series`,
+    `SELECT id, key, unit, kind, interval_s AS "intervalS", description, tags, count, first_ts AS "firstTs", last_ts AS "lastTs", last_value AS "lastValue" FROM series`,
   );
   const [meta] = await store.query<{ stats_seq: number }>(`SELECT stats_seq FROM readings_meta`);
   return { rows, statsSeq: meta?.stats_seq ?? 0 };

@@ -13,6 +13,7 @@ import type {
 } from '../../plan.js';
 import type { CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, readEnergySpans, rowsAsColumns } from '../columns.js';
+import { parseTags } from '../series-tags.js';
 import { COMMON_AGGREGATE_SQL, energySpansSql, fixedBucketSql, rangeCondition } from '../standard-sql.js';
 
 const MONTHS_AHEAD = 2;
@@ -27,13 +28,14 @@ interface SeriesRow {
   kind: string;
   interval_s: number | null;
   description: string | null;
+  tags: string | null;
   count: number;
   first_ts: number | null;
   last_ts: number | null;
   last_value: number | null;
 }
 
-const SERIES_COLUMNS = 'id, key, unit, kind, interval_s, description, count, first_ts, last_ts, last_value';
+const SERIES_COLUMNS = 'id, key, unit, kind, interval_s, description, tags, count, first_ts, last_ts, last_value';
 
 function seriesEntry(r: SeriesRow): SeriesEntry {
   return {
@@ -43,6 +45,7 @@ function seriesEntry(r: SeriesRow): SeriesEntry {
     kind: r.kind,
     intervalS: r.interval_s,
     description: r.description,
+    tags: parseTags(r.tags),
     count: r.count,
     firstTs: r.first_ts ?? Infinity,
     lastTs: r.last_ts ?? -Infinity,
@@ -116,10 +119,12 @@ export class PostgresReadings implements ReadingsStorage {
 
   async listSeries(page: CatalogPage): Promise<SeriesEntry[]> {
     if (!Number.isSafeInteger(page.limit)) throw new Error(`limit ${page.limit} is not a whole number`);
+    // tags as JSON containment: {"room":"kitchen"} is in {"room":"kitchen","floor":"1"}
     const rows = await this.store.query<SeriesRow>(
       `SELECT ${SERIES_COLUMNS} FROM series
-       WHERE starts_with(key, $1) AND ($2::text IS NULL OR key > $2) ORDER BY key LIMIT ${page.limit}`,
-      [page.prefix ?? '', page.afterKey ?? null],
+       WHERE starts_with(key, $1) AND ($2::text IS NULL OR key > $2) AND ($3::text IS NULL OR tags::jsonb @> $3::jsonb)
+       ORDER BY key LIMIT ${page.limit}`,
+      [page.prefix ?? '', page.afterKey ?? null, page.tags ? JSON.stringify(page.tags) : null],
     );
     return rows.map(seriesEntry);
   }
@@ -138,11 +143,12 @@ export class PostgresReadings implements ReadingsStorage {
         const also = [
           s.intervalS === undefined ? '' : ', interval_s = excluded.interval_s',
           s.description === undefined ? '' : ', description = excluded.description',
+          s.tags === undefined ? '' : ', tags = excluded.tags',
         ].join('');
         await tx.run(
-          `INSERT INTO series (key, unit, kind, interval_s, description) VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO series (key, unit, kind, interval_s, description, tags) VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (key) DO UPDATE SET unit = excluded.unit, kind = excluded.kind${also}`,
-          [s.key, s.unit, s.kind, s.intervalS ?? null, s.description ?? null],
+          [s.key, s.unit, s.kind, s.intervalS ?? null, s.description ?? null, s.tags ? JSON.stringify(s.tags) : null],
         );
       }
     });
