@@ -23,19 +23,30 @@ function sameDigest(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** The key a request carries: HTTP basic with the key as username (cloud-lada), or a bearer token. */
+/**
+ * The key a request carries: HTTP basic with the key as username (cloud-lada), a bearer token, or
+ * InfluxDB's `Token <key>`.
+ */
 export function keyFromAuthorization(header: string | undefined): string | undefined {
-  if (!header) return undefined;
+  return keysFromAuthorization(header)[0];
+}
+
+/**
+ * Every key a request may carry, the likeliest first: for HTTP basic the username (cloud-lada puts
+ * the key there) and then the password (InfluxDB clients send a user name and the token as password).
+ */
+export function keysFromAuthorization(header: string | undefined): string[] {
+  if (!header) return [];
   const [scheme, token = ''] = header.trim().split(/\s+/, 2);
-  if (/^bearer$/i.test(scheme)) return token || undefined;
+  if (/^(bearer|token)$/i.test(scheme)) return token ? [token] : [];
   if (/^basic$/i.test(scheme)) {
     const decoded = Buffer.from(token, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const user = colon < 0 ? decoded : decoded.slice(0, colon);
-    // some clients can only put a secret in the password: accept it there when the user is empty
-    return user || (colon < 0 ? undefined : decoded.slice(colon + 1)) || undefined;
+    const password = colon < 0 ? '' : decoded.slice(colon + 1);
+    return [user, password].filter((k) => k !== '');
   }
-  return undefined;
+  return [];
 }
 
 /** A key as `GET /api/v1/keys` lists it: never the key or its hash. */
@@ -139,14 +150,19 @@ export class ApiKeys {
 
   /** The scope of the key in `authorization`, or a 401 with the cloud-lada wording. */
   async authenticate(authorization: string | undefined): Promise<ApiKeyScope> {
-    const key = keyFromAuthorization(authorization);
-    if (!key) throw new Unauthorized('no credentials provided');
-    const h = this.hash(key);
+    const candidates = keysFromAuthorization(authorization);
+    if (!candidates.length) throw new Unauthorized('no credentials provided');
     const now = Date.now();
-    let known = this.known.get(h);
-    // unknown here: another process may have created it; known from the store: it may have been revoked since
-    if (!known || (known.source === 'store' && now - known.checkedMs >= this.recheckMs))
-      known = (await this.lookUp(h, now)) ?? (await this.rehashLegacy(key, h, now));
+    let known: KnownKey | undefined;
+    let h = '';
+    for (const key of candidates) {
+      h = this.hash(key);
+      known = this.known.get(h);
+      // unknown here: another process may have created it; known from the store: it may have been revoked since
+      if (!known || (known.source === 'store' && now - known.checkedMs >= this.recheckMs))
+        known = (await this.lookUp(h, now)) ?? (await this.rehashLegacy(key, h, now));
+      if (known) break;
+    }
     if (!known) throw new Unauthorized('invalid api key');
     if (known.lastUsedMs === null || now - known.lastUsedMs >= LAST_USED_WRITE_MS) {
       known.lastUsedMs = now;
