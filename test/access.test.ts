@@ -29,6 +29,8 @@ const expectedAccess: Record<string, Access> = {
   'GET /api/v1/series/{*}': 'read',
   'PUT /api/v1/series/{*}': 'write',
   'POST /ingest': 'write',
+  'POST /write': 'write',
+  'POST /api/v2/write': 'write',
   'POST /api/v1/sources/{name}/bootstrap': 'admin',
   'GET /api/v1/sources': 'read',
   'GET /api/v1/devices': 'read',
@@ -139,17 +141,19 @@ test('with reads requiring a key, every documented route is open or closed as it
         assert.ok(![401, 403].includes(open.status), `${route} answers without a key (got ${open.status})`);
         continue;
       }
+      // InfluxDB's v2 write words its errors {code, message}
+      const reason = (body: { error?: string; message?: string }) => body.error ?? body.message;
       const none = await call({ authorization: '' });
       assert.equal(none.status, 401, `${route} without a key`);
-      assert.equal(none.body.error, 'no credentials provided', route);
+      assert.equal(reason(none.body), 'no credentials provided', route);
       const wrong = await call(bearer('wl_not-a-key-of-this-server'));
       assert.equal(wrong.status, 401, `${route} with a wrong key`);
-      assert.equal(wrong.body.error, 'invalid api key', route);
+      assert.equal(reason(wrong.body), 'invalid api key', route);
       if (expected === 'write' || expected === 'admin') {
         const small = expected === 'write' ? { key: readKey, scope: 'read' } : { key: writeKey, scope: 'write' };
         const tooSmall = await call(bearer(small.key));
         assert.equal(tooSmall.status, 403, `${route} with a ${small.scope} key`);
-        assert.equal(tooSmall.body.error, `this key has scope ${small.scope}; ${expected} is needed`, route);
+        assert.equal(reason(tooSmall.body), `this key has scope ${small.scope}; ${expected} is needed`, route);
       }
       const enough = await call(bearer(expected === 'read' ? readKey : expected === 'write' ? writeKey : w.key));
       assert.ok(![401, 403].includes(enough.status), `${route} lets a ${expected} key in (got ${enough.status})`);

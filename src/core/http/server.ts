@@ -166,8 +166,11 @@ export async function createHttpServer(options: {
   return http;
 }
 
-/** A URL as logged: keys clients put in the query (Emoncms's `?apikey=`, the WebSocket's `?key=`) blanked. */
-const redactedUrl = (url: string) => url.replace(/([?&](?:api)?key=)[^&]*/gi, '$1[redacted]');
+/**
+ * A URL as logged: keys clients put in the query blanked (Emoncms's `?apikey=`, the WebSocket's
+ * `?key=`, InfluxDB v1's `?u=` and `?p=`).
+ */
+const redactedUrl = (url: string) => url.replace(/([?&](?:(?:api)?key|u|p|password|token)=)[^&]*/gi, '$1[redacted]');
 
 const API_DESCRIPTION = [
   'Energy telemetry: readings in, stored, queried.',

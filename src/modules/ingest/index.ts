@@ -2,6 +2,7 @@ import { defineModule, type ModuleContext } from '../../core/module.js';
 import { parseTimestamp } from '../../core/time/timestamps.js';
 import { createIngestMetrics } from './metrics.js';
 import { createParsePool, type ParsePool } from './parse-pool.js';
+import { influxRoutes } from './influx-routes.js';
 import { ingestRoutes } from './routes.js';
 import { type Settings, settings } from './settings.js';
 
@@ -32,12 +33,16 @@ export const ingestModule = defineModule({
             });
             return () => parsePool.close();
           },
-          routes: ingestRoutes({
-            bus: ctx.bus,
-            maxDecompressedBytes: ingest.maxDecompressedBytes,
-            metrics,
-            parsePool: () => parsePool,
-          }),
+          routes: async (http) => {
+            const deps = {
+              bus: ctx.bus,
+              maxDecompressedBytes: ingest.maxDecompressedBytes,
+              metrics,
+              parsePool: () => parsePool,
+            };
+            await http.register(ingestRoutes(deps));
+            await http.register(influxRoutes({ ...deps, seriesTags: ingest.lineProtocolSeriesTags }));
+          },
         },
       },
     };

@@ -8,7 +8,7 @@ const T = Date.UTC(2024, 5, 1); // 1717200000000
 const NS = `${T}000000`; // 19 digits
 const NOW = Date.UTC(2024, 5, 2, 12);
 
-type Options = Partial<Omit<LineProtocolOptions, 'publish' | 'maxInvalidReported' | 'onSeriesTags'>>;
+type Options = Partial<Omit<LineProtocolOptions, 'publish' | 'maxInvalidReported'>>;
 
 /** Feeds `body` in pieces of `pieceBytes` bytes (or cut at the given byte offsets), as a socket would. */
 async function parse(body: string, pieces: number | number[] = 1 << 20, options: Options = {}) {
@@ -21,9 +21,13 @@ async function parse(body: string, pieces: number | number[] = 1 << 20, options:
     batchSize: options.batchSize ?? 3,
     maxLineBytes: options.maxLineBytes ?? 1000,
     maxInvalidReported: 100,
-    onSeriesTags: (series, t) => tags.push([series, { ...t }]),
     publish: async (batch: ReadingBatch) => {
       batchLengths.push(batch.length);
+      // the tags a series' first reading carries as series meta (none: no tags)
+      batch.keys.forEach((key, k) => {
+        const t = batch.meta?.[k]?.tags;
+        if (t) tags.push([key, t]);
+      });
       for (let i = 0; i < batch.length; i++)
         readings.push({ series: batch.keys[batch.keyIndex[i]], ts: batch.ts[i], value: batch.value[i] });
     },
@@ -74,7 +78,7 @@ test('escapes in measurement, tag keys, tag values and field keys are read as In
     ['m__t_1/v', 2],
   ]);
   const names = await parse(`m\\\\,t=1 v=2 ${NS}`);
-  assert.deepEqual(names.tags, [['m__t_1/v', {}]]);
+  assert.deepEqual(names.tags, [], 'a series without tags carries none');
 });
 
 test('a string field is refused on its own, whatever it holds, and the line’s other fields are kept', async () => {
@@ -304,7 +308,6 @@ test('series are named by measurement, the seriesTags present in their order, an
     ['power/m1/berlin/p', { site: 'berlin', meter: 'm1', phase: 'L1' }],
     ['power/m1/berlin/q', { site: 'berlin', meter: 'm1', phase: 'L1' }],
     ['power/paris/p', { site: 'paris' }],
-    ['power/p', {}],
   ]);
   // without seriesTags, tags name nothing
   assert.deepEqual(await values(`power,meter=m1 p=1 ${NS}`), [['power/p', 1]]);

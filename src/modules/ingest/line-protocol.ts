@@ -37,12 +37,6 @@ export interface LineProtocolOptions {
    * present>/<field>`; empty or absent → `<measurement>/<field>`.
    */
   seriesTags?: readonly string[];
-  /**
-   * Called once per series key this parser stores readings for, the first time, with the (unescaped,
-   * unsanitised) tags of that line. Lines whose tags differ only outside `seriesTags` share a series:
-   * the first line's tags are the ones told. The object is frozen.
-   */
-  onSeriesTags?: (series: string, tags: Readonly<Record<string, string>>) => void;
   /** Hands a full batch on; resolves when it is durable. */
   publish: (batch: ReadingBatch) => Promise<void>;
   /** Batches handed on but not yet durable before the parser waits (bounds memory per request). */
@@ -446,9 +440,11 @@ export class LineProtocolReadings {
     }
     if (!field.announced) {
       field.announced = true;
-      if (this.options.onSeriesTags && !this.announced.has(field.series)) {
+      // the tags travel with the series' first reading of the body, as series meta: the
+      // persistor merges them into the catalog (units.ts) once the readings are committed
+      if (!this.announced.has(field.series)) {
         this.announced.add(field.series);
-        this.options.onSeriesTags(field.series, field.tags);
+        if (Object.keys(field.tags).length) this.builder.setMeta(field.keyId, { tags: { ...field.tags } });
       }
     }
     this.builder.push(field.keyId, ts, value);

@@ -2,8 +2,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/log.js';
 import type { ReadingBatch } from '../../core/readings.js';
-import { NdjsonReadings, type LineError } from './ndjson.js';
+import type { LineError } from './ndjson.js';
 import type { BodySettings, FromWorker, ParseSettings, ToWorker } from './parse-protocol.js';
+import { createReadingsParser } from './readings-parser.js';
 
 export interface ParseResult {
   accepted: number;
@@ -128,7 +129,7 @@ export function createParsePool(options: { workers: number; settings: ParseSetti
     checkRoom: () => Promise<void>,
     bodySettings: BodySettings,
   ): Promise<ParseResult> {
-    const parser = new NdjsonReadings({ ...options.settings, ...bodySettings, publish });
+    const parser = createReadingsParser({ ...options.settings, ...bodySettings }, publish);
     const decoder = new StringDecoder('utf8');
     for await (const chunk of body) {
       await checkRoom();

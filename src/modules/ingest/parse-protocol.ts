@@ -13,10 +13,15 @@ export interface ParseSettings {
   maxFutureMs: number;
 }
 
-/** What one request's body is: its format (from `Content-Type`) and its `precision` parameter. */
+/** What one request's body is: its format (from `Content-Type`, or the route) and its `precision` parameter. */
 export interface BodySettings {
-  format?: 'ndjson' | 'json';
-  precision?: Precision;
+  format?: 'ndjson' | 'json' | 'line-protocol';
+  /** Line protocol also has `m` and `h` (InfluxDB v1), and `ns` is its default. */
+  precision?: Precision | 'm' | 'h';
+  /** Line protocol: the time of lines without one (epoch ms), taken once per body. */
+  now?: number;
+  /** Line protocol: the tag keys whose values name a series (`ingest.lineProtocolSeriesTags`). */
+  seriesTags?: readonly string[];
 }
 
 export type ToWorker =

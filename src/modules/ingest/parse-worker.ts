@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { parentPort } from 'node:worker_threads';
-import { NdjsonReadings } from './ndjson.js';
+import type { ReadingsParser } from './readings-parser.js';
+import { createReadingsParser } from './readings-parser.js';
 import type { FromWorker, ToWorker } from './parse-protocol.js';
 
 /**
@@ -10,7 +11,7 @@ import type { FromWorker, ToWorker } from './parse-protocol.js';
  * (The main thread counts what was accepted: it alone sees every publish succeed.)
  */
 interface Session {
-  parser: NdjsonReadings;
+  parser: ReadingsParser;
   decoder: StringDecoder;
   work: Promise<void>;
   waiting: Map<number, { resolve: () => void; reject: (err: Error) => void }>;
@@ -25,9 +26,9 @@ port.on('message', (message: ToWorker) => {
   if (message.type === 'start') {
     let batchNo = 0;
     const waiting: Session['waiting'] = new Map();
-    const parser = new NdjsonReadings({
-      ...message.settings,
-      publish: (batch) =>
+    const parser = createReadingsParser(
+      message.settings,
+      (batch) =>
         new Promise<void>((resolve, reject) => {
           const no = batchNo++;
           waiting.set(no, { resolve, reject });
@@ -49,7 +50,7 @@ port.on('message', (message: ToWorker) => {
             [keyIndex, ts, value],
           );
         }),
-    });
+    );
     sessions.set(message.session, {
       parser,
       decoder: new StringDecoder('utf8'),

@@ -73,7 +73,7 @@ export function decodersFor(header: string | undefined): { name: string; create:
  * to its end (damaged, over the cap, too slow) ends early with the reason in `stop`: the lines
  * before it are parsed and stored, and the reply says how many.
  */
-function readBody(raw: Readable, header: string | undefined, maxDecodedBytes: number) {
+export function readBody(raw: Readable, header: string | undefined, maxDecodedBytes: number) {
   const decoders = decodersFor(header);
   const state: { stop?: WattlineError } = {};
   async function* chunks(): AsyncGenerator<Buffer> {

@@ -52,6 +52,21 @@ export const settings = z.object({
         3_153_600_000_000,
         'How far past the time of the request a reading may be, in ms (default 2 years); later lines are refused by line number, so a mistyped year 9999 cannot pin the last reading time.',
       ),
+      lineProtocolSeriesTags: z
+        .preprocess(
+          (v) =>
+            typeof v === 'string'
+              ? v
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : v,
+          z.array(z.string().min(1)),
+        )
+        .default([])
+        .describe(
+          'Line protocol (`POST /write`, `POST /api/v2/write`): the tag keys whose values name a series, in order, comma-separated — `meter,phase` makes `power,meter=m1,phase=L1 p=5` the series `power/m1/L1/p`. Empty: `<measurement>/<field>`. Every tag is kept in the catalog either way.',
+        ),
     })
     .prefault({}),
 });
