@@ -121,3 +121,21 @@ test('v1 /write: keys in ?u=&p= or basic auth, every precision, gzip bodies, par
   assert.equal(precision.status, 400);
   assert.match(JSON.parse(precision.text).message, /precision must be one of ns, us, ms, s/);
 });
+
+test('what collectors ask before writing: /ping answers 204, CREATE DATABASE succeeds, other InfluxQL is refused saying where to query', async (t) => {
+  const w = await build(t);
+  const ping = await fetch(`${w.url}/ping`);
+  assert.equal(ping.status, 204);
+  assert.match(ping.headers.get('x-influxdb-version') ?? '', /Wattline/);
+  const auth = { authorization: `Token ${w.key}` };
+  const create = await fetch(`${w.url}/query?q=${encodeURIComponent('CREATE DATABASE "telegraf"')}`, {
+    method: 'POST',
+    headers: auth,
+  });
+  assert.equal(create.status, 200);
+  assert.deepEqual(await create.json(), { results: [{ statement_id: 0 }] });
+  const select = await fetch(`${w.url}/query?db=x&q=${encodeURIComponent('SELECT * FROM cpu')}`, { headers: auth });
+  assert.equal(select.status, 400);
+  assert.match((await select.json()).error, /GET \/api\/v1\/query/);
+  assert.equal((await fetch(`${w.url}/query?q=SHOW%20DATABASES`)).status, 401);
+});

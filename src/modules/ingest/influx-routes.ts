@@ -124,6 +124,41 @@ export const influxRoutes =
       return reply.code(204).send();
     }
 
+    // what collectors ask before they write: InfluxDB's health check, and (Telegraf's v1 output,
+    // Home Assistant's) creating or listing the database, which Wattline does not have
+    http.route({
+      method: ['GET', 'HEAD'],
+      url: '/ping',
+      config: { access: 'public' },
+      schema: { summary: 'InfluxDB-compatible health check: 204', tags: ['ingest'] },
+      handler: async (_request, reply) => reply.code(204).header('x-influxdb-version', '1.8.10 (Wattline)').send(),
+    });
+    http.route({
+      method: ['GET', 'POST'],
+      url: '/query',
+      config: { access: 'write' },
+      schema: {
+        summary: 'InfluxQL, only as far as collectors need it before writing',
+        description:
+          '`CREATE DATABASE <name>` succeeds and does nothing (databases are not kept apart); `SHOW DATABASES` lists one. Any other statement is a 400: query readings with `GET /api/v1/query`.',
+        tags: ['ingest'],
+        querystring: { type: 'object', properties: { q: { type: 'string' }, db: { type: 'string' } } },
+      },
+      handler: async (request) => {
+        const q = ((request.query as { q?: string }).q ?? '').trim();
+        if (/^create\s+database\s+\S+/i.test(q)) return { results: [{ statement_id: 0 }] };
+        if (/^show\s+databases\s*;?$/i.test(q))
+          return {
+            results: [{ statement_id: 0, series: [{ name: 'databases', columns: ['name'], values: [['wattline']] }] }],
+          };
+        throw new InvalidInput(
+          'unsupported_query',
+          `Wattline answers InfluxQL only for CREATE DATABASE and SHOW DATABASES (got "${q.slice(0, 60)}"); query readings with GET /api/v1/query`,
+          { field: 'q' },
+        );
+      },
+    });
+
     http.post(
       '/write',
       {
