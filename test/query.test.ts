@@ -295,6 +295,7 @@ for (const mode of MODES)
         firstTime: '2024-01-01T00:00:00.000Z',
         lastTime: '2024-01-01T02:00:00.000Z',
         count: 3,
+        tags: null,
       },
     ]);
     const latest = await w.request('/api/v1/series/sensor/dev-1/power/latest');

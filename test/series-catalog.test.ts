@@ -31,6 +31,7 @@ for (const mode of MODES) {
       firstTime: null,
       lastTime: null,
       count: 0,
+      tags: null,
     });
 
     // absent fields stay as they are, null clears
@@ -56,6 +57,7 @@ for (const mode of MODES) {
       firstTime: new Date(T0).toISOString(),
       lastTime: new Date(T0).toISOString(),
       count: 1,
+      tags: null,
     });
     const cleared = await put(w, 'room/temp', { unit: null });
     assert.deepEqual([cleared.status, cleared.body.unit, cleared.body.description], [200, null, 'Living room']);
@@ -75,6 +77,7 @@ for (const mode of MODES) {
         firstTime: null,
         lastTime: null,
         count: 0,
+        tags: null,
       },
     ]);
     const unknown = await w.request('/api/v1/series/no/such/series');

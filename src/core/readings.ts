@@ -20,6 +20,11 @@ export interface ReadingBatch {
    * nothing). Absent when no line did, which is the usual case.
    */
   meta?: (SeriesMeta | null)[];
+  /**
+   * The bus's order for the message that carried the batch (`MessageMeta.order`), set by the
+   * persistor's consumer: where several persistors commit out of order, the larger one wins.
+   */
+  order?: number;
 }
 
 /**

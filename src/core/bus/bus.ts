@@ -26,7 +26,18 @@ import { Overloaded } from '../errors.js';
  *   stream refuses new messages and never drops stored, unacknowledged ones. A publish split into
  *   parts may have stored some parts before one is refused; the consumers then handle those.
  */
-export type Handler<T> = (message: T) => Promise<void>;
+/** What the bus says of a message besides its content. */
+export interface MessageMeta {
+  /**
+   * When the bus took the message, in µs since 1970: later publishes have larger values, across
+   * processes on NATS (JetStream's time for the message) and across restarts in-process (the
+   * clock, kept increasing). A redelivered message keeps its value. Consumers that may handle
+   * messages out of order (several persistors) let the larger one win.
+   */
+  order: number;
+}
+
+export type Handler<T> = (message: T, meta: MessageMeta) => Promise<void>;
 
 /** A message in the dead-letter stream, as `deadLetters` lists it (its data stays on the bus). */
 export interface DeadLetter {

@@ -40,6 +40,8 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
   );
   let next = 0;
   let closed = false;
+  // µs since 1970, never the same twice: the order of publishes, still increasing after a restart
+  let lastOrder = 0;
 
   function checkRoom(topic: string) {
     if ((queued.get(topic) ?? 0) < queueLimit) return;
@@ -59,8 +61,9 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
       queued.set(topic, (queued.get(topic) ?? 0) + weight);
       try {
         const handler = list[next++ % list.length];
+        lastOrder = Math.max(Date.now() * 1000, lastOrder + 1);
         // close() waits for handlers still running; their failures belong to their publishers
-        const handled = handler(message);
+        const handled = handler(message, { order: lastOrder });
         const settled = handled.catch(() => undefined);
         inFlight.add(settled);
         try {

@@ -129,7 +129,8 @@ export function startWorker(ctx: ConsumerContext, topic: Topic, handler: Handler
     }
     for (let held = 0; ; held++) {
       try {
-        await handler(message);
+        // the stream's time for the message: publish order across every publisher
+        await handler(message, { order: Math.floor(m.info.timestampNanos / 1000) });
         break;
       } catch (err) {
         if (!(err instanceof Unavailable)) {

@@ -141,7 +141,9 @@ export const readingsModule = defineModule({
         // bus → store, and the compactor beside it
         persist: {
           start: () => {
-            const stopConsuming = bus.consume<ReadingBatch>(READINGS_TOPIC, (batch) => persistor.write(batch));
+            const stopConsuming = bus.consume<ReadingBatch>(READINGS_TOPIC, (batch, meta) =>
+              persistor.write(Object.assign(batch, { order: meta.order })),
+            );
             storage.startBackground({
               log,
               metrics,

@@ -217,10 +217,14 @@ export class PostgresReadings implements ReadingsStorage {
     const ts = new Float64Array(rows);
     const value = new Float64Array(rows);
     const seq = new Float64Array(rows);
+    const order = new Float64Array(rows);
     const months = new Set<number>();
+    // a batch that did not come over the bus (a test, a tool) is as late as now
+    const now = Date.now() * 1000;
     let row = 0;
     for (const batch of batches) {
       const batchIds = batch.keys.map((k) => ids.get(k)!);
+      const batchOrder = batch.order ?? now;
       let lastMonthEnd = -Infinity;
       let lastMonthStart = Infinity;
       for (let i = 0; i < batch.length; i++, row++) {
@@ -229,6 +233,7 @@ export class PostgresReadings implements ReadingsStorage {
         ts[row] = t;
         value[row] = batch.value[i];
         seq[row] = row;
+        order[row] = batchOrder;
         if (t < lastMonthStart || t >= lastMonthEnd) {
           lastMonthStart = monthStart(t);
           lastMonthEnd = monthStart(t, 1);
@@ -239,7 +244,7 @@ export class PostgresReadings implements ReadingsStorage {
     await this.ensurePartitions([...months]);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.store.transaction((tx) => this.upsert(tx, seriesId, ts, value, seq, rows));
+        return await this.store.transaction((tx) => this.upsert(tx, seriesId, ts, value, seq, order, rows));
       } catch (err) {
         // two persistors touching the same keys in one instant: PostgreSQL picks a victim; try again
         if ((err as { code?: string }).code !== DEADLOCK || attempt >= COMMIT_ATTEMPTS) throw err;
@@ -253,10 +258,12 @@ export class PostgresReadings implements ReadingsStorage {
     ts: Float64Array,
     value: Float64Array,
     seq: Float64Array,
+    order: Float64Array,
     rows: number,
   ): Promise<void> {
+    // seq: the row's place in this commit; ord: the bus's order of the message that carried it
     await tx.run(
-      `CREATE TEMP TABLE IF NOT EXISTS readings_staging (series_id INTEGER, ts BIGINT, value DOUBLE PRECISION, seq BIGINT) ON COMMIT DELETE ROWS`,
+      `CREATE TEMP TABLE IF NOT EXISTS readings_staging (series_id INTEGER, ts BIGINT, value DOUBLE PRECISION, seq BIGINT, ord BIGINT) ON COMMIT DELETE ROWS`,
     );
     await tx.bulkAppend(
       'readings_staging',
@@ -265,6 +272,7 @@ export class PostgresReadings implements ReadingsStorage {
         { type: 'int64', values: ts },
         { type: 'float64', values: value },
         { type: 'int64', values: seq },
+        { type: 'int64', values: order },
       ],
       rows,
     );
@@ -275,22 +283,27 @@ export class PostgresReadings implements ReadingsStorage {
     ]);
     await tx.run(
       `WITH latest AS (
-         SELECT DISTINCT ON (series_id, ts) series_id, ts, value FROM readings_staging ORDER BY series_id, ts, seq DESC
+         SELECT DISTINCT ON (series_id, ts) series_id, ts, value, ord FROM readings_staging
+         ORDER BY series_id, ts, ord DESC, seq DESC
        ), inserted AS (
          -- new keys (the usual case): one index probe each, and RETURNING tells which they were
-         INSERT INTO readings (series_id, ts, value) SELECT series_id, ts, value FROM latest
+         INSERT INTO readings (series_id, ts, value, seq) SELECT series_id, ts, value, ord FROM latest
          ON CONFLICT (series_id, ts) DO NOTHING
-         RETURNING series_id, ts
+         RETURNING series_id, ts, value
        ), replaced AS (
-         -- keys that were already stored get the new value (resent or corrected readings)
-         UPDATE readings r SET value = l.value
-         FROM (SELECT series_id, ts, value FROM latest EXCEPT ALL SELECT l.series_id, l.ts, l.value FROM latest l JOIN inserted i USING (series_id, ts)) AS l
-         WHERE r.series_id = l.series_id AND r.ts = l.ts
+         -- keys that were already stored get the new value (resent or corrected readings), unless
+         -- a later message wrote them already (another persistor committed it first)
+         UPDATE readings r SET value = l.value, seq = l.ord
+         FROM (SELECT series_id, ts, value, ord FROM latest EXCEPT ALL SELECT l.series_id, l.ts, l.value, l.ord FROM latest l JOIN inserted i USING (series_id, ts)) AS l
+         WHERE r.series_id = l.series_id AND r.ts = l.ts AND r.seq <= l.ord
+         RETURNING r.series_id, r.ts, r.value
+       ), written AS (
+         SELECT * FROM inserted UNION ALL SELECT * FROM replaced
        ), added AS (
          SELECT series_id, count(*) AS n FROM inserted GROUP BY series_id
        ), per_series AS (
          SELECT series_id, min(ts) AS first_ts, max(ts) AS last_ts, (array_agg(value ORDER BY ts DESC))[1] AS last_value
-         FROM latest GROUP BY series_id
+         FROM written GROUP BY series_id
        ), updated AS (
          UPDATE series SET
            count = series.count + coalesce(a.n, 0),
