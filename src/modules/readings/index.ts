@@ -2,6 +2,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { READINGS_LIVE_TOPIC, READINGS_TOPIC, type Reading, type ReadingBatch } from '../../core/readings.js';
 import type { Bus } from '../../core/bus/index.js';
+import { every } from '../../core/schedule.js';
+import { applyRetention, loadRules, saveRules } from './retention.js';
+import { retentionRoutes } from './retention-routes.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import { openEngine } from './engines/index.js';
 import { Persistor } from './persistor.js';
@@ -83,7 +86,7 @@ export const readingsModule = defineModule({
   migrations: migrationsDir,
   async create(ctx: ModuleContext<Settings>, _deps: unknown) {
     const { store, bus, log } = ctx;
-    const { persist, compaction, query, energy: energySettings } = ctx.settings;
+    const { persist, compaction, query, energy: energySettings, retention } = ctx.settings;
     const metrics = createReadingsMetrics(ctx.registry);
     const storage = await openEngine(store, { catalogSaveMs: persist.catalogSaveMs });
     const cache = new QueryCache<Answer>({
@@ -114,6 +117,20 @@ export const readingsModule = defineModule({
     const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints, energy: energySettings });
 
     const energy = createEnergyService(storage, energySettings);
+
+    /** The rules set over the API, else the settings'. */
+    const retentionRules = async () => {
+      const saved = await loadRules(store);
+      return saved.length
+        ? { rules: saved, source: 'api' as const }
+        : { rules: [...retention.rules], source: 'settings' as const };
+    };
+    const runRetention = async () => {
+      const run = await applyRetention({ storage, rules: (await retentionRules()).rules, now: Date.now(), log });
+      // raw answers over what was deleted changed (windowed ones did not: the rollups hold them)
+      cache.invalidate(run.touched.map((series) => ({ series, minTs: -Infinity, maxTs: Infinity })));
+      return run;
+    };
     const service: ReadingsService = {
       query: engine.run,
       backlogRows: () => persistor.backlogRows,
@@ -158,6 +175,10 @@ export const readingsModule = defineModule({
             };
           },
         },
+        // raw readings past their rules' keep, deleted once rolled up
+        jobs: {
+          start: () => every(retention.intervalMs, 'retention', runRetention, log, retention.intervalMs),
+        },
         api: {
           routes: async (http) => {
             await http.register(readingsRoutes({ engine, storage }));
@@ -169,6 +190,13 @@ export const readingsModule = defineModule({
               }),
             );
             await http.register(energyRoutes(energy));
+            await http.register(
+              retentionRoutes({
+                rules: retentionRules,
+                save: (rules) => saveRules(store, rules),
+                apply: runRetention,
+              }),
+            );
           },
         },
       },

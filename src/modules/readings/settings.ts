@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { int } from '../../core/settings.js';
+import { retentionRule } from './retention.js';
 
 /** The readings module's settings: the persistor, the compactor, the query engine and its energy arithmetic. */
 export const settings = z.object({
@@ -77,6 +78,24 @@ export const settings = z.object({
         100_000_000,
         "Most points one query may return (raw points or buckets, summed over its series; buckets count between each series' first and last reading, or over the whole range when filled); larger queries get 400 `too_many_points` before anything is read.",
       ),
+    })
+    .prefault({}),
+  retention: z
+    .object({
+      rules: z
+        .preprocess((value) => {
+          if (typeof value !== 'string') return value;
+          try {
+            return JSON.parse(value);
+          } catch {
+            return value; // zod names it: not a list
+          }
+        }, z.array(retentionRule))
+        .default([])
+        .describe(
+          'Raw readings to let go: a list (YAML; JSON text in the environment) of `{pattern, keep_raw_days}` — series whose keys match the glob (`*` any characters, `?` one) keep their raw readings that many days (the longest of the rules a key matches); older whole days are deleted once their hourly rollups hold them, and answers of 1h or longer windows stay the same. `PUT /api/v1/retention` replaces these. Default: keep everything. Embedded store only for now.',
+        ),
+      intervalMs: int(86_400_000, 60_000, 30 * 86_400_000, 'How often the jobs role applies the retention rules.'),
     })
     .prefault({}),
   energy: z

@@ -97,6 +97,13 @@ export interface ReadingsStorage {
   /** The readings of a slice in time order (then series id), streamed a chunk at a time. */
   exportSlice(plan: ExportSlicePlan): AsyncIterable<ReadingColumns>;
   startBackground(options: BackgroundOptions): void;
+  /**
+   * Deletes the raw readings of `seriesIds` before `beforeMs` (rounded down to a UTC day), for whole
+   * days whose aggregates are kept (the embedded store's hourly rollups), and never past a day not
+   * rolled up yet. Answers the readings deleted and the time before which they now are; undefined
+   * when this engine keeps no rollups (PostgreSQL): nothing is deleted.
+   */
+  pruneRaw(seriesIds: readonly number[], beforeMs: number): Promise<{ deleted: number; beforeMs: number } | undefined>;
   compactNow(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type {
 import type { BackgroundOptions, CatalogPage, ReadingsStorage, SeriesDescription, SeriesEntry } from '../../storage.js';
 import { asReadingColumns, readColumns, readEnergySpans } from '../columns.js';
 import { COMMON_AGGREGATE_SQL, energySpansSql, fixedBucketSql, rangeCondition } from '../standard-sql.js';
+import { DAY_MS } from '../../../../core/time/timestamps.js';
 import { type ZoneOffsets, zoneOffsets } from '../../../../core/time/zone-offsets.js';
 import { SeriesCatalog } from './catalog.js';
 import { startCompactor } from './compactor.js';
@@ -228,6 +229,43 @@ export class DuckDbReadings implements ReadingsStorage {
 
   async compactNow() {
     await this.compactor?.runNow();
+  }
+
+  async pruneRaw(seriesIds: readonly number[], beforeMs: number) {
+    if (!seriesIds.length) return { deleted: 0, beforeMs };
+    // whole days only, and not past the first day that is not sorted (its rollups are not complete):
+    // so every pruned day's rollups hold all it had, and a later rewrite can merge into them
+    let cutoffDay = Math.floor(beforeMs / DAY_MS);
+    for (const day of this.partitions.daysBefore(cutoffDay))
+      if (this.partitions.get(day) !== 'sorted') cutoffDay = Math.min(cutoffDay, day);
+    const cutoff = cutoffDay * DAY_MS;
+    const ids = seriesIds.map((id) => (Number.isSafeInteger(id) ? id : Number.NaN));
+    if (ids.some(Number.isNaN)) throw new Error('series ids must be whole numbers');
+    const inSeries = `series_id IN (${ids.join(', ')})`;
+    const { removed, onSaved } = await this.store.transaction(async (tx) => {
+      const onSaved = await this.catalog.save(tx);
+      const rows = await tx.query<{ seriesId: number; n: number }>(
+        `SELECT series_id AS "seriesId", CAST(count(*) AS INTEGER) AS n FROM readings WHERE ${inSeries} AND ts < $1 GROUP BY 1`,
+        [cutoff],
+      );
+      const removed = new Map(rows.map((r) => [r.seriesId, Number(r.n)]));
+      if (removed.size) {
+        await tx.run(`DELETE FROM readings WHERE ${inSeries} AND ts < $1`, [cutoff]);
+        const values = [...removed].map(([id, n]) => `(${id}, ${n})`);
+        await tx.run(
+          `UPDATE series SET count = series.count - v.n FROM (VALUES ${values.join(', ')}) AS v(id, n) WHERE series.id = v.id`,
+        );
+      }
+      await tx.run(
+        `INSERT INTO readings_pruned (series_id, before_ts) SELECT unnest([${ids.join(', ')}]), $1
+         ON CONFLICT (series_id) DO UPDATE SET before_ts = greatest(readings_pruned.before_ts, excluded.before_ts)`,
+        [cutoff],
+      );
+      return { removed, onSaved };
+    });
+    onSaved();
+    this.catalog.subtractCounts(removed);
+    return { deleted: [...removed.values()].reduce((a, b) => a + b, 0), beforeMs: cutoff };
   }
 
   /** Stops the compactor and saves the catalog. */

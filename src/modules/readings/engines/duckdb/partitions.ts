@@ -62,6 +62,11 @@ export class PartitionTracker {
     else this.dirtySinceMs.set(day, nowMs); // written meanwhile: still dirty, the wait starts again
   }
 
+  /** Every day with a state before `day`, in no order. */
+  daysBefore(day: number): number[] {
+    return [...this.states.keys()].filter((d) => d < day);
+  }
+
   /** Dirty days intersecting [startMs, endMs], merged into contiguous [lo, hi) ranges. */
   dirtyRanges(startMs: number, endMs: number): [number, number][] {
     const first = Math.floor(startMs / DAY_MS);

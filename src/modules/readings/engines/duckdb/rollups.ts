@@ -16,19 +16,44 @@ import type { PartitionTracker } from './partitions.js';
 
 const HOUR_MS = 3_600_000;
 
-/** Rebuilds `day`'s rollups from its readings; in the transaction that marks the day sorted. */
+const HOUR_ROLLUP_SQL = `SELECT series_id, ${fixedBucketSql(HOUR_MS)} AS hour, count(*) AS n, sum(value) AS sum,
+  min(value) AS min, max(value) AS max, min(ts) AS first_ts, arg_min(value, ts) AS first_value,
+  max(ts) AS last_ts, arg_max(value, ts) AS last_value
+  FROM readings WHERE ts >= $1 AND ts < $2 GROUP BY 1, 2`;
+
+/**
+ * Rebuilds `day`'s rollups from its readings; in the transaction that marks the day sorted. A
+ * series whose raw readings of the day were deleted by retention (`readings_pruned`) keeps its
+ * rollups, merged with whatever readings came for the day since (late data adds to them; a
+ * correction of a deleted reading is counted beside it, the old value being gone).
+ */
 export async function rollUpDay(tx: StoreTx, day: number) {
   const lo = day * DAY_MS;
   const hi = lo + DAY_MS;
+  const pruned = await tx.query<{ id: number }>(`SELECT series_id AS id FROM readings_pruned WHERE before_ts > $1`, [
+    lo,
+  ]);
+  if (!pruned.length) {
+    await tx.run(`DELETE FROM readings_hourly WHERE hour >= $1 AND hour < $2`, [lo, hi]);
+    await tx.run(`INSERT INTO readings_hourly ${HOUR_ROLLUP_SQL} ORDER BY 1, 2`, [lo, hi]);
+    return;
+  }
+  const ids = pruned.map((p) => Number(p.id)).join(', ');
+  await tx.run(
+    `CREATE OR REPLACE TEMP TABLE day_rollup AS
+     ${HOUR_ROLLUP_SQL}
+     UNION ALL
+     SELECT * FROM readings_hourly WHERE hour >= $1 AND hour < $2 AND series_id IN (${ids})`,
+    [lo, hi],
+  );
   await tx.run(`DELETE FROM readings_hourly WHERE hour >= $1 AND hour < $2`, [lo, hi]);
   await tx.run(
     `INSERT INTO readings_hourly
-     SELECT series_id, ${fixedBucketSql(HOUR_MS)} AS hour, count(*), sum(value), min(value), max(value),
-            min(ts), arg_min(value, ts), max(ts), arg_max(value, ts)
-     FROM readings WHERE ts >= $1 AND ts < $2
-     GROUP BY 1, 2 ORDER BY 1, 2`,
-    [lo, hi],
+     SELECT series_id, hour, sum(n), sum(sum), min(min), max(max), min(first_ts), arg_min(first_value, first_ts),
+            max(last_ts), arg_max(last_value, last_ts)
+     FROM day_rollup GROUP BY 1, 2 ORDER BY 1, 2`,
   );
+  await tx.run(`DROP TABLE day_rollup`);
 }
 
 /** Whether every bucket is a union of whole UTC hours, so an hour's rollup falls into one bucket. */

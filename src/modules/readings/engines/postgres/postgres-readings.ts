@@ -209,6 +209,11 @@ export class PostgresReadings implements ReadingsStorage {
 
   async compactNow() {}
 
+  /** No rollups here yet: raw readings are all there is, so none are deleted. */
+  async pruneRaw() {
+    return undefined;
+  }
+
   async stop() {}
 
   async write(batches: ReadingBatch[], rows: number): Promise<void> {
