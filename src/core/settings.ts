@@ -38,6 +38,17 @@ export const int = (defaultValue: number, min: number, max: number, doc: string)
     .default(defaultValue)
     .describe(doc);
 
+/** A list setting: a list in YAML, JSON text in the environment (`[{"url":"…"}]`). */
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value; // zod names it: not a list
+    }
+  }, z.array(item));
+
 /** A module's settings: its areas, each a zod object (or a core setting's leaf). */
 export type SettingsSchema = z.ZodObject;
 

@@ -1,7 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
-import { int } from '../../core/settings.js';
+import { int, listOf } from '../../core/settings.js';
 import { FORMAT_NAMES } from './format.js';
 
 /** One MQTT subscription: which topics, how their payloads read, the devices' zone, the series prefix. */
@@ -35,17 +35,6 @@ export const DEFAULT_SUBSCRIPTIONS: z.input<typeof subscription>[] = [
   { topic: 'zigbee2mqtt/#', format: 'zigbee2mqtt' },
   { topic: 'emon/#', format: 'emonhub' },
 ];
-
-/** A list from YAML, or JSON text from the environment. */
-const listOf = <T extends z.ZodType>(item: T) =>
-  z.preprocess((value) => {
-    if (typeof value !== 'string') return value;
-    try {
-      return JSON.parse(value);
-    } catch {
-      return value; // zod names it: not a list
-    }
-  }, z.array(item));
 
 const subscriptionList = listOf(subscription);
 

@@ -1,18 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
-import { flag, int } from '../../core/settings.js';
-
-/** A list from YAML, or JSON text from the environment. */
-const listOf = <T extends z.ZodType>(item: T) =>
-  z.preprocess((value) => {
-    if (typeof value !== 'string') return value;
-    try {
-      return JSON.parse(value);
-    } catch {
-      return value; // zod names it: not a list
-    }
-  }, z.array(item));
+import { flag, int, listOf } from '../../core/settings.js';
 
 /** One watched location: where, how often, which files, and how to read their times and name their series. */
 export const watchedLocation = z.strictObject({

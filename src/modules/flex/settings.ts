@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { flag, int } from '../../core/settings.js';
+import { flag, int, listOf } from '../../core/settings.js';
 
 /** What an invitation still waiting for an answer becomes when its event starts. */
 export const UNANSWERED_AT_START = ['NO', 'YES'] as const;
@@ -9,15 +9,8 @@ const localDate = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && Date
   error: 'expected a local date YYYY-MM-DD',
 });
 
-/** A list from YAML, or JSON text from the environment (`["2024-12-25","2024-12-26"]`). */
-const dateList = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value; // zod names it: not a list
-  }
-}, z.array(localDate));
+/** Local dates: a list in YAML, JSON text in the environment (`["2024-12-25","2024-12-26"]`). */
+const dateList = listOf(localDate);
 
 /** The flex (demand response) module's settings. */
 export const settings = z.object({

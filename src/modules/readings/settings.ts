@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { int } from '../../core/settings.js';
+import { int, listOf } from '../../core/settings.js';
 import { retentionRule } from './retention.js';
 
 /** The readings module's settings: the persistor, the compactor, the query engine and its energy arithmetic. */
@@ -82,15 +82,7 @@ export const settings = z.object({
     .prefault({}),
   retention: z
     .object({
-      rules: z
-        .preprocess((value) => {
-          if (typeof value !== 'string') return value;
-          try {
-            return JSON.parse(value);
-          } catch {
-            return value; // zod names it: not a list
-          }
-        }, z.array(retentionRule))
+      rules: listOf(retentionRule)
         .default([])
         .describe(
           'Raw readings to let go: a list (YAML; JSON text in the environment) of `{pattern, keep_raw_days}` — series whose keys match the glob (`*` any characters, `?` one) keep their raw readings that many days (the longest of the rules a key matches); older whole days are deleted once their hourly rollups hold them, and answers of 1h or longer windows stay the same. `PUT /api/v1/retention` replaces these. Default: keep everything. Embedded store only for now.',
