@@ -1,4 +1,4 @@
-import { type ReadingBatch, ReadingBatchBuilder } from '../../core/readings.js';
+import { LineStream, type LineStreamOptions } from './line-stream.js';
 import { DAY_MS } from '../../core/time/timestamps.js';
 
 /**
@@ -20,10 +20,7 @@ import { DAY_MS } from '../../core/time/timestamps.js';
 /** The unit of line timestamps: InfluxDB's `precision` (`ns` by default; `m` and `h` are 1.x only). */
 export type LineProtocolPrecision = 'ns' | 'us' | 'ms' | 's' | 'm' | 'h';
 
-export interface LineProtocolOptions {
-  batchSize: number;
-  maxLineBytes: number;
-  maxInvalidReported: number;
+export interface LineProtocolOptions extends LineStreamOptions {
   /** Unit of timestamps: 'ns' (InfluxDB's default), 'us', 'ms', 's', plus 'm' and 'h' (v1). */
   precision?: LineProtocolPrecision;
   /** Earliest accepted reading, epoch ms (`ingest.minTime`); none when absent. */
@@ -37,16 +34,6 @@ export interface LineProtocolOptions {
    * present>/<field>`; empty or absent → `<measurement>/<field>`.
    */
   seriesTags?: readonly string[];
-  /** Hands a full batch on; resolves when it is durable. */
-  publish: (batch: ReadingBatch) => Promise<void>;
-  /** Batches handed on but not yet durable before the parser waits (bounds memory per request). */
-  maxInFlight?: number;
-}
-
-/** A bad line (or a refused field of a line), by line number from 1. */
-export interface LineProtocolError {
-  line: number;
-  error: string;
 }
 
 const BACKSLASH = 92;
@@ -171,26 +158,15 @@ interface SeriesPrefix {
  * number (1-based; blank and comment lines count but are not errors). A string field is refused on
  * its own, the line's other fields kept. Memory stays bounded by batch size × batches in flight.
  */
-export class LineProtocolReadings {
-  /** Readings (fields) stored: counted when their batch is durable. */
-  accepted = 0;
-  invalidCount = 0;
-  readonly invalid: LineProtocolError[] = [];
-  private lineNo = 0;
+export class LineProtocolReadings extends LineStream {
   private readonly minTime: number;
   private readonly maxTime: number;
   private readonly precision: LineProtocolPrecision;
   private readonly droppedDigits: number;
   private readonly msFactor: number;
   private readonly seriesTags: readonly string[];
-  private tail = '';
-  private skippingLongLine = false;
-  private atStart = true;
-  private builder: ReadingBatchBuilder;
   /** Bumped at each batch taken, so that a FieldKey's cached keyId is known stale. */
   private gen = 0;
-  private inFlight: Promise<void>[] = [];
-  private failure: unknown;
   private readonly prefixes = new Map<string, SeriesPrefix | string>();
   private cachedFields = 0;
   private readonly announced = new Set<string>();
@@ -204,7 +180,7 @@ export class LineProtocolReadings {
   private lineTs = 0;
 
   constructor(private readonly options: LineProtocolOptions) {
-    this.builder = new ReadingBatchBuilder(options.batchSize);
+    super(options);
     this.minTime = options.minTime ?? -Infinity;
     this.maxTime = options.maxFutureMs === undefined ? Infinity : options.now + options.maxFutureMs;
     this.precision = options.precision ?? 'ns';
@@ -213,71 +189,19 @@ export class LineProtocolReadings {
     this.seriesTags = options.seriesTags ?? [];
   }
 
-  /** Feeds decoded text (split anywhere); resolves when the parser may take more. */
-  async write(text: string): Promise<void> {
-    if (this.atStart && text.length > 0) {
-      this.atStart = false;
-      // a UTF-8 byte order mark (some Windows tools write one) is not part of line 1
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    let start = 0;
-    let nl = text.indexOf('\n');
-    while (nl >= 0) {
-      if (this.tail || this.skippingLongLine) {
-        this.finishLine(this.tail + text.slice(start, nl));
-        this.tail = '';
-      } else {
-        this.handleLine(text, start, nl);
-      }
-      if (this.pendingFrom >= 0) await this.pushPending();
-      if (this.builder.full) await this.flushBatch();
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    if (start < text.length) {
-      if (this.skippingLongLine) return;
-      this.tail += text.slice(start);
-      if (this.isTooLong(this.tail, 0, this.tail.length)) {
-        this.skippingLongLine = true;
-        this.tail = '';
-      }
-    }
-  }
-
-  /** Ends the stream: handles a last line without a newline and waits for every batch. */
-  async end(): Promise<void> {
-    await this.endWithoutWaiting();
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
-  }
-
-  /** Ends the stream and hands on the last batch, without waiting for batches to be durable. */
-  async endWithoutWaiting(): Promise<void> {
-    if (this.tail || this.skippingLongLine) this.finishLine(this.tail);
-    this.tail = '';
-    if (this.pendingFrom >= 0) await this.pushPending();
-    await this.flushBatch();
-  }
-
-  private finishLine(line: string) {
-    if (this.skippingLongLine) {
-      this.skippingLongLine = false;
-      this.lineNo++;
-      this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
-    } else {
-      this.handleLine(line, 0, line.length);
-    }
+  protected override hasPending() {
+    return this.pendingFrom >= 0;
   }
 
   /** Parses `text[start, end)` (one line, without its `\n`); its readings go to the batch or pending. */
-  private handleLine(text: string, start: number, end: number) {
+  protected handleLine(text: string, start: number, end: number) {
     this.lineNo++;
     if (end > start && text.charCodeAt(end - 1) === CR) end--;
     let p = start;
     let c = 0;
     while (p < end && ((c = text.charCodeAt(p)) === SPACE || c === TAB)) p++;
     if (p === end || c === HASH) return;
-    if (this.isTooLong(text, start, end)) return this.reject(`line is longer than ${this.options.maxLineBytes} bytes`);
+    if (this.isTooLong(text, start, end)) return this.rejectTooLong();
 
     // measurement and tags: up to the first unescaped space (a space after a backslash is escaped)
     let sp = text.indexOf(' ', p);
@@ -422,7 +346,7 @@ export class LineProtocolReadings {
   }
 
   /** The readings of a line that did not fit the batch, across as many batches as they need. */
-  private async pushPending() {
+  protected override async pushPending() {
     for (let k = this.pendingFrom; k < this.lineCount; k++) {
       if (this.builder.full) {
         this.pendingFrom = k;
@@ -600,33 +524,8 @@ export class LineProtocolReadings {
   }
 
   /** Whether `text[start, end)` is longer than `maxLineBytes` in UTF-8 (not in characters). */
-  private isTooLong(text: string, start: number, end: number): boolean {
-    const max = this.options.maxLineBytes;
-    const length = end - start;
-    // a UTF-16 code unit is 1 to 3 UTF-8 bytes: count bytes only when the length leaves it open
-    if (length > max) return true;
-    return length * 3 > max && Buffer.byteLength(text.slice(start, end), 'utf8') > max;
-  }
-
-  private reject(error: string) {
-    this.invalidCount++;
-    if (this.invalid.length < this.options.maxInvalidReported) this.invalid.push({ line: this.lineNo, error });
-  }
-
-  private async flushBatch() {
-    if (this.builder.length === 0) return;
-    const batch = this.builder.take();
+  /** A FieldKey's cached key id belongs to the batch just taken. */
+  protected override onBatchTaken() {
     this.gen++;
-    const published = this.options.publish(batch).then(
-      () => {
-        this.accepted += batch.length;
-      },
-      (err) => {
-        this.failure ??= err;
-      },
-    );
-    this.inFlight.push(published);
-    if (this.inFlight.length >= (this.options.maxInFlight ?? 2)) await this.inFlight.shift();
-    if (this.failure) throw this.failure;
   }
 }
