@@ -46,11 +46,11 @@ test('the official InfluxDB client writes points that Wattline answers, with the
 
   // a bad point: the client sees InfluxDB's 400 with the reason
   const bad = new InfluxDB({ url: w.url, token: w.key }).getWriteApi('home', 'energy', 'ms', { maxRetries: 0 });
-  bad.writeRecord(`state,meter=main mode="eco" ${T}`);
+  bad.writeRecord(`state,meter=main mode=eco ${T}`);
   await assert.rejects(bad.close(), (err: HttpError) => {
     assert.equal(err.statusCode, 400);
     assert.equal(JSON.parse(err.body ?? '{}').code, 'invalid');
-    assert.match(JSON.parse(err.body ?? '{}').message, /^partial write: line 1: .*mode.* dropped=1$/);
+    assert.match(JSON.parse(err.body ?? '{}').message, /^partial write: line 1: .*"eco".* dropped=1$/);
     return true;
   });
 });
@@ -93,18 +93,25 @@ test('v1 /write: keys in ?u=&p= or basic auth, every precision, gzip bodies, par
   const partial = await write(
     w,
     '/write?precision=ms',
-    [`ok v=1 ${T}`, `broken v= ${T}`, `text v=2,s="on" ${T}`, `ok v=3 ${T + 1000}`].join('\n'),
+    [
+      `ok v=1 ${T}`,
+      `broken v= ${T}`,
+      `text v=2,s="on",n=12x ${T}`,
+      `ha value=4,state="on" ${T}`,
+      `ok v=3 ${T + 1000}`,
+    ].join('\n'),
     { authorization: `Token ${w.key}` },
   );
   assert.equal(partial.status, 400);
   const { error } = JSON.parse(partial.text);
   assert.deepEqual(Object.keys(JSON.parse(partial.text)), ['error']);
-  assert.match(error, /^partial write: line 2: .*; line 3: .*"s".* dropped=2$/);
+  assert.match(error, /^partial write: line 2: .*; line 3: .*"12x".* dropped=2$/);
   assert.deepEqual(await points(w, 'ok/v'), [
     [T, 1],
     [T + 1000, 3],
   ]);
-  assert.deepEqual(await points(w, 'text/v'), [[T, 2]], 'the string field refused, the number of the same line kept');
+  assert.deepEqual(await points(w, 'text/v'), [], 'a line with a bad value stores nothing');
+  assert.deepEqual(await points(w, 'ha/value'), [[T, 4]], 'a string field is left out, the number beside it kept');
 
   // keys and precision refused as InfluxDB does it
   const none = await write(w, '/write', `x v=1 ${T}`);
@@ -138,4 +145,12 @@ test('what collectors ask before writing: /ping answers 204, CREATE DATABASE suc
   assert.equal(select.status, 400);
   assert.match((await select.json()).error, /GET \/api\/v1\/query/);
   assert.equal((await fetch(`${w.url}/query?q=SHOW%20DATABASES`)).status, 401);
+  // node-influx (Node-RED) sends the key as ?u=&p= on every request, /query included
+  assert.equal((await fetch(`${w.url}/query?q=SHOW%20DATABASES&u=nodered&p=${w.key}`)).status, 200);
+  // an empty precision is the default (ns)
+  const empty = await fetch(`${w.url}/write?db=x&precision=&p=${w.key}`, {
+    method: 'POST',
+    body: `e v=1 ${Date.UTC(2024, 5, 1)}000000`,
+  });
+  assert.equal(empty.status, 204);
 });

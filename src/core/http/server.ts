@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifySchema } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { keyFromAuthorization } from '../auth/api-keys.js';
+import { keysFromAuthorization } from '../auth/api-keys.js';
 import { coreSettings } from '../config.js';
 import { Overloaded, RateLimited, RequestTimeout, UpstreamFailed, WattlineError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -99,7 +99,10 @@ export async function createHttpServer(options: {
     const unlimited = new Set(['/health', '/ready', '/metrics']);
     http.addHook('onRequest', async (request) => {
       if (!unlimited.has(request.routeOptions.url ?? ''))
-        await limiter.consume(clientId(keyFromAuthorization(request.headers.authorization), request.ip));
+        // every key the header carries: InfluxDB agents all named `telegraf` with keys of their own are apart
+        await limiter.consume(
+          clientId(keysFromAuthorization(request.headers.authorization).join(':') || undefined, request.ip),
+        );
     });
   }
   // runs after the access check (onRequest): an unauthorised body is refused before it is read

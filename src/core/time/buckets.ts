@@ -69,7 +69,7 @@ export function formatTime(tsMs: number, zone?: string): string {
 }
 
 const YEAR_MS = 365 * 86_400_000;
-/** Instants whose local time `Date` formats with a four-digit year (0001–9999), as luxon does. */
+/** Instants whose local time both `Date` and luxon write with a four-digit year (and no sign). */
 const FOUR_DIGIT_YEARS = [Date.UTC(1, 0, 1) + 2 * 86_400_000, Date.UTC(9999, 11, 31) - 2 * 86_400_000] as const;
 
 /**
@@ -86,6 +86,9 @@ export function createZonedIsoFormatter(zone: string): (ts: number) => string {
   let hi = NaN;
   let offsets: ZoneOffsets = { untilMs: [], offsetMs: [0] };
   return (ts) => {
+    // luxon keeps whole milliseconds; a zone luxon takes but zoneOffsets does not (`UTC+3`) is luxon's
+    ts = Math.trunc(ts);
+    if (!z.isValid) return formatTime(ts, zone);
     if (!(ts >= lo && ts < hi)) {
       lo = ts - YEAR_MS;
       hi = ts + YEAR_MS;
@@ -103,7 +106,7 @@ export function createZonedIsoFormatter(zone: string): (ts: number) => string {
     const offsetMs = offsets.offsetMs[a];
     const local = ts + offsetMs;
     // offsets of seconds (local mean time before 1900 or so) and far-off years: luxon's own text
-    if (offsetMs % 60_000 !== 0 || !(local >= FOUR_DIGIT_YEARS[0] && local <= FOUR_DIGIT_YEARS[1]) || !z.isValid)
+    if (offsetMs % 60_000 !== 0 || !(local >= FOUR_DIGIT_YEARS[0] && local <= FOUR_DIGIT_YEARS[1]))
       return formatTime(ts, zone);
     let suffix = suffixes.get(offsetMs);
     if (suffix === undefined) {

@@ -26,10 +26,12 @@ export function watchedLocations(s: Settings['files']): WatchedLocation[] {
   const ftp = s.ftp;
   if (ftp.host) {
     const auth = ftp.username ? `${encodeURIComponent(ftp.username)}:${encodeURIComponent(ftp.password)}@` : '';
-    const remote = ftp.remotePath.startsWith('/') ? ftp.remotePath : `/${ftp.remotePath}`;
+    // each segment encoded ('#', '?', '%' in a folder name), an IPv6 host in brackets
+    const remote = `/${ftp.remotePath.split('/').filter(Boolean).map(encodeURIComponent).join('/')}`;
+    const host = ftp.host.includes(':') && !ftp.host.startsWith('[') ? `[${ftp.host}]` : ftp.host;
     out.push(
       watchedLocation.parse({
-        url: `ftp://${auth}${ftp.host}:${ftp.port}${remote}`,
+        url: `ftp://${auth}${host}:${ftp.port}${remote}`,
         interval_s: ftp.checkInterval,
         skip_initial_scan: ftp.skipInitialScan,
         pattern: '*.sgl_v2',

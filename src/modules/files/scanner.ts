@@ -161,12 +161,24 @@ export function createScanner(deps: ScannerDeps) {
       }
       let parsed: Awaited<ReturnType<typeof parseFile>>;
       try {
-        parsed = await parseFile(tmp, { zone: loc.settings.timezone, seriesPrefix: loc.settings.prefix });
+        parsed = await parseFile(tmp, {
+          zone: loc.settings.timezone,
+          seriesPrefix: loc.settings.prefix,
+          name: path.posix.basename(file.path),
+        });
       } catch (err) {
-        if (!(err instanceof FileRejected)) throw err;
-        const reason = err.line ? `line ${err.line}: ${err.reason}` : err.reason;
-        await record(loc, file, known, { status: 'rejected', sha256, error: err.reason, errorLine: err.line || null });
-        report.rejected.push({ path: file.path, line: err.line || null, reason });
+        // a file the parsers cannot read (FileRejected, or anything else they throw) is rejected for
+        // good: trying it again on every scan would fail the same way
+        const rejected =
+          err instanceof FileRejected ? err : new FileRejected(0, `could not be read: ${(err as Error).message}`);
+        const reason = rejected.line ? `line ${rejected.line}: ${rejected.reason}` : rejected.reason;
+        await record(loc, file, known, {
+          status: 'rejected',
+          sha256,
+          error: rejected.reason,
+          errorLine: rejected.line || null,
+        });
+        report.rejected.push({ path: file.path, line: rejected.line || null, reason });
         await loc.location.reject(file).catch((e) => log.warn({ err: e, path: file.path }, 'rejected file not moved'));
         return;
       }

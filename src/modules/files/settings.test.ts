@@ -10,13 +10,13 @@ test("the seed's FTP variables make one watched location, its password kept out 
       FTP_SA4CPS_PORT: '2121',
       FTP_SA4CPS_USERNAME: 'sa4cps',
       FTP_SA4CPS_PASSWORD: 'p@ss word',
-      FTP_SA4CPS_REMOTE_PATH: 'SLGs/Faial',
+      FTP_SA4CPS_REMOTE_PATH: 'SLGs/Faial #2',
       FTP_CHECK_INTERVAL: '3600',
       FTP_SKIP_INITIAL_SCAN: 'true',
     },
   });
   const [location] = watchedLocations(config.files);
-  assert.equal(location.url, 'ftp://sa4cps:p%40ss%20word@ftp.example.org:2121/SLGs/Faial');
+  assert.equal(location.url, 'ftp://sa4cps:p%40ss%20word@ftp.example.org:2121/SLGs/Faial%20%232');
   assert.equal(location.interval_s, 3600);
   assert.equal(location.skip_initial_scan, true);
   assert.equal(location.pattern, '*.sgl_v2');

@@ -70,10 +70,10 @@ export const settings = z.object({
         'A file seen for the first time is taken at once only if unchanged this long (by its modification time); otherwise, and whenever its size or time changed since the last listing, it waits for the next scan.',
       ),
       maxFileBytes: int(
-        1_073_741_824,
+        268_435_456,
         1,
         Number.MAX_SAFE_INTEGER,
-        'Larger files are skipped and recorded with the reason.',
+        'Larger files (by their listed size) are skipped and recorded with the reason; a file is parsed whole before it is stored, so this bounds the memory one file may take (~20 bytes a reading).',
       ),
     })
     .prefault({}),

@@ -22,6 +22,13 @@ const PRECISIONS: Record<string, NonNullable<BodySettings['precision']>> = {
 /** Bad lines named in a partial-write message; the rest are counted in `dropped`. */
 const LINES_NAMED = 10;
 
+/** InfluxDB v1 clients (node-influx, Node-RED) may send the key as `?p=` (or `?u=` alone) instead of a header. */
+function v1QueryCredentials(request: FastifyRequest): string | undefined {
+  const { u, p } = request.query as { u?: string; p?: string };
+  const key = p || u;
+  return key ? `Token ${key}` : undefined;
+}
+
 /** InfluxDB v2's error codes by HTTP status. */
 const V2_CODES: Record<number, string> = {
   400: 'invalid',
@@ -63,13 +70,15 @@ export const influxRoutes =
     // errors (401 and 403 from the key check included) in InfluxDB's shape for the route's version
     http.addHook('onSend', async (request, reply, payload) => {
       if (reply.statusCode < 400 || typeof payload !== 'string') return payload;
-      let body: { error?: string; message?: string };
+      let body: { error?: string; message?: string; requestId?: string };
       try {
         body = JSON.parse(payload);
       } catch {
         return payload;
       }
-      const message = body.error ?? body.message ?? 'error';
+      const reason = body.error ?? body.message ?? 'error';
+      // an internal error keeps its request id, to find it in the log
+      const message = body.requestId ? `${reason} (request ${body.requestId})` : reason;
       return JSON.stringify(
         request.url.startsWith('/api/v2/')
           ? { code: V2_CODES[reply.statusCode] ?? 'internal error', message }
@@ -79,8 +88,9 @@ export const influxRoutes =
 
     async function write(request: FastifyRequest, reply: FastifyReply, precisionNames: readonly string[]) {
       const query = request.query as { precision?: string };
-      const precision = query.precision === undefined || query.precision === '' ? 'ns' : PRECISIONS[query.precision];
-      if (!precision || !precisionNames.includes(query.precision ?? 'ns'))
+      const given = query.precision || 'ns';
+      const precision = PRECISIONS[given];
+      if (!precision || !precisionNames.includes(given))
         throw new InvalidInput(
           'invalid_precision',
           `precision must be one of ${precisionNames.join(', ')} (got ${JSON.stringify(query.precision).slice(0, 20)})`,
@@ -136,7 +146,7 @@ export const influxRoutes =
     http.route({
       method: ['GET', 'POST'],
       url: '/query',
-      config: { access: 'write' },
+      config: { access: 'write', credentials: v1QueryCredentials },
       schema: {
         summary: 'InfluxQL, only as far as collectors need it before writing',
         description:
@@ -164,12 +174,7 @@ export const influxRoutes =
       {
         config: {
           access: 'write',
-          // InfluxDB v1 clients may send the key as ?p= (or ?u= alone) instead of a header
-          credentials: (request) => {
-            const { u, p } = request.query as { u?: string; p?: string };
-            const key = p || u;
-            return key ? `Token ${key}` : undefined;
-          },
+          credentials: v1QueryCredentials,
         },
         schema: {
           summary: 'Write line protocol (InfluxDB 1.x API)',

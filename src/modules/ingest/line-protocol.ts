@@ -155,8 +155,9 @@ interface SeriesPrefix {
 
 /**
  * Streams InfluxDB line protocol into batches, keeping good lines and recording bad ones by line
- * number (1-based; blank and comment lines count but are not errors). A string field is refused on
- * its own, the line's other fields kept. Memory stays bounded by batch size × batches in flight.
+ * number (1-based; blank and comment lines count but are not errors). String fields are left out
+ * without an error (Wattline stores numbers); a field refused on its own (an integer beyond ±2^53, a
+ * name that cannot make a series key) is named, the line's other fields kept. Memory stays bounded by batch size × batches in flight.
  */
 export class LineProtocolReadings extends LineStream {
   private readonly minTime: number;
@@ -249,12 +250,16 @@ export class LineProtocolReadings extends LineStream {
       const valueStart = p;
       let value = NaN;
       let refused = '';
+      let isString = false;
       if (c === QUOTE) {
         p++;
         while (p < end && (c = text.charCodeAt(p)) !== QUOTE) p += c === BACKSLASH ? 2 : 1;
         if (p >= end) return this.reject(`unbalanced quotes in the value of field ${quoted(field.name)}`);
         p++;
-        refused = `field ${quoted(field.name)} is a string: Wattline stores numbers`;
+        // Wattline stores numbers: a string field (Home Assistant's `state`, its `*_str`
+        // attributes) is left out without an error, so collectors that send them beside their
+        // numbers are not told every write failed
+        isString = true;
       } else {
         while (p < end && (c = text.charCodeAt(p)) !== COMMA && c !== SPACE) p++;
         value = this.numberOrBoolean(text, valueStart, p);
@@ -276,8 +281,10 @@ export class LineProtocolReadings extends LineStream {
           `invalid field value ${quoted(text.slice(valueStart, p + 1))} for field ${quoted(field.name)}`,
         );
       }
-      if (refused === '' && field.problem !== '') refused = field.problem;
-      if (refused !== '') this.lineFieldErrors.push(refused);
+      if (isString) {
+        // left out (above)
+      } else if (refused === '' && field.problem !== '') this.lineFieldErrors.push(field.problem);
+      else if (refused !== '') this.lineFieldErrors.push(refused);
       else this.addReading(field, value);
       if (p === end || text.charCodeAt(p) === SPACE) break;
       p++; // ','

@@ -11,6 +11,9 @@ test('redact hides the password and keeps the rest of the URL as written', () =>
   check('file:///srv/drops', 'file:///srv/drops');
   // not even a valid URL: still no password in the output
   check('ftp://meter:bad pass@@host:x/', 'ftp://meter:***@host:x/');
+  // an unencoded '/', '?' or '#' in the password still stays behind the mask
+  check('ftp://meter:ab/cd@host/loads', 'ftp://meter:***@host/loads');
+  check('ftp://meter:a?b#c@host/loads', 'ftp://meter:***@host/loads');
 });
 
 test('percent-encoded user names and passwords are decoded for the login', () => {

@@ -33,15 +33,17 @@ const ACCEPTED =
 
 /** `url` with any password replaced by `***`; works on strings that are not valid URLs too. */
 export function redact(url: string): string {
-  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(url);
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(url);
   if (!match) return url;
-  const [, scheme, authority, rest] = match;
-  const at = authority.lastIndexOf('@');
+  const [, scheme, afterScheme] = match;
+  // the password ends at the last '@' of the whole URL: one with an unencoded '/', '?' or '#' in it
+  // would end the authority early for a parser, but must not escape the mask
+  const at = afterScheme.lastIndexOf('@');
   if (at < 0) return url;
-  const userinfo = authority.slice(0, at);
+  const userinfo = afterScheme.slice(0, at);
   const colon = userinfo.indexOf(':');
   if (colon < 0) return url;
-  return `${scheme}${userinfo.slice(0, colon)}:***${authority.slice(at)}${rest}`;
+  return `${scheme}${userinfo.slice(0, colon)}:***${afterScheme.slice(at)}`;
 }
 
 function invalid(url: string, why: string): InvalidInput {

@@ -22,8 +22,9 @@ const SNIFF_BYTES = 256;
  *
  * @example parseFile('/drops/LC_20240615.sgl_v2', { zone: 'Europe/Lisbon', seriesPrefix: 'files' })
  */
-export async function parseFile(file: string, options: ParseOptions): Promise<ParsedFile> {
-  const format = sniffFormat(file, await firstBytes(file));
+export async function parseFile(file: string, options: ParseOptions & { name?: string }): Promise<ParsedFile> {
+  // `name`: the file's own name where `file` is a temporary copy (its extension still decides)
+  const format = sniffFormat(options.name ?? file, await firstBytes(file));
   return format === 'sgl_v2'
     ? readFileLines(file, 'latin1', createSglReader(options))
     : readFileLines(file, 'utf8', createDelimitedReader(options));
