@@ -46,13 +46,19 @@ export function startCompactor(options: CompactorOptions) {
       catalog.subtractCounts(removed);
     }
     // checked inside the transaction: writes are serialised with it, so none can slip in between
-    const sortedSaved = await store.transaction(async (tx) => {
-      if (partitions.version(day) !== version) return false;
-      await rollUpDay(tx, day);
+    const sorted = await store.transaction(async (tx) => {
+      if (partitions.version(day) !== version) return undefined;
+      // saved first, so readings rollUpDay deletes come off counts that include them
+      const onCatalogSaved = await catalog.save(tx);
+      const removed = await rollUpDay(tx, day);
       await savePartitionStates(tx, new Map([[day, 'sorted']]));
-      return true;
+      return { onCatalogSaved, removed };
     });
-    if (sortedSaved) partitions.markSaved(new Map([[day, 'sorted']]));
+    if (sorted) {
+      sorted.onCatalogSaved();
+      catalog.subtractCounts(sorted.removed);
+      partitions.markSaved(new Map([[day, 'sorted']]));
+    }
     partitions.markSorted(day, version, Date.now());
     metrics.compactions.inc();
     log.debug(

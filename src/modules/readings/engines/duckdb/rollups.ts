@@ -25,9 +25,12 @@ const HOUR_ROLLUP_SQL = `SELECT series_id, ${fixedBucketSql(HOUR_MS)} AS hour, c
  * Rebuilds `day`'s rollups from its readings; in the transaction that marks the day sorted. A
  * series whose raw readings of the day were deleted by retention (`readings_pruned`) keeps its
  * rollups, merged with whatever readings came for the day since (late data adds to them; a
- * correction of a deleted reading is counted beside it, the old value being gone).
+ * correction of a deleted reading is counted beside it, the old value being gone), and those
+ * readings are deleted in turn, as retention would: merged once, never again. Answers the readings
+ * deleted per series id (the caller takes them off the catalog's counts, as this takes them off
+ * the stored ones).
  */
-export async function rollUpDay(tx: StoreTx, day: number) {
+export async function rollUpDay(tx: StoreTx, day: number): Promise<Map<number, number>> {
   const lo = day * DAY_MS;
   const hi = lo + DAY_MS;
   const pruned = await tx.query<{ id: number }>(`SELECT series_id AS id FROM readings_pruned WHERE before_ts > $1`, [
@@ -36,7 +39,7 @@ export async function rollUpDay(tx: StoreTx, day: number) {
   if (!pruned.length) {
     await tx.run(`DELETE FROM readings_hourly WHERE hour >= $1 AND hour < $2`, [lo, hi]);
     await tx.run(`INSERT INTO readings_hourly ${HOUR_ROLLUP_SQL} ORDER BY 1, 2`, [lo, hi]);
-    return;
+    return new Map();
   }
   const ids = pruned.map((p) => Number(p.id)).join(', ');
   await tx.run(
@@ -54,6 +57,21 @@ export async function rollUpDay(tx: StoreTx, day: number) {
      FROM day_rollup GROUP BY 1, 2 ORDER BY 1, 2`,
   );
   await tx.run(`DROP TABLE day_rollup`);
+  // the merged readings of pruned series go: a later rewrite of the day must not merge them twice
+  const merged = await tx.query<{ id: number; n: number }>(
+    `SELECT series_id AS id, CAST(count(*) AS INTEGER) AS n FROM readings
+     WHERE ts >= $1 AND ts < $2 AND series_id IN (${ids}) GROUP BY 1`,
+    [lo, hi],
+  );
+  const removed = new Map(merged.map((r) => [Number(r.id), Number(r.n)]));
+  if (removed.size) {
+    await tx.run(`DELETE FROM readings WHERE ts >= $1 AND ts < $2 AND series_id IN (${ids})`, [lo, hi]);
+    const values = [...removed].map(([id, n]) => `(${id}, ${n})`);
+    await tx.run(
+      `UPDATE series SET count = series.count - v.n FROM (VALUES ${values.join(', ')}) AS v(id, n) WHERE series.id = v.id`,
+    );
+  }
+  return removed;
 }
 
 /** Whether every bucket is a union of whole UTC hours, so an hour's rollup falls into one bucket. */
