@@ -1,7 +1,8 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`
  * (`ingest-query`, `clustering`, `dump`, `large-body`, `sensorlog-parse`, `abuse-reads`, `compaction`,
- * `subscribe`, `overload`, `energy`, `buildings`, `dashboard`, `devices`, `files`, `influx`).
+ * `subscribe`, `overload`, `energy`, `buildings`, `dashboard`, `devices`, `files`, `influx`, `scale`).
+ * `scale` generates its datasets straight into the store and keeps them in the temp directory (see bench/scale.ts).
  * `influx` (also `npm run bench:influx`) installs InfluxDB 1.6 from Debian's package when absent (root).
  * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
  * one (DuckDB, in-process bus): when either names the server stack, the ingest and dump benchmarks
@@ -38,6 +39,7 @@ const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> =
   devices: async (options) => (await import('./devices.js')).run(options),
   files: async (options) => (await import('./files.js')).run(options),
   influx: async (options) => (await import('./influx.js')).run(options),
+  scale: async (options) => (await import('./scale.js')).run(options),
 };
 
 const { values } = parseArgs({
