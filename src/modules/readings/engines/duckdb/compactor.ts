@@ -2,7 +2,7 @@ import type { Store } from '../../../../core/store/index.js';
 import type { BackgroundOptions } from '../../storage.js';
 import type { SeriesCatalog } from './catalog.js';
 import type { PartitionTracker } from './partitions.js';
-import { rollUpDay } from './rollups.js';
+import { clusterMonth, loadClusteredMonths, monthOf, monthsToCluster, rollUpDay, unclusterMonth } from './rollups.js';
 import { compactSlice, planSlices, rowsPerSeries, savePartitionStates } from './repository.js';
 
 /** The readings' background options (storage.ts) and the engine state the compactor works on. */
@@ -22,6 +22,7 @@ export function startCompactor(options: CompactorOptions) {
   const { store, partitions, catalog, log, metrics } = options;
   let stopped = false;
   let running: Promise<void> | undefined;
+  let clustered: Set<number> | undefined;
 
   /**
    * Rewrites a day a slice at a time (`planSlices`: at most `sliceRows` rows each), each slice in its
@@ -51,10 +52,13 @@ export function startCompactor(options: CompactorOptions) {
       // saved first, so readings rollUpDay deletes come off counts that include them
       const onCatalogSaved = await catalog.save(tx);
       const removed = await rollUpDay(tx, day);
+      // the day's rollups now sit at the end, out of (series, hour) order
+      if (clustered?.has(monthOf(day))) await unclusterMonth(tx, monthOf(day));
       await savePartitionStates(tx, new Map([[day, 'sorted']]));
       return { onCatalogSaved, removed };
     });
     if (sorted) {
+      clustered?.delete(monthOf(day));
       sorted.onCatalogSaved();
       catalog.subtractCounts(sorted.removed);
       partitions.markSaved(new Map([[day, 'sorted']]));
@@ -68,9 +72,21 @@ export function startCompactor(options: CompactorOptions) {
   }
 
   async function runOnce(quietMs: number, includeOpenDay = false) {
+    clustered ??= await loadClusteredMonths(store);
     for (const day of partitions.dueForCompaction(Date.now(), quietMs, options.dirtyWaitMs, includeOpenDay)) {
       if (stopped) return;
       await compactDay(day);
+    }
+    // months that are over, every day sorted: their rollups in (series, hour) order, once
+    for (const month of monthsToCluster(partitions.entries(), clustered, Date.now())) {
+      if (stopped) return;
+      const started = performance.now();
+      await store.transaction((tx) => clusterMonth(tx, month));
+      clustered.add(month);
+      log.debug(
+        { month: new Date(month * 86_400_000).toISOString().slice(0, 7), ms: Math.round(performance.now() - started) },
+        'rollups clustered',
+      );
     }
   }
 

@@ -62,6 +62,11 @@ export class PartitionTracker {
     else this.dirtySinceMs.set(day, nowMs); // written meanwhile: still dirty, the wait starts again
   }
 
+  /** Every day with its state, in no order. */
+  entries(): [number, PartitionState][] {
+    return [...this.states];
+  }
+
   /** Every day with a state before `day`, in no order. */
   daysBefore(day: number): number[] {
     return [...this.states.keys()].filter((d) => d < day);

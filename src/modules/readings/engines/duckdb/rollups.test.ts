@@ -198,3 +198,32 @@ test('upgrading a store rolls up the days it had already sorted', async (t) => {
   const storage = await openEngine(store, { catalogSaveMs: 0 });
   await check(storage, readings, daily, RANGES[0], align(DAY));
 });
+
+test('rollups of a month that is over are rewritten in series order, and answers stay right through late writes', async (t) => {
+  const engine = await openTestEngine(t);
+  // 4 days over a month's end, long past: both months are over
+  const readings = readingsOf();
+  await engine.storage.write([batchOf(readings)], readings.length);
+  await engine.storage.compactNow();
+  const months = await engine.store.query<{ month: number }>(`SELECT month FROM readings_hourly_months ORDER BY 1`);
+  assert.deepEqual(
+    months.map((m) => new Date(Number(m.month) * DAY).toISOString().slice(0, 7)),
+    ['2024-10'],
+    'October is clustered (the readings run 25–28 October)',
+  );
+  // one series' rows are neighbours now
+  const order = await engine.store.query<{ series_id: number }>(`SELECT series_id FROM readings_hourly`);
+  const switches = order.filter((r, i) => i > 0 && r.series_id !== order[i - 1].series_id).length;
+  assert.equal(switches, 2, 'three series, each in one run');
+  for (const range of RANGES) await check(engine.storage, readings, hourly, range, align(H));
+  // a late correction in a clustered month: answered right, and clustered again after its rewrite
+  const late: Reading[] = [{ series: 'c', ts: readings.find((r) => r.series === 'c')!.ts, value: 5e5 }];
+  await engine.storage.write([batchOf(late)], 1);
+  await engine.storage.compactNow();
+  const current = [...readings.filter((r) => !(r.series === 'c' && r.ts === late[0].ts)), ...late];
+  for (const range of RANGES) {
+    await check(engine.storage, current, hourly, range, align(H));
+    await check(engine.storage, current, daily, range, align(DAY));
+  }
+  assert.equal((await engine.store.query(`SELECT month FROM readings_hourly_months`)).length, 1);
+});
