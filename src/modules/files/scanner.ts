@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Bus } from '../../core/bus/index.js';
+import { Unavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { READINGS_TOPIC } from '../../core/readings.js';
 import type { Store } from '../../core/store/index.js';
@@ -128,7 +129,13 @@ export function createScanner(deps: ScannerDeps) {
         report.pending.push({ path: file.path, reason: STILL_WRITTEN });
         continue;
       }
-      await processFile(loc, file, known, ingested, report);
+      try {
+        await processFile(loc, file, known, ingested, report);
+      } catch (err) {
+        report.error = `${(err as Error).message}: the scan stopped, the rest waits for the next one`;
+        log.warn({ location: loc.name, error: report.error }, 'file scan stopped');
+        break;
+      }
     }
     return report;
   }
@@ -198,6 +205,8 @@ export function createScanner(deps: ScannerDeps) {
       log.warn({ location: loc.name, path: file.path, error: reason }, 'file not ingested: retried on the next scan');
       await record(loc, file, known, { status: 'pending', error: reason }).catch(() => undefined);
       report.pending.push({ path: file.path, reason });
+      // the store or the bus away: every other file would fail the same way after its download
+      if (err instanceof Unavailable) throw err;
     } finally {
       await fs.promises.rm(tmp, { force: true });
     }
