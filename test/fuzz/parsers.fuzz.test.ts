@@ -268,16 +268,13 @@ function checkResult(kind: IngestKind, text: string, r: Awaited<ReturnType<typeo
  * check in write measures the raw tail. (See the `bug:` regression cases below.)
  */
 function hitsTooLongTailBug(kind: IngestKind, text: string, maxLineBytes: number): boolean {
+  // only a JSON body's value is still measured with its CR when cut (regressions/json-cr-counted-in-cut-value.json)
+  if (kind !== 'json') return false;
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   return body.split('\n').some((raw) => {
     if (Buffer.byteLength(raw) <= maxLineBytes) return false;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (Buffer.byteLength(line) <= maxLineBytes) return true;
-    // in a JSON body only the CR (regressions/json-cr-counted-in-cut-value.json)
-    if (kind === 'json') return false;
-    if (kind === 'ndjson') return line.trim() === '';
-    const rest = line.replace(/^[ \t]*/, '');
-    return rest === '' || rest.startsWith('#');
+    return Buffer.byteLength(line) <= maxLineBytes;
   });
 }
 
@@ -299,8 +296,8 @@ for (const kind of ['ndjson', 'json', 'line-protocol'] as const) {
   );
 }
 
-const TAIL_BUG =
-  'bug: LineStream.write checks a line that runs past a piece for maxLineBytes with its CR and even when it is blank or a comment; handleLine checks after removing the CR and skips blank/comment lines, so the same body is read differently by where it is cut';
+// found by fuzzing: a line cut across pieces was measured with its CR, and blank and comment lines
+// only when cut (LineStream now measures without the CR, and every line before skipping it)
 const ONE_LINE = '{"series":"a","value":1,"ts":1717200000000}';
 for (const [name, kind, text, cut, maxLineBytes] of [
   [
@@ -326,7 +323,7 @@ for (const [name, kind, text, cut, maxLineBytes] of [
     1,
   ],
 ] as const) {
-  test(`regression: ${name}`, { todo: TAIL_BUG }, async () => {
+  test(`regression: ${name}`, async () => {
     const options = { batchSize: 10, maxLineBytes };
     const whole = await ingest(kind, [text], options);
     const pieces = await ingest(kind, [text.slice(0, cut), text.slice(cut)], options);
@@ -495,9 +492,7 @@ function sensorLogOutcome(line: string, maxLineBytes?: number) {
       const values = Array.isArray(section) ? section : Object.values(section);
       for (const v of values) {
         assert.ok(['boolean', 'number', 'string'].includes(typeof v), `value ${String(v)}`);
-        // an exponent beyond float64 (`1e400`) reads as Infinity: the known bug of the regression case below
-        if (typeof v === 'number' && !/\d[eE][+-]?\d{3}/.test(line))
-          assert.ok(Number.isFinite(v), `a number value is finite (got ${v})`);
+        if (typeof v === 'number') assert.ok(Number.isFinite(v), `a number value is finite (got ${v})`);
       }
     }
   } catch (err) {
@@ -519,9 +514,7 @@ property(
   500,
 );
 
-test('regression: sensor log: a number beyond float64 is refused or kept as text, not Infinity', {
-  todo: 'bug: parseSensorLog reads "Peaks: 1e400" as [Infinity] (JSON null once stored); NUMBER accepts any exponent',
-}, () => {
+test('regression: sensor log: a number beyond float64 is refused or kept as text, not Infinity', () => {
   const event = parseSensorLog('Peaks: 1e400; 2');
   assert.ok(
     (event.Peaks as unknown[]).every((v) => typeof v !== 'number' || Number.isFinite(v)),
@@ -555,10 +548,8 @@ const TIME_CASES: TimeCase[] = [
     'line protocol: many fields',
     (n) => `m ${Array.from({ length: n }, (_, i) => `f${i}=1`).join(',')}\n`,
     lp,
-    {
-      n: 2_048,
-      todo: 'bug: LineProtocolReadings.addReading looks for an earlier field of the same series by a linear scan of the line, so a line of k distinct fields takes O(k²): 16,384 fields took 0.6 s, 65,536 took 10.8 s (a 64 KiB line holds ~8,000 fields, ~150 ms each)',
-    },
+    // was O(k²): a linear scan for an earlier field of the same series (16,384 fields took 0.6 s)
+    { n: 2_048 },
   ],
   ['line protocol: many short lines', (n) => 'm v=1\n'.repeat(n), lp],
   ['json: deep brackets', (n) => '['.repeat(n), (t) => nd(t, 'json')],

@@ -36,6 +36,8 @@ export interface LineProtocolOptions extends LineStreamOptions {
   seriesTags?: readonly string[];
 }
 
+/** Fields on one line past which duplicates are found by a map, not by looking through them. */
+const LINE_INDEX_FROM = 16;
 const BACKSLASH = 92;
 const SPACE = 32;
 const TAB = 9;
@@ -175,6 +177,8 @@ export class LineProtocolReadings extends LineStream {
   private lineKeys: FieldKey[] = [];
   private lineValues: number[] = [];
   private lineCount = 0;
+  /** The line's series → place in lineKeys, once it has LINE_INDEX_FROM fields. */
+  private lineIndex: Map<string, number> | undefined;
   private lineFieldErrors: string[] = [];
   /** Readings of a good line not yet in the builder (the line did not fit the batch): pushed by write. */
   private pendingFrom = -1;
@@ -198,11 +202,12 @@ export class LineProtocolReadings extends LineStream {
   protected handleLine(text: string, start: number, end: number) {
     this.lineNo++;
     if (end > start && text.charCodeAt(end - 1) === CR) end--;
+    // too long first, comment or not: a line cut across chunks is judged the same (line-stream.ts)
+    if (this.isTooLong(text, start, end)) return this.rejectTooLong();
     let p = start;
     let c = 0;
     while (p < end && ((c = text.charCodeAt(p)) === SPACE || c === TAB)) p++;
     if (p === end || c === HASH) return;
-    if (this.isTooLong(text, start, end)) return this.rejectTooLong();
 
     // measurement and tags: up to the first unescaped space (a space after a backslash is escaped)
     let sp = text.indexOf(' ', p);
@@ -223,6 +228,7 @@ export class LineProtocolReadings extends LineStream {
 
     // fields
     this.lineCount = 0;
+    this.lineIndex = undefined;
     if (this.lineFieldErrors.length > 0) this.lineFieldErrors = [];
     for (;;) {
       const keyStart = p;
@@ -339,13 +345,31 @@ export class LineProtocolReadings extends LineStream {
   }
 
   /** Holds a reading of the current line; a field given twice keeps the last value, as InfluxDB. */
+  /**
+   * A field's reading for the line; a second one of the same series replaces the first (InfluxDB:
+   * last wins). A few fields are looked through; past LINE_INDEX_FROM a map of the line's series
+   * keeps a line of thousands of fields linear.
+   */
   private addReading(field: FieldKey, value: number) {
     const n = this.lineCount;
-    for (let k = 0; k < n; k++) {
-      if (this.lineKeys[k].series === field.series) {
+    if (n < LINE_INDEX_FROM) {
+      for (let k = 0; k < n; k++) {
+        if (this.lineKeys[k].series === field.series) {
+          this.lineValues[k] = value;
+          return;
+        }
+      }
+    } else {
+      if (!this.lineIndex) {
+        this.lineIndex = new Map();
+        for (let k = 0; k < n; k++) this.lineIndex.set(this.lineKeys[k].series, k);
+      }
+      const k = this.lineIndex.get(field.series);
+      if (k !== undefined) {
         this.lineValues[k] = value;
         return;
       }
+      this.lineIndex.set(field.series, n);
     }
     this.lineKeys[n] = field;
     this.lineValues[n] = value;

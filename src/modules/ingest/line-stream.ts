@@ -72,7 +72,9 @@ export abstract class LineStream {
     if (start < text.length) {
       if (this.skippingLongLine) return;
       this.tail += text.slice(start);
-      if (this.isTooLong(this.tail)) {
+      // measured as a whole line is: without a CR that may be its line end
+      const end = this.tail.charCodeAt(this.tail.length - 1) === 13 ? this.tail.length - 1 : this.tail.length;
+      if (this.isTooLong(this.tail, 0, end)) {
         this.skippingLongLine = true;
         this.tail = '';
       }

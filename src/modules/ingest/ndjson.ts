@@ -80,8 +80,9 @@ export class NdjsonReadings extends LineStream {
   protected handleLine(text: string, start: number, end: number) {
     this.lineNo++;
     const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
-    if (line.length === 0 || line.trim() === '') return;
+    // too long first, blank or not: a line cut across chunks is judged the same (line-stream.ts)
     if (this.isTooLong(line)) return this.rejectTooLong();
+    if (line.length === 0 || line.trim() === '') return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);

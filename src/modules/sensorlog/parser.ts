@@ -212,7 +212,11 @@ function decodeValue(text: string, where: string): SensorLogValue {
   if (lower === 'on') return true;
   if (lower === 'off') return false;
   const number = NUMBER.exec(text);
-  if (number) return Number(number[1]!.replace(',', '.'));
+  if (number) {
+    const value = Number(number[1]!.replace(',', '.'));
+    // beyond a 64-bit float (`1e400`) it would be Infinity, stored as null: kept as the text it was
+    if (Number.isFinite(value)) return value;
+  }
   const date = DATE.exec(text);
   if (date) return decodeDate(date, text, where);
   if (text.includes(':')) {
