@@ -600,8 +600,12 @@ function tryIt(run: () => unknown) {
   } catch {}
 }
 
+// Timings do not belong in `npm test` (a loaded CI machine makes them flaky): these run in fuzz
+// campaigns (`npm run fuzz`) and on demand with FUZZ_TIMING=1.
+const timing = MINUTES > 0 || process.env.FUZZ_TIMING === '1';
 for (const [name, make, parse, { n = 16_384, todo } = {}] of TIME_CASES) {
-  test(`time is linear in the input: ${name}`, { todo }, async () => {
+  const skip = timing ? false : 'a timing check: npm run fuzz, or FUZZ_TIMING=1';
+  test(`time is linear in the input: ${name}`, { todo, skip }, async () => {
     const small = make(n);
     const large = make(4 * n);
     const t1 = await fastest(() => parse(small));

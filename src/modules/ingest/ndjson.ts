@@ -46,7 +46,11 @@ export class NdjsonReadings extends LineStream {
 
   constructor(private readonly options: NdjsonReadingsOptions) {
     super(options);
-    if (options.format === 'json') this.json = new JsonValues((text) => this.isTooLong(text));
+    // a value's text so far is measured as a whole line is: without a CR that may end it
+    if (options.format === 'json')
+      this.json = new JsonValues((text) =>
+        this.isTooLong(text, 0, text.charCodeAt(text.length - 1) === 13 ? text.length - 1 : text.length),
+      );
     this.minTime = options.minTime ?? -Infinity;
     this.maxTime = options.maxFutureMs === undefined ? Infinity : Date.now() + options.maxFutureMs;
   }
