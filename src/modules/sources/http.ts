@@ -1,5 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { z } from 'zod';
+import { UNREACHABLE_CODES } from '../../core/net-errors.js';
 import type { Logger } from '../../core/log.js';
 
 export interface UpstreamOptions {
@@ -16,17 +17,8 @@ export interface UpstreamOptions {
 /** An upstream answered in a way no retry will fix (4xx other than 429, or a body of the wrong shape). */
 export class UpstreamError extends Error {}
 
-// No connection at all: nothing answered (refused, no DNS, no route, connect timed out)
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+// No connection at all: nothing answered (refused, no DNS, no route), or undici's connect timed out
+const UNREACHABLE = new Set([...UNREACHABLE_CODES, 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Worth another try; after the last retry it is the `UpstreamError` the caller sees. */
 class Retryable extends UpstreamError {

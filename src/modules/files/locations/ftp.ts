@@ -6,17 +6,8 @@ import { Client, type FileInfo, FTPError } from 'basic-ftp';
 import { isHiddenOrPartial, nameMatcher, REJECTED_DIR } from './patterns.js';
 import { type Location, LocationError, type LocationOptions, type LocationProblem, type RemoteFile } from './types.js';
 import type { FtpTarget } from './url.js';
+import { UNREACHABLE_CODES } from '../../../core/net-errors.js';
 
-// No connection at all: nothing answered (refused, no DNS, no route)
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-]);
 // An open connection went away under us
 const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
@@ -187,7 +178,7 @@ export class FtpLocation implements Location {
     }
     const code = (err as NodeJS.ErrnoException).code;
     const message = err instanceof Error ? err.message : String(err);
-    if (code && UNREACHABLE.has(code)) {
+    if (code && UNREACHABLE_CODES.has(code)) {
       return this.#fail(err, 'unreachable', `${what}: unreachable ${this.#target.host}:${this.#target.port} (${code})`);
     }
     if (message.startsWith('Timeout')) {
