@@ -4,7 +4,7 @@ import { defineModule, type ModuleContext } from '../../core/module.js';
 import { every } from '../../core/schedule.js';
 import type { BuildingsService } from '../buildings/index.js';
 import type { ReadingsService } from '../readings/index.js';
-import { openLocation, redact } from './locations/index.js';
+import { openLocation, redact, seedFtpUrl } from './locations/index.js';
 import { locationStates, saveLocationState } from './repository.js';
 import { ingestionRoutes } from './routes.js';
 import { createScanner, type ScannedLocation } from './scanner.js';
@@ -25,13 +25,9 @@ export function watchedLocations(s: Settings['files']): WatchedLocation[] {
   const out = [...s.locations];
   const ftp = s.ftp;
   if (ftp.host) {
-    const auth = ftp.username ? `${encodeURIComponent(ftp.username)}:${encodeURIComponent(ftp.password)}@` : '';
-    // each segment encoded ('#', '?', '%' in a folder name), an IPv6 host in brackets
-    const remote = `/${ftp.remotePath.split('/').filter(Boolean).map(encodeURIComponent).join('/')}`;
-    const host = ftp.host.includes(':') && !ftp.host.startsWith('[') ? `[${ftp.host}]` : ftp.host;
     out.push(
       watchedLocation.parse({
-        url: `ftp://${auth}${host}:${ftp.port}${remote}`,
+        url: seedFtpUrl(ftp),
         interval_s: ftp.checkInterval,
         skip_initial_scan: ftp.skipInitialScan,
         pattern: '*.sgl_v2',

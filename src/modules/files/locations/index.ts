@@ -5,7 +5,7 @@ import { parseLocationUrl } from './url.js';
 
 export type { Location, LocationOptions, LocationProblem, RemoteFile } from './types.js';
 export { DEFAULT_LOCATION_OPTIONS, LocationError } from './types.js';
-export { locationUrlFromSeedEnv, parseLocationUrl, redact } from './url.js';
+export { parseLocationUrl, redact, seedFtpUrl } from './url.js';
 
 /**
  * A watched location for `ftp://user:pass@host[:port]/dir`, `ftps://…[?insecure=1]` (explicit TLS) or

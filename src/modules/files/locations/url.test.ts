@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { locationUrlFromSeedEnv, parseLocationUrl, redact } from './url.js';
+import { parseLocationUrl, redact, seedFtpUrl } from './url.js';
 
 test('redact hides the password and keeps the rest of the URL as written', () => {
   const check = (url: string, expected: string) => assert.equal(redact(url), expected, url);
@@ -92,20 +92,20 @@ test('an unusable URL is refused with a message naming it (redacted) and what is
   refused('/srv/drops', /not a URL/);
 });
 
-test("the seed's FTP_SA4CPS_* variables map to one location URL", () => {
-  assert.equal(locationUrlFromSeedEnv({}), undefined);
-  assert.equal(locationUrlFromSeedEnv({ FTP_SA4CPS_HOST: '' }), undefined);
-  assert.equal(locationUrlFromSeedEnv({ FTP_SA4CPS_HOST: 'ftp.sa4cps.pt' }), 'ftp://ftp.sa4cps.pt:21/');
-  const url = locationUrlFromSeedEnv({
-    FTP_SA4CPS_HOST: 'ftp.sa4cps.pt',
-    FTP_SA4CPS_PORT: '2121',
-    FTP_SA4CPS_USERNAME: 'curvas@sa4cps',
-    FTP_SA4CPS_PASSWORD: 'p@ss/w:rd#1',
-    FTP_SA4CPS_REMOTE_PATH: '/SLGs/Load Curves/',
+test("the seed's FTP server parts make one location URL that reads back as the same login", () => {
+  const seed = { host: 'ftp.sa4cps.pt', port: 21, username: '', password: '', remotePath: '/' };
+  assert.equal(seedFtpUrl(seed), 'ftp://ftp.sa4cps.pt:21/');
+  assert.equal(seedFtpUrl({ ...seed, host: '2001:db8::1' }), 'ftp://[2001:db8::1]:21/');
+  const url = seedFtpUrl({
+    host: 'ftp.sa4cps.pt',
+    port: 2121,
+    username: 'curvas@sa4cps',
+    password: 'p@ss/w:rd#1',
+    remotePath: '/SLGs/Load Curves/',
   });
   assert.equal(url, 'ftp://curvas%40sa4cps:p%40ss%2Fw%3Ard%231@ftp.sa4cps.pt:2121/SLGs/Load%20Curves');
   // and the URL reads back as the same login
-  const target = parseLocationUrl(url!);
+  const target = parseLocationUrl(url);
   assert.ok(target.kind === 'ftp');
   assert.deepEqual(
     [target.user, target.password, target.port, target.root],

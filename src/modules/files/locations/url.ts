@@ -112,23 +112,27 @@ export function parseLocationUrl(url: string): LocationTarget {
 }
 
 /**
- * The seed's single FTP server as a location URL, from `FTP_SA4CPS_HOST`, `FTP_SA4CPS_PORT` (default 21),
- * `FTP_SA4CPS_USERNAME`, `FTP_SA4CPS_PASSWORD` and `FTP_SA4CPS_REMOTE_PATH` (default '/'); undefined
- * when `FTP_SA4CPS_HOST` is unset or empty. User and password are percent-encoded, so any characters work.
+ * The location URL of the Energy Dashboard's FTP server from its parts (the seed's
+ * `FTP_SA4CPS_HOST`, `_PORT`, `_USERNAME`, `_PASSWORD`, `_REMOTE_PATH`, as the files settings read
+ * them): user, password and each path segment percent-encoded, so any characters work; an IPv6
+ * host in brackets.
  */
-export function locationUrlFromSeedEnv(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const host = env.FTP_SA4CPS_HOST?.trim();
-  if (!host) return undefined;
-  const port = env.FTP_SA4CPS_PORT?.trim() || '21';
-  const user = env.FTP_SA4CPS_USERNAME ?? '';
-  const password = env.FTP_SA4CPS_PASSWORD ?? '';
-  const credentials = user ? `${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@` : '';
-  const remotePath = env.FTP_SA4CPS_REMOTE_PATH?.trim() || '/';
-  const path = remotePath
+export function seedFtpUrl(ftp: {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  remotePath: string;
+}): string {
+  const host = ftp.host.trim();
+  const credentials = ftp.username
+    ? `${encodeURIComponent(ftp.username)}${ftp.password ? `:${encodeURIComponent(ftp.password)}` : ''}@`
+    : '';
+  const path = ftp.remotePath
     .split('/')
     .filter((segment) => segment !== '')
     .map(encodeURIComponent)
     .join('/');
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `ftp://${credentials}${bracketed}:${port}/${path}`;
+  return `ftp://${credentials}${bracketed}:${ftp.port}/${path}`;
 }
