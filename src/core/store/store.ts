@@ -9,7 +9,9 @@ export type StoreKind = 'duckdb' | 'postgres';
 export type BulkColumn =
   | { type: 'int32'; values: Int32Array }
   | { type: 'int64'; values: Float64Array } // whole numbers within ±2^53, e.g. epoch milliseconds
-  | { type: 'float64'; values: Float64Array };
+  | { type: 'float64'; values: Float64Array }
+  // int64 numbers start, start + 1, … one per row: a numbering made on the way in rather than an array
+  | { type: 'serial'; start: number };
 
 export type Row = Record<string, unknown>;
 export type Params = readonly (string | number | boolean | null | readonly string[])[];

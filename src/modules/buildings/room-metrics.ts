@@ -175,7 +175,7 @@ export function createRoomMetrics(ctx: MetricsContext & { store: Store; bus: Bus
       await ctx.readings.describe(describe);
       for (const d of describe) described.add(d.key);
     }
-    if (builder.length) await ctx.bus.publish(READINGS_TOPIC, builder.take());
+    if (builder.length) await ctx.bus.publish(READINGS_TOPIC, builder.take(false));
     for (const answer of answers) emitRoomMetrics(ctx.bus, { type: 'room_metrics', ...answer });
     return answers;
   };

@@ -358,7 +358,7 @@ export const sensorsRoutes =
           if ('field' in read) invalid.push({ index, ...read });
           else builder.add({ series: sensor.series, ts: read.ts, value: read.value });
         });
-        const batch = builder.take();
+        const batch = builder.take(false);
         if (batch.length) await deps.bus.publish(READINGS_TOPIC, batch);
         if (!invalid.length) return { accepted: batch.length };
         const [first] = invalid;

@@ -81,7 +81,7 @@ export function createDeviceSink(deps: {
       }
       // the readings first: a sensor is registered once its series holds what it reported; the
       // device registry meanwhile (its own table, its own transaction)
-      const batch = builder.take();
+      const batch = builder.take(false);
       await Promise.all([
         deps.bus.publish(READINGS_TOPIC, batch).then(async () => {
           if (!newSensors.length) return;

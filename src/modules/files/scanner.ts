@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { readChunks } from './read-chunks.js';
 import type { Bus } from '../../core/bus/index.js';
 import { Unavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -56,7 +56,7 @@ const sensorIdOf = (series: string) => series.replaceAll('/', '_');
 
 async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(fs.createReadStream(file), hash);
+  for await (const chunk of readChunks(file)) hash.update(chunk);
   return hash.digest('hex');
 }
 

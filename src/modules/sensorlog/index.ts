@@ -33,7 +33,7 @@ export const sensorlogModule = defineModule({
           if (value !== null) builder.add({ series: `sensorlog/${e.deviceId}/${field}`, ts: e.reportedAtMs, value });
         }
       }
-      await bus.publish(READINGS_TOPIC, builder.take());
+      await bus.publish(READINGS_TOPIC, builder.take(false));
       clustering.stored(events.length);
     }
 

@@ -22,7 +22,7 @@ async function publish(bus: Bus, readings: Reading[]) {
   for (let i = 0; i < readings.length; i += BATCH_ROWS) {
     const builder = new ReadingBatchBuilder(Math.min(BATCH_ROWS, readings.length - i));
     for (const r of readings.slice(i, i + BATCH_ROWS)) builder.add(r);
-    await bus.publish(READINGS_TOPIC, builder.take());
+    await bus.publish(READINGS_TOPIC, builder.take(false));
   }
 }
 

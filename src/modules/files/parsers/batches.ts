@@ -44,7 +44,7 @@ export class BatchCollector {
 
   /** The batches (the last one partial) and every series, in the order they were added. */
   finish(): { batches: ReadingBatch[]; series: ParsedSeries[] } {
-    if (this.builder.length > 0) this.batches.push(this.builder.take());
+    if (this.builder.length > 0) this.batches.push(this.builder.take(false));
     return { batches: this.batches, series: [...this.series.values()] };
   }
 }

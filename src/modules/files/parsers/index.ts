@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createDelimitedReader } from './delimited.js';
 import { readFileLines } from './lines.js';
-import { createSglReader, SGL_RECORD_LENGTH } from './sgl.js';
+import { createSglReader, DETAIL_MIN_LENGTH, SGL_RECORD_LENGTH } from './sgl.js';
 import type { ParsedFile, ParseOptions } from './types.js';
 
 export { parseDelimited } from './delimited.js';
@@ -25,9 +25,14 @@ const SNIFF_BYTES = 256;
 export async function parseFile(file: string, options: ParseOptions & { name?: string }): Promise<ParsedFile> {
   // `name`: the file's own name where `file` is a temporary copy (its extension still decides)
   const format = sniffFormat(options.name ?? file, await firstBytes(file));
-  return format === 'sgl_v2'
-    ? readFileLines(file, 'latin1', createSglReader(options))
-    : readFileLines(file, 'utf8', createDelimitedReader(options));
+  if (format !== 'sgl_v2') return readFileLines(file, 'utf8', createDelimitedReader(options));
+  // A record is a line of at least DETAIL_MIN_LENGTH characters, so the file's size bounds its
+  // readings: one batch of that many rows holds them all, with no joining of parts before the store
+  // (the joined copy cost as much memory as the readings). Pages of the arrays never written are
+  // never made resident, so the bound's slack costs address space, not memory.
+  const { size } = await fs.promises.stat(file);
+  const batchRows = options.batchRows ?? Math.max(1, Math.ceil(size / (DETAIL_MIN_LENGTH + 1)));
+  return readFileLines(file, 'latin1', createSglReader({ ...options, batchRows }));
 }
 
 /** Which parser reads a file, from its name and first bytes. */

@@ -20,7 +20,7 @@ export const SGL_RECORD_LENGTH = 100;
 
 const INTERVAL_MS = 15 * 60_000;
 // a detail record up to its energy field; the reading type after it may be missing (trimmed spaces)
-const DETAIL_MIN_LENGTH = 44;
+export const DETAIL_MIN_LENGTH = 44;
 const HEADER_MIN_LENGTH = 31;
 
 /**

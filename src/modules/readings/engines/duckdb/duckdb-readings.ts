@@ -321,7 +321,7 @@ export class DuckDbReadings implements ReadingsStorage {
           { type: 'int32', values: prepared.seriesId },
           { type: 'int64', values: prepared.ts },
           { type: 'float64', values: prepared.value },
-          { type: 'int64', values: prepared.seq },
+          { type: 'serial', start: prepared.firstSeq },
         ],
         prepared.rows,
       );

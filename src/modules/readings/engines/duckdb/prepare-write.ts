@@ -6,9 +6,11 @@ import { DAY_MS } from '../../../../core/time/timestamps.js';
 export interface PreparedWrite {
   rows: number;
   seriesId: Int32Array;
+  /** The batch's own arrays when the commit is one batch (nothing copied), else the batches' rows joined. */
   ts: Float64Array;
   value: Float64Array;
-  seq: Float64Array;
+  /** The seq of the first row; the rest follow one by one. */
+  firstSeq: number;
   /** Series this commit creates (first seen here, with rows). */
   created: { id: number; key: string }[];
   /** Per series id, what this commit adds to its stats. */
@@ -39,12 +41,14 @@ export function prepareWrite(
   rows: number,
   options: { catalog: SeriesCatalog; firstSeq: number; nextSeriesId: () => number },
 ): PreparedWrite {
+  // one batch (a big file, a single request): its times and values are appended as they are
+  const only = batches.length === 1 && batches[0].length === rows ? batches[0] : undefined;
   const out: PreparedWrite = {
     rows,
     seriesId: new Int32Array(rows),
-    ts: new Float64Array(rows),
-    value: new Float64Array(rows),
-    seq: new Float64Array(rows),
+    ts: only ? only.ts.subarray(0, rows) : new Float64Array(rows),
+    value: only ? only.value.subarray(0, rows) : new Float64Array(rows),
+    firstSeq: options.firstSeq,
     created: [],
     deltas: new Map(),
     touchedDays: new Map(),
@@ -56,7 +60,7 @@ export function prepareWrite(
   let row = 0;
   for (const batch of batches) {
     const scratch = resolveKeys(batch, options, newSeries, lastTs);
-    copyRows(batch, scratch, out, row);
+    copyRows(batch, scratch, out, row, only !== undefined);
     row += batch.length;
     foldKeyStats(scratch, out.deltas, lastTs);
   }
@@ -91,14 +95,14 @@ function resolveKeys(
 }
 
 /**
- * Copies a batch's rows into the commit's columns from `offset`, giving each its seq. A row not
- * later than its series' latest time may duplicate a stored (series, ts): its day is marked so.
+ * Copies a batch's rows into the commit's columns from `offset` (times and values only when
+ * `inPlace` is false). A row not later than its series' latest time may duplicate a stored
+ * (series, ts): its day is marked so.
  */
-function copyRows(batch: ReadingBatch, scratch: KeyScratch, out: PreparedWrite, offset: number) {
+function copyRows(batch: ReadingBatch, scratch: KeyScratch, out: PreparedWrite, offset: number, inPlace: boolean) {
   const { ids, last, count, first, latest, latestValue } = scratch;
   const { keyIndex, ts: batchTs, value: batchValue } = batch;
   const { touchedDays } = out;
-  let seq = out.lastSeq;
   let row = offset;
   // rows come mostly in time order: the day's flag is folded in when the day changes, not per row
   let prevDay = NaN;
@@ -108,9 +112,10 @@ function copyRows(batch: ReadingBatch, scratch: KeyScratch, out: PreparedWrite, 
     const t = batchTs[i];
     const v = batchValue[i];
     out.seriesId[row] = ids[k];
-    out.ts[row] = t;
-    out.value[row] = v;
-    out.seq[row] = ++seq;
+    if (!inPlace) {
+      out.ts[row] = t;
+      out.value[row] = v;
+    }
     const inOrder = t > last[k];
     if (inOrder) last[k] = t;
     const day = Math.floor(t / DAY_MS);
@@ -128,7 +133,7 @@ function copyRows(batch: ReadingBatch, scratch: KeyScratch, out: PreparedWrite, 
     }
   }
   if (!Number.isNaN(prevDay)) touchedDays.set(prevDay, touchedDays.get(prevDay) || dayHasDuplicate);
-  out.lastSeq = seq;
+  out.lastSeq += batch.length;
 }
 
 /** Adds one batch's per-key stats to the commit's per-series deltas. */
