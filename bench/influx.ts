@@ -27,6 +27,9 @@
  * Targets (issue 19): ingest ≥ 1.5× InfluxDB's rows/s with one and with two clients, both formats;
  * query latency ≤ 0.5× InfluxDB's for both queries; disk per point ≤ InfluxDB's.
  *
+ * `--influxdb-from <results.json>` skips the InfluxDB runs and reports its figures from an earlier
+ * run's results file (for iterating on Wattline; say so wherever such figures are quoted).
+ *
  * `--server-cpu-prof <dir>` adds one more 1-client line-protocol run (not in the table: the profiler
  * slows it) with the Wattline server under `--cpu-prof`, and leaves its `.cpuprofile`s in `<dir>`.
  */
@@ -137,9 +140,9 @@ interface Body {
   lines: number;
 }
 
-export async function run(options: { serverCpuProfDir?: string } = {}): Promise<void> {
+export async function run(options: { serverCpuProfDir?: string; influxdbFrom?: string } = {}): Promise<void> {
   const startedAt = new Date();
-  const influxd = ensureInfluxd();
+  const influxd: Influxd = options.influxdbFrom ? { bin: '', version: 'not run' } : ensureInfluxd();
   const readings = generatePowerReadings({
     seed: SEED,
     seriesCount: SERIES_COUNT,
@@ -210,7 +213,16 @@ export async function run(options: { serverCpuProfDir?: string } = {}): Promise<
   }
 
   // InfluxDB: the same line-protocol bodies, 1 client then 2 clients; queries and disk on the second
-  for (const [i, bodies] of lineProtocol.entries()) {
+  // (or, while iterating on Wattline, its figures from an earlier run's results file)
+  if (options.influxdbFrom) {
+    const earlier = JSON.parse(fs.readFileSync(options.influxdbFrom, 'utf8'));
+    ingest.push(...earlier.ingest.filter((r: IngestResult) => r.system === 'influxdb-lp'));
+    queries.push(...earlier.queries.filter((q: QueryResult) => q.system === 'influxdb'));
+    disk.push(...earlier.disk.filter((d: DiskResult) => d.system === 'influxdb'));
+    details.influxdbFrom = options.influxdbFrom;
+    console.log(`InfluxDB figures taken from ${options.influxdbFrom} (not measured in this run)`);
+  }
+  for (const [i, bodies] of (options.influxdbFrom ? [] : lineProtocol).entries()) {
     const last = i === lineProtocol.length - 1;
     const r = await withInfluxd(influxd, async (influx) => {
       const result = await ingestInflux(influx, bodies);
@@ -434,7 +446,9 @@ async function withWattline<T>(
       },
     };
   } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    // BENCH_INFLUX_KEEP=1 keeps Wattline's data directories for a look at what the disk holds
+    if (process.env.BENCH_INFLUX_KEEP === '1') console.log(`Wattline data kept in ${dataDir}`);
+    else fs.rmSync(dataDir, { recursive: true, force: true });
     await stackEnv.cleanup();
   }
 }
@@ -888,6 +902,11 @@ function processCpuSeconds(pid: number): number | undefined {
 
 // run directly (`npm run bench:influx`), not imported by bench/index.ts
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { 'server-cpu-prof': { type: 'string' } } });
-  await run({ serverCpuProfDir: values['server-cpu-prof'] ? path.resolve(values['server-cpu-prof']) : undefined });
+  const { values } = parseArgs({
+    options: { 'server-cpu-prof': { type: 'string' }, 'influxdb-from': { type: 'string' } },
+  });
+  await run({
+    serverCpuProfDir: values['server-cpu-prof'] ? path.resolve(values['server-cpu-prof']) : undefined,
+    influxdbFrom: values['influxdb-from'],
+  });
 }

@@ -190,6 +190,10 @@ export async function createDuckDbStore(
       if (changed) await checkpointWhenQuiet();
     },
 
+    async checkpoint() {
+      await checkpointWhenQuiet();
+    },
+
     async query<T>(sql: string, params?: Params) {
       const c = await acquireReader();
       try {

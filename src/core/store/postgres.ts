@@ -177,6 +177,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }
     },
 
+    async checkpoint() {},
+
     async close() {
       if (closed) return;
       closed = true;

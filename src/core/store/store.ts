@@ -67,5 +67,10 @@ export interface Store {
   /** Writes are serialised: one transaction at a time, committed when `fn` resolves. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   ready(): Promise<boolean>;
+  /**
+   * Writes what the log holds into the database file, so the space of rows deleted since can be
+   * reused (embedded store; PostgreSQL's own background writer does this, so there it does nothing).
+   */
+  checkpoint(): Promise<void>;
   close(): Promise<void>;
 }

@@ -76,6 +76,9 @@ export function startCompactor(options: CompactorOptions) {
     for (const day of partitions.dueForCompaction(Date.now(), quietMs, options.dirtyWaitMs, includeOpenDay)) {
       if (stopped) return;
       await compactDay(day);
+      // the day's old row groups are free space only after a checkpoint: taken now, the next day's
+      // rewrite reuses them instead of growing the file by a day's worth of blocks
+      await store.checkpoint();
     }
     // months that are over, every day sorted: their rollups in (series, hour) order, once
     for (const month of monthsToCluster(partitions.entries(), clustered, Date.now())) {
