@@ -10,6 +10,7 @@ import { type Bus, openBus } from './core/bus/index.js';
 import type { Config } from './config.js';
 import { createGrpcServer } from './core/grpc/server.js';
 import { registerOperations } from './core/http/operations.js';
+import { backupModule } from './core/backup/routes.js';
 import { registerDashboardAssets, SAMPLE_FILE } from './core/http/dashboard.js';
 import { createHttpServer } from './core/http/server.js';
 import { createLogger } from './core/log.js';
@@ -129,6 +130,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     return started.service;
   };
   await start(keysModule, {});
+  await start(backupModule, {});
   await start(dlqModule, {});
   const readings = await start(readingsModule, {});
   await start(ingestModule, {});

@@ -18,6 +18,7 @@ const expectedAccess: Record<string, Access> = {
   'GET /dashboard/app.css': 'public',
   'POST /api/v1/keys': 'admin',
   'GET /api/v1/keys': 'admin',
+  'GET /api/v1/backup': 'admin',
   'DELETE /api/v1/keys/{id}': 'admin',
   'GET /api/v1/dlq': 'admin',
   'POST /api/v1/dlq/replay': 'admin',

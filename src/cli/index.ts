@@ -9,6 +9,7 @@ import { ApiError, CliError, createClient } from './client.js';
 import { ingestFile, interruptedMessage } from './commands/ingest.js';
 import { registerBuildingsCommands } from './commands/buildings.js';
 import { registerFilesCommands } from './commands/files.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { type EnergyOptions, formatEnergy, runEnergy } from './commands/energy.js';
 import { formatDeadLettersTable, type DeadLetterInfo } from './commands/dlq.js';
 import { formatKeysTable, type KeyInfo } from './commands/keys.js';
@@ -307,6 +308,7 @@ clientOptions(
 
 registerBuildingsCommands(program, clientOptions, clientFrom);
 registerFilesCommands(program, clientOptions, clientFrom);
+registerBackupCommands(program, clientOptions, clientFrom, env);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof ApiError || err instanceof CliError)

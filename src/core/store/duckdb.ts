@@ -55,6 +55,8 @@ export async function createDuckDbStore(
     write_buffer_row_group_count: '1',
   };
   const instance = await DuckDBInstance.create(path.join(dataDir, 'wattline.duckdb'), config);
+  // the catalog name DuckDB gives the file (its base name)
+  const database = 'wattline';
   const writer = await instance.connect();
   const readers: DuckDBConnection[] = [];
   const idleReaders: DuckDBConnection[] = [];
@@ -192,6 +194,23 @@ export async function createDuckDbStore(
 
     async checkpoint() {
       await checkpointWhenQuiet();
+    },
+
+    async backupTo(file: string) {
+      // on a reader: one transaction that reads a snapshot and writes only the new file, so writers
+      // go on meanwhile and none of their later commits is in the copy
+      const c = await acquireReader();
+      const alias = 'wattline_backup';
+      try {
+        await c.run(`ATTACH ${sqlString(file)} AS ${alias}`);
+        try {
+          await c.run(`COPY FROM DATABASE ${database} TO ${alias}`);
+        } finally {
+          await c.run(`DETACH ${alias}`);
+        }
+      } finally {
+        releaseReader(c);
+      }
     },
 
     async query<T>(sql: string, params?: Params) {
@@ -343,4 +362,9 @@ function appendColumns(columns: readonly BulkColumn[], length: number, append: (
     });
     append(chunk);
   }
+}
+
+/** A string literal for SQL that takes no parameters (ATTACH): quotes doubled. */
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }

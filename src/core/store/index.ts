@@ -4,6 +4,7 @@ import type { Store } from './store.js';
 
 export type { Store, StoreTx, BulkColumn, Migration, NumericChunk, Row, Params, StoreKind } from './store.js';
 export { loadMigrations } from './migrations.js';
+export { BackupNotSupported } from './store.js';
 
 /** Opens the store the config names: PostgreSQL when `databaseUrl` is set, else the embedded DuckDB file. */
 export async function openStore(options: {

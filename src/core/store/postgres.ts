@@ -3,7 +3,15 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { BulkColumn, Migration, Params, Row, Store, StoreTx } from './store.js';
+import {
+  BackupNotSupported,
+  type BulkColumn,
+  type Migration,
+  type Params,
+  type Row,
+  type Store,
+  type StoreTx,
+} from './store.js';
 import { isStoreUnreachable, storeError } from './unavailable.js';
 
 const INT8_OID = 20;
@@ -178,6 +186,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async checkpoint() {},
+
+    async backupTo() {
+      throw new BackupNotSupported('postgres');
+    },
 
     async close() {
       if (closed) return;

@@ -72,5 +72,18 @@ export interface Store {
    * reused (embedded store; PostgreSQL's own background writer does this, so there it does nothing).
    */
   checkpoint(): Promise<void>;
+  /**
+   * Writes a consistent copy of the whole database to `file` (a new DuckDB file) while writes go on:
+   * the copy is one read transaction, so it holds exactly the commits made before it began. Embedded
+   * store only: PostgreSQL is backed up with its own tools, and rejects with `BackupNotSupported`.
+   */
+  backupTo(file: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A backup asked of a store that is backed up with its own tools (PostgreSQL: pg_dump, base backups). */
+export class BackupNotSupported extends Error {
+  constructor(readonly kind: StoreKind) {
+    super(`the ${kind} store is backed up with its own tools`);
+  }
 }
