@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { createGrpcServer } from './core/grpc/server.js';
 import { registerOperations } from './core/http/operations.js';
 import { backupModule } from './core/backup/routes.js';
+import { Connections } from './core/connections.js';
 import { registerDashboardAssets, SAMPLE_FILE } from './core/http/dashboard.js';
 import { createHttpServer } from './core/http/server.js';
 import { createLogger } from './core/log.js';
@@ -118,8 +119,9 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     requireReadKey: config.requireReadKey,
     limiter: createRateLimiter({ perSecond: config.rateLimit.grpcPerSecond, burst: config.rateLimit.grpcBurst }),
   });
-  const core: Core = { config, log, registry: metrics.registry, store, bus, http, grpc, keys, roles };
-  registerOperations(http, { store, bus, metrics });
+  const connections = new Connections();
+  const core: Core = { config, log, registry: metrics.registry, store, bus, http, grpc, keys, roles, connections };
+  registerOperations(http, { store, bus, metrics, connections });
 
   // modules, in dependency order: each gets its own settings and the services it uses
   const modules: StartedModule[] = [];

@@ -1,3 +1,4 @@
+import { Connections } from '../src/core/connections.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -209,6 +210,7 @@ test(
         log: createLogger('silent'),
         registry,
         now: Date.now,
+        connections: new Connections(),
       });
       const value = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
       return { stop, value };

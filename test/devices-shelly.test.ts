@@ -196,6 +196,7 @@ test('a Gen1 plug rebooting mid-hour (its energy counter back to 0) neither lose
       store: app.ctx.store,
       bus: app.ctx.bus,
       keys: app.ctx.keys,
+      connections: app.ctx.connections,
     },
     { readings: app.readings, now: Date.now },
   );

@@ -9,6 +9,7 @@ import { tempDir, until } from './helpers.js';
 const run = promisify(execFile);
 const PG_BIN = process.env.TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const NATS_SERVER = process.env.TEST_NATS_SERVER ?? '/usr/sbin/nats-server';
+const MOSQUITTO = process.env.TEST_MOSQUITTO ?? '/usr/sbin/mosquitto';
 
 /** A private server a test may stop and start again without disturbing anything else. */
 export interface PrivateService {
@@ -26,8 +27,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** True when the binaries to run a private cluster are here (and, for PostgreSQL, we may become `postgres`). */
-export function canRunPrivate(kind: 'postgres' | 'nats'): boolean {
+export function canRunPrivate(kind: 'postgres' | 'nats' | 'mosquitto'): boolean {
   if (kind === 'nats') return fs.existsSync(NATS_SERVER);
+  if (kind === 'mosquitto') return fs.existsSync(MOSQUITTO);
   return fs.existsSync(path.join(PG_BIN, 'pg_ctl')) && process.getuid?.() === 0;
 }
 
@@ -62,21 +64,54 @@ export async function privatePostgres(t: TestContext): Promise<PrivateService> {
 export async function privateNats(t: TestContext): Promise<PrivateService> {
   const dir = tempDir('wattline-nats-');
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  const reachable = () =>
-    new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-  const service: PrivateService = {
+  return childProcessService(t, {
     url: `nats://127.0.0.1:${port}`,
+    port,
+    dir,
+    command: NATS_SERVER,
+    args: ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir],
+  });
+}
+
+/**
+ * A Mosquitto broker of its own on a free port, keeping sessions and queued messages in a temp dir
+ * across a stop (SIGTERM: it saves them) and a start, as a broker restarted by its operator does.
+ */
+export async function privateMosquitto(t: TestContext): Promise<PrivateService> {
+  const dir = tempDir('wattline-mosquitto-');
+  const port = await freePort();
+  const config = path.join(dir, 'mosquitto.conf');
+  fs.writeFileSync(
+    config,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      // as root it would switch to the mosquitto user, which may not write the temp dir
+      'user root',
+    ].join('\n'),
+  );
+  return childProcessService(t, {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    dir,
+    command: MOSQUITTO,
+    args: ['-c', config],
+  });
+}
+
+/** A server run as a child process on `port`, its data in `dir`: stopped with SIGTERM, started again as it was. */
+async function childProcessService(
+  t: TestContext,
+  options: { url: string; port: number; dir: string; command: string; args: string[] },
+): Promise<PrivateService> {
+  let child: ChildProcess | undefined;
+  const service: PrivateService = {
+    url: options.url,
     async start() {
-      child = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
-      await until(reachable, 10_000, 'the private nats-server to listen');
+      child = spawn(options.command, options.args, { stdio: 'ignore' });
+      await until(() => portAnswers(options.port), 10_000, `the private ${path.basename(options.command)} to listen`);
     },
     async stop() {
       const c = child;
@@ -89,9 +124,20 @@ export async function privateNats(t: TestContext): Promise<PrivateService> {
   await service.start();
   t.after(async () => {
     await service.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(options.dir, { recursive: true, force: true });
   });
   return service;
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function ids(user: string): Promise<[number, number]> {

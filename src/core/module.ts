@@ -1,3 +1,4 @@
+import type { Connections } from './connections.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ApiKeys } from './auth/api-keys.js';
@@ -52,6 +53,8 @@ export interface ModuleContext<Settings> {
   store: Store;
   bus: Bus;
   keys: ApiKeys;
+  /** Where the module says whether the outside services it uses (a broker, say) answer: `/ready` lists them. */
+  connections: Connections;
 }
 
 /**

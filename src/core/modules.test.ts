@@ -1,3 +1,4 @@
+import { Connections } from './connections.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,7 @@ async function coreWith(t: TestContext, roles: Role[]): Promise<Core> {
     grpc: createGrpcServer({ log, metrics, limiter: undefined, keys, requireReadKey: false }),
     keys,
     roles: new Set(roles),
+    connections: new Connections(),
   };
 }
 

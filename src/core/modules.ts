@@ -1,3 +1,4 @@
+import type { Connections } from './connections.js';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ApiKeys } from './auth/api-keys.js';
@@ -20,6 +21,7 @@ export interface Core {
   grpc: GrpcServer;
   keys: ApiKeys;
   roles: ReadonlySet<Role>;
+  connections: Connections;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function startModule<Settings, Deps, Service>(
       store,
       bus: core.bus,
       keys: core.keys,
+      connections: core.connections,
     },
     deps,
   );

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Connections } from '../../core/connections.js';
 import type { Stop } from '../../core/module.js';
 import type { Logger } from '../../core/log.js';
 import { SERIES_KEY_PATTERN } from '../../core/readings.js';
@@ -48,6 +49,9 @@ interface Received {
   ack: () => void;
 }
 
+/** The broker's name in `/ready`'s connections. */
+const CONNECTION = 'mqtt';
+
 export interface MqttSubscriberOptions {
   settings: Settings['mqtt'];
   /** The core time zone: device times without an offset where the subscription names none. */
@@ -56,6 +60,8 @@ export interface MqttSubscriberOptions {
   log: Logger;
   registry: Registry;
   now: () => number;
+  /** Where the broker's state is reported for `/ready` (as `mqtt`). */
+  connections: Connections;
 }
 
 function createMetrics(registry: Registry) {
@@ -120,7 +126,10 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
 
   const where = brokerName(settings.url);
   let subscribed = false;
+  options.connections.set(CONNECTION, false, 'connecting');
   client.on('connect', (connack) => {
+    lastError = undefined;
+    options.connections.set(CONNECTION, true);
     log.info({ broker: where, clientId: settings.clientId, sessionPresent: connack.sessionPresent }, 'MQTT connected');
     // once: after that, the session keeps the subscriptions, or mqtt.js subscribes again if the broker lost it
     if (subscribed) return metrics.subscribed.set(1);
@@ -137,10 +146,15 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
       },
     );
   });
-  client.on('close', () => metrics.subscribed.set(0));
+  client.on('close', () => {
+    metrics.subscribed.set(0);
+    options.connections.set(CONNECTION, false, lastError ?? 'connection closed');
+  });
 
   const reportError = onceEvery(60_000);
+  let lastError: string | undefined;
   client.on('error', (err) => {
+    lastError = err.message;
     if (reportError(err.message)) log.warn({ broker: where, err: err.message }, 'MQTT connection failed; retrying');
   });
 
@@ -215,6 +229,7 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
     stopping.abort();
     await batcher.stop();
     await client.endAsync();
+    options.connections.delete(CONNECTION);
   };
 }
 
