@@ -10,7 +10,7 @@ const SERIES = 'outage/meter';
 const LINES_PER_REQUEST = 100;
 // Longer than the bus's redelivery budget below (3 deliveries: 1 s + 2 s of delays), so a bus that
 // counted an outage against maxDeliver would dead-letter acknowledged readings within it.
-const PG_OUTAGE_MS = 10_000;
+const PG_OUTAGE_MS = 30_000;
 
 test('server mode: PostgreSQL and NATS outages under steady ingest lose no acknowledged reading and crash nothing', {
   timeout: 180_000,

@@ -1,6 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { flag, int } from './settings.js';
+import { flag, int, listOf } from './settings.js';
 
 export const apiKeyScopes = ['read', 'write', 'admin'] as const;
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
@@ -110,6 +110,13 @@ export const coreSettings = z.object({
         3_600_000,
         'How long an idle keep-alive connection stays open between requests (longer than the 60 s idle timeout of common load balancers, so none reuses a connection the server has just closed).',
       ),
+      corsOrigins: listOf(
+        z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'expected an origin such as https://dash.example.com' }),
+      )
+        .default([])
+        .describe(
+          'Web origins whose pages may call the API from a browser (CORS), e.g. `["https://dash.example.com"]`; empty (the default): none, so a page elsewhere cannot read answers or send keys.',
+        ),
     })
     .prefault({}),
   store: z

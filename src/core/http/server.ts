@@ -1,3 +1,4 @@
+import cors from '@fastify/cors';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -64,6 +65,16 @@ export async function createHttpServer(options: {
   http.server.requestTimeout = 0;
 
   http.setValidatorCompiler(createValidatorCompiler());
+  // closed unless origins are listed: without CORS headers a browser lets no other site's page read
+  // an answer, and a preflight (OPTIONS) finds no route
+  if (timeouts.corsOrigins.length)
+    await http.register(cors, {
+      origin: [...timeouts.corsOrigins],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'content-encoding', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      maxAge: 600,
+    });
   await http.register(swagger, {
     openapi: {
       info: {
@@ -211,12 +222,13 @@ function withAccessStated(schema: DocumentedSchema): DocumentedSchema {
   return { ...schema, description: schema.description ? `${schema.description}\n\n${words}` : words };
 }
 
-/** How long slow clients may take (core's `http.*` settings). */
+/** How long slow clients may take, and which web origins may call from a browser (core's `http.*` settings). */
 export interface HttpTimeouts {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   bodyMinBytesPerSecond: number;
   keepAliveTimeoutMs: number;
+  corsOrigins: readonly string[];
 }
 
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
