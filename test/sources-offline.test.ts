@@ -65,7 +65,7 @@ test('a source that cannot reach its upstream warns once per outage and says whe
   });
   const abort = new AbortController();
   const healing = startHealing(
-    { connector, upstream, store: w.app.ctx.store, bus: w.app.ctx.bus, log },
+    { connector, upstream, store: w.app.ctx.store, bus: w.app.ctx.bus, log, connections: w.app.ctx.connections },
     async () => undefined,
     abort.signal,
   );
@@ -82,9 +82,17 @@ test('a source that cannot reach its upstream warns once per outage and says whe
   // each retry's details are still there at debug level: 5 polls of 3 attempts
   assert.equal(at('debug').filter((l) => l.upstream === 'test-source' && l.attempt !== undefined).length, 15);
   assert.equal(at('info').length, 0);
+  // and /ready lists it as away, with the reason, while the process stays ready
+  const ready = await w.request('/ready');
+  assert.equal(ready.status, 200);
+  const report = (ready.body as { connections: Record<string, { status: string; error?: string }> }).connections;
+  assert.equal(report['source:test-source'].status, 'unavailable');
+  assert.match(report['source:test-source'].error ?? '', /ECONNREFUSED/);
 
   url = await answeringUpstream(t);
   await healing.pollNow();
+  const readyAgain = (await w.request('/ready')).body as { connections: Record<string, { status: string }> };
+  assert.equal(readyAgain.connections['source:test-source'].status, 'ok');
   const back = at('info').filter((l) => l.source === 'test-source');
   assert.equal(back.length, 1, JSON.stringify(back));
   assert.match(back[0].msg, /back after/);

@@ -62,7 +62,7 @@ export const sourcesModule = defineModule({
         continue;
       }
       const upstream = createUpstream({ name: connector.name, ...ctx.settings.sources, log, signal: abort.signal });
-      deps.set(connector.name, { connector, upstream, store, bus, log });
+      deps.set(connector.name, { connector, upstream, store, bus, log, connections: ctx.connections });
       waitedOn.set(connector.name, { connector, upstream: upstream.failingFast, store, bus, log });
     }
 

@@ -1,4 +1,5 @@
 import { DAY_MS } from '../../core/time/timestamps.js';
+import type { Connections } from '../../core/connections.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Logger } from '../../core/log.js';
 import { READINGS_TOPIC, ReadingBatchBuilder, type Reading } from '../../core/readings.js';
@@ -15,6 +16,8 @@ export interface RunnerDeps {
   store: Store;
   bus: Bus;
   log: Logger;
+  /** Where the healing poll reports its upstream as `source:<name>` for `/ready`. */
+  connections?: Connections;
 }
 
 /** Publishes readings on the bus in batches; resolves once they are durable. */
@@ -112,7 +115,7 @@ export function startHealing(
   signal: AbortSignal,
 ): Healing {
   const { connector, store, log } = deps;
-  const outage = outageLog(log, connector.name);
+  const outage = outageLog(log, connector.name, deps.connections);
   const startedMs = Date.now();
   /** The timer's next tick (every `pollMs` from start). */
   const nextRunMs = (nowMs: number) =>
@@ -190,6 +193,7 @@ export function startHealing(
       clearInterval(timer);
       await polling;
       await backfill;
+      deps.connections?.delete(`source:${connector.name}`);
     },
     async pollNow() {
       await polling;
@@ -211,13 +215,15 @@ export interface Healing {
 /**
  * Says once that a source's upstream is failing (warn) and once that it is back (info, with how long
  * it was down); the failures in between are at debug level, so an offline start is not a warning
- * per poll and retry.
+ * per poll and retry. `/ready` lists it as `source:<name>` meanwhile.
  */
-function outageLog(log: Logger, source: string) {
+function outageLog(log: Logger, source: string, connections: Connections | undefined) {
   let downSinceMs: number | undefined;
+  const name = `source:${source}`;
   return {
     failed(err: unknown, what: string) {
       const reason = (err as Error).message;
+      connections?.set(name, false, reason);
       if (downSinceMs !== undefined) {
         log.debug({ source, reason }, what);
         return;
@@ -226,6 +232,7 @@ function outageLog(log: Logger, source: string) {
       log.warn({ err, source, reason }, `${what}; further failures are logged at debug level until it recovers`);
     },
     succeeded() {
+      connections?.set(name, true);
       if (downSinceMs === undefined) return;
       const downMs = Date.now() - downSinceMs;
       downSinceMs = undefined;
