@@ -71,8 +71,12 @@ export class Overloaded extends WattlineError {
  */
 export class Unavailable extends Overloaded {
   readonly service: 'store' | 'bus';
-  constructor(service: 'store' | 'bus', message: string, options: { retryAfterS?: number; cause?: unknown } = {}) {
-    super(message, options.retryAfterS ?? 2, { code: `${service}_unavailable`, cause: options.cause });
+  constructor(
+    service: 'store' | 'bus',
+    message: string,
+    options: { retryAfterS?: number; cause?: unknown; code?: string } = {},
+  ) {
+    super(message, options.retryAfterS ?? 2, { code: options.code ?? `${service}_unavailable`, cause: options.cause });
     this.service = service;
   }
 }

@@ -14,6 +14,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { BulkColumn, Migration, Params, Store, StoreTx } from './store.js';
+import { isDiskFull, storeError } from './unavailable.js';
 
 // DuckDB's vector size: a data chunk holds at most this many rows.
 const CHUNK_ROWS = 2048;
@@ -89,6 +90,8 @@ export async function createDuckDbStore(
   // the waiting append inside the transaction, so it commits or rolls back with the rest.
   let begun = false;
   let pendingAppend: PendingAppend | undefined;
+  // the last write failed for want of disk space (cleared by the next that succeeds)
+  let diskFull = false;
   async function begin() {
     if (!begun) {
       await writer.run('BEGIN TRANSACTION');
@@ -249,10 +252,13 @@ export async function createDuckDbStore(
           if (begun) await writer.run('COMMIT');
           // the transaction's only write: the appender commits it, all or nothing (see AUTOCOMMIT_APPEND_MAX_ROWS)
           else if (pendingAppend) await appendNow(pendingAppend);
+          diskFull = false;
           return result;
         } catch (err) {
           if (begun) await writer.run('ROLLBACK').catch(() => undefined);
-          throw err;
+          const seen = storeError(err);
+          if (isDiskFull(seen)) diskFull = true;
+          throw seen;
         } finally {
           begun = false;
           pendingAppend = undefined;
@@ -263,7 +269,9 @@ export async function createDuckDbStore(
     async ready() {
       try {
         await store.query('SELECT 1 AS ok');
-        return !closed;
+        // after a write refused for want of space: ready again only once there is room to write
+        if (diskFull) diskFull = !(await hasRoomToWrite(dataDir));
+        return !closed && !diskFull;
       } catch {
         return false;
       }
@@ -367,4 +375,19 @@ function appendColumns(columns: readonly BulkColumn[], length: number, append: (
 /** A string literal for SQL that takes no parameters (ATTACH): quotes doubled. */
 function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
+}
+
+const ROOM_PROBE_BYTES = 1024 * 1024;
+
+/** Whether a megabyte can be written in `dir` now: a store refused for a full disk has room again. */
+async function hasRoomToWrite(dir: string): Promise<boolean> {
+  const probe = path.join(dir, `.room-probe-${process.pid}`);
+  try {
+    await fs.promises.writeFile(probe, Buffer.alloc(ROOM_PROBE_BYTES));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await fs.promises.rm(probe, { force: true });
+  }
 }

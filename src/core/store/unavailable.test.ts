@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Unavailable } from '../errors.js';
-import { isStoreUnreachable, storeError } from './unavailable.js';
+import { isDiskFull, isStoreUnreachable, storeError } from './unavailable.js';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -41,4 +41,21 @@ test('an unreachable store becomes Unavailable (503 with Retry-After) without th
   assert.doesNotMatch(wrapped.message, /ECONNREFUSED|5432/);
   assert.equal(wrapped.cause, down);
   assert.equal(storeError(wrapped), wrapped);
+});
+
+test('a full disk (DuckDB’s words, ENOSPC, PostgreSQL’s 53100) is an outage too: 503 store_disk_full, retried later', () => {
+  const duck = new Error(
+    'TransactionContext Error: Failed to commit: Could not write file "/data/wattline.duckdb.wal": No space left on device',
+  );
+  for (const err of [duck, withCode('ENOSPC', 'write failed'), withCode('53100', 'could not extend file')]) {
+    assert.equal(isDiskFull(err), true, (err as Error).message);
+    const wrapped = storeError(err);
+    assert.ok(wrapped instanceof Unavailable);
+    assert.equal(wrapped.code, 'store_disk_full');
+    assert.equal(wrapped.retryAfterS, 10);
+    assert.doesNotMatch(wrapped.message, /wattline\.duckdb|53100/);
+    assert.equal(isDiskFull(wrapped), true);
+  }
+  assert.equal(isDiskFull(withCode('23505', 'duplicate key')), false);
+  assert.equal(isDiskFull(storeError(withCode('ECONNREFUSED'))), false);
 });

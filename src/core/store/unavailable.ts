@@ -39,9 +39,39 @@ export function isStoreUnreachable(err: unknown): boolean {
   return false;
 }
 
-/** `err` as the store's callers should see it: `Unavailable` when the store is unreachable, else unchanged. */
+// DuckDB says "No space left on device" (the OS's words); PostgreSQL's SQLSTATE 53100 is disk_full
+const DISK_FULL = /no space left on device|ENOSPC|disk quota exceeded/i;
+
+/**
+ * True when `err` says the store's disk is full: like an outage, writes can succeed again without a
+ * restart once space is freed, so it is answered 503 and retried, never a 500 and never dropped.
+ */
+export function isDiskFull(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if (e instanceof Unavailable) return e.code === DISK_FULL_CODE;
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === 'ENOSPC' || code === '53100' || code === 'EDQUOT') return true;
+    if (typeof message === 'string' && DISK_FULL.test(message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+const DISK_FULL_CODE = 'store_disk_full';
+
+/**
+ * `err` as the store's callers should see it: `Unavailable` when the store is unreachable or its
+ * disk is full, else unchanged.
+ */
 export function storeError(err: unknown): unknown {
-  if (err instanceof Unavailable || !isStoreUnreachable(err)) return err;
+  if (err instanceof Unavailable) return err;
   // the driver's words stay in `cause` (logged), never in a reply
+  if (isDiskFull(err))
+    return new Unavailable('store', "the store's disk is full; retry once space is freed", {
+      retryAfterS: 10,
+      cause: err,
+      code: DISK_FULL_CODE,
+    });
+  if (!isStoreUnreachable(err)) return err;
   return new Unavailable('store', 'the store is unavailable; retry shortly', { cause: err });
 }
