@@ -105,6 +105,7 @@ export async function startWattline(config: Config, options: StartOptions = {}):
     metrics,
     version,
     limiter: createRateLimiter({ perSecond: config.rateLimit.httpPerSecond, burst: config.rateLimit.httpBurst }),
+    isKnownKey: (key) => keys.isKnown(key),
     timeouts: config.http,
     dashboard: serveDashboard
       ? { timezone: config.timezone, sampleFile: SAMPLE_FILE, modules: () => modulesOn() }

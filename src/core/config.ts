@@ -110,6 +110,12 @@ export const coreSettings = z.object({
         3_600_000,
         'How long an idle keep-alive connection stays open between requests (longer than the 60 s idle timeout of common load balancers, so none reuses a connection the server has just closed).',
       ),
+      maxBodyBytes: int(
+        10 * 1024 * 1024,
+        1024,
+        1024 ** 3,
+        'Largest JSON, form or text body the server reads whole (keys, settings, sensor registrations, Emoncms posts); a larger one is answered 413 `body_too_large` before it is read. NDJSON and line-protocol ingest bodies are streamed instead and have no such bound.',
+      ),
       corsOrigins: listOf(
         z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'expected an origin such as https://dash.example.com' }),
       )

@@ -31,10 +31,9 @@ export function createRateLimiter(options: { perSecond: number; burst: number })
 }
 
 /**
- * Who a request counts against: its API key when it carries one, else its address. The key is kept
- * only as a hash. A key is not checked here (that would cost a store look-up per unknown key), so a
- * client sending made-up keys gets a budget per key: the limiter keeps honest clients fair, it is not
- * a defence against floods.
+ * Who a request counts against: its API key when it carries one the caller knows to be real, else its
+ * address (HTTP passes only keys it has accepted, so made-up keys buy no budget of their own). The
+ * key is kept only as a hash.
  */
 export function clientId(apiKey: string | undefined, address: string): string {
   return apiKey ? `key:${createHash('sha256').update(apiKey).digest('base64url').slice(0, 22)}` : `addr:${address}`;

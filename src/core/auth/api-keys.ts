@@ -226,6 +226,14 @@ export class ApiKeys {
     return this.lookUp(h, now);
   }
 
+  /**
+   * Whether this process has accepted `key` (from settings, generated, or looked up earlier): no
+   * store look-up, so the rate limiter may ask it of every request.
+   */
+  isKnown(key: string): boolean {
+    return this.known.has(this.hash(key));
+  }
+
   async require(authorization: string | undefined, needed: ApiKeyScope): Promise<void> {
     const scope = await this.authenticate(authorization);
     if (rank[scope] < rank[needed]) throw new Forbidden(`this key has scope ${scope}; ${needed} is needed`);

@@ -100,14 +100,16 @@ export function createGrpcServer(options: {
     call.sendMetadata(idMetadata);
     const authorization = firstText(call.metadata.get('authorization'));
     const context: GrpcCallContext = { requestId, metadata: call.metadata, authorization, log: reqLog };
-    // rate limit first, as on HTTP: a client guessing keys is held to its rate too
+    // rate limit first, as on HTTP: a client guessing keys is held to its address's rate
     const admit = async () => {
-      await limiter?.consume(clientId(keyFromAuthorization(authorization), peerAddress(call.getPeer())));
+      const key = keyFromAuthorization(authorization);
+      await limiter?.consume(clientId(key && options.keys.isKnown(key) ? key : undefined, peerAddress(call.getPeer())));
       await checkAccess(options, access, authorization);
     };
     const done = (code: grpc.status) => {
       const seconds = (performance.now() - started) / 1000;
       metrics.grpcRequests.inc({ method });
+      metrics.grpcHandled.inc({ grpc_method: method, grpc_code: grpc.status[code] });
       metrics.grpcRequestDuration.observe({ method }, seconds);
       reqLog.debug({ method, code: grpc.status[code], ms: seconds * 1000 }, 'grpc request done');
     };

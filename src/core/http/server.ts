@@ -27,6 +27,8 @@ export async function createHttpServer(options: {
   metrics: Metrics;
   version: string;
   limiter?: RateLimiter;
+  /** Keys the limiter may count a request against (any other key counts against the address). */
+  isKnownKey?: (key: string) => boolean;
   /** Default: the `http.*` settings' defaults. */
   timeouts?: HttpTimeouts;
   /** When this process serves the dashboard, `GET /` shows it to browsers. */
@@ -40,12 +42,12 @@ export async function createHttpServer(options: {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // NDJSON bodies are streamed, not buffered; this bounds the JSON bodies Fastify parses itself
-    bodyLimit: 10 * 1024 * 1024,
+    bodyLimit: timeouts.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true },
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
     // Node checks header (and request) timeouts on this interval: a tenth of the timeout keeps it close
     http: { connectionsCheckingInterval: Math.max(100, Math.floor(timeouts.headersTimeoutMs / 10)) },
-    clientErrorHandler: replyToClientError,
+    clientErrorHandler: clientErrorReplier(options.log, options.metrics),
     // errors raised before routing (a malformed URL, say) get the same reply shape as the rest
     frameworkErrors: (error, request, reply) => {
       const r = reply as unknown as {
@@ -108,12 +110,15 @@ export async function createHttpServer(options: {
   if (limiter) {
     // probes and scrapers often share an address with clients: a busy client must not make the server look down
     const unlimited = new Set(['/health', '/ready', '/metrics']);
+    const isKnownKey = options.isKnownKey ?? (() => false);
     http.addHook('onRequest', async (request) => {
-      if (!unlimited.has(request.routeOptions.url ?? ''))
-        // every key the header carries: InfluxDB agents all named `telegraf` with keys of their own are apart
-        await limiter.consume(
-          clientId(keysFromAuthorization(request.headers.authorization).join(':') || undefined, request.ip),
-        );
+      if (unlimited.has(request.routeOptions.url ?? '')) return;
+      // every known key the header carries: InfluxDB agents all named `telegraf` with keys of their
+      // own are apart; made-up keys count against the address, so inventing keys buys no budget
+      const keys = keysFromAuthorization(request.headers.authorization).filter(isKnownKey);
+      // reads and writes have budgets of their own: a client busy ingesting can still query
+      const kind = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
+      await limiter.consume(`${clientId(keys.join(':') || undefined, request.ip)}:${kind}`);
     });
   }
   // runs after the access check (onRequest): an unauthorised body is refused before it is read
@@ -171,7 +176,9 @@ export async function createHttpServer(options: {
       const code =
         fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? 'unsupported_media_type'
-          : (fe.code ?? 'bad_request').toLowerCase();
+          : fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+            ? 'body_too_large' // as /ingest says it
+            : (fe.code ?? 'bad_request').toLowerCase();
       return reply.code(fe.statusCode).send({ error: fe.message, code });
     }
     request.log.error({ err: error }, 'request failed');
@@ -229,6 +236,7 @@ export interface HttpTimeouts {
   bodyMinBytesPerSecond: number;
   keepAliveTimeoutMs: number;
   corsOrigins: readonly string[];
+  maxBodyBytes: number;
 }
 
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
@@ -237,9 +245,11 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
 
 /**
  * Errors Node raises before a request exists (headers too slow or too large, a malformed request):
- * the usual `{"error","code"}` reply, written on the socket, which is then closed.
+ * the usual `{"error","code"}` reply, written on the socket, which is then closed, and counted in
+ * `http_requests_total` under route `unmatched` (no request exists, so the onResponse hook that
+ * counts answers never runs).
  */
-function replyToClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket) {
+const clientErrorReplier = (log: Logger, metrics: Metrics) => (err: NodeJS.ErrnoException, socket: Socket) => {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, message] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -247,7 +257,8 @@ function replyToClientError(this: FastifyInstance, err: NodeJS.ErrnoException, s
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers_too_large', 'the request headers are too large']
         : [400, 'bad_request', 'the request is not valid HTTP/1.1'];
-  this.log.debug({ err }, 'client error');
+  log.debug({ err }, 'client error');
+  metrics.httpRequests.inc({ method: '', route: 'unmatched', status: String(status) });
   if (socket.writable) {
     const body = JSON.stringify({ error: message, code });
     socket.write(
@@ -255,4 +266,4 @@ function replyToClientError(this: FastifyInstance, err: NodeJS.ErrnoException, s
     );
   }
   socket.destroy(err);
-}
+};
