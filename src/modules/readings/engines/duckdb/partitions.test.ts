@@ -37,3 +37,27 @@ test('a rewrite with no write meanwhile leaves the day sorted and no longer due'
   assert.equal(p.get(today), 'sorted');
   assert.deepEqual(p.dueForCompaction(at(500_000), QUIET, DIRTY_WAIT), []);
 });
+
+test('a day that keeps turning dirty while written waits twice as long after each rewrite, and at once when quiet', () => {
+  const p = new PartitionTracker();
+  let now = 0;
+  const rewritten: number[] = [];
+  // a write every second, out of order each time (overlapping clients); the compactor looks every second
+  for (let s = 0; s < 8 * 3600; s++) {
+    now = at(s * 1000);
+    p.markWritten(today, 'dirty', now);
+    if (p.dueForCompaction(now, QUIET, DIRTY_WAIT).includes(today)) {
+      rewritten.push(s);
+      p.markSorted(today, p.version(today), now);
+    }
+  }
+  // the first after a minute, then 2, 4, 8 … minutes from the next write that dirties it again
+  assert.equal(rewritten[0], 60);
+  assert.deepEqual(
+    rewritten.slice(1).map((s, i) => s - rewritten[i]),
+    [121, 241, 481, 961, 1921, 3841, 7681].slice(0, rewritten.length - 1),
+  );
+  assert.ok(rewritten.length <= 9, `${rewritten.length} rewrites`);
+  // writes stop: once quiet it is rewritten whatever the wait
+  assert.deepEqual(p.dueForCompaction(now + QUIET, QUIET, DIRTY_WAIT), [today]);
+});

@@ -2,6 +2,9 @@ import { DAY_MS } from '../../../../core/time/timestamps.js';
 
 export type PartitionState = 'sorted' | 'appended' | 'dirty';
 
+/** A day's wait for its next rewrite while written stops growing at dirtyWaitMs × 2^10 (17 h for 1 min). */
+const MAX_DOUBLINGS = 10;
+
 /**
  * What each UTC day of readings may hold. Only 'dirty' days can hold duplicates of (series, ts),
  * so only they need deduplicating at query time; in-order live data never does.
@@ -17,6 +20,10 @@ export class PartitionTracker {
   private readonly dirtySinceMs = new Map<number, number>();
   // bumped on every write to a day, so the compactor can tell whether one landed while it ran
   private readonly versions = new Map<number, number>();
+  // rewrites of each day so far: a day that keeps turning dirty while it is written (clients whose
+  // requests overlap commit a series' readings out of order) waits twice as long after each, so
+  // today is rewritten ~10 times in all rather than once a minute, each time larger
+  private readonly rewrites = new Map<number, number>();
 
   constructor(initial: Iterable<{ day: number; state: PartitionState }> = []) {
     for (const p of initial) {
@@ -58,6 +65,7 @@ export class PartitionTracker {
 
   /** A compaction that started at `version` has committed: the day is sorted unless written since. */
   markSorted(day: number, version: number, nowMs: number) {
+    this.rewrites.set(day, (this.rewrites.get(day) ?? 0) + 1);
     if (this.version(day) === version) this.states.set(day, 'sorted');
     else this.dirtySinceMs.set(day, nowMs); // written meanwhile: still dirty, the wait starts again
   }
@@ -93,8 +101,8 @@ export class PartitionTracker {
    * Days worth compacting now: dirty ones first, then appended days that are over (UTC), each once
    * quiet for `quietMs` — today's in-order data is left alone rather than rewritten over and over.
    * A dirty day still being written waits at most `dirtyWaitMs` from when it became dirty or was
-   * last rewritten: a rewrite holds up writes (seconds for a busy day), and queries deduplicate
-   * a dirty day meanwhile.
+   * last rewritten, doubled after each rewrite of that day: a rewrite holds up writes (seconds for
+   * a busy day), and queries deduplicate a dirty day meanwhile.
    */
   dueForCompaction(nowMs: number, quietMs: number, dirtyWaitMs: number, includeOpenDay = false): number[] {
     const today = Math.floor(nowMs / DAY_MS);
@@ -103,7 +111,8 @@ export class PartitionTracker {
     for (const [day, state] of this.states) {
       const isQuiet = nowMs - (this.lastWriteMs.get(day) ?? 0) >= quietMs;
       if (state === 'dirty') {
-        if (isQuiet || nowMs - (this.dirtySinceMs.get(day) ?? 0) >= dirtyWaitMs) dirty.push(day);
+        const waitMs = dirtyWaitMs * 2 ** Math.min(this.rewrites.get(day) ?? 0, MAX_DOUBLINGS);
+        if (isQuiet || nowMs - (this.dirtySinceMs.get(day) ?? 0) >= waitMs) dirty.push(day);
       } else if (state === 'appended' && (day < today || includeOpenDay) && isQuiet) quiet.push(day);
     }
     return [...dirty.sort((a, b) => a - b), ...quiet.sort((a, b) => a - b)];
