@@ -78,6 +78,11 @@ function createMetrics(registry: Registry) {
       help: '1 while connected to the MQTT broker with every subscription granted, else 0',
       registers,
     }),
+    unacknowledged: new Gauge({
+      name: 'devices_mqtt_unacknowledged',
+      help: 'QoS 1 messages received and not yet acknowledged (their readings being written); at most mqtt.inFlight, as the broker sends no more',
+      registers,
+    }),
     writeFailures: new Counter({
       name: 'devices_mqtt_write_failures_total',
       help: 'Batches of MQTT readings the store or bus did not take (retried; their messages stay unacknowledged)',
@@ -118,11 +123,23 @@ export function startMqttSubscriber(options: MqttSubscriberOptions): Stop {
   // mqtt.js sends a PUBACK when handleMessage calls back, and takes the next packet only after
   // that (handlers/publish.js): waiting there would write one message per commit. Calling back
   // with an error skips that PUBACK and reads on; acknowledge() sends it once the batch is written.
+  let held = 0;
   client.handleMessage = (packet, callback) => {
-    const ack = packet.qos === 0 ? () => undefined : acknowledge(client, packet);
+    const ack = packet.qos === 0 ? () => undefined : counted(acknowledge(client, packet));
     batcher.add({ topic: packet.topic, payload: packet.payload as Buffer, receivedMs: options.now(), ack });
     callback(packet.qos === 0 ? undefined : ACK_LATER);
   };
+
+  /** An acknowledgement that also counts the message as no longer held (once, whatever happens to the PUBACK). */
+  function counted(ack: () => void): () => void {
+    metrics.unacknowledged.set(++held);
+    let done = false;
+    return () => {
+      if (!done) metrics.unacknowledged.set(--held);
+      done = true;
+      ack();
+    };
+  }
 
   const where = brokerName(settings.url);
   let subscribed = false;
