@@ -17,6 +17,12 @@ export function createMetrics() {
       labelNames: ['method', 'route', 'status'] as const,
       registers,
     }),
+    httpConnectionsClosed: new Counter({
+      name: 'http_connections_closed_total',
+      help: 'HTTP connections the server closed by itself, by reason (idle: no request within http.keepAliveTimeoutMs)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     // edgecom's names and labels, kept so its dashboards work unchanged
     grpcRequests: new Counter({
       name: 'grpc_requests_total',

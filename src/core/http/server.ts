@@ -62,6 +62,11 @@ export async function createHttpServer(options: {
     },
   }) as unknown as FastifyInstance;
   http.server.headersTimeout = timeouts.headersTimeoutMs;
+  // Node arms a socket's timeout only while it waits for the next request on a kept-alive
+  // connection (http.keepAliveTimeoutMs), then closes it: that is an idle close
+  http.server.on('connection', (socket: Socket) =>
+    socket.once('timeout', () => options.metrics.httpConnectionsClosed.inc({ reason: 'idle' })),
+  );
   // whole-request time is left unbounded (Fastify's default): a large upload at a good rate may take
   // long; slow bodies are cut by the deadline below instead
   http.server.requestTimeout = 0;

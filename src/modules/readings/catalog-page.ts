@@ -2,15 +2,15 @@ import { InvalidInput } from '../../core/errors.js';
 import type { CatalogPage } from './storage.js';
 
 export const CATALOG_DEFAULT_LIMIT = 1000;
-export const CATALOG_MAX_LIMIT = 10_000;
 const MAX_PREFIX_CHARS = 200;
 
 /**
  * The page of `GET /api/v1/series` its query string asks for, or a 400 naming the parameter:
- * `limit` (1–10000, default 1000), `prefix` (keys starting with it), `cursor` (a previous
- * answer's `next`: opaque, it holds the last key shown) and `tag.<key>=<value>` (series with that tag).
+ * `limit` (1–`maxLimit`, the setting `query.catalogMaxLimit`; default 1000), `prefix` (keys starting
+ * with it), `cursor` (a previous answer's `next`: opaque, it holds the last key shown) and
+ * `tag.<key>=<value>` (series with that tag).
  */
-export function parseCatalogParams(params: Record<string, unknown>): CatalogPage {
+export function parseCatalogParams(params: Record<string, unknown>, maxLimit: number): CatalogPage {
   const text = (name: string): string | undefined => {
     const v = params[name];
     if (v === undefined || v === '') return undefined;
@@ -18,11 +18,11 @@ export function parseCatalogParams(params: Record<string, unknown>): CatalogPage
     return v;
   };
   const limitText = text('limit');
-  const limit = limitText === undefined ? CATALOG_DEFAULT_LIMIT : Number(limitText);
-  if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > CATALOG_MAX_LIMIT)
+  const limit = limitText === undefined ? Math.min(CATALOG_DEFAULT_LIMIT, maxLimit) : Number(limitText);
+  if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > maxLimit)
     throw new InvalidInput(
       'invalid_limit',
-      `limit must be a whole number from 1 to ${CATALOG_MAX_LIMIT} (got "${String(limitText).slice(0, 20)}")`,
+      `limit must be a whole number from 1 to ${maxLimit} (query.catalogMaxLimit; got "${String(limitText).slice(0, 20)}")`,
       { field: 'limit' },
     );
   const prefix = text('prefix');

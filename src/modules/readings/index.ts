@@ -114,7 +114,14 @@ export const readingsModule = defineModule({
         for (const batch of batches) bus.broadcast(READINGS_LIVE_TOPIC, batch);
       },
     });
-    const engine = createQueryEngine({ storage, cache, metrics, maxPoints: query.maxPoints, energy: energySettings });
+    const engine = createQueryEngine({
+      storage,
+      cache,
+      metrics,
+      maxPoints: query.maxPoints,
+      maxSpanMs: query.maxSpanMs,
+      energy: energySettings,
+    });
 
     const energy = createEnergyService(storage, energySettings);
 
@@ -181,7 +188,7 @@ export const readingsModule = defineModule({
         },
         api: {
           routes: async (http) => {
-            await http.register(readingsRoutes({ engine, storage }));
+            await http.register(readingsRoutes({ engine, storage, catalogMaxLimit: query.catalogMaxLimit }));
             // a new unit or kind may change any answer of the series: drop them all
             await http.register(
               seriesRoutes({

@@ -175,6 +175,8 @@ export interface QueryEngineOptions {
   cache: QueryCache<Answer>;
   metrics: Metrics;
   maxPoints: number;
+  /** Longest `end - start` a query may ask for (`query.maxSpanMs`). */
+  maxSpanMs: number;
   /** The energy arithmetic's settings (increase, integral, interval sums). */
   energy: Settings['energy'];
 }
@@ -242,6 +244,13 @@ export function createQueryEngine(options: QueryEngineOptions) {
         { field: 'window' },
       );
     }
+    // after the size: a range too wide for its window says so first, as it always did
+    if (q.endMs - q.startMs > options.maxSpanMs)
+      throw new InvalidInput(
+        'span_too_long',
+        `the range from start to end is longer than query.maxSpanMs (${options.maxSpanMs} ms); shorten it`,
+        { field: 'end' },
+      );
     const stored = known.filter((s) => plans.get(s.id)!.how === 'store');
     const computed = known.filter((s) => plans.get(s.id)!.how !== 'store');
     const range = { seriesIds: stored.map((s) => s.id), startMs: q.startMs, endMs: q.endMs };

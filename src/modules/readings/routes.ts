@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { createZonedIsoFormatter, formatTime } from '../../core/time/buckets.js';
 import { createIsoFormatter } from '../../core/time/timestamps.js';
-import { CATALOG_DEFAULT_LIMIT, CATALOG_MAX_LIMIT, encodeCursor, parseCatalogParams } from './catalog-page.js';
+import { CATALOG_DEFAULT_LIMIT, encodeCursor, parseCatalogParams } from './catalog-page.js';
 import { type SeriesWarning, unknownSeriesWarnings } from './closest.js';
 import {
   AGGREGATIONS,
@@ -48,7 +48,7 @@ export const catalogEntry = (s: SeriesEntry) => ({
 
 /** Queries: `/api/v1/query` and the catalog `/api/v1/series` (one series' routes: series-routes.ts). */
 export const readingsRoutes =
-  (deps: { engine: QueryEngine; storage: ReadingsStorage }): FastifyPluginAsync =>
+  (deps: { engine: QueryEngine; storage: ReadingsStorage; catalogMaxLimit: number }): FastifyPluginAsync =>
   async (http) => {
     // a cached answer comes back as the same object: its formatted times and warnings go with it, made once
     const formatted = new WeakMap<SeriesPoints[], ReturnType<typeof formatResults>>();
@@ -160,7 +160,7 @@ export const readingsRoutes =
             properties: {
               limit: {
                 type: 'string',
-                description: `Most series in the answer, 1–${CATALOG_MAX_LIMIT} (default ${CATALOG_DEFAULT_LIMIT})`,
+                description: `Most series in the answer, 1–${deps.catalogMaxLimit} (query.catalogMaxLimit; default ${Math.min(CATALOG_DEFAULT_LIMIT, deps.catalogMaxLimit)})`,
               },
               prefix: { type: 'string', description: 'Only keys starting with this' },
               cursor: { type: 'string', description: 'The `next` of the previous page' },
@@ -185,7 +185,7 @@ export const readingsRoutes =
         validatorCompiler: () => () => true,
       },
       async (request) => {
-        const page = parseCatalogParams(request.query as Record<string, unknown>);
+        const page = parseCatalogParams(request.query as Record<string, unknown>, deps.catalogMaxLimit);
         // one more than asked: whether there is a next page, without a count over the catalog
         const entries = await deps.storage.listSeries({ ...page, limit: page.limit + 1 });
         const shown = entries.length > page.limit ? entries.slice(0, page.limit) : entries;

@@ -78,6 +78,18 @@ export const settings = z.object({
         100_000_000,
         "Most points one query may return (raw points or buckets, summed over its series; buckets count between each series' first and last reading, or over the whole range when filled); larger queries get 400 `too_many_points` before anything is read.",
       ),
+      maxSpanMs: int(
+        100 * 365.25 * 86_400_000,
+        60_000,
+        1000 * 365.25 * 86_400_000,
+        'Longest time range one query may cover, from `start` to `end` (default 100 years); longer ones get 400 `span_too_long`. Points per answer are bounded by `query.maxPoints` whatever the span.',
+      ),
+      catalogMaxLimit: int(
+        10_000,
+        1,
+        1_000_000,
+        'Most series one page of `GET /api/v1/series` may ask for (`limit`; the default page is 1,000 or this, whichever is smaller).',
+      ),
     })
     .prefault({}),
   retention: z
