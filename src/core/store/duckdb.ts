@@ -124,7 +124,7 @@ export async function createDuckDbStore(
   const tx: StoreTx = {
     async run(sql, params) {
       await begin();
-      await writer.run(sql, toValues(params));
+      await writer.run(sql, toValues(params), toTypes(params));
     },
     async query<T>(sql: string, params?: Params) {
       await begin();
@@ -228,7 +228,7 @@ export async function createDuckDbStore(
     async *streamNumbers(sql: string, params?: Params) {
       const c = await acquireReader();
       try {
-        const result = await c.stream(sql, toValues(params));
+        const result = await c.stream(sql, toValues(params), toTypes(params));
         // one DuckDB vector (2048 rows) at a time, copied out of DuckDB's memory as typed arrays
         for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
           const length = chunk.rowCount;
@@ -293,7 +293,7 @@ export async function createDuckDbStore(
 }
 
 async function readRows<T>(c: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
-  const reader = await c.runAndReadAll(sql, toValues(params));
+  const reader = await c.runAndReadAll(sql, toValues(params), toTypes(params));
   return numbersForBigints(reader.getRowObjectsJS()) as T[];
 }
 
@@ -328,6 +328,19 @@ function toValues(params?: Params): DuckDBValue[] | undefined {
   return params.map((p) =>
     Array.isArray(p) ? listValue(p) : typeof p === 'number' && Number.isSafeInteger(p) ? BigInt(p) : (p as DuckDBValue),
   );
+}
+
+/**
+ * DOUBLE for whole numbers beyond 2^53 (1e300, say): left to DuckDB's guess they bind as BIGINT,
+ * which throws for any beyond 2^63 (found by fuzzing: a room's area of 3e50 was a 500). Undefined
+ * elsewhere: DuckDB's guess from the value.
+ */
+function toTypes(params?: Params): DuckDBType[] | undefined {
+  if (!params?.some((p) => typeof p === 'number' && Number.isInteger(p) && !Number.isSafeInteger(p))) return undefined;
+  // an undefined entry is bound by its value's type (DuckDBPreparedStatement.bind)
+  return params.map((p) =>
+    typeof p === 'number' && Number.isInteger(p) && !Number.isSafeInteger(p) ? DOUBLE : undefined,
+  ) as DuckDBType[];
 }
 
 const duckTypes: Record<BulkColumn['type'], DuckDBType> = {

@@ -85,7 +85,8 @@ export const analyticsRoutes =
       async (request) => {
         const hours = parseHours((request.query as Record<string, unknown>).hours);
         const endMs = deps.now();
-        const startMs = endMs - hours * 3_600_000;
+        // whole milliseconds: the readings plan takes no fraction (found by fuzzing: hours=0.0000001 was a 500)
+        const startMs = endMs - Math.round(hours * 3_600_000);
         const { rooms, sensors } = await deps.registry.read();
         const entries = await entriesOf(readings, sensors);
         const gauges = [...entries.values()].filter((e) => e.kind === 'gauge' && isPowerUnit(e.unit));
@@ -160,7 +161,7 @@ export const analyticsRoutes =
           roomName === undefined ? listRooms(store) : [],
           listSensors(store, roomName === undefined ? {} : { room: roomName }),
         ]);
-        const edges = bucketEdges(range.startMs, range.endMs, range.window, range.zone);
+        const edges = bucketEdges(range.startMs, range.endMs, range.window, range.zone, MAX_BUCKETS);
         if (edges.length - 1 > MAX_BUCKETS)
           throw new InvalidInput('too_many_buckets', `more than ${MAX_BUCKETS} buckets: use a wider window`, {
             field: 'window',

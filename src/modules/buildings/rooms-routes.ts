@@ -15,7 +15,8 @@ interface RoomBody {
 }
 
 const roomProperties = {
-  floor: { type: ['integer', 'null'] },
+  // the column is an INTEGER (found by fuzzing: a floor beyond it was a 500)
+  floor: { type: ['integer', 'null'], minimum: -(2 ** 31), maximum: 2 ** 31 - 1 },
   area_m2: { type: ['number', 'null'], exclusiveMinimum: 0 },
   description: { type: ['string', 'null'], maxLength: 1000 },
 } as const;

@@ -178,21 +178,38 @@ function relaxedPairs(text: string): [string, string][] {
 
 /** The key in `?apikey=` for the access check (core/auth/access.ts `credentials`), as Emoncms clients send it. */
 export function apikeyCredentials(request: FastifyRequest): string | undefined {
-  const apikey = (request.query as Params | undefined)?.apikey;
+  const given = (request.query as Record<string, string | string[] | undefined> | undefined)?.apikey;
+  const apikey = Array.isArray(given) ? given.at(-1) : given;
   return apikey ? `Bearer ${apikey}` : undefined;
 }
 
 /** The request's parameters: the query's, then a form (or JSON) body's, then a compressed `data` (`cb=1`). */
 function paramsOf(request: FastifyRequest, maxBytes: number): Params {
-  const params: Params = { ...(request.query as Params) };
+  const params: Params = {};
+  // a name given twice (`?node=a&node=b`) is an array in Fastify's query: the last one, as PHP takes it
+  // (found by fuzzing: an array reached the parsers, a 500)
+  for (const [k, v] of Object.entries(request.query as Record<string, string | string[] | undefined>))
+    params[k] = Array.isArray(v) ? v.at(-1) : v;
   const body = request.body;
   if (Buffer.isBuffer(body)) {
     if (params.cb === '1' && body.length) params.data = inflate(body, maxBytes);
   } else if (typeof body === 'object' && body !== null) {
     for (const [k, v] of Object.entries(body))
-      params[k] ??= typeof v === 'string' ? v : v === undefined ? undefined : JSON.stringify(v);
+      params[k] ??= typeof v === 'string' ? v : v === undefined ? undefined : asJson(v, k);
   }
   return params;
+}
+
+/** A JSON body's value as the text a query would hold. */
+function asJson(value: unknown, name: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    // nesting JSON.parse takes but JSON.stringify cannot (found by fuzzing: 5000 `[`, a 500)
+    if (err instanceof RangeError)
+      throw new InvalidInput('invalid_body', `${name.slice(0, 40)}: the JSON is nested too deeply`, { field: name });
+    throw err;
+  }
 }
 
 function inflate(body: Buffer, maxBytes: number): string {

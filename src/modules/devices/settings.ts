@@ -51,7 +51,9 @@ export const polledDevice = z.strictObject({
   kind: z.enum(POLL_KINDS, { error: `expected one of ${POLL_KINDS.join(', ')}` }),
   url: z
     .url({ protocol: /^https?$/, error: "expected the device's base URL such as http://192.168.1.20" })
-    .refine((url) => !new URL(url).username && !new URL(url).password, {
+    // zod runs the refinement after a failed url check too: a URL that does not parse is that check's issue
+    // (found by fuzzing: `new URL("")` threw, a 500)
+    .refine((url) => !URL.canParse(url) || (!new URL(url).username && !new URL(url).password), {
       error: 'put the credentials in username and password, not in the URL',
     }),
   interval_s: z

@@ -99,8 +99,10 @@ export function readBody(raw: Readable, header: string | undefined, maxDecodedBy
         state.stop = err;
         return;
       }
-      // zlib's errors: the client's body, not our fault (lines before the damage are stored)
-      if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+      // zlib's errors and brotli's format errors (`ERR__ERROR_FORMAT_…`; found by fuzzing: they were
+      // a 500): the client's body, not our fault (lines before the damage are stored)
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code?.startsWith('Z_') || code?.startsWith('ERR__ERROR_FORMAT_')) {
         state.stop = new InvalidInput(
           'invalid_body',
           `the ${decoders.map((d) => d.name).join(', ')} body is damaged: ${(err as Error).message}`,

@@ -42,6 +42,15 @@ export const retentionRoutes =
           const field = issue.path.join('.') || 'rules';
           throw new InvalidInput('invalid_rules', `${field}: ${issue.message}`, { field });
         }
+        // a pattern is the rules' key (found by fuzzing: a second rule for it was a 500)
+        const patterns = parsed.data.rules.map((r) => r.pattern);
+        const twice = patterns.findIndex((p, i) => patterns.indexOf(p) !== i);
+        if (twice !== -1)
+          throw new InvalidInput(
+            'invalid_rules',
+            `rules.${twice}.pattern: "${patterns[twice]}" has a rule already (one rule per pattern)`,
+            { field: `rules.${twice}.pattern` },
+          );
         await deps.save(parsed.data.rules);
         return deps.rules();
       },

@@ -56,7 +56,7 @@ export function createEnergyService(storage: ReadingsStorage, settings: Settings
   const options: EnergyOptions = { maxGapMs: settings.maxGapMs, resetTolerance: settings.resetTolerancePpm / 1e6 };
 
   const edgesOf = (range: EnergyRange) => {
-    const edges = bucketEdges(range.startMs, range.endMs, range.window, range.zone);
+    const edges = bucketEdges(range.startMs, range.endMs, range.window, range.zone, MAX_BUCKETS);
     if (edges.length - 1 > MAX_BUCKETS)
       throw new InvalidInput('too_many_buckets', `more than ${MAX_BUCKETS} buckets: use a wider window`, {
         field: 'window',
