@@ -79,10 +79,10 @@ export const settings = z.object({
         "Most points one query may return (raw points or buckets, summed over its series; buckets count between each series' first and last reading, or over the whole range when filled); larger queries get 400 `too_many_points` before anything is read.",
       ),
       maxSpanMs: int(
-        100 * 365.25 * 86_400_000,
+        10_000 * 365.25 * 86_400_000,
         60_000,
-        1000 * 365.25 * 86_400_000,
-        'Longest time range one query may cover, from `start` to `end` (default 100 years); longer ones get 400 `span_too_long`. Points per answer are bounded by `query.maxPoints` whatever the span.',
+        100_000 * 365.25 * 86_400_000,
+        'Longest time range one query may cover, from `start` to `end` (default 10,000 years, so `start=0` with any end a client sends for "everything" works); longer ones get 400 `span_too_long`. Points per answer are bounded by `query.maxPoints` whatever the span.',
       ),
       catalogMaxLimit: int(
         10_000,
