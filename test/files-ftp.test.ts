@@ -89,6 +89,14 @@ test('FTP load curves: ingested from a real server, a cut download retried, wron
   assert.match(misconfiguredState.last_error, /login|530|refused/i);
   assert.equal(misconfiguredState.last_success, null);
   assert.match(misconfiguredState.url, /^ftp:\/\/meter:\*\*\*@127\.0\.0\.1:\d+\/curves$/);
+  // /ready lists each location: the one refusing the login away (without the password), the rest ok
+  const ready = await w.request('/ready');
+  assert.equal(ready.status, 200);
+  const connections = ready.body.connections as Record<string, { status: string; error?: string }>;
+  assert.equal(connections['files:misconfigured'].status, 'unavailable');
+  assert.match(connections['files:misconfigured'].error ?? '', /login|530|refused/i);
+  assert.equal(connections['files:utility'].status, 'ok');
+  assert.ok(!JSON.stringify(ready.body).includes(PASSWORD));
   assert.equal(
     (
       await w.request('/api/v1/ingestion/trigger', {

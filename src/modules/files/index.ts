@@ -76,6 +76,8 @@ export const filesModule = defineModule({
     async function scanAndRecord(loc: ScannedLocation) {
       const started = deps.now();
       const report = await scanner.scan(loc);
+      // an FTP server or folder that cannot be listed is an outside service away: /ready lists it
+      ctx.connections.set(`files:${loc.name}`, !report.error, report.error ?? undefined);
       // a failed scan keeps the time of the last one that worked
       const lastSuccessMs = report.error
         ? ((await locationStates(store)).get(loc.name)?.lastSuccessMs ?? null)
