@@ -36,6 +36,9 @@ export interface AnalyticsDeps {
 }
 
 export const MAX_HOURS = 366 * 24;
+/** Most buckets × energy sensors `/analytics/energy` works out (a year of hours for 28 sensors): each costs ~10 µs. */
+const MAX_SENSOR_BUCKETS = 250_000;
+
 /** Most buckets `/analytics/energy` answers (as the energy functions). */
 const MAX_BUCKETS = 100_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -168,6 +171,13 @@ export const analyticsRoutes =
           });
         const entries = await entriesOf(readings, sensors);
         const keys = [...entries.keys()].filter((k) => holdsEnergy(entries.get(k)));
+        // every energy sensor is worked out bucket by bucket: bound the work, not only the answer
+        if ((edges.length - 1) * keys.length > MAX_SENSOR_BUCKETS)
+          throw new InvalidInput(
+            'too_many_buckets',
+            `${edges.length - 1} ${range.window} buckets for ${keys.length} energy sensors is more than ${MAX_SENSOR_BUCKETS} in all: use a wider window or a shorter range`,
+            { field: 'window' },
+          );
         const results = keys.length ? await readings.energy.energy(keys, range, 'kWh') : [];
         const bySeries = new Map(results.map((r) => [r.series, r.buckets]));
         const sumOf = (own: readonly Sensor[]) => {
