@@ -16,6 +16,10 @@ import {
 import type { BulkColumn, Migration, Params, Store, StoreTx } from './store.js';
 import { isDiskFull, storeError } from './unavailable.js';
 
+/** DuckDB's default checkpoint_threshold, applied by our own timer (see `checkpoint_threshold` below). */
+const WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024;
+const WAL_CHECK_MS = 2000;
+
 // DuckDB's vector size: a data chunk holds at most this many rows.
 const CHUNK_ROWS = 2048;
 const READ_POOL_SIZE = 4;
@@ -54,6 +58,10 @@ export async function createDuckDbStore(
     // than five held uncompressed in memory first: a 50 MB load-curve file's half a million readings
     // cost DuckDB 19 MB instead of 31
     write_buffer_row_group_count: '1',
+    // DuckDB checkpoints when a commit takes the log past this, inside that commit: an appender's
+    // flushSync on the main thread, which stalled the event loop for up to a second in a soak. Far
+    // above what the timer below lets the log reach, so checkpoints run asynchronously instead.
+    checkpoint_threshold: '1GB',
   };
   const instance = await DuckDBInstance.create(path.join(dataDir, 'wattline.duckdb'), config);
   // the catalog name DuckDB gives the file (its base name)
@@ -64,6 +72,15 @@ export async function createDuckDbStore(
   const waitingForReader: ((c: DuckDBConnection) => void)[] = [];
   let writeChain: Promise<unknown> = Promise.resolve();
   const appenders = new Map<string, DuckDBAppender>();
+  const walFile = path.join(dataDir, 'wattline.duckdb.wal');
+  // the log is checkpointed off the main thread once it passes DuckDB's own default threshold
+  const walTimer = setInterval(() => {
+    fs.promises
+      .stat(walFile)
+      .then(({ size }) => (size > WAL_CHECKPOINT_BYTES && !closed ? checkpointWhenQuiet() : undefined))
+      .catch(() => undefined); // no log yet, or a checkpoint refused for now: the next tick tries again
+  }, WAL_CHECK_MS);
+  walTimer.unref();
   let closed = false;
 
   async function acquireReader(): Promise<DuckDBConnection> {
@@ -278,6 +295,7 @@ export async function createDuckDbStore(
     },
 
     async close() {
+      clearInterval(walTimer);
       await serialised(async () => {
         if (closed) return;
         closed = true;
