@@ -72,6 +72,7 @@ export async function createDuckDbStore(
   const waitingForReader: ((c: DuckDBConnection) => void)[] = [];
   let writeChain: Promise<unknown> = Promise.resolve();
   const appenders = new Map<string, DuckDBAppender>();
+  let closed = false;
   const walFile = path.join(dataDir, 'wattline.duckdb.wal');
   // the log is checkpointed off the main thread once it passes DuckDB's own default threshold
   const walTimer = setInterval(() => {
@@ -81,7 +82,6 @@ export async function createDuckDbStore(
       .catch(() => undefined); // no log yet, or a checkpoint refused for now: the next tick tries again
   }, WAL_CHECK_MS);
   walTimer.unref();
-  let closed = false;
 
   async function acquireReader(): Promise<DuckDBConnection> {
     const idle = idleReaders.pop();
