@@ -21,6 +21,7 @@ import { LineProtocolReadings } from '../../src/modules/ingest/line-protocol.js'
 import { NdjsonReadings } from '../../src/modules/ingest/ndjson.js';
 import { parseSensorLog } from '../../src/modules/sensorlog/parser.js';
 import { sglFile } from '../files-fixtures.js';
+import { mutate, textArbitraries } from './mutations.js';
 
 // ---------------------------------------------------------------------------------------------
 // the harness: properties by name, so that a counterexample written by a campaign can be replayed
@@ -132,37 +133,7 @@ const DELIMITED_SAMPLES = [
 // ---------------------------------------------------------------------------------------------
 // arbitraries
 
-/** Characters that mean something to one parser or another, and some that are awkward in any. */
-const SPECIAL = '\\"\',;:= \t\r\n{}[]#-+.eE0123456789iutfäé⚡\ufeff\u0000\ud83d\ude00\ud800';
-const specialChar = fc.constantFrom(...SPECIAL.split(''));
-const anyChar = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
-const anyString = fc.string({
-  unit: fc.oneof(specialChar, anyChar, fc.string({ minLength: 1, maxLength: 1 })),
-  maxLength: 80,
-});
-
-type Mutation = { op: 'insert' | 'delete' | 'replace' | 'repeat'; at: number; text: string; n: number };
-const mutation: fc.Arbitrary<Mutation> = fc.record({
-  op: fc.constantFrom('insert', 'delete', 'replace', 'repeat'),
-  at: fc.nat(),
-  text: fc.oneof(specialChar, anyString),
-  n: fc.integer({ min: 1, max: 8 }),
-});
-
-/** `s` with each mutation applied in turn: characters inserted, deleted, replaced, or a run repeated. */
-function mutate(s: string, mutations: Mutation[]): string {
-  for (const m of mutations) {
-    const at = m.at % (s.length + 1);
-    if (m.op === 'insert') s = s.slice(0, at) + m.text + s.slice(at);
-    else if (m.op === 'delete') s = s.slice(0, at) + s.slice(at + m.n);
-    else if (m.op === 'replace') s = s.slice(0, at) + m.text + s.slice(at + m.text.length);
-    else s = s.slice(0, at) + s.slice(at, at + m.n).repeat(m.n) + s.slice(at + m.n);
-  }
-  return s;
-}
-
-const mutated = (samples: readonly string[]) =>
-  fc.tuple(fc.constantFrom(...samples), fc.array(mutation, { maxLength: 4 })).map(([s, ms]) => mutate(s, ms));
+const { anyString, mutation, mutated } = textArbitraries({ maxLength: 80 });
 
 const keyChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-'.split(''));
 const alnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split(''));

@@ -28,6 +28,7 @@ import { type TestContext, test } from 'node:test';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { build, sendJson, type TestApp, tempDir } from '../helpers.js';
+import { type Mutation, mutate, textArbitraries } from './mutations.js';
 
 // ---------------------------------------------------------------------------------------------
 // the harness
@@ -275,41 +276,14 @@ const FILE_SAMPLES = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// arbitraries (the mutation operators are those of parsers.fuzz.test.ts)
+// arbitraries (the mutation operators are shared: mutations.ts)
 
-const SPECIAL = '\\"\',;:= \t\r\n{}[]#-+.eE0123456789iutfäé⚡\ufeff\u0000\ud83d\ude00\ud800/%?&';
-const specialChar = fc.constantFrom(...SPECIAL.split(''));
-const anyChar = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
-const anyString = fc.string({
-  unit: fc.oneof(specialChar, anyChar, fc.string({ minLength: 1, maxLength: 1 })),
-  maxLength: 40,
-});
-
-type Mutation = { op: 'insert' | 'delete' | 'replace' | 'repeat'; at: number; text: string; n: number };
-const mutation: fc.Arbitrary<Mutation> = fc.record({
-  op: fc.constantFrom('insert', 'delete', 'replace', 'repeat'),
-  at: fc.nat(),
-  text: fc.oneof(specialChar, anyString),
-  n: fc.integer({ min: 1, max: 8 }),
-});
-
-function mutate(s: string, mutations: Mutation[]): string {
-  for (const m of mutations) {
-    const at = m.at % (s.length + 1);
-    if (m.op === 'insert') s = s.slice(0, at) + m.text + s.slice(at);
-    else if (m.op === 'delete') s = s.slice(0, at) + s.slice(at + m.n);
-    else if (m.op === 'replace') s = s.slice(0, at) + m.text + s.slice(at + m.text.length);
-    else s = s.slice(0, at) + s.slice(at, at + m.n).repeat(m.n) + s.slice(at + m.n);
-  }
-  return s;
-}
+const { anyString, mutation, mutated } = textArbitraries({ extraSpecial: '/%?&', maxLength: 40 });
 
 /** `arbitrary` in one of `oneIn` values, null in the others. */
 const sometimes = <T>(arbitrary: fc.Arbitrary<T>, oneIn: number): fc.Arbitrary<T | null> =>
   fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary });
 
-const mutated = (samples: readonly string[], most = 4) =>
-  fc.tuple(fc.constantFrom(...samples), fc.array(mutation, { maxLength: most })).map(([s, ms]) => mutate(s, ms));
 /** A sample as it is, mutated, or arbitrary text. */
 const sampleOr = (samples: readonly string[]) =>
   fc.oneof(
