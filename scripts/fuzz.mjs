@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Longer fuzzing campaigns (issue 20): `npm run fuzz -- --minutes N` runs the properties of
-// test/fuzz/*.fuzz.test.ts until N minutes are spent (shared between them), and writes each
-// counterexample to test/fuzz/regressions/<property>-<timestamp>.json, which the test file then
-// replays as a regression case in every `npm test`.
+// test/fuzz/*.fuzz.test.ts until about N minutes are spent (each file gets an equal share, which its
+// properties share in turn; the timing checks come on top), and writes each counterexample to the
+// file's folder under test/fuzz/regressions/, from which the test file replays it as a regression case
+// in every `npm test` (test/fuzz/harness.ts).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,6 @@ const files = fs
 
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, FUZZ_MINUTES: String(minutes), FUZZ_WRITE_REGRESSIONS: '1' },
+  env: { ...process.env, FUZZ_MINUTES: String(minutes / files.length), FUZZ_WRITE_REGRESSIONS: '1' },
 });
 process.exit(result.status ?? 1);

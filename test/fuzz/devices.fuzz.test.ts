@@ -12,8 +12,11 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { MalformedPayload } from '../../src/modules/devices/format.js';
 import { FORMATS } from '../../src/modules/devices/formats/index.js';
+import { Regressions } from './harness.js';
 
-const RUNS = Math.max(1, Math.round(300 * Number(process.env.FUZZ_RUNS ?? 1)));
+const REGRESSIONS = new Regressions(path.join(import.meta.dirname, 'regressions', 'devices'));
+/** Runs per family in the short run (`npm test`). */
+const RUNS = 300;
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'devices');
 
 /** Each family's usual topic filter and a topic it matches (settings.ts's defaults). */
@@ -85,43 +88,75 @@ function mutate(sample: unknown): fc.Arbitrary<unknown> {
   );
 }
 
-for (const [family, { filter, topics }] of Object.entries(TOPICS)) {
-  const format = FORMATS[family as keyof typeof FORMATS];
-  if (!format) continue;
+/** One MQTT message as JSON: text payloads as they are, any other bytes in base64. */
+interface Message {
+  topic: string;
+  text?: string;
+  base64?: string;
+}
+const bytesOf = (m: Message) => (m.base64 !== undefined ? Buffer.from(m.base64, 'base64') : Buffer.from(m.text ?? ''));
+
+/** The property of `family`'s reader: every message of a run gives finite readings or MalformedPayload. */
+function readerProperty(family: string) {
+  const format = FORMATS[family as keyof typeof FORMATS]!;
+  const { filter } = TOPICS[family];
+  return (messages: Message[]) => {
+    const state = new Map<string, unknown>();
+    for (const message of messages) {
+      const bytes = bytesOf(message);
+      const shown = `${message.topic} ${bytes.toString().slice(0, 200)}`;
+      const started = performance.now();
+      try {
+        const parsed = format.parse(bytes, {
+          topic: message.topic,
+          filter,
+          zone: 'Europe/Lisbon',
+          receivedMs: Date.UTC(2024, 5, 1),
+          state,
+        });
+        for (const r of parsed.readings) {
+          assert.ok(Number.isFinite(r.value), `${shown}: value ${r.value}`);
+          assert.ok(Number.isFinite(r.ts), `${shown}: ts ${r.ts}`);
+        }
+      } catch (err) {
+        if (err instanceof MalformedPayload) assert.ok(err.message.length > 0, 'a reason');
+        else if (err instanceof assert.AssertionError) throw err;
+        else throw new Error(`${family} reader threw ${(err as Error).message} for ${shown}`);
+      }
+      assert.ok(performance.now() - started < 1000, `${family} took over a second`);
+    }
+  };
+}
+
+const families = Object.keys(TOPICS).filter((f) => FORMATS[f as keyof typeof FORMATS]);
+for (const family of families) {
   test(`mqtt ${family}: any payload gives finite readings or MalformedPayload, never another error`, () => {
     const recorded = samples()[family] ?? [];
     const payload = fc.oneof(
-      ...recorded.map((s) => mutate(s).map((v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)))),
-      fc.string({ maxLength: 200 }).map((s) => Buffer.from(s)),
-      fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
-      fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v))),
+      ...recorded.map((s) => mutate(s).map((v) => ({ text: typeof v === 'string' ? v : JSON.stringify(v) }))),
+      fc.string({ maxLength: 200 }).map((text) => ({ text })),
+      fc.uint8Array({ maxLength: 200 }).map((b) => ({ base64: Buffer.from(b).toString('base64') })),
+      fc.jsonValue({ maxDepth: 4 }).map((v) => ({ text: JSON.stringify(v) })),
     );
-    const state = new Map<string, unknown>(); // kept across messages, as the subscriber does
-    fc.assert(
-      fc.property(payload, fc.constantFrom(...topics), (bytes, topic) => {
-        const started = performance.now();
-        try {
-          const parsed = format.parse(bytes, {
-            topic,
-            filter,
-            zone: 'Europe/Lisbon',
-            receivedMs: Date.UTC(2024, 5, 1),
-            state,
-          });
-          for (const r of parsed.readings) {
-            assert.ok(Number.isFinite(r.value), `${topic} ${bytes.toString().slice(0, 200)}: value ${r.value}`);
-            assert.ok(Number.isFinite(r.ts), `${topic} ${bytes.toString().slice(0, 200)}: ts ${r.ts}`);
-          }
-        } catch (err) {
-          if (err instanceof MalformedPayload) assert.ok(err.message.length > 0, 'a reason');
-          else
-            throw new Error(
-              `${family} reader threw ${(err as Error).message} for ${topic} ${bytes.toString().slice(0, 200)}`,
-            );
-        }
-        assert.ok(performance.now() - started < 1000, `${family} took over a second`);
-      }),
-      { numRuns: RUNS },
+    const message = fc
+      .tuple(payload, fc.constantFrom(...TOPICS[family].topics))
+      .map(([p, topic]): Message => ({ topic, ...p }));
+    return REGRESSIONS.check(
+      `mqtt ${family}`,
+      fc.array(message, { minLength: 1, maxLength: 3 }),
+      readerProperty(family),
+      {
+        runs: RUNS,
+        properties: families.length,
+      },
     );
+  });
+}
+
+for (const [file, record] of REGRESSIONS.records<Message[]>()) {
+  test(`regression ${file}`, { todo: record.todo }, () => {
+    const family = record.property.replace(/^mqtt /, '');
+    assert.ok(families.includes(family), `no property named "${record.property}"`);
+    readerProperty(family)(record.input);
   });
 }

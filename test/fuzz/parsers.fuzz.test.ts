@@ -3,11 +3,8 @@
  * (samples/*.ndjson, the seed data when it is beside the repository, line-protocol lines as the
  * tests write them, generated .sgl_v2 files, the sensor-log test events).
  *
- * A short run is part of `npm test`. `npm run fuzz -- --minutes N` (scripts/fuzz.mjs) runs the same
- * properties until the deadline (FUZZ_MINUTES) and writes each counterexample to
- * test/fuzz/regressions/<property>-<timestamp>.json (FUZZ_WRITE_REGRESSIONS=1); every JSON file
- * there is replayed below as a regression case (a `"todo": "bug: …"` in it marks a known bug).
- * FUZZ_RUNS scales the short run's numRuns.
+ * A short run is part of `npm test`; `npm run fuzz -- --minutes N` runs longer campaigns and writes
+ * each counterexample to test/fuzz/regressions/, where it is replayed below (harness.ts).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,32 +18,19 @@ import { LineProtocolReadings } from '../../src/modules/ingest/line-protocol.js'
 import { NdjsonReadings } from '../../src/modules/ingest/ndjson.js';
 import { parseSensorLog } from '../../src/modules/sensorlog/parser.js';
 import { sglFile } from '../files-fixtures.js';
+import { Regressions, TIMING_SKIP } from './harness.js';
 import { mutate, textArbitraries } from './mutations.js';
 
 // ---------------------------------------------------------------------------------------------
-// the harness: properties by name, so that a counterexample written by a campaign can be replayed
+// properties by name, so that a counterexample written by a campaign can be replayed (harness.ts)
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const REGRESSIONS = path.join(import.meta.dirname, 'regressions');
-const MINUTES = Number(process.env.FUZZ_MINUTES ?? 0);
-const RUNS_SCALE = Number(process.env.FUZZ_RUNS ?? 1);
-const WRITE_REGRESSIONS = process.env.FUZZ_WRITE_REGRESSIONS === '1';
+const REGRESSIONS = new Regressions(path.join(import.meta.dirname, 'regressions'));
 
 type Predicate = (input: never) => void | Promise<void>;
 /** Whether properties pass over the inputs of known bugs (not while a regression case is replayed). */
 let passOverKnownBugs = true;
 const PROPERTIES = new Map<string, Predicate>();
-
-function params(runs: number): fc.Parameters<unknown> {
-  // a run that takes seconds is a hang (or a superlinear path): a failure, not a slow test
-  const timeout = 5_000;
-  if (MINUTES > 0) {
-    // campaign: every property gets its share of the minutes, as many runs as fit
-    const share = (MINUTES * 60_000) / PROPERTIES.size;
-    return { numRuns: 1e9, interruptAfterTimeLimit: share, markInterruptAsFailure: false, timeout };
-  }
-  return { numRuns: Math.max(1, Math.round(runs * RUNS_SCALE)), timeout };
-}
 
 function property<T>(
   name: string,
@@ -55,28 +39,7 @@ function property<T>(
   runs = 300,
 ) {
   PROPERTIES.set(name, predicate as Predicate);
-  test(`fuzz: ${name}`, async () => {
-    const details = await fc.check(
-      fc.asyncProperty(arbitrary, async (input) => {
-        await predicate(input);
-      }),
-      params(runs),
-    );
-    if (!details.failed) return;
-    if (WRITE_REGRESSIONS && details.counterexample) writeRegression(name, details);
-    throw new Error(fc.defaultReportMessage(details) ?? `property ${name} failed`);
-  });
-}
-
-function writeRegression(name: string, details: fc.RunDetails<unknown>) {
-  fs.mkdirSync(REGRESSIONS, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = path.join(REGRESSIONS, `${name.replace(/[^A-Za-z0-9_-]+/g, '_')}-${stamp}.json`);
-  const [input] = details.counterexample as [unknown];
-  const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  const record = { property: name, seed: details.seed, path: details.counterexamplePath, error, input };
-  fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
-  console.error(`counterexample of "${name}" written to ${path.relative(ROOT, file)}`);
+  test(`fuzz: ${name}`, () => REGRESSIONS.check(name, arbitrary, predicate, { runs, properties: PROPERTIES.size }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -571,12 +534,9 @@ function tryIt(run: () => unknown) {
   } catch {}
 }
 
-// Timings do not belong in `npm test` (a loaded CI machine makes them flaky): these run in fuzz
-// campaigns (`npm run fuzz`) and on demand with FUZZ_TIMING=1.
-const timing = MINUTES > 0 || process.env.FUZZ_TIMING === '1';
+// Timings do not belong in `npm test` (a loaded CI machine makes them flaky): see harness.ts.
 for (const [name, make, parse, { n = 16_384, todo } = {}] of TIME_CASES) {
-  const skip = timing ? false : 'a timing check: npm run fuzz, or FUZZ_TIMING=1';
-  test(`time is linear in the input: ${name}`, { todo, skip }, async () => {
+  test(`time is linear in the input: ${name}`, { todo, skip: TIMING_SKIP }, async () => {
     const small = make(n);
     const large = make(4 * n);
     const t1 = await fastest(() => parse(small));
@@ -593,25 +553,15 @@ for (const [name, make, parse, { n = 16_384, todo } = {}] of TIME_CASES) {
 // ---------------------------------------------------------------------------------------------
 // regressions: counterexamples written by `npm run fuzz`, replayed as they are
 
-if (fs.existsSync(REGRESSIONS)) {
-  for (const file of fs
-    .readdirSync(REGRESSIONS)
-    .filter((f) => f.endsWith('.json'))
-    .sort()) {
-    const record = JSON.parse(fs.readFileSync(path.join(REGRESSIONS, file), 'utf8')) as {
-      property: string;
-      input: never;
-      todo?: string;
-    };
-    test(`regression ${file}`, { todo: record.todo }, async () => {
-      const predicate = PROPERTIES.get(record.property);
-      assert.ok(predicate, `no property named "${record.property}"`);
-      passOverKnownBugs = false;
-      try {
-        await predicate(record.input);
-      } finally {
-        passOverKnownBugs = true;
-      }
-    });
-  }
+for (const [file, record] of REGRESSIONS.records<never>()) {
+  test(`regression ${file}`, { todo: record.todo }, async () => {
+    const predicate = PROPERTIES.get(record.property);
+    assert.ok(predicate, `no property named "${record.property}"`);
+    passOverKnownBugs = false;
+    try {
+      await predicate(record.input);
+    } finally {
+      passOverKnownBugs = true;
+    }
+  });
 }

@@ -11,15 +11,12 @@
  * format of the clients a compatibility route serves: see ERROR_SHAPES). An unhandled rejection in
  * the app fails the file (node:test reports it).
  *
- * As in parsers.fuzz.test.ts: a short run is part of `npm test` (FUZZ_RUNS scales it); `npm run fuzz
- * -- --minutes N` (scripts/fuzz.mjs) runs the same properties until the deadline (FUZZ_MINUTES) and
- * writes each counterexample (the request, shrunk) to test/fuzz/regressions/routes/<operation>-<timestamp>.json
- * (FUZZ_WRITE_REGRESSIONS=1) — a folder of their own, as parsers.fuzz.test.ts replays every JSON
- * file of regressions/ as one of its own properties. Every file there is replayed below (a
- * `"todo": "bug: …"` in it marks a known bug). A request that crashes the process writes no
+ * As in every fuzz file (harness.ts): a short run is part of `npm test`; `npm run fuzz -- --minutes N`
+ * runs longer campaigns and writes each counterexample (the request, shrunk) to
+ * test/fuzz/regressions/routes/, where it is replayed below. A request that crashes the process writes no
  * counterexample: a campaign keeps the request in flight there (crashed-the-process-<pid>.json, gone
- * when the run ends), and FUZZ_TRACE=<file> logs every request. Timings (superlinear routes) run with
- * FUZZ_TIMING=1 or in campaigns; FUZZ_STATS=1 lists the statuses each operation answered.
+ * when the run ends), and FUZZ_TRACE=<file> logs every request. FUZZ_STATS=1 lists the statuses each
+ * operation answered.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -28,16 +25,14 @@ import { type TestContext, test } from 'node:test';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { build, sendJson, type TestApp, tempDir } from '../helpers.js';
+import { FUZZ, Regressions, TIMING_SKIP } from './harness.js';
 import { type Mutation, mutate, textArbitraries } from './mutations.js';
 
 // ---------------------------------------------------------------------------------------------
 // the harness
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const REGRESSIONS = path.join(import.meta.dirname, 'regressions', 'routes');
-const MINUTES = Number(process.env.FUZZ_MINUTES ?? 0);
-const RUNS_SCALE = Number(process.env.FUZZ_RUNS ?? 1);
-const WRITE_REGRESSIONS = process.env.FUZZ_WRITE_REGRESSIONS === '1';
+const REGRESSIONS = new Regressions(path.join(import.meta.dirname, 'regressions', 'routes'));
 /** FUZZ_STATS=1: the statuses each operation answered, as test diagnostics (is a route reached past its 400s?). */
 const STATS = process.env.FUZZ_STATS === '1';
 /**
@@ -49,27 +44,6 @@ const TRACE = process.env.FUZZ_TRACE;
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Runs per operation in the short run (`npm test`); OVERRIDES give some fewer or more. */
 const RUNS = 12;
-
-function params(runs: number, properties: number, requestTimeoutMs: number): fc.Parameters<unknown> {
-  const timeout = requestTimeoutMs + 2_000;
-  if (MINUTES > 0) {
-    // campaign: every operation gets its share of the minutes, as many runs as fit
-    const share = (MINUTES * 60_000) / properties;
-    return { numRuns: 1e9, interruptAfterTimeLimit: share, markInterruptAsFailure: false, timeout };
-  }
-  return { numRuns: Math.max(1, Math.round(runs * RUNS_SCALE)), timeout };
-}
-
-function writeRegression(name: string, details: fc.RunDetails<unknown>) {
-  fs.mkdirSync(REGRESSIONS, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = path.join(REGRESSIONS, `${name.replace(/[^A-Za-z0-9_-]+/g, '_')}-${stamp}.json`);
-  const [input] = details.counterexample as [unknown];
-  const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  const record = { property: name, seed: details.seed, path: details.counterexamplePath, error, input };
-  fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
-  console.error(`counterexample of "${name}" written to ${path.relative(ROOT, file)}`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // a request, as JSON (a counterexample is written and replayed as it is)
@@ -1225,13 +1199,13 @@ test('routes: every operation of /openapi.json answers generated and mutated req
   const statuses = new Map<string, Map<string, number>>();
   // a campaign keeps the request in flight as a regression case: a request that crashes the process
   // (no counterexample is written then) stays behind, and `npm test` replays it; removed at the end
-  const inFlight = path.join(REGRESSIONS, `crashed-the-process-${process.pid}.json`);
-  if (WRITE_REGRESSIONS) {
-    fs.mkdirSync(REGRESSIONS, { recursive: true });
+  const inFlight = path.join(REGRESSIONS.dir, `crashed-the-process-${process.pid}.json`);
+  if (FUZZ.writeRegressions) {
+    fs.mkdirSync(REGRESSIONS.dir, { recursive: true });
     t.after(() => fs.rmSync(inFlight, { force: true }));
   }
   const check = async (name: string, req: Req, timeoutMs = OVERRIDES[name]?.timeoutMs) => {
-    if (WRITE_REGRESSIONS) {
+    if (FUZZ.writeRegressions) {
       const error = 'the process died while this request was in flight (crashed, or was killed: see the run)';
       fs.writeFileSync(inFlight, `${JSON.stringify({ property: name, error, input: req }, null, 2)}\n`);
     }
@@ -1253,15 +1227,12 @@ test('routes: every operation of /openapi.json answers generated and mutated req
     const o = OVERRIDES[name] ?? {};
     await t.test(`fuzz: ${name}`, { skip: o.skip }, async () => {
       const timeoutMs = o.timeoutMs ?? REQUEST_TIMEOUT_MS;
-      const details = await fc.check(
-        fc.asyncProperty(requests(method, pathname, op, o), (req) => check(name, req, timeoutMs)),
-        params(o.runs ?? RUNS, fuzzed.length, timeoutMs),
-      );
-      if (!details.failed) return;
-      if (WRITE_REGRESSIONS && details.counterexample) writeRegression(name, details);
-      const error =
-        details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-      throw new Error(`${fc.defaultReportMessage(details) ?? `property ${name} failed`}\n${error}`);
+      await REGRESSIONS.check(name, requests(method, pathname, op, o), (req) => check(name, req, timeoutMs), {
+        runs: o.runs ?? RUNS,
+        properties: fuzzed.length,
+        // the property's own timeout is the request's, with room for the exchange around it
+        timeoutMs: timeoutMs + 2_000,
+      });
     });
   }
 
@@ -1279,11 +1250,9 @@ test('routes: every operation of /openapi.json answers generated and mutated req
     assert.equal((await w.request('/ready')).status, 200);
   });
 
-  // Timings do not belong in `npm test` (a loaded CI machine makes them flaky): in campaigns and with FUZZ_TIMING=1
-  const timing = MINUTES > 0 || process.env.FUZZ_TIMING === '1';
+  // Timings do not belong in `npm test` (a loaded CI machine makes them flaky): see harness.ts
   for (const [name, make, { n = 256 } = {}] of TIME_CASES) {
-    const skip = timing ? false : 'a timing check: npm run fuzz, or FUZZ_TIMING=1';
-    await t.test(`time is linear in the input: ${name}`, { skip }, async () => {
+    await t.test(`time is linear in the input: ${name}`, { skip: TIMING_SKIP }, async () => {
       const run = (req: Req) => async () => {
         const a = await exchange(w, req, drops);
         assert.ok(a.status < 500, `${a.status} ${a.text.slice(0, 200)}`);
@@ -1299,20 +1268,10 @@ test('routes: every operation of /openapi.json answers generated and mutated req
   }
 
   // regressions: counterexamples written by `npm run fuzz`, replayed as they are
-  if (fs.existsSync(REGRESSIONS)) {
-    for (const file of fs
-      .readdirSync(REGRESSIONS)
-      .filter((f) => f.endsWith('.json') && f !== path.basename(inFlight))
-      .sort()) {
-      const record = JSON.parse(fs.readFileSync(path.join(REGRESSIONS, file), 'utf8')) as {
-        property: string;
-        input: Req;
-        todo?: string;
-      };
-      await t.test(`regression ${file}`, { todo: record.todo }, async () => {
-        assert.ok(operations.has(record.property), `no operation "${record.property}" in /openapi.json`);
-        await check(record.property, record.input);
-      });
-    }
+  for (const [file, record] of REGRESSIONS.records<Req>((f) => f === path.basename(inFlight))) {
+    await t.test(`regression ${file}`, { todo: record.todo }, async () => {
+      assert.ok(operations.has(record.property), `no operation "${record.property}" in /openapi.json`);
+      await check(record.property, record.input);
+    });
   }
 });

@@ -5,7 +5,8 @@
  * subscribe frame, and text that is not JSON at all. Every gRPC call must end within 5 s with a
  * status that says what was wrong (never INTERNAL or UNKNOWN); every WebSocket frame must be answered
  * `subscribed` or an `error` that names the problem, on a connection that stays open. A short run is
- * part of `npm test`; FUZZ_RUNS scales it.
+ * part of `npm test`; `npm run fuzz` campaigns write counterexamples to test/fuzz/regressions/streams/,
+ * replayed below (harness.ts).
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -15,8 +16,13 @@ import * as protoLoader from '@grpc/proto-loader';
 import fc from 'fast-check';
 import { openLive } from '../buildings-ws-client.js';
 import { build } from '../helpers.js';
+import { type RegressionRecord, Regressions } from './harness.js';
 
-const RUNS = Math.max(1, Math.round(40 * Number(process.env.FUZZ_RUNS ?? 1)));
+const REGRESSIONS = new Regressions(path.join(import.meta.dirname, 'regressions', 'streams'));
+/** Runs per property in the short run (`npm test`). */
+const RUNS = 40;
+/** Properties in this file: three gRPC methods and the WebSocket (campaigns share their minutes). */
+const PROPERTIES = 4;
 const DEADLINE_MS = 5000;
 const protoRoot = path.join(import.meta.dirname, '..', '..', 'proto');
 const load = (file: string, service: string, name: string) =>
@@ -134,31 +140,48 @@ function checkEnd(what: string, request: object, end: { code: grpc.status; detai
     assert.ok(end.details.length > 0, `${what} ${grpc.status[end.code]} without details: ${shown}`);
 }
 
+const query = fc.record(
+  { series: seriesList, start: timestamp, end: timestamp, window: text, agg: text, tz: text, fill: text, unit: text },
+  { requiredKeys: [] },
+);
+const edgecom = fc.record({ start: timestamp, end: timestamp, window: text, aggregation: text }, { requiredKeys: [] });
+const subscribe = fc.record({ series: seriesList }, { requiredKeys: [] });
+/** Each gRPC method's property, by name (as a regression case names it). */
+const GRPC_METHODS = {
+  'gRPC Query': { def: QUERY, request: query },
+  'gRPC QueryTimeSeries': { def: EDGECOM, request: edgecom },
+  'gRPC Subscribe': { def: SUBSCRIBE, request: subscribe },
+} as const;
+const WEBSOCKET = 'WebSocket frame';
+
+/** Regression cases of `prefix`'s properties; one that names no property here fails the file. */
+function regressionsOf(prefix: string): [string, RegressionRecord<never>][] {
+  return REGRESSIONS.records<never>().filter(([, r]) => r.property.startsWith(prefix));
+}
+test('every regression case of this file names one of its properties', () => {
+  const known = new Set<string>([...Object.keys(GRPC_METHODS), WEBSOCKET]);
+  for (const [file, record] of REGRESSIONS.records())
+    assert.ok(known.has(record.property), `${file}: ${record.property}`);
+});
+
 test('gRPC: every method ends with a status that says what was wrong, whatever its request holds', {
   timeout: 120_000,
 }, async (t) => {
   const client = await grpcApp(t);
-  const query = fc.record(
-    { series: seriesList, start: timestamp, end: timestamp, window: text, agg: text, tz: text, fill: text, unit: text },
-    { requiredKeys: [] },
-  );
-  const edgecom = fc.record(
-    { start: timestamp, end: timestamp, window: text, aggregation: text },
-    { requiredKeys: [] },
-  );
-  const subscribe = fc.record({ series: seriesList }, { requiredKeys: [] });
-  for (const [what, def, arbitrary] of [
-    ['Query', QUERY, query],
-    ['QueryTimeSeries', EDGECOM, edgecom],
-    ['Subscribe', SUBSCRIBE, subscribe],
-  ] as const) {
-    await fc.assert(
-      fc.asyncProperty(arbitrary as fc.Arbitrary<object>, async (request) =>
-        checkEnd(what, request, await call(client, def, request)),
-      ),
-      { numRuns: RUNS },
+  const predicate = (name: keyof typeof GRPC_METHODS) => async (request: object) =>
+    checkEnd(name, request, await call(client, GRPC_METHODS[name].def, request));
+  for (const name of Object.keys(GRPC_METHODS) as (keyof typeof GRPC_METHODS)[])
+    await t.test(`fuzz: ${name}`, () =>
+      REGRESSIONS.check(name, GRPC_METHODS[name].request as fc.Arbitrary<object>, predicate(name), {
+        runs: RUNS,
+        properties: PROPERTIES,
+        timeoutMs: DEADLINE_MS + 2_000,
+      }),
     );
-  }
+  for (const [file, record] of regressionsOf('gRPC '))
+    await t.test(`regression ${file}`, { todo: record.todo }, () =>
+      predicate(record.property as keyof typeof GRPC_METHODS)(record.input),
+    );
   // and the server still answers afterwards
   checkEnd(
     'Query',
@@ -195,19 +218,25 @@ test('WebSocket: every client frame is answered subscribed or an error naming th
   const w = await build(t);
   const live = await openLive(`${w.url.replace(/^http/, 'ws')}/api/v1/ws`);
   t.after(() => live.ws.terminate());
-  await fc.assert(
-    fc.asyncProperty(frame, async (sent) => {
-      live.ws.send(sent);
-      const [reply] = (
-        await live.until((f) => f.type === 'subscribed' || f.type === 'error', sent.slice(0, 200), DEADLINE_MS)
-      ).slice(-1);
-      if (reply.type === 'error')
-        assert.ok(
-          typeof reply.error === 'string' && reply.error.length > 0,
-          `error without words for ${sent.slice(0, 200)}`,
-        );
-      assert.equal(live.ws.readyState, live.ws.OPEN, `closed after ${sent.slice(0, 200)}`);
+  const predicate = async (sent: string) => {
+    live.ws.send(sent);
+    const [reply] = (
+      await live.until((f) => f.type === 'subscribed' || f.type === 'error', sent.slice(0, 200), DEADLINE_MS)
+    ).slice(-1);
+    if (reply.type === 'error')
+      assert.ok(
+        typeof reply.error === 'string' && reply.error.length > 0,
+        `error without words for ${sent.slice(0, 200)}`,
+      );
+    assert.equal(live.ws.readyState, live.ws.OPEN, `closed after ${sent.slice(0, 200)}`);
+  };
+  await t.test(`fuzz: ${WEBSOCKET}`, () =>
+    REGRESSIONS.check(WEBSOCKET, frame, predicate, {
+      runs: RUNS * 3,
+      properties: PROPERTIES,
+      timeoutMs: DEADLINE_MS + 2_000,
     }),
-    { numRuns: RUNS * 3 },
   );
+  for (const [file, record] of regressionsOf(WEBSOCKET))
+    await t.test(`regression ${file}`, { todo: record.todo }, () => predicate(record.input));
 });

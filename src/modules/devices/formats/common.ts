@@ -1,4 +1,5 @@
 import type { SeriesKind } from '../../../core/readings.js';
+import { parseTimestamp, timestampProblem } from '../../../core/time/timestamps.js';
 import type { SensorType } from '../../buildings/index.js';
 import { type DeviceReading, MalformedPayload, type MessageContext, wildcardLevels } from '../format.js';
 
@@ -50,6 +51,16 @@ export function expectNumber(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value))
     throw new MalformedPayload(`${field} must be a number (got ${describe(value)})`);
   return value;
+}
+
+/**
+ * A device's clock reading, in Unix seconds (or `precision`), as epoch ms; a MalformedPayload naming
+ * the field when it is no number or no time a reading can have (beyond ±275,000 years).
+ */
+export function expectEpoch(value: unknown, field: string, precision: 's' | 'ms' = 's'): number {
+  const ms = parseTimestamp(expectNumber(value, field), precision);
+  if (Number.isNaN(ms)) throw new MalformedPayload(timestampProblem(value, precision, field));
+  return ms;
 }
 
 /** A field that may be absent: undefined when missing or null (unknown, never 0), else a finite number. */

@@ -1,5 +1,14 @@
 import { type DeviceReading, MalformedPayload, type PayloadFormat } from '../format.js';
-import { expectNumber, expectObject, parseJson, plainNumber, Q, type Quantity, reading } from './common.js';
+import {
+  expectEpoch,
+  expectNumber,
+  expectObject,
+  parseJson,
+  plainNumber,
+  Q,
+  type Quantity,
+  reading,
+} from './common.js';
 
 const TEMPERATURE: Quantity = { unit: '°C', kind: 'gauge', sensorType: 'temperature' };
 const HUMIDITY: Quantity = { unit: '%', kind: 'gauge', sensorType: 'humidity' };
@@ -48,7 +57,7 @@ export const emonhub: PayloadFormat = {
 
 function jsonReadings(node: string, payload: Buffer, receivedMs: number): DeviceReading[] {
   const { time, ...inputs } = expectObject(parseJson(payload, 'the node'), 'the node');
-  const ts = time === undefined ? receivedMs : Math.round(expectNumber(time, 'time (Unix seconds)') * 1000);
+  const ts = time === undefined ? receivedMs : expectEpoch(time, 'time (Unix seconds)');
   const readings: DeviceReading[] = [];
   for (const [input, value] of Object.entries(inputs)) {
     if (value === null) continue; // emonhub nulls a value it could not encode

@@ -8,6 +8,7 @@ import {
 import {
   deviceOf,
   describe,
+  expectEpoch,
   expectNumber,
   expectObject,
   isObject,
@@ -122,7 +123,7 @@ function rpcFrame(payload: Buffer, ctx: MessageContext): Parsed {
     throw new MalformedPayload(`events/rpc frame has no method (got ${describe(frame.method)})`);
   if (frame.method !== 'NotifyStatus' && frame.method !== 'NotifyFullStatus') return { readings: [] }; // NotifyEvent…
   const { ts, ...components } = expectObject(frame.params, `${frame.method} params`);
-  const tsMs = ts === undefined ? ctx.receivedMs : Math.round(expectNumber(ts, 'params.ts') * 1000);
+  const tsMs = ts === undefined ? ctx.receivedMs : expectEpoch(ts, 'params.ts');
   const device = deviceOf(ctx, 2);
   const key = stateKey(device);
   const known = frame.method === 'NotifyFullStatus' ? {} : ((ctx.state.get(key) as Status | undefined) ?? {});

@@ -6,7 +6,17 @@ import {
   type Parsed,
   type PayloadFormat,
 } from '../format.js';
-import { deviceOf, describe, expectNumber, expectObject, parseJson, Q, type Quantity, reading } from './common.js';
+import {
+  deviceOf,
+  describe,
+  expectEpoch,
+  expectNumber,
+  expectObject,
+  parseJson,
+  Q,
+  type Quantity,
+  reading,
+} from './common.js';
 
 /**
  * Tasmota (https://tasmota.github.io/docs/): `<FullTopic>SENSOR` telemetry with its `ENERGY` object,
@@ -105,7 +115,7 @@ export function energyReadings(
 export function messageTime(message: Record<string, unknown>, zone: string, receivedMs: number): number {
   if (message.Epoch !== undefined) {
     const epoch = expectNumber(message.Epoch, 'Epoch');
-    return Math.round(epoch > 1e11 ? epoch : epoch * 1000); // `Time 4` gives milliseconds
+    return expectEpoch(epoch, 'Epoch', epoch > 1e11 ? 'ms' : 's'); // `Time 4` gives milliseconds
   }
   if (message.Time === undefined) return receivedMs;
   if (typeof message.Time !== 'string')
