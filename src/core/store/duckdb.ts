@@ -24,9 +24,6 @@ const WAL_CHECK_MS = 2000;
 const CHUNK_ROWS = 2048;
 const READ_POOL_SIZE = 4;
 const TWO_POW_32 = 4294967296;
-// Below DuckDB's appender auto-flush threshold (100 chunks), so an autocommitted append is one
-// transaction: all of it or nothing.
-const AUTOCOMMIT_APPEND_MAX_ROWS = 100 * CHUNK_ROWS;
 
 /**
  * DuckDB's own default `memory_limit` is 80 % of the machine's RAM, which leaves nothing for Node, the
@@ -36,13 +33,6 @@ const AUTOCOMMIT_APPEND_MAX_ROWS = 100 * CHUNK_ROWS;
  */
 function defaultMemoryLimit(): string {
   return `${Math.max(256, Math.floor(os.totalmem() / 4 / 2 ** 20))}MiB`;
-}
-
-/** A bulk append held back until the transaction's next statement or its end. */
-interface PendingAppend {
-  table: string;
-  columns: readonly BulkColumn[];
-  length: number;
 }
 
 /** The embedded store: one DuckDB file in the data directory. */
@@ -100,13 +90,12 @@ export async function createDuckDbStore(
     else idleReaders.push(c);
   }
 
-  // A transaction begins lazily, and a bulk append waits for whatever comes next. If nothing does,
-  // the append is the transaction's only write: once `fn` has resolved, the appender's flush
-  // commits it on its own, saving the BEGIN and COMMIT round trips on the ingest hot path. If `fn`
-  // rejects, the waiting append is dropped unwritten. Any later statement first BEGINs and writes
-  // the waiting append inside the transaction, so it commits or rolls back with the rest.
+  // A transaction begins lazily, at its first statement. An append is always inside one, never
+  // autocommitted by the appender: an appender's flush runs on the calling (main) thread, and an
+  // autocommitting flush would wait there for the log's fsync (2–3 ms a commit, an event loop
+  // stalled for each), where COMMIT waits on DuckDB's thread and the main thread serves other
+  // requests meanwhile.
   let begun = false;
-  let pendingAppend: PendingAppend | undefined;
   // the last write failed for want of disk space (cleared by the next that succeeds)
   let diskFull = false;
   async function begin() {
@@ -114,12 +103,10 @@ export async function createDuckDbStore(
       await writer.run('BEGIN TRANSACTION');
       begun = true;
     }
-    const pending = pendingAppend;
-    pendingAppend = undefined;
-    if (pending) await appendNow(pending);
   }
 
-  async function appendNow({ table, columns, length }: PendingAppend) {
+  /** Appends inside the open transaction: the flush only moves the rows into it (no log write, no fsync). */
+  async function append(table: string, columns: readonly BulkColumn[], length: number) {
     // appenders stay open between transactions: making one is a round trip to DuckDB's thread
     let appender = appenders.get(table);
     if (!appender) appenders.set(table, (appender = await writer.createAppender(table)));
@@ -148,13 +135,8 @@ export async function createDuckDbStore(
       return readRows<T>(writer, sql, params);
     },
     async bulkAppend(table, columns, length) {
-      // a larger append would be flushed in parts by DuckDB, so it is never committed on its own
-      if (!begun && !pendingAppend && length <= AUTOCOMMIT_APPEND_MAX_ROWS) {
-        pendingAppend = { table, columns, length };
-        return;
-      }
       await begin();
-      await appendNow({ table, columns, length });
+      await append(table, columns, length);
     },
   };
 
@@ -263,12 +245,9 @@ export async function createDuckDbStore(
       return serialised(async () => {
         if (closed) throw new Error('store is closed');
         begun = false;
-        pendingAppend = undefined;
         try {
           const result = await fn(tx);
           if (begun) await writer.run('COMMIT');
-          // the transaction's only write: the appender commits it, all or nothing (see AUTOCOMMIT_APPEND_MAX_ROWS)
-          else if (pendingAppend) await appendNow(pendingAppend);
           diskFull = false;
           return result;
         } catch (err) {
@@ -278,7 +257,6 @@ export async function createDuckDbStore(
           throw seen;
         } finally {
           begun = false;
-          pendingAppend = undefined;
         }
       });
     },

@@ -2,6 +2,7 @@ import { isKnownUnit, KNOWN_UNITS } from '../../core/energy/units.js';
 import { SERIES_KEY_PATTERN, SERIES_KINDS, type SeriesMeta } from '../../core/readings.js';
 import { DAY_MS, parseTimestamp, type Precision, timestampProblem } from '../../core/time/timestamps.js';
 import { JsonValues, type JsonValue } from './json-values.js';
+import { newFastLine, readFastLine } from './ndjson-fast-line.js';
 import { LineStream, type LineStreamOptions } from './line-stream.js';
 
 /** What a line says of its series (`unit`, `kind`; null is as absent), or why it is refused. */
@@ -43,6 +44,8 @@ export class NdjsonReadings extends LineStream {
   private readonly minTime: number;
   /** Now + maxFutureMs, taken once per body: a clock read per line would cost more than the check. */
   private readonly maxTime: number;
+  /** The last line read by the fast path (ndjson-fast-line.ts). */
+  private readonly fast = newFastLine();
 
   constructor(private readonly options: NdjsonReadingsOptions) {
     super(options);
@@ -83,9 +86,21 @@ export class NdjsonReadings extends LineStream {
 
   protected handleLine(text: string, start: number, end: number) {
     this.lineNo++;
-    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    if (end > start && text.charCodeAt(end - 1) === 13) end--;
     // too long first, blank or not: a line cut across chunks is judged the same (line-stream.ts)
-    if (this.isTooLong(line)) return this.rejectTooLong();
+    if (this.isTooLong(text, start, end)) return this.rejectTooLong();
+    const fast = this.fast;
+    readFastLine(text, start, end, fast);
+    if (fast.ok) {
+      // the key's characters and length were checked on the way: it is a valid series key
+      const series = text.slice(fast.keyStart, fast.keyEnd);
+      const ts = parseTimestamp(fast.rawTs, this.options.precision);
+      if (!(ts >= this.minTime && ts <= this.maxTime))
+        return this.reject(this.timeProblem(fast.timestampField ? 'timestamp' : 'ts', fast.rawTs, ts));
+      this.builder.push(this.builder.keyId(series) ?? this.builder.addKey(series), ts, fast.value);
+      return;
+    }
+    const line = text.slice(start, end);
     if (line.length === 0 || line.trim() === '') return;
     let parsed: unknown;
     try {
@@ -112,7 +127,8 @@ export class NdjsonReadings extends LineStream {
     if (rawTs === undefined || rawTs === null) return this.reject('ts (or timestamp) is missing');
     const ts = parseTimestamp(rawTs, this.options.precision);
     // NaN fails both comparisons too
-    if (!(ts >= this.minTime && ts <= this.maxTime)) return this.reject(this.timeProblem(o, rawTs, ts));
+    if (!(ts >= this.minTime && ts <= this.maxTime))
+      return this.reject(this.timeProblem(o.ts === undefined || o.ts === null ? 'timestamp' : 'ts', rawTs, ts));
     // most lines name neither: two property reads, nothing more
     const { unit, kind } = o;
     const meta = unit === undefined && kind === undefined ? undefined : seriesMeta(unit, kind);
@@ -123,8 +139,7 @@ export class NdjsonReadings extends LineStream {
   }
 
   /** Why a reading's time is refused: not a time, or outside `ingest.minTime` … now + `ingest.maxFutureMs`. */
-  private timeProblem(o: Record<string, unknown>, raw: unknown, ts: number): string {
-    const field = o.ts === undefined || o.ts === null ? 'timestamp' : 'ts';
+  private timeProblem(field: 'ts' | 'timestamp', raw: unknown, ts: number): string {
     if (Number.isNaN(ts)) return timestampProblem(raw, this.options.precision, field);
     const when = new Date(ts).toISOString();
     if (ts < this.minTime) return `${field} ${when} is before ${new Date(this.minTime).toISOString()} (ingest.minTime)`;
