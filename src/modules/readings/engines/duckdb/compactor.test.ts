@@ -163,3 +163,37 @@ test('compacted readings give up their seq, and rows written after a restart are
   const raw = await engine.storage.raw({ seriesIds: [1], startMs: DAY + 6 * H, endMs: DAY + 6 * H + 1, limit: 10 });
   assert.deepEqual(Array.from(raw.value.subarray(0, raw.length)), [1000]);
 });
+
+test('a month that is over ends in (series, ts) order across its days, every reading kept, in slices or whole, and again after a late write', async (t) => {
+  // three days, time-major as collectors send them: each day sorted alone still jumps back to
+  // midnight at every series boundary
+  const series = ['a', 'b', 'c'];
+  const readings: Reading[] = [];
+  for (let m = 0; m < 3 * 24 * 4; m++)
+    for (const [s, key] of series.entries()) readings.push({ series: key, ts: DAY + m * 15 * M, value: s * 1000 + m });
+  const physical = (engine: Awaited<ReturnType<typeof openTestEngine>>) =>
+    engine.store.query<{ series_id: number; ts: number; value: number }>(
+      `SELECT series_id, ts, value FROM readings ORDER BY rowid`,
+    );
+  const sorted = (rows: { series_id: number; ts: number; value: number }[]) =>
+    [...rows].sort((x, y) => x.series_id - y.series_id || x.ts - y.ts);
+
+  for (const sliceRows of [5_000_000, 100]) {
+    const engine = await openTestEngine(t, { sliceRows });
+    await engine.storage.write([batchOf(readings)], readings.length);
+    await engine.storage.compactNow();
+    const rows = await physical(engine);
+    assert.equal(rows.length, readings.length, `sliceRows ${sliceRows}`);
+    assert.deepEqual(rows, sorted(rows), `sliceRows ${sliceRows}: the table in (series, ts) order`);
+
+    // a late correction re-sorts its day, which puts the day at the end; the month is clustered anew
+    await engine.storage.write([batchOf([{ series: 'b', ts: DAY + 24 * H, value: -1 }])], 1);
+    await engine.storage.compactNow();
+    const after = await physical(engine);
+    assert.equal(after.length, readings.length);
+    assert.deepEqual(after, sorted(after), `sliceRows ${sliceRows}: in order again after a late write`);
+    assert.equal(after.find((r) => r.series_id === 2 && r.ts === DAY + 24 * H)?.value, -1);
+    const counts = Object.fromEntries((await engine.storage.series()).map((s) => [s.key, s.count]));
+    assert.deepEqual(counts, { a: 288, b: 288, c: 288 });
+  }
+});

@@ -111,8 +111,16 @@ export function planSlices(
   day: number,
   sliceRows: number,
 ): CompactionSlice[] {
-  const lo = day * DAY_MS;
-  const hi = lo + DAY_MS;
+  return planSlicesIn(rowsPerSeries, day * DAY_MS, (day + 1) * DAY_MS, sliceRows);
+}
+
+/** `planSlices` over any span of time [lo, hi) (a month, to cluster it). */
+export function planSlicesIn(
+  rowsPerSeries: readonly { seriesId: number; rows: number }[],
+  lo: number,
+  hi: number,
+  sliceRows: number,
+): CompactionSlice[] {
   const slices: CompactionSlice[] = [];
   let open: { first: number; last: number; rows: number } | undefined;
   const close = () => {
@@ -122,7 +130,7 @@ export function planSlices(
   for (const { seriesId, rows } of rowsPerSeries) {
     if (rows > sliceRows) {
       close();
-      const step = Math.ceil(DAY_MS / Math.ceil(rows / sliceRows));
+      const step = Math.ceil((hi - lo) / Math.ceil(rows / sliceRows));
       for (let from = lo; from < hi; from += step)
         slices.push({ firstSeries: seriesId, lastSeries: seriesId, fromTs: from, toTs: Math.min(hi, from + step) });
       continue;
@@ -138,11 +146,15 @@ export function planSlices(
 
 /** Rows per series stored for a day, in series order: what `planSlices` divides. */
 export function rowsPerSeries(store: Store, day: number) {
-  const lo = day * DAY_MS;
+  return rowsPerSeriesIn(store, day * DAY_MS, (day + 1) * DAY_MS);
+}
+
+/** Rows per series stored in [lo, hi), in series order: what `planSlicesIn` divides. */
+export function rowsPerSeriesIn(store: Store, lo: number, hi: number) {
   return store.query<{ seriesId: number; rows: number }>(
     `SELECT series_id AS "seriesId", count(*) AS "rows" FROM readings
      WHERE ts >= $1 AND ts < $2 GROUP BY series_id ORDER BY series_id`,
-    [lo, lo + DAY_MS],
+    [lo, hi],
   );
 }
 

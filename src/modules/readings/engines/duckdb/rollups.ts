@@ -173,7 +173,7 @@ export function monthOf(day: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / DAY_MS;
 }
 
-function monthAfter(month: number): number {
+export function monthAfter(month: number): number {
   const d = new Date(month * DAY_MS);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / DAY_MS;
 }
