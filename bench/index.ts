@@ -1,7 +1,10 @@
 /**
  * Runs the benchmarks in order: `npm run bench`, or `npm run bench -- --only ingest-query`
  * (`ingest-query`, `clustering`, `dump`, `large-body`, `sensorlog-parse`, `abuse-reads`, `compaction`,
- * `subscribe`, `overload`, `energy`, `buildings`, `dashboard`, `devices`, `files`, `influx`, `scale`).
+ * `subscribe`, `overload`, `energy`, `buildings`, `dashboard`, `devices`, `files`, `influx`, `scale`,
+ * `persistors`).
+ * `persistors` always runs on the server stack (PostgreSQL + NATS, at the URLs below): one, then two
+ * `persist` processes drain readings waiting in JetStream (`BENCH_PERSISTORS_ROWS`, default 1,000,000).
  * `scale` generates its datasets straight into the store and keeps them in the temp directory (see bench/scale.ts).
  * `influx` (also `npm run bench:influx`) installs InfluxDB 1.6 from Debian's package when absent (root).
  * `--store duckdb|postgres` and `--bus in-process|nats` pick a stack to compare with the embedded
@@ -40,6 +43,7 @@ const benchmarks: Record<string, (options: BenchmarkOptions) => Promise<void>> =
   files: async (options) => (await import('./files.js')).run(options),
   influx: async (options) => (await import('./influx.js')).run(options),
   scale: async (options) => (await import('./scale.js')).run(options),
+  persistors: async () => (await import('./persistors.js')).run(),
 };
 
 const { values } = parseArgs({

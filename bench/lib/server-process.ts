@@ -26,14 +26,17 @@ export interface ServerProcess {
  * Starts `bench/lib/server.ts` as a child process on `dataDir`, with `env` as its environment
  * (default: this process's), which is how `DATABASE_URL`, `BUS_URL` and `WATTLINE_*` reach it.
  * With `cpuProfDir` the child runs under `--cpu-prof` and writes its profile there when it exits.
+ * `roles` (default: all) are the roles it plays, as `wattline serve --roles` takes them.
  */
 export async function startServerProcess(options: {
   dataDir: string;
   cpuProfDir?: string;
   env?: NodeJS.ProcessEnv;
+  roles?: readonly string[];
 }): Promise<ServerProcess> {
   const profiling = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', serverScript, options.dataDir], {
+  const roles = options.roles ? [options.roles.join(',')] : [];
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', serverScript, options.dataDir, ...roles], {
     cwd: repoRoot,
     env: options.env ?? process.env,
     stdio: ['pipe', 'pipe', 'inherit'],
