@@ -2,10 +2,11 @@
  * Scale benchmark (issue 19, point 3): a query's cost should follow the buckets it returns, not the
  * raw points under them. `BENCH_SCALE_SERIES` (default 1000) W gauges with one reading a minute over
  * `BENCH_SCALE_DAYS` (default 365) UTC days ending at today's UTC midnight, generated with SQL straight
- * into the embedded store (not over HTTP): one transaction a day that inserts the day's rows sorted by
- * (series, ts), rolls the day up (`rollUpDay`) and marks it sorted, as the compactor would have; then
- * the series catalog with complete stats. The data directory is kept in the temp directory, named by
- * the two numbers (`wattline-bench-scale-<series>x<days>d`), and reused as it is by the next run
+ * into the embedded store (not over HTTP) in the layout the compactor leaves: each month that is over
+ * in (series, ts) order (series slices of a few million rows a transaction) with its days rolled up
+ * (`rollUpDay`), marked sorted and its rollups clustered (`clusterMonth`); the current month a day at
+ * a time, sorted; then the series catalog with complete stats. The data directory is kept in the temp directory, named by
+ * the two numbers and the layout (`wattline-bench-scale-<series>x<days>d-clustered`), and reused as it is by the next run
  * (delete it and its `.json` to start afresh).
  *
  * A server process on it (query answer cache off) then answers over HTTP, 20 timed repetitions
@@ -29,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../src/core/store/index.js';
 import { DuckDbReadings } from '../src/modules/readings/engines/duckdb/duckdb-readings.js';
-import { rollUpDay } from '../src/modules/readings/engines/duckdb/rollups.js';
+import { clusterMonth, monthAfter, monthOf, rollUpDay } from '../src/modules/readings/engines/duckdb/rollups.js';
 import type { AggregatePlan } from '../src/modules/readings/plan.js';
 import { withServerProcess } from './lib/bench-server.js';
 import type { HttpClient } from './lib/http-client.js';
@@ -169,7 +170,7 @@ export async function run(options: { stack?: Stack } = {}): Promise<void> {
 
 /** The dataset of `series` × `days`: generated once, then kept (with its description beside it). */
 async function generated(series: number, days: number): Promise<Dataset> {
-  const dataDir = path.join(os.tmpdir(), `wattline-bench-scale-${series}x${days}d`);
+  const dataDir = path.join(os.tmpdir(), `wattline-bench-scale-${series}x${days}d-clustered`);
   const metaFile = `${dataDir}.json`;
   if (fs.existsSync(metaFile) && fs.existsSync(dataDir)) {
     const kept = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Dataset;
@@ -188,26 +189,41 @@ async function generated(series: number, days: number): Promise<Dataset> {
   const started = performance.now();
   const store = await openStore({ dataDir, poolSize: 4 });
   try {
-    for (let i = 0; i < days; i++) {
-      const day = fromMs / DAY_MS + i;
-      const lo = day * DAY_MS;
-      const firstSeq = i * series * PER_DAY;
-      await store.transaction(async (tx) => {
-        await tx.run(
-          `INSERT INTO readings
-           SELECT series_id, ts, ${VALUE_SQL} AS value, seq FROM (
-             SELECT CAST(s.i AS INTEGER) AS series_id, ${lo} + m.i * ${MINUTE_MS} AS ts,
-                    ${firstSeq} + (s.i - 1) * ${PER_DAY} + m.i + 1 AS seq
-             FROM range(1, ${series + 1}) s(i), range(0, ${PER_DAY}) m(i)
-           ) ORDER BY series_id, ts`,
-        );
-        await rollUpDay(tx, day);
-        await tx.run(`INSERT INTO reading_partitions (day, state) VALUES ($1, 'sorted')`, [day]);
-      });
-      if (i === 0 || (i + 1) % 30 === 0 || i === days - 1) {
-        const s = (performance.now() - started) / 1000;
-        console.log(`  day ${i + 1}/${days}: ${s.toFixed(0)} s, ~${((s / (i + 1)) * days).toFixed(0)} s for all`);
+    // the layout the compactor leaves: months that are over in (series, ts) order with their rollups
+    // clustered; the current month sorted a day at a time. Compacted rows keep no seq (0).
+    const firstDay = fromMs / DAY_MS;
+    const endDay = toMs / DAY_MS;
+    const currentMonth = monthOf(Math.floor(Date.now() / DAY_MS));
+    const rowsOf = (seriesFrom: number, seriesTo: number, lo: number, minutes: number) =>
+      `INSERT INTO readings
+       SELECT series_id, ts, ${VALUE_SQL} AS value, 0 AS seq FROM (
+         SELECT CAST(s.i AS INTEGER) AS series_id, ${lo} + m.i * ${MINUTE_MS} AS ts
+         FROM range(${seriesFrom}, ${seriesTo}) s(i), range(0, ${minutes}) m(i)
+       ) ORDER BY series_id, ts`;
+    for (let day = firstDay; day < endDay; ) {
+      const month = monthOf(day);
+      const spanEnd = Math.min(monthAfter(month), endDay);
+      const spanDays = spanEnd - day;
+      if (month !== currentMonth) {
+        // a few million rows a transaction: series slices of the whole span
+        const perSlice = Math.max(1, Math.floor(5_000_000 / (spanDays * PER_DAY)));
+        for (let from = 1; from <= series; from += perSlice) {
+          const to = Math.min(series + 1, from + perSlice);
+          await store.transaction((tx) => tx.run(rowsOf(from, to, day * DAY_MS, spanDays * PER_DAY)));
+        }
       }
+      for (let d = day; d < spanEnd; d++) {
+        await store.transaction(async (tx) => {
+          if (month === currentMonth) await tx.run(rowsOf(1, series + 1, d * DAY_MS, PER_DAY));
+          await rollUpDay(tx, d);
+          await tx.run(`INSERT INTO reading_partitions (day, state) VALUES ($1, 'sorted')`, [d]);
+        });
+      }
+      if (month !== currentMonth) await store.transaction((tx) => clusterMonth(tx, month));
+      const i = spanEnd - firstDay;
+      const s = (performance.now() - started) / 1000;
+      console.log(`  day ${i}/${days}: ${s.toFixed(0)} s, ~${((s / i) * days).toFixed(0)} s for all`);
+      day = spanEnd;
     }
     const lastDayLo = toMs - DAY_MS;
     await store.transaction(async (tx) => {
