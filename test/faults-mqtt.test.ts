@@ -33,7 +33,9 @@ test('Mosquitto restarted under steady publishing: the subscriber resumes its se
   const device = (async () => {
     while (publishing) {
       const client = await mqtt
-        .connectAsync(broker.url, { clientId: 'faults-device', reconnectPeriod: 0 })
+        // a connect that lands while the broker is still starting may get no CONNACK: give up after
+        // 2 s and try again (mqtt.js waits 30 s by default, past this test's patience on a busy machine)
+        .connectAsync(broker.url, { clientId: 'faults-device', reconnectPeriod: 0, connectTimeout: 2_000 })
         .catch(() => undefined);
       if (!client) {
         await new Promise((r) => setTimeout(r, 100)); // the broker is away: try again shortly
@@ -43,9 +45,21 @@ test('Mosquitto restarted under steady publishing: the subscriber resumes its se
       try {
         while (publishing && client.connected) {
           const i = sent++;
-          await client.publishAsync('faults/meter', JSON.stringify({ series: SERIES, ts: T0 + i * 1000, value: i }), {
-            qos: 1,
-          });
+          const puback = client.publishAsync(
+            'faults/meter',
+            JSON.stringify({ series: SERIES, ts: T0 + i * 1000, value: i }),
+            { qos: 1 },
+          );
+          // a publish in flight when the broker dies may never settle (no PUBACK, no error, with
+          // reconnectPeriod 0): after 2 s it counts as not acknowledged and the device reconnects
+          const settled = await Promise.race([
+            puback.then(
+              () => true,
+              () => false,
+            ),
+            new Promise<false>((r) => setTimeout(() => r(false), 2_000)),
+          ]);
+          if (!settled) break;
           acked++;
           ackedIndexes.push(i);
           await new Promise((r) => setTimeout(r, 5));
