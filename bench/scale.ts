@@ -219,7 +219,11 @@ async function generated(series: number, days: number): Promise<Dataset> {
           await tx.run(`INSERT INTO reading_partitions (day, state) VALUES ($1, 'sorted')`, [d]);
         });
       }
-      if (month !== currentMonth) await store.transaction((tx) => clusterMonth(tx, month));
+      if (month !== currentMonth)
+        await store.transaction(async (tx) => {
+          await clusterMonth(tx, month);
+          await tx.run(`INSERT INTO readings_clustered_months (month) VALUES ($1)`, [month]);
+        });
       const i = spanEnd - firstDay;
       const s = (performance.now() - started) / 1000;
       console.log(`  day ${i}/${days}: ${s.toFixed(0)} s, ~${((s / i) * days).toFixed(0)} s for all`);

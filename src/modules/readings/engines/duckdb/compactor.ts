@@ -5,6 +5,7 @@ import type { PartitionTracker } from './partitions.js';
 import {
   clusterMonth,
   loadClusteredMonths,
+  loadReadingsClusteredMonths,
   monthAfter,
   monthOf,
   monthsToCluster,
@@ -40,6 +41,8 @@ export function startCompactor(options: CompactorOptions) {
   let stopped = false;
   let running: Promise<void> | undefined;
   let clustered: Set<number> | undefined;
+  /** Months whose readings were put in (series, ts) order once (migration 008): never again. */
+  let readingsClustered: Set<number> | undefined;
 
   /**
    * Rewrites readings a slice at a time (`planSlices`: at most `sliceRows` rows each), each slice in
@@ -113,9 +116,17 @@ export function startCompactor(options: CompactorOptions) {
     const lo = month * DAY_MS;
     const hi = monthAfter(month) * DAY_MS;
     if (!(await rewriteSlices(planSlicesIn(await rowsPerSeriesIn(store, lo, hi), lo, hi, options.sliceRows)))) return;
+    await markReadingsClustered(month);
     let allSorted = true;
     for (const [i, day] of days.entries()) allSorted = (await finishDay(day, versions[i], started)) && allSorted;
     if (allSorted && !stopped) await clusterRollups(month, started);
+  }
+
+  async function markReadingsClustered(month: number) {
+    await store.transaction((tx) =>
+      tx.run(`INSERT INTO readings_clustered_months (month) VALUES ($1) ON CONFLICT DO NOTHING`, [month]),
+    );
+    readingsClustered?.add(month);
   }
 
   async function clusterRollups(month: number, started: number) {
@@ -141,7 +152,8 @@ export function startCompactor(options: CompactorOptions) {
     const days: number[] = [];
     for (const day of due) {
       const month = monthOf(day);
-      if (complete.get(month)) months.set(month, [...(months.get(month) ?? []), day]);
+      // once: a late day of a month already in order is re-sorted alone
+      if (complete.get(month) && !readingsClustered?.has(month)) months.set(month, [...(months.get(month) ?? []), day]);
       else days.push(day);
     }
     return { months, days };
@@ -149,6 +161,7 @@ export function startCompactor(options: CompactorOptions) {
 
   async function runOnce(quietMs: number, includeOpenDay = false) {
     clustered ??= await loadClusteredMonths(store);
+    readingsClustered ??= await loadReadingsClusteredMonths(store);
     const nowMs = Date.now();
     const { months, days } = plan(
       partitions.dueForCompaction(nowMs, quietMs, options.dirtyWaitMs, includeOpenDay),
@@ -166,15 +179,19 @@ export function startCompactor(options: CompactorOptions) {
       // rewrite reuses them instead of growing the file by a day's worth of blocks
       await store.checkpoint();
     }
-    // months that are over, every day sorted a day at a time: their readings moved into (series,
-    // ts) order and their rollups into (series, hour) order, once (again after a late write
-    // re-sorts one of their days)
+    // months that are over, every day sorted a day at a time: their rollups into (series, hour)
+    // order (again after a late write re-sorts one of their days), and their readings into (series,
+    // ts) order the first time only
     for (const month of monthsToCluster(partitions.entries(), clustered, Date.now())) {
       if (stopped) return;
       const started = performance.now();
-      const lo = month * DAY_MS;
-      const hi = monthAfter(month) * DAY_MS;
-      if (!(await rewriteSlices(planSlicesIn(await rowsPerSeriesIn(store, lo, hi), lo, hi, options.sliceRows)))) return;
+      if (!readingsClustered.has(month)) {
+        const lo = month * DAY_MS;
+        const hi = monthAfter(month) * DAY_MS;
+        if (!(await rewriteSlices(planSlicesIn(await rowsPerSeriesIn(store, lo, hi), lo, hi, options.sliceRows))))
+          return;
+        await markReadingsClustered(month);
+      }
       await clusterRollups(month, started);
       // the month's old row groups are free space only after a checkpoint
       await store.checkpoint();

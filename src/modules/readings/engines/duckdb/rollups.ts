@@ -184,6 +184,12 @@ export async function loadClusteredMonths(store: Store): Promise<Set<number>> {
   return new Set(rows.map((r) => Number(r.month)));
 }
 
+/** The months whose readings were put in (series, ts) order (compactor.ts). */
+export async function loadReadingsClusteredMonths(store: Store): Promise<Set<number>> {
+  const rows = await store.query<{ month: number }>(`SELECT month FROM readings_clustered_months`);
+  return new Set(rows.map((r) => Number(r.month)));
+}
+
 /**
  * Rewrites a month's rollups in (series, hour) order. They are written a day at a time, each day
  * holding every series, so a row group of them spans every series and one series' query reads
