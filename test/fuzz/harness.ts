@@ -28,6 +28,33 @@ export const FUZZ = {
 /** Why a timing check is skipped in `npm test`. */
 export const TIMING_SKIP = FUZZ.timing ? false : 'a timing check: npm run fuzz, or FUZZ_TIMING=1';
 
+/** The best of three timings of `run` (ms), after a warm-up. */
+async function fastest(run: () => unknown): Promise<number> {
+  await run();
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await run();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/** 4× the input may take this many times as long before the time counts as superlinear. */
+const SUPERLINEAR_RATIO = 12;
+
+/**
+ * Fails when `run(large)` (4× the input) takes superlinearly longer than `run(small)`: a check for
+ * superlinearity, not a budget. Sub-millisecond timings are noise: compared from 1 ms up.
+ */
+export async function assertLinearTime(run: (input: 'small' | 'large') => unknown): Promise<void> {
+  const t1 = await fastest(() => run('small'));
+  const t4 = await fastest(() => run('large'));
+  const ratio = t4 / Math.max(t1, 1);
+  if (!(ratio < SUPERLINEAR_RATIO))
+    throw new Error(`4× the input took ${ratio.toFixed(1)}× the time (${t1.toFixed(1)} → ${t4.toFixed(1)} ms)`);
+}
+
 export interface Budget {
   /** Runs in the short run (before FUZZ_RUNS scales them). */
   runs: number;

@@ -18,7 +18,7 @@ import { LineProtocolReadings } from '../../src/modules/ingest/line-protocol.js'
 import { NdjsonReadings } from '../../src/modules/ingest/ndjson.js';
 import { parseSensorLog } from '../../src/modules/sensorlog/parser.js';
 import { sglFile } from '../files-fixtures.js';
-import { Regressions, TIMING_SKIP } from './harness.js';
+import { assertLinearTime, Regressions, TIMING_SKIP } from './harness.js';
 import { mutate, textArbitraries } from './mutations.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -457,21 +457,8 @@ test('regression: sensor log: a number beyond float64 is refused or kept as text
 });
 
 // ---------------------------------------------------------------------------------------------
-// time: linear in the input (a check for superlinearity, not a budget)
+// time: linear in the input (harness.ts assertLinearTime)
 
-/** The best of three timings of `run` (ms), after a warm-up. */
-async function fastest(run: () => unknown): Promise<number> {
-  await run();
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await run();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
-
-const SUPERLINEAR_RATIO = 12;
 /** Each case: a body made of `n` pathological pieces, and how to parse it. */
 type TimeCase = [string, (n: number) => string, (text: string) => unknown, { n?: number; todo?: string }?];
 const TIME_CASES: TimeCase[] = [
@@ -537,16 +524,8 @@ function tryIt(run: () => unknown) {
 // Timings do not belong in `npm test` (a loaded CI machine makes them flaky): see harness.ts.
 for (const [name, make, parse, { n = 16_384, todo } = {}] of TIME_CASES) {
   test(`time is linear in the input: ${name}`, { todo, skip: TIMING_SKIP }, async () => {
-    const small = make(n);
-    const large = make(4 * n);
-    const t1 = await fastest(() => parse(small));
-    const t4 = await fastest(() => parse(large));
-    // sub-millisecond timings are noise: compare from 1 ms up
-    const ratio = t4 / Math.max(t1, 1);
-    assert.ok(
-      ratio < SUPERLINEAR_RATIO,
-      `4× the input took ${ratio.toFixed(1)}× the time (${t1.toFixed(1)} → ${t4.toFixed(1)} ms)`,
-    );
+    const inputs = { small: make(n), large: make(4 * n) };
+    await assertLinearTime((size) => parse(inputs[size]));
   });
 }
 

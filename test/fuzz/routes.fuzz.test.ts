@@ -25,7 +25,7 @@ import { type TestContext, test } from 'node:test';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { build, sendJson, type TestApp, tempDir } from '../helpers.js';
-import { FUZZ, Regressions, TIMING_SKIP } from './harness.js';
+import { assertLinearTime, FUZZ, Regressions, TIMING_SKIP } from './harness.js';
 import { type Mutation, mutate, textArbitraries } from './mutations.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -1092,20 +1092,8 @@ async function start(t: TestContext) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// time: linear in the input (a check for superlinearity, not a budget), as in parsers.fuzz.test.ts
+// time: linear in the input (harness.ts assertLinearTime)
 
-async function fastest(run: () => Promise<unknown>): Promise<number> {
-  await run();
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await run();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
-
-const SUPERLINEAR_RATIO = 12;
 /** Each case: a request made of `n` pathological pieces (of at most `max` n: a route's own limit). */
 type TimeCase = [string, (n: number) => Req, { n?: number }?];
 const post = (p: string, body: string, contentType = 'application/json'): Req => ({
@@ -1257,13 +1245,8 @@ test('routes: every operation of /openapi.json answers generated and mutated req
         const a = await exchange(w, req, drops);
         assert.ok(a.status < 500, `${a.status} ${a.text.slice(0, 200)}`);
       };
-      const t1 = await fastest(run(make(n)));
-      const t4 = await fastest(run(make(4 * n)));
-      const ratio = t4 / Math.max(t1, 1);
-      assert.ok(
-        ratio < SUPERLINEAR_RATIO,
-        `4× the input took ${ratio.toFixed(1)}× the time (${t1.toFixed(1)} → ${t4.toFixed(1)} ms)`,
-      );
+      const requests = { small: make(n), large: make(4 * n) };
+      await assertLinearTime((size) => run(requests[size])());
     });
   }
 
