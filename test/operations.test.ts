@@ -84,6 +84,12 @@ test('GET /openapi.json is an OpenAPI 3 document listing ingest, query, series a
   ]) {
     assert.ok(r.body.paths[pathname]?.[method], `${method.toUpperCase()} ${pathname} is documented`);
   }
+  // a client generated from the document must send what the server requires
+  for (const pathname of ['/api/v1/query', '/api/v1/energy']) {
+    const params = r.body.paths[pathname].get.parameters as { name: string; required?: boolean }[];
+    const required = params.filter((p) => p.required).map((p) => p.name);
+    assert.deepEqual(required.sort(), ['end', 'series', 'start'], `${pathname}: required parameters`);
+  }
 });
 
 test('GET /docs serves the API docs as HTML', async (t) => {

@@ -64,6 +64,8 @@ export const readingsRoutes =
           tags: ['readings'],
           querystring: {
             type: 'object',
+            // documentation only (validatorCompiler below): parseQueryParams checks them, naming each
+            required: ['series', 'start', 'end'],
             properties: {
               series: { type: 'string', description: 'Series keys, comma-separated' },
               start: { type: 'string', description: 'ISO 8601 or an epoch number (inclusive)' },

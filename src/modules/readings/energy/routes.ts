@@ -34,6 +34,8 @@ export const energyRoutes =
           tags: ['energy'],
           querystring: {
             type: 'object',
+            // documentation only (validatorCompiler above): energyParams checks them, naming each
+            required: ['series', 'start', 'end'],
             properties: {
               series: { type: 'string', description: 'Series keys, comma-separated' },
               ...timeParams,
